@@ -1,0 +1,17 @@
+//! Kindred's domain: the types and rules of the whole-family record, with no IO.
+//!
+//! Values that cross the edge of the system are parsed here (`NhsNumber::parse`,
+//! `Postcode::parse`, dates) so that an invalid value cannot exist past it. The
+//! access policy and the audit chain live here so that every page, API and
+//! export asks the same code.
+
+pub mod access;
+pub mod audit;
+pub mod dates;
+pub mod model;
+pub mod names;
+pub mod nhs_number;
+pub mod postcode;
+
+pub use nhs_number::{NhsNumber, NhsNumberError};
+pub use postcode::{Postcode, PostcodeError};

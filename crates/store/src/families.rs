@@ -1,0 +1,468 @@
+//! Families (households): members and their roles, relationships between
+//! persons, the team around the family with its lead professional, and each
+//! organisation's recorded involvement.
+
+use kindred_domain::model::{MemberRole, OrgKind, RelationshipKind};
+use time::Date;
+
+use crate::persons::{PERSON_COLUMNS, Person, PersonRow};
+use crate::{Db, Result, on_pool};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Family {
+    pub id: i64,
+    pub tenant_id: i64,
+    pub name: String,
+    pub lead_user_id: Option<i64>,
+    pub updated_at_ms: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub membership_id: i64,
+    pub person: Person,
+    pub role: MemberRole,
+    pub joined_on: Date,
+    pub left_on: Option<Date>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relationship {
+    pub id: i64,
+    pub from_person_id: i64,
+    pub to_person_id: i64,
+    pub kind: RelationshipKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct TeamMember {
+    pub user_id: i64,
+    pub display_name: String,
+    pub profession: String,
+    pub organisation_name: String,
+    pub since: Date,
+    pub until_date: Option<Date>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Involvement {
+    pub id: i64,
+    pub organisation_id: i64,
+    pub organisation_name: String,
+    pub organisation_kind: OrgKind,
+    pub service: String,
+    pub started_on: Date,
+    pub ended_on: Option<Date>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LeadChange {
+    pub user_id: i64,
+    pub display_name: String,
+    pub from_ms: i64,
+    pub to_ms: Option<i64>,
+}
+
+/// Who starts a family record, so they keep a working relationship with it.
+#[derive(Debug, Clone)]
+pub struct Creator {
+    pub user_id: i64,
+    pub organisation_id: i64,
+    pub service: String,
+}
+
+impl Db {
+    /// Creates a family, recording the creator's organisation as involved and
+    /// the creator as a member of the team around the family.
+    pub async fn create_family(
+        &self,
+        tenant_id: i64,
+        name: &str,
+        creator: &Creator,
+        on: Date,
+    ) -> Result<Family> {
+        let now = crate::now_ms();
+        let f = on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            let f = sqlx::query_as::<_, Family>(
+                "INSERT INTO families (tenant_id, name, created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $3)
+                 RETURNING id, tenant_id, name, lead_user_id, updated_at_ms",
+            )
+            .bind(tenant_id)
+            .bind(name.trim())
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query("INSERT INTO involvements (family_id, organisation_id, service, started_on) VALUES ($1, $2, $3, $4)")
+                .bind(f.id)
+                .bind(creator.organisation_id)
+                .bind(&creator.service)
+                .bind(on)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO team_members (family_id, user_id, since) VALUES ($1, $2, $3)")
+                .bind(f.id)
+                .bind(creator.user_id)
+                .bind(on)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(f)
+        })?;
+        Ok(f)
+    }
+
+    pub async fn family(&self, id: i64) -> Result<Family> {
+        Ok(on_pool!(self, |p| sqlx::query_as::<_, Family>(
+            "SELECT id, tenant_id, name, lead_user_id, updated_at_ms FROM families WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_one(p)
+        .await)?)
+    }
+
+    pub async fn rename_family(&self, id: i64, name: &str) -> Result<()> {
+        on_pool!(self, |p| sqlx::query(
+            "UPDATE families SET name = $1, updated_at_ms = $2 WHERE id = $3"
+        )
+        .bind(name.trim())
+        .bind(crate::now_ms())
+        .bind(id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn touch_family(&self, id: i64) -> Result<()> {
+        on_pool!(self, |p| sqlx::query(
+            "UPDATE families SET updated_at_ms = $1 WHERE id = $2"
+        )
+        .bind(crate::now_ms())
+        .bind(id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn add_member(
+        &self,
+        family_id: i64,
+        person_id: i64,
+        role: MemberRole,
+        joined_on: Date,
+    ) -> Result<i64> {
+        let (id,): (i64,) = on_pool!(self, |p| {
+            sqlx::query_as(
+            "INSERT INTO family_members (family_id, person_id, role, joined_on) VALUES ($1, $2, $3, $4) RETURNING id"
+        )
+        .bind(family_id)
+        .bind(person_id)
+        .bind(role.code())
+        .bind(joined_on)
+        .fetch_one(p)
+        .await
+        })?;
+        self.touch_family(family_id).await?;
+        Ok(id)
+    }
+
+    pub async fn end_membership(
+        &self,
+        family_id: i64,
+        person_id: i64,
+        left_on: Date,
+    ) -> Result<()> {
+        on_pool!(self, |p| {
+            sqlx::query(
+            "UPDATE family_members SET left_on = $1 WHERE family_id = $2 AND person_id = $3 AND left_on IS NULL"
+        )
+        .bind(left_on)
+        .bind(family_id)
+        .bind(person_id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        self.touch_family(family_id).await
+    }
+
+    /// Members past and present: current members first, adults before children.
+    pub async fn members(&self, family_id: i64) -> Result<Vec<Member>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            membership_id: i64,
+            role: String,
+            joined_on: Date,
+            left_on: Option<Date>,
+            #[sqlx(flatten)]
+            person: PersonRow,
+        }
+        let sql = format!(
+            "SELECT m.id AS membership_id, m.role, m.joined_on, m.left_on, {PERSON_COLUMNS}
+             FROM family_members m JOIN persons p ON p.id = m.person_id
+             WHERE m.family_id = $1
+             ORDER BY CASE WHEN m.left_on IS NULL THEN 0 ELSE 1 END, p.date_of_birth IS NULL, p.date_of_birth, m.id"
+        );
+        let rows = on_pool!(self, |p| sqlx::query_as::<_, Row>(&sql)
+            .bind(family_id)
+            .fetch_all(p)
+            .await)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Member {
+                membership_id: r.membership_id,
+                role: MemberRole::parse(&r.role).unwrap_or(MemberRole::Other),
+                joined_on: r.joined_on,
+                left_on: r.left_on,
+                person: r.person.into(),
+            })
+            .collect())
+    }
+
+    /// The families a person belongs or belonged to, newest membership first.
+    pub async fn families_of_person(&self, person_id: i64) -> Result<Vec<i64>> {
+        let rows: Vec<(i64,)> = on_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT family_id FROM family_members WHERE person_id = $1 ORDER BY joined_on DESC, id DESC"
+        )
+        .bind(person_id)
+        .fetch_all(p)
+        .await
+        })?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    pub async fn add_relationship(&self, from: i64, to: i64, kind: RelationshipKind) -> Result<()> {
+        on_pool!(self, |p| sqlx::query(
+            "INSERT INTO relationships (from_person_id, to_person_id, kind) VALUES ($1, $2, $3)
+             ON CONFLICT (from_person_id, to_person_id, kind) DO NOTHING"
+        )
+        .bind(from)
+        .bind(to)
+        .bind(kind.code())
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Relationships between any two people who have been members of the family.
+    pub async fn relationships(&self, family_id: i64) -> Result<Vec<Relationship>> {
+        let rows: Vec<(i64, i64, i64, String)> = on_pool!(self, |p| sqlx::query_as(
+            "SELECT r.id, r.from_person_id, r.to_person_id, r.kind FROM relationships r
+             WHERE r.from_person_id IN (SELECT person_id FROM family_members WHERE family_id = $1)
+               AND r.to_person_id IN (SELECT person_id FROM family_members WHERE family_id = $1)
+             ORDER BY r.id"
+        )
+        .bind(family_id)
+        .fetch_all(p)
+        .await)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, from_person_id, to_person_id, kind)| {
+                Some(Relationship {
+                    id,
+                    from_person_id,
+                    to_person_id,
+                    kind: RelationshipKind::parse(&kind)?,
+                })
+            })
+            .collect())
+    }
+
+    pub async fn add_team_member(&self, family_id: i64, user_id: i64, since: Date) -> Result<()> {
+        on_pool!(self, |p| sqlx::query(
+            "INSERT INTO team_members (family_id, user_id, since) VALUES ($1, $2, $3)"
+        )
+        .bind(family_id)
+        .bind(user_id)
+        .bind(since)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn end_team_member(&self, family_id: i64, user_id: i64, until: Date) -> Result<()> {
+        on_pool!(self, |p| {
+            sqlx::query(
+            "UPDATE team_members SET until_date = $1 WHERE family_id = $2 AND user_id = $3 AND until_date IS NULL"
+        )
+        .bind(until)
+        .bind(family_id)
+        .bind(user_id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    pub async fn team(&self, family_id: i64) -> Result<Vec<TeamMember>> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as::<_, TeamMember>(
+            "SELECT t.user_id, u.display_name, u.profession, o.name AS organisation_name, t.since, t.until_date
+             FROM team_members t JOIN users u ON u.id = t.user_id JOIN organisations o ON o.id = u.organisation_id
+             WHERE t.family_id = $1 ORDER BY CASE WHEN t.until_date IS NULL THEN 0 ELSE 1 END, t.since"
+        )
+        .bind(family_id)
+        .fetch_all(p)
+        .await
+        })?)
+    }
+
+    /// Makes `user_id` the lead professional, closing the previous lead's period.
+    /// The new lead joins the team around the family if not already in it.
+    pub async fn set_lead(&self, family_id: i64, user_id: i64, on: Date) -> Result<()> {
+        let now = crate::now_ms();
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query(
+                "UPDATE lead_history SET to_ms = $1 WHERE family_id = $2 AND to_ms IS NULL",
+            )
+            .bind(now)
+            .bind(family_id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO lead_history (family_id, user_id, from_ms) VALUES ($1, $2, $3)",
+            )
+            .bind(family_id)
+            .bind(user_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE families SET lead_user_id = $1, updated_at_ms = $2 WHERE id = $3")
+                .bind(user_id)
+                .bind(now)
+                .bind(family_id)
+                .execute(&mut *tx)
+                .await?;
+            let (in_team,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM team_members WHERE family_id = $1 AND user_id = $2 AND until_date IS NULL",
+            )
+            .bind(family_id)
+            .bind(user_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            if in_team == 0 {
+                sqlx::query(
+                    "INSERT INTO team_members (family_id, user_id, since) VALUES ($1, $2, $3)",
+                )
+                .bind(family_id)
+                .bind(user_id)
+                .bind(on)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await
+        })?;
+        Ok(())
+    }
+
+    pub async fn lead_history(&self, family_id: i64) -> Result<Vec<LeadChange>> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as::<_, LeadChange>(
+            "SELECT h.user_id, u.display_name, h.from_ms, h.to_ms FROM lead_history h JOIN users u ON u.id = h.user_id
+             WHERE h.family_id = $1 ORDER BY h.from_ms DESC, h.id DESC"
+        )
+        .bind(family_id)
+        .fetch_all(p)
+        .await
+        })?)
+    }
+
+    pub async fn add_involvement(
+        &self,
+        family_id: i64,
+        organisation_id: i64,
+        service: &str,
+        started_on: Date,
+    ) -> Result<i64> {
+        let (id,): (i64,) = on_pool!(self, |p| {
+            sqlx::query_as(
+            "INSERT INTO involvements (family_id, organisation_id, service, started_on) VALUES ($1, $2, $3, $4) RETURNING id"
+        )
+        .bind(family_id)
+        .bind(organisation_id)
+        .bind(service.trim())
+        .bind(started_on)
+        .fetch_one(p)
+        .await
+        })?;
+        Ok(id)
+    }
+
+    pub async fn end_involvement(&self, involvement_id: i64, ended_on: Date) -> Result<()> {
+        on_pool!(self, |p| sqlx::query(
+            "UPDATE involvements SET ended_on = $1 WHERE id = $2"
+        )
+        .bind(ended_on)
+        .bind(involvement_id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Every involvement, open ones first: "who is involved, since when".
+    pub async fn involvements(&self, family_id: i64) -> Result<Vec<Involvement>> {
+        let rows: Vec<(i64, i64, String, String, String, Date, Option<Date>)> = on_pool!(
+            self,
+            |p| {
+                sqlx::query_as(
+            "SELECT i.id, i.organisation_id, o.name, o.kind, i.service, i.started_on, i.ended_on
+             FROM involvements i JOIN organisations o ON o.id = i.organisation_id
+             WHERE i.family_id = $1 ORDER BY CASE WHEN i.ended_on IS NULL THEN 0 ELSE 1 END, i.started_on"
+        )
+        .bind(family_id)
+        .fetch_all(p)
+        .await
+            }
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, organisation_id, organisation_name, kind, service, started_on, ended_on)| {
+                    Involvement {
+                        id,
+                        organisation_id,
+                        organisation_name,
+                        organisation_kind: OrgKind::parse(&kind).unwrap_or(OrgKind::Vcs),
+                        service,
+                        started_on,
+                        ended_on,
+                    }
+                },
+            )
+            .collect())
+    }
+
+    /// Records a referral awaiting triage (the front door grows this).
+    pub async fn open_referral(&self, tenant_id: i64, family_id: i64) -> Result<i64> {
+        let (id,): (i64,) = on_pool!(self, |p| {
+            sqlx::query_as(
+            "INSERT INTO referrals (tenant_id, family_id, status, received_at_ms) VALUES ($1, $2, 'open', $3) RETURNING id"
+        )
+        .bind(tenant_id)
+        .bind(family_id)
+        .bind(crate::now_ms())
+        .fetch_one(p)
+        .await
+        })?;
+        Ok(id)
+    }
+
+    pub async fn close_referral(&self, referral_id: i64) -> Result<()> {
+        on_pool!(self, |p| sqlx::query(
+            "UPDATE referrals SET status = 'closed' WHERE id = $1"
+        )
+        .bind(referral_id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}

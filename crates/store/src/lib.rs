@@ -1,0 +1,185 @@
+//! The only place with SQL. One [`Db`] handle over SQLite or PostgreSQL,
+//! chosen from the URL; each backend owns its migrations, with the same
+//! version numbers.
+//!
+//! Queries are written once, in portable SQL (`$1` placeholders, `RETURNING`,
+//! `ON CONFLICT`), and run on either pool through the [`on_pool!`] macro.
+//! Nothing here decides who may see what: callers ask `kindred_domain::access`
+//! with the facts this crate gathers.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+pub mod audit;
+pub mod bulk;
+pub mod families;
+pub mod organisations;
+pub mod persons;
+pub mod search;
+pub mod testing;
+pub mod users;
+
+/// Runs `$body` with `$pool` bound to the concrete pool and `$DB` to its
+/// database type, so a query is written once for both backends.
+#[macro_export]
+macro_rules! on_pool {
+    ($db:expr, |$pool:ident, $DB:ident| $body:expr) => {
+        match &$db.pool {
+            $crate::Pool::Sqlite($pool) => {
+                #[allow(dead_code)]
+                type $DB = ::sqlx::Sqlite;
+                $body
+            }
+            $crate::Pool::Postgres($pool) => {
+                #[allow(dead_code)]
+                type $DB = ::sqlx::Postgres;
+                $body
+            }
+        }
+    };
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match &$db.pool {
+            $crate::Pool::Sqlite($pool) => $body,
+            $crate::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("already exists: {0}")]
+    Conflict(String),
+    #[error("unsupported database URL (use sqlite:// or postgres://)")]
+    UnsupportedUrl,
+    #[error(transparent)]
+    Sql(sqlx::Error),
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(d) if d.is_unique_violation() => {
+                StoreError::Conflict(d.constraint().unwrap_or("unique").to_string())
+            }
+            _ => StoreError::Sql(e),
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Clone, Debug)]
+pub enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The database handle. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub pool: Pool,
+    /// Serialises this process's audit appends; the chain head row serialises
+    /// appends across processes.
+    audit_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+pub static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+pub static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Db {
+    /// Opens (and for SQLite, creates) the database at `url`. Does not migrate.
+    pub async fn connect(url: &str) -> Result<Db> {
+        let pool = if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+                .pragma("cache_size", "-65536")
+                .pragma("temp_store", "memory");
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .min_connections(1)
+                .connect_with(opts)
+                .await?;
+            Pool::Sqlite(pool)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let opts = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            Pool::Postgres(pool)
+        } else {
+            return Err(StoreError::UnsupportedUrl);
+        };
+        Ok(Db {
+            pool,
+            audit_lock: Arc::new(tokio::sync::Mutex::new(())),
+        })
+    }
+
+    /// Opens and brings the schema up to date: what `serve` and `demo` do at start.
+    pub async fn open(url: &str) -> Result<Db> {
+        let db = Db::connect(url).await?;
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        match &self.pool {
+            Pool::Sqlite(p) => SQLITE_MIGRATOR.run(p).await?,
+            Pool::Postgres(p) => POSTGRES_MIGRATOR.run(p).await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        on_pool!(self, |p| sqlx::query("SELECT 1")
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, |p| p.close().await)
+    }
+}
+
+/// Milliseconds since the Unix epoch: how Kindred stores instants.
+pub fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+pub fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+/// Where a test or the demo should put its data when no URL is given.
+pub const DEFAULT_URL: &str = "sqlite://kindred.db";

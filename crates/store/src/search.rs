@@ -1,0 +1,333 @@
+//! What the access policy needs to know ([`FamilyFacts`]), and the queries that
+//! list and search only within a subject's working relationships.
+//!
+//! `visible_condition` is the SQL mirror of `kindred_domain::access::family`
+//! (for `View`): it keeps list and search queries fast. Callers still check
+//! every row with the policy, and a test drives both over random worlds and
+//! requires them to agree.
+
+use std::collections::BTreeMap;
+
+use kindred_domain::access::{FamilyFacts, Subject};
+use kindred_domain::model::Role;
+use kindred_domain::{NhsNumber, Postcode, names};
+use sqlx::QueryBuilder;
+use time::Date;
+
+use crate::persons::{PERSON_COLUMNS, Person, PersonRow};
+use crate::{Db, Result, on_pool};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct FamilySummary {
+    pub id: i64,
+    pub name: String,
+    pub members: i64,
+    pub updated_at_ms: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SearchCriteria {
+    pub name: Option<String>,
+    pub date_of_birth: Option<Date>,
+    pub nhs_number: Option<NhsNumber>,
+    pub postcode: Option<Postcode>,
+}
+
+impl SearchCriteria {
+    pub fn is_empty(&self) -> bool {
+        self.name.as_deref().is_none_or(|n| n.trim().is_empty())
+            && self.date_of_birth.is_none()
+            && self.nhs_number.is_none()
+            && self.postcode.is_none()
+    }
+
+    /// Which fields were used, for the audit trail (never their values).
+    pub fn fields(&self) -> String {
+        let mut f = vec![];
+        if self.name.is_some() {
+            f.push("name");
+        }
+        if self.date_of_birth.is_some() {
+            f.push("date_of_birth");
+        }
+        if self.nhs_number.is_some() {
+            f.push("nhs_number");
+        }
+        if self.postcode.is_some() {
+            f.push("postcode");
+        }
+        f.join(",")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PersonHit {
+    pub person: Person,
+    pub postcode: Option<String>,
+    /// (family id, family name) for each family of the person the subject can see.
+    pub families: Vec<(i64, String)>,
+    /// How well the name matched, 0..=1 (1 when no name was searched).
+    pub score: f64,
+}
+
+/// The SQL mirror of the access policy's `View` decision, over families aliased `f`.
+/// Only integers from the subject are written into the SQL.
+pub fn visible_condition(s: &Subject) -> String {
+    let case_role = s.has(Role::Practitioner) || s.has(Role::Manager) || s.has(Role::Triage);
+    if !s.active || !case_role {
+        return "1 = 0".into();
+    }
+    let (t, u, o) = (s.tenant_id, s.user_id, s.organisation_id);
+    let mut ors = vec![
+        format!("f.lead_user_id = {u}"),
+        format!(
+            "EXISTS (SELECT 1 FROM team_members tm WHERE tm.family_id = f.id AND tm.user_id = {u} AND tm.until_date IS NULL)"
+        ),
+    ];
+    if s.has(Role::Practitioner) || s.has(Role::Manager) {
+        ors.push(format!(
+            "EXISTS (SELECT 1 FROM involvements i WHERE i.family_id = f.id AND i.organisation_id = {o} AND i.ended_on IS NULL)"
+        ));
+    }
+    if s.has(Role::Triage) {
+        ors.push(
+            "EXISTS (SELECT 1 FROM referrals r WHERE r.family_id = f.id AND r.status = 'open')"
+                .into(),
+        );
+    }
+    format!("(f.tenant_id = {t} AND ({}))", ors.join(" OR "))
+}
+
+impl Db {
+    /// The facts the access policy decides on, or `None` if there is no such family.
+    pub async fn family_facts(&self, family_id: i64) -> Result<Option<FamilyFacts>> {
+        Ok(self
+            .family_facts_many(&[family_id])
+            .await?
+            .remove(&family_id))
+    }
+
+    pub async fn family_facts_many(
+        &self,
+        family_ids: &[i64],
+    ) -> Result<BTreeMap<i64, FamilyFacts>> {
+        let mut out = BTreeMap::new();
+        if family_ids.is_empty() {
+            return Ok(out);
+        }
+        let list = family_ids
+            .iter()
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let fams: Vec<(i64, i64, Option<i64>)> = on_pool!(self, |p| sqlx::query_as(&format!(
+            "SELECT id, tenant_id, lead_user_id FROM families WHERE id IN ({list})"
+        ))
+        .fetch_all(p)
+        .await)?;
+        for (id, tenant_id, lead) in fams {
+            out.insert(
+                id,
+                FamilyFacts {
+                    family_id: id,
+                    tenant_id,
+                    lead_user_id: lead,
+                    ..Default::default()
+                },
+            );
+        }
+        let team: Vec<(i64, i64)> = on_pool!(self, |p| {
+            sqlx::query_as(&format!(
+            "SELECT family_id, user_id FROM team_members WHERE family_id IN ({list}) AND until_date IS NULL"
+        ))
+        .fetch_all(p)
+        .await
+        })?;
+        for (f, u) in team {
+            if let Some(x) = out.get_mut(&f) {
+                x.team_user_ids.push(u);
+            }
+        }
+        let inv: Vec<(i64, i64)> = on_pool!(self, |p| {
+            sqlx::query_as(&format!(
+            "SELECT family_id, organisation_id FROM involvements WHERE family_id IN ({list}) AND ended_on IS NULL"
+        ))
+        .fetch_all(p)
+        .await
+        })?;
+        for (f, o) in inv {
+            if let Some(x) = out.get_mut(&f) {
+                x.involved_organisation_ids.push(o);
+            }
+        }
+        let refs: Vec<(i64,)> = on_pool!(self, |p| {
+            sqlx::query_as(&format!(
+            "SELECT DISTINCT family_id FROM referrals WHERE family_id IN ({list}) AND status = 'open'"
+        ))
+        .fetch_all(p)
+        .await
+        })?;
+        for (f,) in refs {
+            if let Some(x) = out.get_mut(&f) {
+                x.open_referral = true;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The families the subject works with, most recently changed first.
+    pub async fn visible_families(
+        &self,
+        s: &Subject,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<FamilySummary>, i64)> {
+        let cond = visible_condition(s);
+        let rows = on_pool!(self, |p| {
+            sqlx::query_as::<_, FamilySummary>(&format!(
+            "SELECT f.id, f.name, (SELECT COUNT(*) FROM family_members m WHERE m.family_id = f.id AND m.left_on IS NULL) AS members,
+                    f.updated_at_ms
+             FROM families f WHERE {cond} ORDER BY f.updated_at_ms DESC, f.id DESC LIMIT $1 OFFSET $2"
+        ))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(p)
+        .await
+        })?;
+        let (total,): (i64,) = on_pool!(self, |p| sqlx::query_as(&format!(
+            "SELECT COUNT(*) FROM families f WHERE {cond}"
+        ))
+        .fetch_one(p)
+        .await)?;
+        Ok((rows, total))
+    }
+
+    /// People matching every given criterion, in families the subject can see,
+    /// best name match first. Names match on spelling or sound, so typos are found.
+    pub async fn search_persons(
+        &self,
+        s: &Subject,
+        c: &SearchCriteria,
+        limit: usize,
+    ) -> Result<Vec<PersonHit>> {
+        if c.is_empty() {
+            return Ok(vec![]);
+        }
+        let tokens: Vec<String> = c
+            .name
+            .as_deref()
+            .map(|n| {
+                names::normalise(n)
+                    .split(' ')
+                    .filter(|t| !t.is_empty())
+                    .take(3)
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default();
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            family_id: i64,
+            family_name: String,
+            #[sqlx(flatten)]
+            person: PersonRow,
+        }
+        let cond = visible_condition(s);
+        let rows: Vec<Row> = on_pool!(self, |p, DB| {
+            let mut q = QueryBuilder::<DB>::new(format!(
+                "SELECT f.id AS family_id, f.name AS family_name, {PERSON_COLUMNS}
+                 FROM persons p JOIN family_members m ON m.person_id = p.id JOIN families f ON f.id = m.family_id
+                 WHERE {cond} AND p.tenant_id = "
+            ));
+            q.push_bind(s.tenant_id);
+            for t in &tokens {
+                let phon = names::phonetic(t);
+                q.push(" AND (p.given_norm = ").push_bind(t.clone());
+                q.push(" OR p.family_norm = ").push_bind(t.clone());
+                q.push(" OR p.given_phon = ").push_bind(phon.clone());
+                q.push(" OR p.family_phon = ").push_bind(phon);
+                q.push(")");
+            }
+            if let Some(d) = c.date_of_birth {
+                q.push(" AND p.date_of_birth = ").push_bind(d);
+            }
+            if let Some(n) = c.nhs_number {
+                q.push(" AND p.nhs_number = ").push_bind(n.as_digits());
+            }
+            if let Some(pc) = &c.postcode {
+                q.push(" AND EXISTS (SELECT 1 FROM addresses a WHERE a.person_id = p.id AND a.postcode = ")
+                    .push_bind(pc.as_str().to_string())
+                    .push(")");
+            }
+            q.push(" LIMIT 1000");
+            q.build_query_as::<Row>().fetch_all(p).await
+        })?;
+
+        let mut hits: BTreeMap<i64, PersonHit> = BTreeMap::new();
+        for r in rows {
+            let person: Person = r.person.into();
+            let hit = hits.entry(person.id).or_insert_with(|| PersonHit {
+                score: name_score(&tokens, &person),
+                person,
+                postcode: None,
+                families: vec![],
+            });
+            hit.families.push((r.family_id, r.family_name));
+        }
+        let mut hits: Vec<PersonHit> = hits.into_values().filter(|h| h.score >= 0.7).collect();
+        hits.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.person.family_name.cmp(&b.person.family_name))
+                .then_with(|| a.person.given_name.cmp(&b.person.given_name))
+        });
+        hits.truncate(limit);
+        self.fill_current_postcodes(&mut hits).await?;
+        Ok(hits)
+    }
+
+    async fn fill_current_postcodes(&self, hits: &mut [PersonHit]) -> Result<()> {
+        if hits.is_empty() {
+            return Ok(());
+        }
+        let list = hits
+            .iter()
+            .map(|h| h.person.id.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let rows: Vec<(i64, String)> = on_pool!(self, |p| {
+            sqlx::query_as(&format!(
+            "SELECT person_id, postcode FROM addresses WHERE person_id IN ({list}) AND to_date IS NULL"
+        ))
+        .fetch_all(p)
+        .await
+        })?;
+        for (pid, pc) in rows {
+            if let Some(h) = hits.iter_mut().find(|h| h.person.id == pid) {
+                h.postcode = Some(pc);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The mean over searched words of the best similarity to any of the person's names.
+fn name_score(tokens: &[String], p: &Person) -> f64 {
+    if tokens.is_empty() {
+        return 1.0;
+    }
+    let mut candidates = vec![p.given_name.as_str(), p.family_name.as_str()];
+    if let Some(pref) = &p.preferred_name {
+        candidates.push(pref);
+    }
+    let total: f64 = tokens
+        .iter()
+        .map(|t| {
+            candidates
+                .iter()
+                .map(|c| names::similarity(t, c))
+                .fold(0.0, f64::max)
+        })
+        .sum();
+    total / tokens.len() as f64
+}

@@ -1,0 +1,67 @@
+//! Fresh databases for tests: SQLite always, PostgreSQL too when
+//! `KINDRED_TEST_DATABASE_URL` names a server. Each call gets its own database.
+
+use crate::Db;
+
+/// Every backend under test, each a new, migrated, empty database.
+pub async fn fresh_databases() -> Vec<Db> {
+    let mut out = vec![fresh_sqlite().await];
+    if let Some(pg) = fresh_postgres().await {
+        out.push(pg);
+    }
+    out
+}
+
+pub fn unique_name(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}_{}_{}_{}",
+        std::process::id(),
+        nanos % 1_000_000_000,
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A migrated SQLite database in a new file under the system temp folder.
+pub async fn fresh_sqlite() -> Db {
+    let path = std::env::temp_dir().join(format!("{}.db", unique_name("kindred_test")));
+    Db::open(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("open SQLite test database")
+}
+
+/// The URL of a new empty PostgreSQL database, if `KINDRED_TEST_DATABASE_URL` is set.
+pub async fn fresh_postgres_url() -> Option<String> {
+    let base = std::env::var("KINDRED_TEST_DATABASE_URL")
+        .ok()
+        .filter(|s| !s.is_empty())?;
+    let admin = Db::connect(&base)
+        .await
+        .expect("connect to KINDRED_TEST_DATABASE_URL");
+    let name = unique_name("kindred_test");
+    crate::on_pool!(admin, |p| sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))
+    .expect("create test database");
+    admin.close().await;
+    let (prefix, _) = match base.rsplit_once('/') {
+        Some((prefix, rest)) if !prefix.ends_with('/') => (prefix.to_string(), rest.to_string()),
+        _ => (base.trim_end_matches('/').to_string(), String::new()),
+    };
+    let query = base
+        .split_once('?')
+        .map(|(_, q)| format!("?{q}"))
+        .unwrap_or_default();
+    Some(format!("{prefix}/{name}{query}"))
+}
+
+pub async fn fresh_postgres() -> Option<Db> {
+    let url = fresh_postgres_url().await?;
+    Some(Db::open(&url).await.expect("open PostgreSQL test database"))
+}

@@ -1,0 +1,303 @@
+//! Users, their sessions and failed sign-ins. Password hashing and token
+//! generation happen in the web layer; this module stores their results.
+
+use kindred_domain::access::Subject;
+use kindred_domain::model::{Profession, Role};
+
+use crate::{Db, Result, on_pool};
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub tenant_id: i64,
+    pub organisation_id: i64,
+    pub team_id: Option<i64>,
+    pub email: String,
+    pub display_name: String,
+    pub profession: Profession,
+    pub roles: Vec<Role>,
+    pub active: bool,
+    pub password_hash: String,
+}
+
+impl std::fmt::Debug for User {
+    /// No password hash in logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("tenant_id", &self.tenant_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl User {
+    pub fn subject(&self) -> Subject {
+        Subject {
+            user_id: self.id,
+            tenant_id: self.tenant_id,
+            organisation_id: self.organisation_id,
+            roles: self.roles.clone(),
+            active: self.active,
+        }
+    }
+
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    tenant_id: i64,
+    organisation_id: i64,
+    team_id: Option<i64>,
+    email: String,
+    display_name: String,
+    profession: String,
+    roles: String,
+    active: bool,
+    password_hash: String,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> Self {
+        User {
+            id: r.id,
+            tenant_id: r.tenant_id,
+            organisation_id: r.organisation_id,
+            team_id: r.team_id,
+            email: r.email,
+            display_name: r.display_name,
+            profession: Profession::parse(&r.profession).unwrap_or(Profession::Administrator),
+            roles: roles_from_text(&r.roles),
+            active: r.active,
+            password_hash: r.password_hash,
+        }
+    }
+}
+
+pub fn roles_to_text(roles: &[Role]) -> String {
+    roles.iter().map(|r| r.code()).collect::<Vec<_>>().join(",")
+}
+
+/// Unknown codes are dropped: a role the code does not know grants nothing.
+pub fn roles_from_text(s: &str) -> Vec<Role> {
+    s.split(',').filter_map(|c| Role::parse(c.trim())).collect()
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub tenant_id: i64,
+    pub organisation_id: i64,
+    pub team_id: Option<i64>,
+    pub email: String,
+    pub display_name: String,
+    pub profession: Profession,
+    pub roles: Vec<Role>,
+    pub password_hash: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user_id: i64,
+    pub csrf_token: String,
+    pub created_at_ms: i64,
+    pub last_seen_ms: i64,
+}
+
+const USER_COLUMNS: &str = "id, tenant_id, organisation_id, team_id, email, display_name, profession, roles, active, password_hash";
+
+impl Db {
+    pub async fn create_user(&self, u: &NewUser) -> Result<User> {
+        let sql = format!(
+            "INSERT INTO users (tenant_id, organisation_id, team_id, email, display_name, profession, roles, password_hash, created_at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {USER_COLUMNS}"
+        );
+        let r = on_pool!(self, |p| sqlx::query_as::<_, UserRow>(&sql)
+            .bind(u.tenant_id)
+            .bind(u.organisation_id)
+            .bind(u.team_id)
+            .bind(u.email.trim().to_lowercase())
+            .bind(&u.display_name)
+            .bind(u.profession.code())
+            .bind(roles_to_text(&u.roles))
+            .bind(&u.password_hash)
+            .bind(crate::now_ms())
+            .fetch_one(p)
+            .await)?;
+        Ok(r.into())
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1");
+        let r = on_pool!(self, |p| sqlx::query_as::<_, UserRow>(&sql)
+            .bind(email.trim().to_lowercase())
+            .fetch_optional(p)
+            .await)?;
+        Ok(r.map(Into::into))
+    }
+
+    pub async fn user(&self, id: i64) -> Result<User> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        let r = on_pool!(self, |p| sqlx::query_as::<_, UserRow>(&sql)
+            .bind(id)
+            .fetch_one(p)
+            .await)?;
+        Ok(r.into())
+    }
+
+    pub async fn users(&self, tenant_id: i64) -> Result<Vec<User>> {
+        let sql =
+            format!("SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 ORDER BY display_name");
+        let rows = on_pool!(self, |p| sqlx::query_as::<_, UserRow>(&sql)
+            .bind(tenant_id)
+            .fetch_all(p)
+            .await)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// Disabling a user also ends every session they have.
+    pub async fn set_user_active(&self, user_id: i64, active: bool) -> Result<()> {
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
+                .bind(active)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            if !active {
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await
+        })?;
+        Ok(())
+    }
+
+    pub async fn set_password_hash(&self, user_id: i64, hash: &str) -> Result<()> {
+        on_pool!(self, |p| sqlx::query(
+            "UPDATE users SET password_hash = $1 WHERE id = $2"
+        )
+        .bind(hash)
+        .bind(user_id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        csrf_token: &str,
+    ) -> Result<()> {
+        let now = crate::now_ms();
+        on_pool!(self, |p| {
+            sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at_ms, last_seen_ms) VALUES ($1, $2, $3, $4, $4)"
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(csrf_token)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// The session and its user, if the session exists and the user is active.
+    pub async fn session(&self, token_hash: &str) -> Result<Option<(Session, User)>> {
+        let sql = format!(
+            "SELECT s.user_id, s.csrf_token, s.created_at_ms, s.last_seen_ms, {}
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND u.active = TRUE",
+            USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
+        );
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            user_id: i64,
+            csrf_token: String,
+            created_at_ms: i64,
+            last_seen_ms: i64,
+            #[sqlx(flatten)]
+            user: UserRow,
+        }
+        let r = on_pool!(self, |p| sqlx::query_as::<_, Row>(&sql)
+            .bind(token_hash)
+            .fetch_optional(p)
+            .await)?;
+        Ok(r.map(|r| {
+            (
+                Session {
+                    user_id: r.user_id,
+                    csrf_token: r.csrf_token,
+                    created_at_ms: r.created_at_ms,
+                    last_seen_ms: r.last_seen_ms,
+                },
+                r.user.into(),
+            )
+        }))
+    }
+
+    pub async fn touch_session(&self, token_hash: &str, at_ms: i64) -> Result<()> {
+        on_pool!(self, |p| sqlx::query(
+            "UPDATE sessions SET last_seen_ms = $1 WHERE token_hash = $2"
+        )
+        .bind(at_ms)
+        .bind(token_hash)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        on_pool!(self, |p| sqlx::query(
+            "DELETE FROM sessions WHERE token_hash = $1"
+        )
+        .bind(token_hash)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn record_login_failure(&self, key_hash: &str) -> Result<()> {
+        on_pool!(self, |p| sqlx::query(
+            "INSERT INTO login_failures (key_hash, at_ms) VALUES ($1, $2)"
+        )
+        .bind(key_hash)
+        .bind(crate::now_ms())
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn login_failures_since(&self, key_hash: &str, since_ms: i64) -> Result<i64> {
+        let (n,): (i64,) = on_pool!(self, |p| sqlx::query_as(
+            "SELECT COUNT(*) FROM login_failures WHERE key_hash = $1 AND at_ms >= $2"
+        )
+        .bind(key_hash)
+        .bind(since_ms)
+        .fetch_one(p)
+        .await)?;
+        Ok(n)
+    }
+
+    pub async fn clear_login_failures(&self, key_hash: &str) -> Result<()> {
+        on_pool!(self, |p| sqlx::query(
+            "DELETE FROM login_failures WHERE key_hash = $1"
+        )
+        .bind(key_hash)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,542 @@
+//! The storage conformance story: one walk through every storage operation,
+//! run on SQLite always and on PostgreSQL when `KINDRED_TEST_DATABASE_URL` is set.
+
+use kindred_domain::access::{self, FamilyAction};
+use kindred_domain::audit::{AuditAction, NewEvent};
+use kindred_domain::model::{MemberRole, OrgKind, Profession, RelationshipKind, Role, Sex};
+use kindred_domain::{NhsNumber, Postcode};
+use kindred_store::families::Creator;
+use kindred_store::persons::{NewAddress, PersonDetails};
+use kindred_store::search::SearchCriteria;
+use kindred_store::users::NewUser;
+use kindred_store::{Db, StoreError, testing};
+use time::macros::date;
+
+fn details(given: &str, family: &str, dob: Option<time::Date>, nhs: Option<&str>) -> PersonDetails {
+    PersonDetails {
+        given_name: given.into(),
+        family_name: family.into(),
+        preferred_name: None,
+        date_of_birth: dob,
+        expected_delivery: None,
+        sex: Sex::Unknown,
+        nhs_number: nhs.map(|n| NhsNumber::parse(n).unwrap()),
+        upn: None,
+        language: Some("English".into()),
+        interpreter_needed: false,
+        send: false,
+    }
+}
+
+fn new_user(tenant_id: i64, organisation_id: i64, email: &str, roles: Vec<Role>) -> NewUser {
+    NewUser {
+        tenant_id,
+        organisation_id,
+        team_id: None,
+        email: email.into(),
+        display_name: email.split('@').next().unwrap().into(),
+        profession: Profession::HealthVisitor,
+        roles,
+        password_hash: "not-a-real-hash".into(),
+    }
+}
+
+#[tokio::test]
+async fn storage_story_on_every_backend() {
+    for db in testing::fresh_databases().await {
+        story(&db).await;
+        println!("storage story passed on {:?}", db.backend());
+    }
+}
+
+async fn story(db: &Db) {
+    // Tenants, organisations, hub sites and teams.
+    let west = db
+        .create_tenant("westminster", "Westminster City Council")
+        .await
+        .unwrap();
+    let kc = db
+        .create_tenant("rbkc", "Kensington and Chelsea")
+        .await
+        .unwrap();
+    assert_eq!(db.tenants().await.unwrap().len(), 2);
+    assert_eq!(db.tenant_by_code("rbkc").await.unwrap(), kc);
+    assert!(matches!(
+        db.create_tenant("rbkc", "again").await,
+        Err(StoreError::Conflict(_))
+    ));
+    let hv = db
+        .create_organisation(
+            west.id,
+            "Central London Health Visiting",
+            OrgKind::HealthVisiting,
+        )
+        .await
+        .unwrap();
+    let eh = db
+        .create_organisation(west.id, "Westminster Early Help", OrgKind::EarlyHelp)
+        .await
+        .unwrap();
+    let kc_org = db
+        .create_organisation(kc.id, "RBKC Early Help", OrgKind::EarlyHelp)
+        .await
+        .unwrap();
+    assert_eq!(
+        db.organisation(hv.id).await.unwrap().kind,
+        OrgKind::HealthVisiting
+    );
+    assert_eq!(db.organisations(west.id).await.unwrap().len(), 2);
+    let site = db
+        .create_hub_site(
+            west.id,
+            Some(eh.id),
+            "Church Street Family Hub",
+            None,
+            &["W2".into(), "nw8 8".into()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        site.reach_areas,
+        vec!["NW8 8".to_string(), "W2".to_string()]
+    );
+    let pc = Postcode::parse("NW8 8AB").unwrap();
+    assert_eq!(
+        db.hub_site_for(west.id, &pc).await.unwrap().map(|s| s.id),
+        Some(site.id)
+    );
+    assert_eq!(
+        db.hub_site_for(west.id, &Postcode::parse("NW8 7AB").unwrap())
+            .await
+            .unwrap(),
+        None
+    );
+    let team = db
+        .create_team(west.id, eh.id, Some(site.id), "Church Street Early Help")
+        .await
+        .unwrap();
+    assert_eq!(db.teams(west.id).await.unwrap(), vec![team.clone()]);
+
+    // Users and sessions.
+    let mut nu = new_user(
+        west.id,
+        hv.id,
+        "Hannah.HV@example.org",
+        vec![Role::Practitioner],
+    );
+    nu.team_id = Some(team.id);
+    let hannah = db.create_user(&nu).await.unwrap();
+    assert_eq!(hannah.email, "hannah.hv@example.org");
+    assert!(matches!(
+        db.create_user(&nu).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let eric = db
+        .create_user(&new_user(
+            west.id,
+            eh.id,
+            "eric@example.org",
+            vec![Role::Practitioner],
+        ))
+        .await
+        .unwrap();
+    let tara = db
+        .create_user(&new_user(
+            west.id,
+            eh.id,
+            "tara@example.org",
+            vec![Role::Triage],
+        ))
+        .await
+        .unwrap();
+    let mona = db
+        .create_user(&new_user(
+            west.id,
+            hv.id,
+            "mona@example.org",
+            vec![Role::Manager],
+        ))
+        .await
+        .unwrap();
+    let adam = db
+        .create_user(&new_user(
+            west.id,
+            eh.id,
+            "adam@example.org",
+            vec![Role::Admin],
+        ))
+        .await
+        .unwrap();
+    let kim = db
+        .create_user(&new_user(
+            kc.id,
+            kc_org.id,
+            "kim@example.org",
+            vec![Role::Practitioner],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.user_by_email("HANNAH.hv@example.org ")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        hannah.id
+    );
+    assert!(
+        db.user_by_email("nobody@example.org")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(db.users(west.id).await.unwrap().len(), 5);
+    db.create_session("tokenhash", hannah.id, "csrf")
+        .await
+        .unwrap();
+    let (session, user) = db.session("tokenhash").await.unwrap().unwrap();
+    assert_eq!(
+        (session.user_id, session.csrf_token.as_str(), user.id),
+        (hannah.id, "csrf", hannah.id)
+    );
+    db.touch_session("tokenhash", session.last_seen_ms + 5)
+        .await
+        .unwrap();
+    assert_eq!(
+        db.session("tokenhash")
+            .await
+            .unwrap()
+            .unwrap()
+            .0
+            .last_seen_ms,
+        session.last_seen_ms + 5
+    );
+    db.set_password_hash(hannah.id, "another-hash")
+        .await
+        .unwrap();
+    assert_eq!(
+        db.user(hannah.id).await.unwrap().password_hash,
+        "another-hash"
+    );
+    db.set_user_active(hannah.id, false).await.unwrap();
+    assert!(
+        db.session("tokenhash").await.unwrap().is_none(),
+        "disabling a user ends their sessions"
+    );
+    db.set_user_active(hannah.id, true).await.unwrap();
+    db.create_session("t2", hannah.id, "c2").await.unwrap();
+    db.delete_session("t2").await.unwrap();
+    assert!(db.session("t2").await.unwrap().is_none());
+
+    // Login failures.
+    db.record_login_failure("k").await.unwrap();
+    db.record_login_failure("k").await.unwrap();
+    assert_eq!(db.login_failures_since("k", 0).await.unwrap(), 2);
+    assert_eq!(
+        db.login_failures_since("k", kindred_store::now_ms() + 60_000)
+            .await
+            .unwrap(),
+        0
+    );
+    db.clear_login_failures("k").await.unwrap();
+    assert_eq!(db.login_failures_since("k", 0).await.unwrap(), 0);
+
+    // Persons, names and addresses.
+    let mum = db
+        .create_person(
+            west.id,
+            &details(
+                "Aisha",
+                "Khan",
+                Some(date!(1994 - 03 - 12)),
+                Some("9990000018"),
+            ),
+        )
+        .await
+        .unwrap();
+    let child = db
+        .create_person(
+            west.id,
+            &details("Zara", "Khan", Some(date!(2021 - 07 - 01)), None),
+        )
+        .await
+        .unwrap();
+    let mut unborn = details("Baby", "Khan", None, None);
+    unborn.expected_delivery = Some(date!(2027 - 01 - 20));
+    let unborn = db.create_person(west.id, &unborn).await.unwrap();
+    assert!(unborn.is_unborn());
+    assert_eq!(
+        db.person(mum.id)
+            .await
+            .unwrap()
+            .nhs_number
+            .map(|n| n.as_digits()),
+        Some("9990000018".into())
+    );
+    let mut renamed = PersonDetails::from(&mum);
+    renamed.family_name = "Khan-Ahmed".into();
+    let mum = db
+        .update_person(mum.id, &renamed, date!(2024 - 05 - 01))
+        .await
+        .unwrap();
+    assert_eq!(mum.family_name, "Khan-Ahmed");
+    let prev = db.previous_names(mum.id).await.unwrap();
+    assert_eq!(
+        (prev[0].family_name.as_str(), prev[0].until_date),
+        ("Khan", Some(date!(2024 - 05 - 01)))
+    );
+    let addr = |line1: &str, pc: &str, from| NewAddress {
+        line1: line1.into(),
+        line2: None,
+        town: "London".into(),
+        postcode: Postcode::parse(pc).unwrap(),
+        from_date: from,
+    };
+    db.move_person(
+        mum.id,
+        &addr("1 Church Street", "NW8 8AB", date!(2020 - 01 - 01)),
+    )
+    .await
+    .unwrap();
+    db.move_person(
+        mum.id,
+        &addr("2 Edgware Road", "W2 1AA", date!(2025 - 01 - 01)),
+    )
+    .await
+    .unwrap();
+    let addresses = db.addresses(mum.id).await.unwrap();
+    assert_eq!(addresses.len(), 2);
+    assert_eq!(
+        (addresses[0].postcode.as_str(), addresses[0].to_date),
+        ("W2 1AA", None)
+    );
+    assert_eq!(addresses[1].to_date, Some(date!(2025 - 01 - 01)));
+
+    // Families, members, relationships, team, lead and involvements.
+    let creator = Creator {
+        user_id: hannah.id,
+        organisation_id: hv.id,
+        service: "Health visiting".into(),
+    };
+    let fam = db
+        .create_family(west.id, "Khan household", &creator, date!(2024 - 01 - 01))
+        .await
+        .unwrap();
+    db.rename_family(fam.id, "Khan-Ahmed household")
+        .await
+        .unwrap();
+    assert_eq!(
+        db.family(fam.id).await.unwrap().name,
+        "Khan-Ahmed household"
+    );
+    db.add_member(fam.id, mum.id, MemberRole::Parent, date!(2024 - 01 - 01))
+        .await
+        .unwrap();
+    db.add_member(fam.id, child.id, MemberRole::Child, date!(2024 - 01 - 01))
+        .await
+        .unwrap();
+    db.add_member(fam.id, unborn.id, MemberRole::Unborn, date!(2024 - 06 - 01))
+        .await
+        .unwrap();
+    let second = db
+        .create_family(west.id, "Grandparents", &creator, date!(2024 - 01 - 01))
+        .await
+        .unwrap();
+    db.add_member(
+        second.id,
+        child.id,
+        MemberRole::Child,
+        date!(2024 - 02 - 01),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        db.families_of_person(child.id).await.unwrap().len(),
+        2,
+        "a person may belong to several families"
+    );
+    db.end_membership(second.id, child.id, date!(2024 - 03 - 01))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.members(second.id).await.unwrap()[0].left_on,
+        Some(date!(2024 - 03 - 01))
+    );
+    let members = db.members(fam.id).await.unwrap();
+    assert_eq!(members.len(), 3);
+    assert_eq!(members[0].person.id, mum.id, "adults first");
+    db.add_relationship(mum.id, child.id, RelationshipKind::ParentOf)
+        .await
+        .unwrap();
+    db.add_relationship(mum.id, child.id, RelationshipKind::ParentOf)
+        .await
+        .unwrap();
+    assert_eq!(db.relationships(fam.id).await.unwrap().len(), 1);
+    db.add_team_member(fam.id, eric.id, date!(2024 - 02 - 01))
+        .await
+        .unwrap();
+    db.set_lead(fam.id, eric.id, date!(2024 - 02 - 01))
+        .await
+        .unwrap();
+    db.set_lead(fam.id, hannah.id, date!(2024 - 03 - 01))
+        .await
+        .unwrap();
+    let history = db.lead_history(fam.id).await.unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!((history[0].user_id, history[0].to_ms), (hannah.id, None));
+    assert!(history[1].to_ms.is_some());
+    assert_eq!(
+        db.family(fam.id).await.unwrap().lead_user_id,
+        Some(hannah.id)
+    );
+    db.end_team_member(fam.id, eric.id, date!(2024 - 04 - 01))
+        .await
+        .unwrap();
+    let team_now = db.team(fam.id).await.unwrap();
+    assert_eq!(
+        team_now.iter().filter(|t| t.until_date.is_none()).count(),
+        1
+    );
+    let inv = db
+        .add_involvement(fam.id, eh.id, "Family support", date!(2024 - 02 - 01))
+        .await
+        .unwrap();
+    assert_eq!(db.involvements(fam.id).await.unwrap().len(), 2);
+
+    // Access facts, the SQL mirror of the policy, and search.
+    let facts = db.family_facts(fam.id).await.unwrap().unwrap();
+    assert_eq!(facts.lead_user_id, Some(hannah.id));
+    assert_eq!(facts.team_user_ids, vec![hannah.id]);
+    assert!(facts.involved_organisation_ids.contains(&eh.id));
+    assert!(db.family_facts(9_999_999).await.unwrap().is_none());
+    let eric = db.user(eric.id).await.unwrap();
+    assert!(
+        access::family(&eric.subject(), &facts, FamilyAction::View).allowed(),
+        "early help is involved"
+    );
+    db.end_involvement(inv, date!(2024 - 05 - 01))
+        .await
+        .unwrap();
+    let facts = db.family_facts(fam.id).await.unwrap().unwrap();
+    assert!(
+        !access::family(&eric.subject(), &facts, FamilyAction::View).allowed(),
+        "involvement ended"
+    );
+    let tara = db.user(tara.id).await.unwrap();
+    assert_eq!(
+        db.visible_families(&tara.subject(), 10, 0).await.unwrap().1,
+        0
+    );
+    let referral = db.open_referral(west.id, fam.id).await.unwrap();
+    assert_eq!(
+        db.visible_families(&tara.subject(), 10, 0).await.unwrap().1,
+        1
+    );
+    db.close_referral(referral).await.unwrap();
+    assert_eq!(
+        db.visible_families(&tara.subject(), 10, 0).await.unwrap().1,
+        0
+    );
+    let mona = db.user(mona.id).await.unwrap();
+    let (list, total) = db.visible_families(&mona.subject(), 10, 0).await.unwrap();
+    assert_eq!(total, 2);
+    assert_eq!(list.iter().find(|f| f.id == fam.id).unwrap().members, 3);
+    for u in [&adam, &kim] {
+        assert_eq!(
+            db.visible_families(&db.user(u.id).await.unwrap().subject(), 10, 0)
+                .await
+                .unwrap()
+                .1,
+            0
+        );
+    }
+
+    let hannah = db.user(hannah.id).await.unwrap();
+    let by = |name: &str| SearchCriteria {
+        name: Some(name.into()),
+        ..Default::default()
+    };
+    let hits = db
+        .search_persons(&hannah.subject(), &by("Zarra Kahn"), 10)
+        .await
+        .unwrap();
+    assert_eq!(hits.len(), 1, "typo-tolerant");
+    assert_eq!(hits[0].person.id, child.id);
+    assert_eq!(hits[0].families.len(), 2);
+    let hits = db
+        .search_persons(
+            &hannah.subject(),
+            &SearchCriteria {
+                nhs_number: NhsNumber::parse("999 000 0018").ok(),
+                ..Default::default()
+            },
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (hits.len(), hits[0].postcode.as_deref()),
+        (1, Some("W2 1AA"))
+    );
+    let hits = db
+        .search_persons(
+            &hannah.subject(),
+            &SearchCriteria {
+                postcode: Postcode::parse("nw88ab").ok(),
+                ..Default::default()
+            },
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(hits.len(), 1, "previous addresses are searched too");
+    let hits = db
+        .search_persons(
+            &hannah.subject(),
+            &SearchCriteria {
+                date_of_birth: Some(date!(2021 - 07 - 01)),
+                ..Default::default()
+            },
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(hits.len(), 1);
+    assert!(
+        db.search_persons(&kim.subject(), &by("Khan"), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "other tenant"
+    );
+    assert!(
+        db.search_persons(&hannah.subject(), &SearchCriteria::default(), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // The audit chain.
+    for i in 0..3 {
+        db.audit(NewEvent {
+            tenant_id: Some(west.id),
+            actor_user_id: Some(hannah.id),
+            action: AuditAction::Read,
+            record_kind: "family",
+            record_id: Some(fam.id),
+            family_id: Some(fam.id),
+            route: format!("story {i}"),
+            detail: "lead_professional".into(),
+        })
+        .await
+        .unwrap();
+    }
+    let log = db.family_access_log(fam.id, 10).await.unwrap();
+    assert_eq!(log.len(), 3);
+    assert_eq!(log[0].actor_name.as_deref(), Some("Hannah.HV"));
+    assert_eq!(log[0].event.seq, 3);
+    assert_eq!(db.audit_events_since(1, 10).await.unwrap().len(), 2);
+    let report = db.verify_audit().await.unwrap();
+    assert_eq!((report.checked, report.broken), (3, None));
+    db.ping().await.unwrap();
+}
