@@ -1,1 +1,348 @@
-fn main() {}
+//! The `kindred` binary: a thin command line over the library crates.
+
+use std::io::{BufRead, IsTerminal};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use kindred_domain::model::{OrgKind, Profession, Role};
+use kindred_store::Db;
+use kindred_store::users::NewUser;
+
+#[derive(Parser)]
+#[command(
+    name = "kindred",
+    version,
+    about = "The shared whole-family record and workflow for family hubs"
+)]
+struct Cli {
+    /// Database URL: sqlite://FILE or postgres://…
+    #[arg(long, global = true, env = "KINDRED_DATABASE_URL", default_value = kindred_store::DEFAULT_URL)]
+    db: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Users reach Kindred over HTTPS (through a TLS-terminating proxy): use
+    /// `__Host-` Secure cookies and send HSTS.
+    #[arg(long, env = "KINDRED_HTTPS")]
+    https: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web application.
+    Serve(ServeArgs),
+    /// Build a synthetic partnership into an empty database, print the demo sign-ins, and serve it.
+    Demo {
+        /// Number of families.
+        #[arg(long, default_value_t = 5_000)]
+        families: u32,
+        /// Seed for the generator: the same seed gives the same partnership.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Build the database and exit without serving.
+        #[arg(long)]
+        no_serve: bool,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
+    /// Create or bring the database schema up to date.
+    Migrate,
+    /// Local authorities (tenants).
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Partner organisations.
+    Organisation {
+        #[command(subcommand)]
+        command: OrganisationCommand,
+    },
+    /// User accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Add a local authority: `kindred tenant add westminster "Westminster City Council"`.
+    Add { code: String, name: String },
+}
+
+#[derive(Subcommand)]
+enum OrganisationCommand {
+    /// Add an organisation to a tenant.
+    Add {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        name: String,
+        /// One of: early_help, childrens_social_care, health_visiting, midwifery, school,
+        /// school_nursing, gp_practice, camhs, adult_mental_health, adult_social_care,
+        /// housing, police, vcs, family_hub.
+        #[arg(long)]
+        kind: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user. The password is asked for on a terminal, or read as one line from standard input.
+    Add {
+        #[arg(long)]
+        tenant: String,
+        /// The organisation's exact name.
+        #[arg(long)]
+        organisation: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// For example health_visitor, social_worker, early_help_worker, administrator.
+        #[arg(long)]
+        profession: String,
+        /// practitioner, triage, manager or admin; repeat for several.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain and report the first broken link.
+    Verify,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KINDRED_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => {
+            let db = Db::open(&cli.db).await.context("opening the database")?;
+            serve(db, args).await
+        }
+        Command::Demo {
+            families,
+            seed,
+            no_serve,
+            serve: args,
+        } => {
+            let db = Db::open(&cli.db).await.context("opening the database")?;
+            demo(&db, families, seed).await?;
+            if no_serve {
+                Ok(())
+            } else {
+                serve(db, args).await
+            }
+        }
+        Command::Migrate => {
+            Db::open(&cli.db).await.context("migrating the database")?;
+            println!("Database is up to date.");
+            Ok(())
+        }
+        Command::Tenant {
+            command: TenantCommand::Add { code, name },
+        } => {
+            let db = Db::open(&cli.db).await?;
+            let t = db.create_tenant(&code, &name).await?;
+            println!("Added tenant {} ({}).", t.code, t.id);
+            Ok(())
+        }
+        Command::Organisation {
+            command: OrganisationCommand::Add { tenant, name, kind },
+        } => {
+            let db = Db::open(&cli.db).await?;
+            let t = db
+                .tenant_by_code(&tenant)
+                .await
+                .with_context(|| format!("no tenant with code {tenant}"))?;
+            let kind = OrgKind::parse(&kind)
+                .with_context(|| format!("unknown organisation kind {kind}"))?;
+            let o = db.create_organisation(t.id, &name, kind).await?;
+            println!("Added organisation {} ({}).", o.name, o.id);
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    tenant,
+                    organisation,
+                    email,
+                    name,
+                    profession,
+                    roles,
+                },
+        } => {
+            let db = Db::open(&cli.db).await?;
+            user_add(
+                &db,
+                &tenant,
+                &organisation,
+                &email,
+                &name,
+                &profession,
+                &roles,
+            )
+            .await
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let db = Db::open(&cli.db).await?;
+            let report = db.verify_audit().await?;
+            match report.broken {
+                None => {
+                    println!("Audit chain intact: {} events verified.", report.checked);
+                    Ok(())
+                }
+                Some(b) => bail!(
+                    "Audit chain broken: {b} ({} events verified before it).",
+                    report.checked
+                ),
+            }
+        }
+    }
+}
+
+async fn serve(db: Db, args: ServeArgs) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let config = kindred_web::Config {
+        tls: args.https,
+        ..Default::default()
+    };
+    println!("Kindred is serving on http://{}", listener.local_addr()?);
+    kindred_web::serve(db, config, listener).await
+}
+
+async fn demo(db: &Db, families: u32, seed: u64) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let terminal = std::io::stderr().is_terminal();
+    let bar = indicatif::ProgressBar::new(families as u64);
+    if terminal {
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:40}] {pos}/{len} families ({eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.set_message("Building the demo partnership");
+    } else {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let progress = |done: u64, total: u64| {
+        if terminal {
+            bar.set_position(done);
+        } else {
+            eprintln!("demo: {done}/{total} families");
+        }
+    };
+    let opts = kindred_demo::Options { families, seed };
+    let built = kindred_demo::build(db, &opts, &progress).await?;
+    bar.finish_and_clear();
+    if built {
+        println!(
+            "Built a demo partnership of {families} families in {:.1} s.",
+            started.elapsed().as_secs_f64()
+        );
+    } else {
+        println!("The database already holds a partnership; using it as it is.");
+    }
+    println!("Demo sign-ins:");
+    for s in kindred_demo::SIGN_INS {
+        println!("{}: {} / {}", s.role, s.email, kindred_demo::DEMO_PASSWORD);
+    }
+    Ok(())
+}
+
+async fn user_add(
+    db: &Db,
+    tenant: &str,
+    organisation: &str,
+    email: &str,
+    name: &str,
+    profession: &str,
+    roles: &[String],
+) -> anyhow::Result<()> {
+    let t = db
+        .tenant_by_code(tenant)
+        .await
+        .with_context(|| format!("no tenant with code {tenant}"))?;
+    let org = db
+        .organisations(t.id)
+        .await?
+        .into_iter()
+        .find(|o| o.name == organisation)
+        .with_context(|| format!("no organisation named {organisation:?} in {tenant}"))?;
+    let profession = Profession::parse(profession)
+        .with_context(|| format!("unknown profession {profession}"))?;
+    let roles = roles
+        .iter()
+        .map(|r| {
+            Role::parse(r).with_context(|| {
+                format!("unknown role {r}: use practitioner, triage, manager or admin")
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let password = if std::io::stdin().is_terminal() {
+        let p = rpassword::prompt_password("Password for the new user: ")?;
+        if rpassword::prompt_password("Type it again: ")? != p {
+            bail!("the passwords do not match");
+        }
+        p
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    };
+    if let Err(e) = kindred_web::passwords::check_policy(&password) {
+        bail!("{e}");
+    }
+    let hash = kindred_web::passwords::hash(&password);
+    let u = db
+        .create_user(&NewUser {
+            tenant_id: t.id,
+            organisation_id: org.id,
+            team_id: None,
+            email: email.to_string(),
+            display_name: name.to_string(),
+            profession,
+            roles,
+            password_hash: hash,
+        })
+        .await?;
+    db.audit(kindred_domain::audit::NewEvent {
+        tenant_id: Some(t.id),
+        actor_user_id: None,
+        action: kindred_domain::audit::AuditAction::Create,
+        record_kind: "user",
+        record_id: Some(u.id),
+        family_id: None,
+        route: "cli user add".into(),
+        detail: String::new(),
+    })
+    .await?;
+    println!("Added user {} ({}).", u.email, u.id);
+    Ok(())
+}

@@ -1,1 +1,1005 @@
+//! `kindred demo`: a deterministic synthetic partnership of two boroughs
+//! working as a bi-borough, with their partner organisations, workers and
+//! families of realistic shapes.
+//!
+//! The same seed and the same day give the same data. Ages are anchored on
+//! today so that babies are still due and toddlers still toddlers. NHS
+//! numbers come only from the never-issued 999 range; names are synthetic.
 
+use std::collections::{BTreeMap, HashSet};
+
+use anyhow::Context;
+use kindred_domain::NhsNumber;
+use kindred_domain::model::{OrgKind, Profession, Role, Upn};
+use kindred_domain::postcode::Postcode;
+use kindred_store::Db;
+use kindred_store::bulk::{AddressRow, Batch, FamilyRow, PersonRow};
+use kindred_store::users::NewUser;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use time::{Date, Duration};
+
+mod names;
+
+/// Every demo sign-in uses this password. Only `kindred demo` creates accounts with it.
+pub const DEMO_PASSWORD: &str = "kindred-demo-2026";
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub families: u32,
+    pub seed: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            families: 5_000,
+            seed: 42,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SignIn {
+    pub role: &'static str,
+    pub email: &'static str,
+}
+
+/// The demo users, each seeing a different slice of the partnership.
+pub const SIGN_INS: &[SignIn] = &[
+    SignIn {
+        role: "health visitor",
+        email: "hv@westminster.example",
+    },
+    SignIn {
+        role: "school nurse",
+        email: "schoolnurse@westminster.example",
+    },
+    SignIn {
+        role: "social worker",
+        email: "socialworker@westminster.example",
+    },
+    SignIn {
+        role: "early help worker",
+        email: "earlyhelp@westminster.example",
+    },
+    SignIn {
+        role: "triage officer",
+        email: "triage@westminster.example",
+    },
+    SignIn {
+        role: "VCS worker",
+        email: "vcs@westminster.example",
+    },
+    SignIn {
+        role: "manager",
+        email: "manager@westminster.example",
+    },
+    SignIn {
+        role: "administrator",
+        email: "admin@westminster.example",
+    },
+    SignIn {
+        role: "health visitor (Kensington and Chelsea)",
+        email: "hv@rbkc.example",
+    },
+];
+
+struct Borough {
+    code: &'static str,
+    name: &'static str,
+    short: &'static str,
+    la_code: u32,
+    /// (hub name, reach areas)
+    hubs: &'static [(&'static str, &'static [&'static str])],
+    schools: [&'static str; 3],
+    gps: [&'static str; 2],
+    maternity: &'static str,
+}
+
+const BOROUGHS: [Borough; 2] = [
+    Borough {
+        code: "westminster",
+        name: "Westminster City Council",
+        short: "Westminster",
+        la_code: 213,
+        hubs: &[
+            ("Church Street Family Hub", &["NW8", "NW1"]),
+            ("Queen's Park Family Hub", &["W9"]),
+            ("Bayswater Family Hub", &["W2", "W1", "SW1"]),
+        ],
+        schools: [
+            "Church Street Primary School",
+            "Maida Vale Academy",
+            "Westbourne High School",
+        ],
+        gps: ["Lisson Grove Health Centre", "Maida Vale Medical Practice"],
+        maternity: "St Mary's Maternity Service",
+    },
+    Borough {
+        code: "rbkc",
+        name: "Royal Borough of Kensington and Chelsea",
+        short: "Kensington and Chelsea",
+        la_code: 207,
+        hubs: &[
+            ("North Kensington Family Hub", &["W10", "W11"]),
+            (
+                "South Kensington Family Hub",
+                &["SW3", "SW5", "SW10", "W8", "W14"],
+            ),
+        ],
+        schools: [
+            "Golborne Primary School",
+            "Notting Dale Academy",
+            "Earls Court High School",
+        ],
+        gps: ["Golborne Medical Centre", "Earls Court Surgery"],
+        maternity: "Chelsea Maternity Service",
+    },
+];
+
+/// One organisation of a borough, its workers' profession and how many there are.
+struct OrgPlan {
+    name: String,
+    kind: OrgKind,
+    profession: Profession,
+    workers: usize,
+}
+
+fn org_plans(b: &Borough) -> Vec<OrgPlan> {
+    let s = b.short;
+    let mut v = vec![
+        OrgPlan {
+            name: format!("{s} Family Hubs"),
+            kind: OrgKind::FamilyHub,
+            profession: Profession::FamilyNavigator,
+            workers: 4,
+        },
+        OrgPlan {
+            name: format!("{s} Early Help"),
+            kind: OrgKind::EarlyHelp,
+            profession: Profession::EarlyHelpWorker,
+            workers: 10,
+        },
+        OrgPlan {
+            name: format!("{s} Children's Social Care"),
+            kind: OrgKind::ChildrensSocialCare,
+            profession: Profession::SocialWorker,
+            workers: 10,
+        },
+        OrgPlan {
+            name: format!("{s} Health Visiting"),
+            kind: OrgKind::HealthVisiting,
+            profession: Profession::HealthVisitor,
+            workers: 12,
+        },
+        OrgPlan {
+            name: b.maternity.to_string(),
+            kind: OrgKind::Midwifery,
+            profession: Profession::Midwife,
+            workers: 5,
+        },
+        OrgPlan {
+            name: format!("{s} School Nursing"),
+            kind: OrgKind::SchoolNursing,
+            profession: Profession::SchoolNurse,
+            workers: 4,
+        },
+    ];
+    for (i, school) in b.schools.iter().enumerate() {
+        let profession = if i == 0 {
+            Profession::Senco
+        } else {
+            Profession::Teacher
+        };
+        v.push(OrgPlan {
+            name: school.to_string(),
+            kind: OrgKind::School,
+            profession,
+            workers: 2,
+        });
+    }
+    for gp in b.gps {
+        v.push(OrgPlan {
+            name: gp.to_string(),
+            kind: OrgKind::GpPractice,
+            profession: Profession::GpStaff,
+            workers: 2,
+        });
+    }
+    v.extend([
+        OrgPlan {
+            name: format!("{s} CAMHS"),
+            kind: OrgKind::Camhs,
+            profession: Profession::CamhsClinician,
+            workers: 3,
+        },
+        OrgPlan {
+            name: format!("{s} Community Mental Health Team"),
+            kind: OrgKind::AdultMentalHealth,
+            profession: Profession::MentalHealthPractitioner,
+            workers: 3,
+        },
+        OrgPlan {
+            name: format!("{s} Adult Social Care"),
+            kind: OrgKind::AdultSocialCare,
+            profession: Profession::AdultSocialCareWorker,
+            workers: 2,
+        },
+        OrgPlan {
+            name: format!("{s} Housing Options"),
+            kind: OrgKind::Housing,
+            profession: Profession::HousingOfficer,
+            workers: 3,
+        },
+        OrgPlan {
+            name: format!("Met Police Central West ({s})"),
+            kind: OrgKind::Police,
+            profession: Profession::PoliceOfficer,
+            workers: 2,
+        },
+        OrgPlan {
+            name: format!("Home-Start {s}"),
+            kind: OrgKind::Vcs,
+            profession: Profession::VcsWorker,
+            workers: 2,
+        },
+        OrgPlan {
+            name: format!("{s} Food Bank and Advice"),
+            kind: OrgKind::Vcs,
+            profession: Profession::VcsWorker,
+            workers: 2,
+        },
+        OrgPlan {
+            name: format!("Dad Matters {s}"),
+            kind: OrgKind::Vcs,
+            profession: Profession::VcsWorker,
+            workers: 2,
+        },
+    ]);
+    v
+}
+
+/// What the family generator needs to know about one borough's partnership.
+struct Partnership {
+    tenant_id: i64,
+    la_code: u32,
+    districts: Vec<&'static str>,
+    /// Organisation ids by kind (several for schools, GPs, VCS).
+    orgs: BTreeMap<OrgKind, Vec<i64>>,
+    /// Practitioner user ids by organisation.
+    workers: BTreeMap<i64, Vec<i64>>,
+}
+
+/// Builds the partnership into an empty database. Returns `false` (and does
+/// nothing) if the database already holds a partnership.
+pub async fn build(
+    db: &Db,
+    opts: &Options,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> anyhow::Result<bool> {
+    if !db.tenants().await?.is_empty() {
+        return Ok(false);
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
+    let demo_hash = kindred_web::passwords::hash(DEMO_PASSWORD);
+    // Other workers exist to fill teams; nobody knows their password.
+    let locked_hash = kindred_web::passwords::hash(&kindred_web::passwords::random_token());
+    let mut partnerships = vec![];
+    for b in &BOROUGHS {
+        partnerships.push(build_borough(db, b, &mut rng, &demo_hash, &locked_hash).await?);
+    }
+    let today = kindred_store::today();
+    let mut nhs_used = HashSet::new();
+    let (mut next_person, mut next_family) = db.max_ids().await?;
+    let total = opts.families as u64;
+    let mut done = 0u64;
+    while done < total {
+        let n = (total - done).min(2_000);
+        let mut batch = Batch::default();
+        for i in 0..n {
+            // Three families in five live in Westminster.
+            let p = &partnerships[if (done + i) % 5 < 3 { 0 } else { 1 }];
+            let mut g = FamilyGen {
+                rng: &mut rng,
+                today,
+                batch: &mut batch,
+                next_person: &mut next_person,
+                nhs_used: &mut nhs_used,
+                p,
+            };
+            next_family += 1;
+            g.family(next_family);
+        }
+        db.bulk_insert(&batch)
+            .await
+            .context("loading demo families")?;
+        done += n;
+        progress(done, total);
+    }
+    // Some twin records: the same child known to a second household, with a typo and no NHS number.
+    db.reset_id_sequences().await?;
+    db.analyze().await?;
+    Ok(true)
+}
+
+async fn build_borough(
+    db: &Db,
+    b: &Borough,
+    rng: &mut ChaCha8Rng,
+    demo_hash: &str,
+    locked_hash: &str,
+) -> anyhow::Result<Partnership> {
+    let tenant = db.create_tenant(b.code, b.name).await?;
+    let mut orgs: BTreeMap<OrgKind, Vec<i64>> = BTreeMap::new();
+    let mut workers: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    let mut by_kind_first: BTreeMap<OrgKind, i64> = BTreeMap::new();
+    let plans = org_plans(b);
+    for plan in &plans {
+        let org = db
+            .create_organisation(tenant.id, &plan.name, plan.kind)
+            .await?;
+        orgs.entry(plan.kind).or_default().push(org.id);
+        by_kind_first.entry(plan.kind).or_insert(org.id);
+    }
+    let hub_org = by_kind_first[&OrgKind::FamilyHub];
+    let mut districts = vec![];
+    let mut hub_ids = vec![];
+    for (name, areas) in b.hubs {
+        let areas: Vec<String> = areas.iter().map(|a| a.to_string()).collect();
+        let site = db
+            .create_hub_site(tenant.id, Some(hub_org), name, None, &areas)
+            .await?;
+        hub_ids.push(site.id);
+        districts.extend(
+            areas
+                .iter()
+                .map(|a| -> &'static str { Box::leak(a.clone().into_boxed_str()) }),
+        );
+    }
+    let domain = format!("{}.example", b.code);
+    let mut n = 0;
+    for (plan, org_ids) in plans
+        .iter()
+        .zip(plans.iter().map(|p| orgs[&p.kind].clone()))
+    {
+        let org_id = *org_ids
+            .iter()
+            .find(|id| !workers.contains_key(id))
+            .unwrap_or(&org_ids[0]);
+        let hub = hub_ids[n % hub_ids.len()];
+        let team = db
+            .create_team(tenant.id, org_id, Some(hub), &format!("{} team", plan.name))
+            .await?;
+        let pool = workers.entry(org_id).or_default();
+        for _ in 0..plan.workers {
+            n += 1;
+            let (first, last) = worker_name(rng);
+            let u = db
+                .create_user(&NewUser {
+                    tenant_id: tenant.id,
+                    organisation_id: org_id,
+                    team_id: Some(team.id),
+                    email: format!(
+                        "{}.{}{n}@{domain}",
+                        first.to_lowercase(),
+                        last.to_lowercase().replace(['\'', ' '], "")
+                    ),
+                    display_name: format!("{first} {last}"),
+                    profession: plan.profession,
+                    roles: vec![Role::Practitioner],
+                    password_hash: locked_hash.to_string(),
+                })
+                .await?;
+            pool.push(u.id);
+        }
+    }
+    // The named demo accounts, and the front door, managers and administrator.
+    let first_of = |k: OrgKind| by_kind_first[&k];
+    let demo: Vec<(&str, &str, OrgKind, Profession, Vec<Role>)> = match b.code {
+        "westminster" => vec![
+            (
+                "hv",
+                "Hannah Price",
+                OrgKind::HealthVisiting,
+                Profession::HealthVisitor,
+                vec![Role::Practitioner],
+            ),
+            (
+                "schoolnurse",
+                "Sam Okoro",
+                OrgKind::SchoolNursing,
+                Profession::SchoolNurse,
+                vec![Role::Practitioner],
+            ),
+            (
+                "socialworker",
+                "Sofia Mendes",
+                OrgKind::ChildrensSocialCare,
+                Profession::SocialWorker,
+                vec![Role::Practitioner],
+            ),
+            (
+                "earlyhelp",
+                "Ed Harper",
+                OrgKind::EarlyHelp,
+                Profession::EarlyHelpWorker,
+                vec![Role::Practitioner],
+            ),
+            (
+                "triage",
+                "Tara Quinn",
+                OrgKind::EarlyHelp,
+                Profession::EarlyHelpWorker,
+                vec![Role::Triage],
+            ),
+            (
+                "vcs",
+                "Val Carter",
+                OrgKind::Vcs,
+                Profession::VcsWorker,
+                vec![Role::Practitioner],
+            ),
+            (
+                "manager",
+                "Morgan Blake",
+                OrgKind::EarlyHelp,
+                Profession::EarlyHelpWorker,
+                vec![Role::Manager],
+            ),
+            (
+                "admin",
+                "Alex Admin",
+                OrgKind::FamilyHub,
+                Profession::Administrator,
+                vec![Role::Admin],
+            ),
+        ],
+        _ => vec![
+            (
+                "hv",
+                "Harriet Kaur",
+                OrgKind::HealthVisiting,
+                Profession::HealthVisitor,
+                vec![Role::Practitioner],
+            ),
+            (
+                "triage",
+                "Theo Grant",
+                OrgKind::EarlyHelp,
+                Profession::EarlyHelpWorker,
+                vec![Role::Triage],
+            ),
+            (
+                "manager",
+                "Maya Lewis",
+                OrgKind::EarlyHelp,
+                Profession::EarlyHelpWorker,
+                vec![Role::Manager],
+            ),
+            (
+                "admin",
+                "Ari Admin",
+                OrgKind::FamilyHub,
+                Profession::Administrator,
+                vec![Role::Admin],
+            ),
+        ],
+    };
+    for (local, name, kind, profession, roles) in demo {
+        let org_id = first_of(kind);
+        let practitioner = roles.contains(&Role::Practitioner);
+        let u = db
+            .create_user(&NewUser {
+                tenant_id: tenant.id,
+                organisation_id: org_id,
+                team_id: None,
+                email: format!("{local}@{domain}"),
+                display_name: name.to_string(),
+                profession,
+                roles,
+                password_hash: demo_hash.to_string(),
+            })
+            .await?;
+        if practitioner {
+            // Demo practitioners carry a real caseload: put them first in their pool, twice.
+            let pool = workers.entry(org_id).or_default();
+            pool.insert(0, u.id);
+            pool.insert(0, u.id);
+        }
+    }
+    Ok(Partnership {
+        tenant_id: tenant.id,
+        la_code: b.la_code,
+        districts,
+        orgs,
+        workers,
+    })
+}
+
+fn worker_name(rng: &mut ChaCha8Rng) -> (&'static str, &'static str) {
+    let first = if rng.gen_bool(0.8) {
+        names::WOMEN
+    } else {
+        names::MEN
+    };
+    (
+        first.choose(rng).copied().unwrap_or("Sam"),
+        names::SURNAMES.choose(rng).copied().unwrap_or("Smith"),
+    )
+}
+
+struct FamilyGen<'a> {
+    rng: &'a mut ChaCha8Rng,
+    today: Date,
+    batch: &'a mut Batch,
+    next_person: &'a mut i64,
+    nhs_used: &'a mut HashSet<String>,
+    p: &'a Partnership,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Adult,
+    Child,
+    Unborn,
+}
+
+struct Member {
+    id: i64,
+    kind: Kind,
+    age: i32,
+    role: &'static str,
+    send: bool,
+}
+
+impl FamilyGen<'_> {
+    fn born(&mut self, min_age: i32, max_age: i32) -> (Date, i32) {
+        let days = self.rng.gen_range(min_age * 365..=max_age * 365 + 364);
+        let d = self.today - Duration::days(days as i64);
+        (d, kindred_domain::dates::age_in_years(d, self.today))
+    }
+
+    fn nhs(&mut self) -> Option<String> {
+        // About one person in fifteen has no NHS number on record.
+        if self.rng.gen_bool(0.07) {
+            return None;
+        }
+        loop {
+            let mut first = [9u8; 9];
+            for d in first.iter_mut().skip(3) {
+                *d = self.rng.gen_range(0..10);
+            }
+            if let Some(n) = NhsNumber::from_first_nine(first) {
+                let s = n.as_digits();
+                if self.nhs_used.insert(s.clone()) {
+                    return Some(s);
+                }
+            }
+        }
+    }
+
+    fn upn(&mut self, age: i32) -> Option<String> {
+        if !(4..=18).contains(&age) || self.rng.gen_bool(0.3) {
+            return None;
+        }
+        let rest = format!(
+            "{:03}{:04}{:02}{:03}",
+            self.p.la_code,
+            self.rng.gen_range(2000..2999),
+            (self.today.year() - age + 5) % 100,
+            self.rng.gen_range(0..999)
+        );
+        let letter = Upn::check_letter(&rest)?;
+        Some(format!("{letter}{rest}"))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn person(
+        &mut self,
+        family_name: &str,
+        female: bool,
+        kind: Kind,
+        min_age: i32,
+        max_age: i32,
+        role: &'static str,
+        lang: Option<&'static str>,
+    ) -> Member {
+        *self.next_person += 1;
+        let id = *self.next_person;
+        let given = match (kind, female) {
+            (Kind::Adult, true) => names::WOMEN.choose(self.rng),
+            (Kind::Adult, false) => names::MEN.choose(self.rng),
+            (_, true) => names::GIRLS.choose(self.rng),
+            (_, false) => names::BOYS.choose(self.rng),
+        }
+        .copied()
+        .unwrap_or("Alex");
+        let (date_of_birth, expected_delivery, age) = if kind == Kind::Unborn {
+            (
+                None,
+                Some(self.today + Duration::days(self.rng.gen_range(7..200))),
+                -1,
+            )
+        } else {
+            let (d, a) = self.born(min_age, max_age);
+            (Some(d), None, a)
+        };
+        let send = match kind {
+            Kind::Child => self.rng.gen_bool(0.12),
+            Kind::Adult if age <= 25 => self.rng.gen_bool(0.5),
+            _ => false,
+        };
+        let interpreter_needed = lang.is_some() && kind == Kind::Adult && self.rng.gen_bool(0.35);
+        let nhs_number = if kind == Kind::Unborn {
+            None
+        } else {
+            self.nhs()
+        };
+        let upn = if kind == Kind::Child {
+            self.upn(age)
+        } else {
+            None
+        };
+        let preferred_name = (kind != Kind::Unborn && self.rng.gen_bool(0.04))
+            .then(|| given.chars().take(3).collect::<String>());
+        self.batch.persons.push(PersonRow {
+            id,
+            tenant_id: self.p.tenant_id,
+            given_name: if kind == Kind::Unborn {
+                "Baby".into()
+            } else {
+                given.into()
+            },
+            family_name: family_name.into(),
+            preferred_name,
+            date_of_birth,
+            expected_delivery,
+            sex: if kind == Kind::Unborn {
+                "unknown"
+            } else if female {
+                "female"
+            } else {
+                "male"
+            },
+            nhs_number,
+            upn,
+            language: Some(lang.unwrap_or("English").into()),
+            interpreter_needed,
+            send,
+        });
+        Member {
+            id,
+            kind,
+            age,
+            role,
+            send,
+        }
+    }
+
+    fn postcode(&mut self) -> String {
+        const LETTERS: &[u8] = b"ABDEFGHJLNPQRSTUWXYZ";
+        let d = self.p.districts.choose(self.rng).copied().unwrap_or("W2");
+        let a = LETTERS[self.rng.gen_range(0..LETTERS.len())] as char;
+        let b = LETTERS[self.rng.gen_range(0..LETTERS.len())] as char;
+        let pc = format!("{d} {}{a}{b}", self.rng.gen_range(1..10));
+        Postcode::parse(&pc).map(|p| p.to_string()).unwrap_or(pc)
+    }
+
+    fn family(&mut self, family_id: i64) {
+        let surname = names::SURNAMES.choose(self.rng).copied().unwrap_or("Smith");
+        let lang = if self.rng.gen_bool(0.3) {
+            names::LANGUAGES.choose(self.rng).copied()
+        } else {
+            None
+        };
+        let shape = self.rng.gen_range(0..100);
+        let mut m: Vec<Member> = vec![];
+        let mut partner_pairs = vec![];
+        let mut step = vec![];
+        match shape {
+            // Single parent with one to three children.
+            0..=29 => {
+                let female = self.rng.gen_bool(0.88);
+                m.push(self.person(surname, female, Kind::Adult, 19, 45, "parent", lang));
+                for _ in 0..self.rng.gen_range(1..=3) {
+                    let f = self.rng.gen_bool(0.5);
+                    m.push(self.person(surname, f, Kind::Child, 0, 15, "child", lang));
+                }
+            }
+            // Two parents with one to four children.
+            30..=59 => {
+                m.push(self.person(surname, true, Kind::Adult, 21, 45, "parent", lang));
+                m.push(self.person(surname, false, Kind::Adult, 22, 50, "parent", lang));
+                partner_pairs.push((0, 1));
+                for _ in 0..self.rng.gen_range(1..=4) {
+                    let f = self.rng.gen_bool(0.5);
+                    m.push(self.person(surname, f, Kind::Child, 0, 16, "child", lang));
+                }
+            }
+            // Blended: a parent, a new partner with another surname, children of both.
+            60..=69 => {
+                let other = names::SURNAMES.choose(self.rng).copied().unwrap_or("Jones");
+                m.push(self.person(surname, true, Kind::Adult, 24, 45, "parent", lang));
+                m.push(self.person(other, false, Kind::Adult, 24, 50, "carer", None));
+                partner_pairs.push((0, 1));
+                for _ in 0..self.rng.gen_range(1..=2) {
+                    let f = self.rng.gen_bool(0.5);
+                    m.push(self.person(surname, f, Kind::Child, 3, 15, "child", lang));
+                    step.push(m.len() - 1);
+                }
+                let f = self.rng.gen_bool(0.5);
+                m.push(self.person(other, f, Kind::Child, 0, 3, "child", None));
+            }
+            // Expecting: a young parent or a couple, sometimes with a toddler, and an unborn baby.
+            70..=79 => {
+                m.push(self.person(surname, true, Kind::Adult, 17, 38, "parent", lang));
+                if self.rng.gen_bool(0.6) {
+                    m.push(self.person(surname, false, Kind::Adult, 18, 42, "parent", lang));
+                    partner_pairs.push((0, 1));
+                }
+                if self.rng.gen_bool(0.4) {
+                    let f = self.rng.gen_bool(0.5);
+                    m.push(self.person(surname, f, Kind::Child, 1, 3, "child", lang));
+                }
+                m.push(self.person(surname, false, Kind::Unborn, 0, 0, "unborn", lang));
+            }
+            // Teenagers, sometimes living with a grandparent.
+            80..=91 => {
+                if self.rng.gen_bool(0.2) {
+                    m.push(self.person(surname, true, Kind::Adult, 55, 75, "grandparent", lang));
+                } else {
+                    let female = self.rng.gen_bool(0.8);
+                    m.push(self.person(surname, female, Kind::Adult, 32, 55, "parent", lang));
+                }
+                for _ in 0..self.rng.gen_range(1..=2) {
+                    let f = self.rng.gen_bool(0.5);
+                    m.push(self.person(surname, f, Kind::Child, 13, 17, "child", lang));
+                }
+            }
+            // A young adult with SEND, up to 25, and their parents and siblings.
+            _ => {
+                m.push(self.person(surname, true, Kind::Adult, 40, 60, "parent", lang));
+                if self.rng.gen_bool(0.5) {
+                    m.push(self.person(surname, false, Kind::Adult, 42, 65, "parent", lang));
+                    partner_pairs.push((0, 1));
+                }
+                let f = self.rng.gen_bool(0.5);
+                let mut ya = self.person(surname, f, Kind::Adult, 19, 25, "sibling", lang);
+                ya.send = true;
+                if let Some(p) = self.batch.persons.iter_mut().rev().find(|p| p.id == ya.id) {
+                    p.send = true;
+                }
+                m.push(ya);
+                if self.rng.gen_bool(0.5) {
+                    let f = self.rng.gen_bool(0.5);
+                    m.push(self.person(surname, f, Kind::Child, 8, 17, "child", lang));
+                }
+            }
+        }
+        let family_name = format!("{surname} household");
+        let joined = self.today - Duration::days(self.rng.gen_range(30..2_500));
+        for x in &m {
+            self.batch.members.push((family_id, x.id, x.role, joined));
+        }
+        // Relationships: parents and carers to children, partners, siblings.
+        let adults: Vec<usize> = (0..m.len())
+            .filter(|i| m[*i].kind == Kind::Adult && m[*i].role != "sibling")
+            .collect();
+        let young: Vec<usize> = (0..m.len()).filter(|i| !adults.contains(i)).collect();
+        for &a in &adults {
+            for &c in &young {
+                let kind = match m[a].role {
+                    "grandparent" => "grandparent_of",
+                    "carer" if step.contains(&c) => "step_parent_of",
+                    "carer" => "parent_of",
+                    _ if step.is_empty() || step.contains(&c) || a == 0 => "parent_of",
+                    _ => "parent_of",
+                };
+                self.batch.relationships.push((m[a].id, m[c].id, kind));
+            }
+        }
+        for (a, b) in partner_pairs {
+            self.batch
+                .relationships
+                .push((m[a].id, m[b].id, "partner_of"));
+        }
+        for (i, &a) in young.iter().enumerate() {
+            for &b in &young[i + 1..] {
+                let half = step.contains(&a) != step.contains(&b);
+                self.batch.relationships.push((
+                    m[a].id,
+                    m[b].id,
+                    if half {
+                        "half_sibling_of"
+                    } else {
+                        "sibling_of"
+                    },
+                ));
+            }
+        }
+        // Address: everyone at one address; a fifth moved in from somewhere else in the borough.
+        let street = names::STREETS
+            .choose(self.rng)
+            .copied()
+            .unwrap_or("High Street");
+        let line1 = format!("{} {street}", self.rng.gen_range(1..240));
+        let pc = self.postcode();
+        let moved = self.rng.gen_bool(0.2);
+        let old = (moved).then(|| {
+            (
+                format!(
+                    "Flat {} {}",
+                    self.rng.gen_range(1..40),
+                    names::STREETS.choose(self.rng).copied().unwrap_or("Road")
+                ),
+                self.postcode(),
+            )
+        });
+        for x in &m {
+            if x.kind == Kind::Unborn {
+                continue;
+            }
+            if let Some((old_line, old_pc)) = &old {
+                self.batch.addresses.push(AddressRow {
+                    person_id: x.id,
+                    line1: old_line.clone(),
+                    town: "London".into(),
+                    postcode: old_pc.clone(),
+                    from_date: joined - Duration::days(900),
+                    to_date: Some(joined),
+                });
+            }
+            self.batch.addresses.push(AddressRow {
+                person_id: x.id,
+                line1: line1.clone(),
+                town: "London".into(),
+                postcode: pc.clone(),
+                from_date: joined,
+                to_date: None,
+            });
+        }
+        self.batch.families.push(FamilyRow {
+            id: family_id,
+            tenant_id: self.p.tenant_id,
+            name: family_name,
+            lead_user_id: None,
+        });
+        self.involve(family_id, &m, joined);
+    }
+
+    fn org(&mut self, kind: OrgKind) -> Option<i64> {
+        self.p
+            .orgs
+            .get(&kind)
+            .and_then(|v| v.choose(self.rng).copied())
+    }
+
+    /// Which services are involved, who from each is in the team, and who leads.
+    fn involve(&mut self, family_id: i64, m: &[Member], joined: Date) {
+        let under5 = m
+            .iter()
+            .any(|x| x.kind == Kind::Unborn || (x.kind == Kind::Child && x.age < 5));
+        let unborn = m.iter().any(|x| x.kind == Kind::Unborn);
+        let school_age = m
+            .iter()
+            .any(|x| x.kind == Kind::Child && (4..=16).contains(&x.age));
+        let teen = m.iter().any(|x| x.kind == Kind::Child && x.age >= 13);
+        let send_adult = m.iter().any(|x| x.kind == Kind::Adult && x.send);
+        let mut involved: Vec<(OrgKind, &'static str)> = vec![];
+        let r = &mut *self.rng;
+        if under5 && r.gen_bool(0.92) {
+            involved.push((OrgKind::HealthVisiting, "Health visiting"));
+        }
+        if unborn {
+            involved.push((OrgKind::Midwifery, "Antenatal care"));
+        }
+        if school_age {
+            involved.push((OrgKind::School, "Education"));
+            if r.gen_bool(0.3) {
+                involved.push((OrgKind::SchoolNursing, "School nursing"));
+            }
+        }
+        if r.gen_bool(0.3) {
+            involved.push((OrgKind::EarlyHelp, "Family support"));
+        }
+        if r.gen_bool(0.25) {
+            involved.push((OrgKind::FamilyHub, "Family hub services"));
+        }
+        if r.gen_bool(0.07) {
+            involved.push((OrgKind::ChildrensSocialCare, "Child in need"));
+        }
+        if teen && r.gen_bool(0.15) {
+            involved.push((OrgKind::Camhs, "CAMHS"));
+        }
+        if r.gen_bool(0.07) {
+            involved.push((OrgKind::AdultMentalHealth, "Parental mental health"));
+        }
+        if send_adult && r.gen_bool(0.6) {
+            involved.push((OrgKind::AdultSocialCare, "Transition to adult services"));
+        }
+        if r.gen_bool(0.1) {
+            involved.push((OrgKind::Housing, "Housing options"));
+        }
+        if r.gen_bool(0.03) {
+            involved.push((OrgKind::Police, "Domestic abuse follow-up"));
+        }
+        if r.gen_bool(0.12) {
+            involved.push((OrgKind::Vcs, "Family support volunteer"));
+        }
+        if r.gen_bool(0.4) {
+            involved.push((OrgKind::GpPractice, "GP practice"));
+        }
+        let mut team = vec![];
+        let mut lead = None;
+        for (kind, service) in involved {
+            let Some(org) = self.org(kind) else { continue };
+            let started =
+                joined + Duration::days(self.rng.gen_range(0..200)).min(self.today - joined);
+            // A few past involvements, ended.
+            let ended = (self.rng.gen_bool(0.08)).then(|| started + (self.today - started) / 2);
+            self.batch
+                .involvements
+                .push((family_id, org, service.to_string(), started, ended));
+            if ended.is_some() {
+                continue;
+            }
+            let in_team = matches!(
+                kind,
+                OrgKind::EarlyHelp
+                    | OrgKind::ChildrensSocialCare
+                    | OrgKind::HealthVisiting
+                    | OrgKind::FamilyHub
+                    | OrgKind::Vcs
+                    | OrgKind::SchoolNursing
+                    | OrgKind::Camhs
+            ) && self.rng.gen_bool(0.75);
+            if in_team {
+                if let Some(w) = self
+                    .p
+                    .workers
+                    .get(&org)
+                    .and_then(|v| v.choose(self.rng).copied())
+                {
+                    if !team.contains(&w) {
+                        team.push(w);
+                        self.batch.team.push((family_id, w, started));
+                        let leads = match kind {
+                            OrgKind::ChildrensSocialCare => true,
+                            OrgKind::EarlyHelp => lead.is_none(),
+                            OrgKind::HealthVisiting | OrgKind::FamilyHub => {
+                                lead.is_none() && self.rng.gen_bool(0.3)
+                            }
+                            _ => false,
+                        };
+                        if leads {
+                            lead = Some(w);
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(l) = lead {
+            if let Some(f) = self
+                .batch
+                .families
+                .iter_mut()
+                .rev()
+                .find(|f| f.id == family_id)
+            {
+                f.lead_user_id = Some(l);
+            }
+            self.batch.leads.push((
+                family_id,
+                l,
+                kindred_store::now_ms() - self.rng.gen_range(0..90) * 86_400_000,
+            ));
+        }
+        if self.rng.gen_bool(0.03) {
+            self.batch
+                .open_referrals
+                .push((self.p.tenant_id, family_id));
+        }
+    }
+}

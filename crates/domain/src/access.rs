@@ -95,21 +95,17 @@ pub fn family(subject: &Subject, facts: &FamilyFacts, action: FamilyAction) -> D
     if !case_role {
         return Decision::Deny;
     }
+    let org_involved = facts
+        .involved_organisation_ids
+        .contains(&subject.organisation_id);
     let basis = if facts.lead_user_id == Some(subject.user_id) {
         Some(Basis::LeadProfessional)
     } else if facts.team_user_ids.contains(&subject.user_id) {
         Some(Basis::TeamAroundTheFamily)
-    } else if facts
-        .involved_organisation_ids
-        .contains(&subject.organisation_id)
-    {
-        if subject.has(Role::Practitioner) {
-            Some(Basis::OrganisationInvolved)
-        } else if subject.has(Role::Manager) {
-            Some(Basis::ManagerOfInvolvedOrganisation)
-        } else {
-            None
-        }
+    } else if org_involved && subject.has(Role::Practitioner) {
+        Some(Basis::OrganisationInvolved)
+    } else if org_involved && subject.has(Role::Manager) {
+        Some(Basis::ManagerOfInvolvedOrganisation)
     } else if subject.has(Role::Triage) && facts.open_referral {
         Some(Basis::TriageOfOpenReferral)
     } else {
@@ -202,6 +198,16 @@ mod tests {
             ..facts.clone()
         };
         assert!(family(&triage, &open, FamilyAction::View).allowed());
+        // A triage officer whose own organisation is involved still triages an open referral.
+        let front_door = subject(17, 1, 100, vec![Role::Triage]);
+        assert_eq!(
+            family(&front_door, &facts, FamilyAction::View),
+            Decision::Deny
+        );
+        assert_eq!(
+            family(&front_door, &open, FamilyAction::View),
+            Decision::Allow(Basis::TriageOfOpenReferral)
+        );
         let mut gone = lead.clone();
         gone.active = false;
         assert_eq!(family(&gone, &facts, FamilyAction::View), Decision::Deny);

@@ -1,1 +1,87 @@
+//! Kindred's HTTP face: server-rendered pages in GOV.UK Design System markup,
+//! sign-in and sessions, and the routes every user and system reaches.
+//!
+//! Data flows one way: form → parsed domain value → policy decision (in
+//! [`access`]) → store → audit → response. Handlers never query for personal
+//! data except through [`access`], which asks `kindred_domain::access` and
+//! writes the audit event.
 
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use kindred_store::Db;
+
+pub mod access;
+mod assets;
+pub mod auth;
+pub mod errors;
+mod forms;
+mod layout;
+mod pages;
+pub mod passwords;
+mod security;
+
+/// How this server is reached. Secrets are never stored here.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Served to users over TLS (directly or by a proxy): `__Host-` cookies, `Secure`, HSTS.
+    pub tls: bool,
+    /// Failed sign-ins for one email within the window before sign-in is refused.
+    pub max_failures_per_account: i64,
+    /// Failed sign-ins from one address within the window.
+    pub max_failures_per_address: i64,
+    pub throttle_window_ms: i64,
+    /// A session ends after this long without a request…
+    pub idle_timeout_ms: i64,
+    /// …and after this long in all.
+    pub absolute_timeout_ms: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            tls: false,
+            max_failures_per_account: 5,
+            max_failures_per_address: 50,
+            throttle_window_ms: 15 * 60 * 1000,
+            idle_timeout_ms: 30 * 60 * 1000,
+            absolute_timeout_ms: 12 * 60 * 60 * 1000,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub metrics: Arc<security::Metrics>,
+}
+
+pub fn router(db: Db, config: Config) -> Router {
+    let state = AppState {
+        db,
+        config: Arc::new(config),
+        metrics: Arc::default(),
+    };
+    let app = pages::routes().merge(assets::routes());
+    security::layers(app, state.clone()).with_state(state)
+}
+
+/// Serves until Ctrl-C.
+pub async fn serve(
+    db: Db,
+    config: Config,
+    listener: tokio::net::TcpListener,
+) -> anyhow::Result<()> {
+    let app = router(db, config);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,149 @@
+//! The web's only door to personal data. Each function asks the access policy
+//! (`kindred_domain::access`), turns a denial into [`AppError::NotFound`], and
+//! writes the audit event before anything is shown.
+
+use kindred_domain::access::{self, Basis, Decision, FamilyAction};
+use kindred_domain::audit::{AuditAction, NewEvent};
+use kindred_store::families::Family;
+use kindred_store::persons::Person;
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::errors::{AppError, AppResult};
+
+/// One audit event for the current user.
+pub async fn audit(
+    state: &AppState,
+    cu: &CurrentUser,
+    action: AuditAction,
+    record_kind: &'static str,
+    record_id: Option<i64>,
+    family_id: Option<i64>,
+    route: &str,
+    detail: String,
+) -> AppResult<()> {
+    state
+        .db
+        .audit(NewEvent {
+            tenant_id: Some(cu.user.tenant_id),
+            actor_user_id: Some(cu.user.id),
+            action,
+            record_kind,
+            record_id,
+            family_id,
+            route: route.to_string(),
+            detail,
+        })
+        .await?;
+    Ok(())
+}
+
+/// What a family action is audited as.
+fn audit_action(action: FamilyAction, write: bool) -> AuditAction {
+    match (action, write) {
+        (_, true) => AuditAction::Update,
+        _ => AuditAction::Read,
+    }
+}
+
+/// Opens a family for `action`, or `NotFound`. Audits the access (a read, or
+/// an update when `write`) with the policy's basis.
+pub async fn family(
+    state: &AppState,
+    cu: &CurrentUser,
+    family_id: i64,
+    action: FamilyAction,
+    write: bool,
+    route: &str,
+) -> AppResult<(Family, Basis)> {
+    let facts = state
+        .db
+        .family_facts(family_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let Decision::Allow(basis) = access::family(&cu.user.subject(), &facts, action) else {
+        return Err(AppError::NotFound);
+    };
+    let family = state.db.family(family_id).await?;
+    audit(
+        state,
+        cu,
+        audit_action(action, write),
+        "family",
+        Some(family_id),
+        Some(family_id),
+        route,
+        basis.code().into(),
+    )
+    .await?;
+    Ok((family, basis))
+}
+
+/// Opens a person through any family of theirs the user may take `action` on.
+/// Returns the person and that family's id.
+pub async fn person(
+    state: &AppState,
+    cu: &CurrentUser,
+    person_id: i64,
+    action: FamilyAction,
+    write: bool,
+    route: &str,
+) -> AppResult<(Person, i64)> {
+    let families = state.db.families_of_person(person_id).await?;
+    let facts = state.db.family_facts_many(&families).await?;
+    let subject = cu.user.subject();
+    let granted = families.iter().filter_map(|f| facts.get(f)).find_map(|f| {
+        match access::family(&subject, f, action) {
+            Decision::Allow(b) => Some((f.family_id, b)),
+            Decision::Deny => None,
+        }
+    });
+    let Some((family_id, basis)) = granted else {
+        return Err(AppError::NotFound);
+    };
+    let person = state.db.person(person_id).await?;
+    if person.tenant_id != cu.user.tenant_id {
+        return Err(AppError::NotFound);
+    }
+    audit(
+        state,
+        cu,
+        audit_action(action, write),
+        "person",
+        Some(person_id),
+        Some(family_id),
+        route,
+        basis.code().into(),
+    )
+    .await?;
+    Ok((person, family_id))
+}
+
+/// Keeps only the families the policy lets the user view: the check behind
+/// every list and search, after the store's SQL has narrowed them.
+pub async fn filter_visible(
+    state: &AppState,
+    cu: &CurrentUser,
+    family_ids: &[i64],
+) -> AppResult<Vec<i64>> {
+    let facts = state.db.family_facts_many(family_ids).await?;
+    let subject = cu.user.subject();
+    Ok(family_ids
+        .iter()
+        .copied()
+        .filter(|id| {
+            facts
+                .get(id)
+                .is_some_and(|f| access::family(&subject, f, FamilyAction::View).allowed())
+        })
+        .collect())
+}
+
+/// Administration pages: the user must administer their own tenant.
+pub fn require_admin(cu: &CurrentUser) -> AppResult<()> {
+    if access::administer(&cu.user.subject(), cu.user.tenant_id) {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}

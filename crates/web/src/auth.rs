@@ -1,0 +1,301 @@
+//! Sign-in, sessions and CSRF.
+//!
+//! Sessions live in the database; the browser holds a random token whose
+//! SHA-256 is the key, in an HttpOnly, SameSite=Lax cookie (`__Host-` and
+//! `Secure` when served over TLS). Every form carries a CSRF token: the
+//! session's own once signed in, a double-submit cookie on the sign-in form.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use kindred_domain::audit::{AuditAction, NewEvent};
+use kindred_store::users::User;
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+use crate::errors::{AppError, AppResult};
+use crate::layout::Layout;
+use crate::passwords::{self, random_token, sha256_hex};
+use crate::{AppState, Config};
+
+/// The signed-in user of this request.
+#[derive(Clone)]
+pub struct CurrentUser {
+    pub user: User,
+    pub organisation_name: String,
+    pub csrf: String,
+}
+
+fn session_cookie(c: &Config) -> &'static str {
+    if c.tls {
+        "__Host-kindred-session"
+    } else {
+        "kindred-session"
+    }
+}
+
+fn login_csrf_cookie(c: &Config) -> &'static str {
+    if c.tls {
+        "__Host-kindred-signin"
+    } else {
+        "kindred-signin"
+    }
+}
+
+fn cookie(c: &Config, name: &'static str, value: String) -> Cookie<'static> {
+    Cookie::build((name, value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(c.tls)
+        .build()
+}
+
+/// Loads the session named by the cookie, ends it if it has timed out, and
+/// puts the [`CurrentUser`] in the request for handlers.
+pub async fn load_session(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    if let Some(token) = jar
+        .get(session_cookie(&state.config))
+        .map(|c| c.value().to_string())
+    {
+        let key = sha256_hex(&token);
+        match state.db.session(&key).await {
+            Ok(Some((session, user))) => {
+                let now = kindred_store::now_ms();
+                let expired = now - session.last_seen_ms > state.config.idle_timeout_ms
+                    || now - session.created_at_ms > state.config.absolute_timeout_ms;
+                if expired {
+                    let _ = state.db.delete_session(&key).await;
+                } else {
+                    // Touch at most once a minute: a write per request would serialise reads on SQLite.
+                    if now - session.last_seen_ms > 60_000 {
+                        let _ = state.db.touch_session(&key, now).await;
+                    }
+                    let organisation_name = state
+                        .db
+                        .organisation(user.organisation_id)
+                        .await
+                        .map(|o| o.name)
+                        .unwrap_or_default();
+                    req.extensions_mut().insert(CurrentUser {
+                        user,
+                        organisation_name,
+                        csrf: session.csrf_token,
+                    });
+                }
+            }
+            Ok(None) => {}
+            Err(e) => return AppError::from(e).into_response(),
+        }
+    }
+    next.run(req).await
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<CurrentUser>()
+            .cloned()
+            .ok_or(AppError::SignInRequired)
+    }
+}
+
+/// A form whose `csrf` field must equal the session's token. Every state
+/// change by a signed-in user arrives through this extractor.
+pub struct CsrfForm<T>(pub T);
+
+#[derive(Deserialize)]
+struct CsrfField {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for CsrfForm<T> {
+    type Rejection = AppError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let cu = req
+            .extensions()
+            .get::<CurrentUser>()
+            .cloned()
+            .ok_or(AppError::SignInRequired)?;
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|_| AppError::BadRequest("The form could not be read."))?;
+        let field: CsrfField = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|_| AppError::BadRequest("The form could not be read."))?;
+        if !tokens_match(&field.csrf, &cu.csrf) {
+            return Err(AppError::BadRequest(
+                "This form has expired. Go back, reload the page and try again.",
+            ));
+        }
+        let value = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|_| AppError::BadRequest("The form could not be read."))?;
+        Ok(CsrfForm(value))
+    }
+}
+
+fn tokens_match(a: &str, b: &str) -> bool {
+    !a.is_empty() && a.as_bytes().ct_eq(b.as_bytes()).into()
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    l: Layout,
+    email: String,
+    error: Option<&'static str>,
+    signin_csrf: String,
+}
+
+pub async fn login_form(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    cu: Option<CurrentUser>,
+) -> AppResult<Response> {
+    if cu.is_some() {
+        return Ok(Redirect::to("/").into_response());
+    }
+    let token = random_token();
+    let jar = jar.add(cookie(
+        &state.config,
+        login_csrf_cookie(&state.config),
+        token.clone(),
+    ));
+    let page = LoginPage {
+        l: Layout::anonymous("Sign in"),
+        email: String::new(),
+        error: None,
+        signin_csrf: token,
+    };
+    Ok((jar, Html(page.render()?)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+const BAD_CREDENTIALS: &str = "Enter a correct email address and password";
+
+/// The same message, status and work for an unknown email as for a wrong password.
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    jar: CookieJar,
+    axum::Form(form): axum::Form<LoginForm>,
+) -> AppResult<Response> {
+    let expected = jar
+        .get(login_csrf_cookie(&state.config))
+        .map(|c| c.value().to_string())
+        .unwrap_or_default();
+    if !tokens_match(&form.csrf, &expected) {
+        return Err(AppError::BadRequest(
+            "This form has expired. Go back, reload the page and try again.",
+        ));
+    }
+    let db = &state.db;
+    let cfg = &state.config;
+    let account_key = sha256_hex(&format!("account:{}", form.email.trim().to_lowercase()));
+    let address_key = sha256_hex(&format!("address:{}", addr.ip()));
+    let since = kindred_store::now_ms() - cfg.throttle_window_ms;
+    if db.login_failures_since(&account_key, since).await? >= cfg.max_failures_per_account
+        || db.login_failures_since(&address_key, since).await? >= cfg.max_failures_per_address
+    {
+        return Err(AppError::TooManyRequests);
+    }
+    let user = db.user_by_email(&form.email).await?;
+    let password = form.password.clone();
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let ok = tokio::task::spawn_blocking(move || passwords::verify(&password, stored.as_deref()))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let user = user.filter(|u| ok && u.active);
+    let Some(user) = user else {
+        db.record_login_failure(&account_key).await?;
+        db.record_login_failure(&address_key).await?;
+        let page = LoginPage {
+            l: Layout::anonymous("Sign in"),
+            email: form.email.clone(),
+            error: Some(BAD_CREDENTIALS),
+            signin_csrf: expected,
+        };
+        return Ok((
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            Html(page.render()?),
+        )
+            .into_response());
+    };
+    db.clear_login_failures(&account_key).await?;
+    let token = random_token();
+    db.create_session(&sha256_hex(&token), user.id, &random_token())
+        .await?;
+    db.audit(NewEvent {
+        tenant_id: Some(user.tenant_id),
+        actor_user_id: Some(user.id),
+        action: AuditAction::SignIn,
+        record_kind: "session",
+        record_id: None,
+        family_id: None,
+        route: "web POST /login".into(),
+        detail: String::new(),
+    })
+    .await?;
+    let jar = jar
+        .remove(Cookie::build(login_csrf_cookie(cfg)).path("/"))
+        .add(cookie(cfg, session_cookie(cfg), token));
+    Ok((jar, Redirect::to("/")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    jar: CookieJar,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> AppResult<Response> {
+    if let Some(c) = jar.get(session_cookie(&state.config)) {
+        state.db.delete_session(&sha256_hex(c.value())).await?;
+    }
+    state
+        .db
+        .audit(NewEvent {
+            tenant_id: Some(cu.user.tenant_id),
+            actor_user_id: Some(cu.user.id),
+            action: AuditAction::SignOut,
+            record_kind: "session",
+            record_id: None,
+            family_id: None,
+            route: "web POST /logout".into(),
+            detail: String::new(),
+        })
+        .await?;
+    let jar = jar.remove(Cookie::build(session_cookie(&state.config)).path("/"));
+    Ok((jar, Redirect::to("/login")).into_response())
+}
+
+impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for CurrentUser {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Self::Rejection> {
+        Ok(parts.extensions.get::<CurrentUser>().cloned())
+    }
+}

@@ -1,0 +1,38 @@
+//! What every page's frame needs: title, who is signed in, the CSRF token.
+
+use kindred_domain::model::Role;
+
+use crate::auth::CurrentUser;
+
+pub struct Layout {
+    pub title: String,
+    pub user_name: Option<String>,
+    pub organisation: String,
+    pub csrf: String,
+    pub is_admin: bool,
+    pub has_case_role: bool,
+}
+
+impl Layout {
+    pub fn new(title: impl Into<String>, cu: &CurrentUser) -> Layout {
+        Layout {
+            title: title.into(),
+            user_name: Some(cu.user.display_name.clone()),
+            organisation: cu.organisation_name.clone(),
+            csrf: cu.csrf.clone(),
+            is_admin: cu.user.has(Role::Admin),
+            has_case_role: cu.user.roles.iter().any(|r| *r != Role::Admin),
+        }
+    }
+
+    pub fn anonymous(title: impl Into<String>) -> Layout {
+        Layout {
+            title: title.into(),
+            user_name: None,
+            organisation: String::new(),
+            csrf: String::new(),
+            is_admin: false,
+            has_case_role: false,
+        }
+    }
+}

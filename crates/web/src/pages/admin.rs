@@ -1,0 +1,320 @@
+//! Administration: users and organisations of the administrator's own tenant.
+//! Administrators manage accounts but see no case content.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use kindred_domain::audit::AuditAction;
+use kindred_domain::model::{OrgKind, Profession, Role};
+use kindred_store::users::NewUser;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::access as gate;
+use crate::auth::{CsrfForm, CurrentUser};
+use crate::errors::{AppError, AppResult};
+use crate::forms::Errors;
+use crate::layout::Layout;
+use crate::passwords;
+
+struct UserRow {
+    id: i64,
+    name: String,
+    email: String,
+    organisation: String,
+    profession: &'static str,
+    roles: String,
+    active: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct UserForm {
+    display_name: String,
+    email: String,
+    organisation_id: String,
+    profession: String,
+    role_practitioner: String,
+    role_triage: String,
+    role_manager: String,
+    role_admin: String,
+    password: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_users.html")]
+struct UsersPage {
+    l: Layout,
+    users: Vec<UserRow>,
+    organisations: Vec<(i64, String)>,
+    professions: &'static [Profession],
+    form: UserForm,
+    errors: Errors,
+}
+
+async fn users_page(
+    state: &AppState,
+    cu: &CurrentUser,
+    form: UserForm,
+    errors: Errors,
+) -> AppResult<UsersPage> {
+    let orgs = state.db.organisations(cu.user.tenant_id).await?;
+    let users = state
+        .db
+        .users(cu.user.tenant_id)
+        .await?
+        .into_iter()
+        .map(|u| UserRow {
+            id: u.id,
+            organisation: orgs
+                .iter()
+                .find(|o| o.id == u.organisation_id)
+                .map(|o| o.name.clone())
+                .unwrap_or_default(),
+            name: u.display_name,
+            email: u.email,
+            profession: u.profession.label(),
+            roles: u
+                .roles
+                .iter()
+                .map(|r| r.label())
+                .collect::<Vec<_>>()
+                .join(", "),
+            active: u.active,
+        })
+        .collect();
+    Ok(UsersPage {
+        l: Layout::new(
+            if errors.is_empty() {
+                "Users"
+            } else {
+                "Error: Users"
+            },
+            cu,
+        ),
+        users,
+        organisations: orgs.into_iter().map(|o| (o.id, o.name)).collect(),
+        professions: Profession::ALL,
+        form,
+        errors,
+    })
+}
+
+pub async fn users(State(state): State<AppState>, cu: CurrentUser) -> AppResult<Html<String>> {
+    gate::require_admin(&cu)?;
+    Ok(Html(
+        users_page(&state, &cu, UserForm::default(), Errors::default())
+            .await?
+            .render()?,
+    ))
+}
+
+pub async fn add_user(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    CsrfForm(f): CsrfForm<UserForm>,
+) -> AppResult<Response> {
+    gate::require_admin(&cu)?;
+    let mut errors = Errors::default();
+    if f.display_name.trim().is_empty() {
+        errors.add("display_name", "Enter the user's full name");
+    }
+    let email = f.email.trim().to_lowercase();
+    if !email.contains('@') || email.len() < 3 {
+        errors.add(
+            "email",
+            "Enter an email address in the correct format, like name@example.org",
+        );
+    } else if state.db.user_by_email(&email).await?.is_some() {
+        errors.add("email", "A user with this email address already exists");
+    }
+    let org = match f.organisation_id.parse::<i64>() {
+        Ok(id) => state
+            .db
+            .organisation(id)
+            .await
+            .ok()
+            .filter(|o| o.tenant_id == cu.user.tenant_id),
+        Err(_) => None,
+    };
+    if org.is_none() {
+        errors.add("organisation_id", "Select an organisation");
+    }
+    let profession = Profession::parse(&f.profession);
+    if profession.is_none() {
+        errors.add("profession", "Select a profession");
+    }
+    let roles: Vec<Role> = [
+        (Role::Practitioner, &f.role_practitioner),
+        (Role::Triage, &f.role_triage),
+        (Role::Manager, &f.role_manager),
+        (Role::Admin, &f.role_admin),
+    ]
+    .into_iter()
+    .filter(|(_, v)| v.as_str() == "yes")
+    .map(|(r, _)| r)
+    .collect();
+    if roles.is_empty() {
+        errors.add("roles", "Select at least one role");
+    }
+    if let Err(e) = passwords::check_policy(&f.password) {
+        errors.add("password", e);
+    }
+    let (Some(org), Some(profession), true) = (org, profession, errors.is_empty()) else {
+        let mut f = f;
+        f.password.clear();
+        let page = users_page(&state, &cu, f, errors).await?;
+        return Ok((
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            Html(page.render()?),
+        )
+            .into_response());
+    };
+    let password = f.password.clone();
+    let hash = tokio::task::spawn_blocking(move || passwords::hash(&password))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let user = state
+        .db
+        .create_user(&NewUser {
+            tenant_id: cu.user.tenant_id,
+            organisation_id: org.id,
+            team_id: None,
+            email,
+            display_name: f.display_name.trim().to_string(),
+            profession,
+            roles,
+            password_hash: hash,
+        })
+        .await?;
+    gate::audit(
+        &state,
+        &cu,
+        AuditAction::Create,
+        "user",
+        Some(user.id),
+        None,
+        "web POST /admin/users",
+        String::new(),
+    )
+    .await?;
+    Ok(Redirect::to("/admin/users").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ActiveForm {
+    active: String,
+}
+
+pub async fn set_active(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<ActiveForm>,
+) -> AppResult<Response> {
+    gate::require_admin(&cu)?;
+    let u = state.db.user(id).await?;
+    if u.tenant_id != cu.user.tenant_id || u.id == cu.user.id {
+        return Err(AppError::NotFound);
+    }
+    let active = f.active == "yes";
+    state.db.set_user_active(id, active).await?;
+    gate::audit(
+        &state,
+        &cu,
+        AuditAction::Update,
+        "user",
+        Some(id),
+        None,
+        "web POST /admin/users/{id}/active",
+        format!("active={active}"),
+    )
+    .await?;
+    Ok(Redirect::to("/admin/users").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "admin_organisations.html")]
+struct OrganisationsPage {
+    l: Layout,
+    organisations: Vec<(String, &'static str)>,
+    kinds: &'static [OrgKind],
+    org_name: String,
+    errors: Errors,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct OrganisationForm {
+    name: String,
+    kind: String,
+}
+
+async fn organisations_page(
+    state: &AppState,
+    cu: &CurrentUser,
+    name: String,
+    errors: Errors,
+) -> AppResult<OrganisationsPage> {
+    let organisations = state
+        .db
+        .organisations(cu.user.tenant_id)
+        .await?
+        .into_iter()
+        .map(|o| (o.name, o.kind.label()))
+        .collect();
+    Ok(OrganisationsPage {
+        l: Layout::new("Organisations", cu),
+        organisations,
+        kinds: OrgKind::ALL,
+        org_name: name,
+        errors,
+    })
+}
+
+pub async fn organisations(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+) -> AppResult<Html<String>> {
+    gate::require_admin(&cu)?;
+    Ok(Html(
+        organisations_page(&state, &cu, String::new(), Errors::default())
+            .await?
+            .render()?,
+    ))
+}
+
+pub async fn add_organisation(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    CsrfForm(f): CsrfForm<OrganisationForm>,
+) -> AppResult<Response> {
+    gate::require_admin(&cu)?;
+    let mut errors = Errors::default();
+    if f.name.trim().is_empty() {
+        errors.add("name", "Enter the organisation's name");
+    }
+    let kind = OrgKind::parse(&f.kind);
+    if kind.is_none() {
+        errors.add("kind", "Select the kind of organisation");
+    }
+    if let (Some(kind), true) = (kind, errors.is_empty()) {
+        match state
+            .db
+            .create_organisation(cu.user.tenant_id, f.name.trim(), kind)
+            .await
+        {
+            Ok(_) => return Ok(Redirect::to("/admin/organisations").into_response()),
+            Err(kindred_store::StoreError::Conflict(_)) => {
+                errors.add("name", "An organisation with this name already exists")
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let page = organisations_page(&state, &cu, f.name, errors).await?;
+    Ok((
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        Html(page.render()?),
+    )
+        .into_response())
+}

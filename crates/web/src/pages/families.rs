@@ -1,0 +1,861 @@
+//! The whole-family record: create, view (members, relationships,
+//! identifiers, addresses, who is involved), edit, and who viewed it.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use kindred_domain::access::{self, FamilyAction};
+use kindred_domain::audit::AuditAction;
+use kindred_domain::model::{MemberRole, Profession, RelationshipKind, Role, Sex};
+use kindred_store::families::Creator;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::access as gate;
+use crate::auth::{CsrfForm, CurrentUser};
+use crate::errors::{AppError, AppResult};
+use crate::forms::{AddressForm, Errors, PersonForm};
+use crate::layout::Layout;
+
+// ---------- the family page ----------
+
+struct MemberView {
+    person_id: i64,
+    name: String,
+    preferred: String,
+    role: &'static str,
+    born: String,
+    nhs_number: String,
+    upn: String,
+    language: String,
+    interpreter: bool,
+    send: bool,
+    address: String,
+    joined: String,
+    left: String,
+}
+
+struct RelView {
+    from: String,
+    kind: &'static str,
+    to: String,
+}
+
+struct TeamView {
+    name: String,
+    profession: String,
+    organisation: String,
+    since: String,
+    is_lead: bool,
+}
+
+struct InvolvementView {
+    id: i64,
+    organisation: String,
+    kind: &'static str,
+    service: String,
+    since: String,
+    ended: String,
+}
+
+struct LeadView {
+    name: String,
+    from: String,
+    to: String,
+}
+
+#[derive(Template)]
+#[template(path = "family.html")]
+struct FamilyPage {
+    l: Layout,
+    id: i64,
+    name: String,
+    basis: &'static str,
+    can_edit: bool,
+    can_view_log: bool,
+    lead: String,
+    members: Vec<MemberView>,
+    former: Vec<MemberView>,
+    relationships: Vec<RelView>,
+    team: Vec<TeamView>,
+    lead_history: Vec<LeadView>,
+    involvements: Vec<InvolvementView>,
+    past_involvements: Vec<InvolvementView>,
+    workers: Vec<(i64, String)>,
+    organisations: Vec<(i64, String)>,
+    member_options: Vec<(i64, String)>,
+    relationship_kinds: &'static [RelationshipKind],
+}
+
+fn basis_label(b: access::Basis) -> &'static str {
+    match b {
+        access::Basis::LeadProfessional => "you are the lead professional",
+        access::Basis::TeamAroundTheFamily => "you are in the team around the family",
+        access::Basis::OrganisationInvolved => "your organisation is involved",
+        access::Basis::ManagerOfInvolvedOrganisation => {
+            "you manage an organisation that is involved"
+        }
+        access::Basis::TriageOfOpenReferral => "a referral is waiting for triage",
+    }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let (family, basis) = gate::family(
+        &state,
+        &cu,
+        id,
+        FamilyAction::View,
+        false,
+        "web GET /families/{id}",
+    )
+    .await?;
+    let db = &state.db;
+    let subject = cu.user.subject();
+    let facts = db.family_facts(id).await?.ok_or(AppError::NotFound)?;
+    let can_edit = access::family(&subject, &facts, FamilyAction::Edit).allowed();
+    let can_view_log = access::family(&subject, &facts, FamilyAction::ViewAccessLog).allowed();
+    let today = kindred_store::today();
+
+    let mut members = vec![];
+    let mut former = vec![];
+    let all = db.members(id).await?;
+    for m in &all {
+        let current = db
+            .addresses(m.person.id)
+            .await?
+            .into_iter()
+            .find(|a| a.to_date.is_none());
+        let p = &m.person;
+        let v = MemberView {
+            person_id: p.id,
+            name: p.full_name(),
+            preferred: p.preferred_name.clone().unwrap_or_default(),
+            role: m.role.label(),
+            born: super::born(p, today),
+            nhs_number: p.nhs_number.map(|n| n.to_string()).unwrap_or_default(),
+            upn: p
+                .upn
+                .as_ref()
+                .map(|u| u.as_str().to_string())
+                .unwrap_or_default(),
+            language: p.language.clone().unwrap_or_default(),
+            interpreter: p.interpreter_needed,
+            send: p.send,
+            address: current
+                .map(|a| {
+                    [Some(a.line1), a.line2, Some(a.town), Some(a.postcode)]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default(),
+            joined: kindred_domain::dates::long(m.joined_on),
+            left: super::opt_date(m.left_on),
+        };
+        if m.left_on.is_none() {
+            members.push(v)
+        } else {
+            former.push(v)
+        }
+    }
+    let name_of = |pid: i64| {
+        all.iter()
+            .find(|m| m.person.id == pid)
+            .map(|m| m.person.full_name())
+            .unwrap_or_default()
+    };
+    let relationships = db
+        .relationships(id)
+        .await?
+        .into_iter()
+        .map(|r| RelView {
+            from: name_of(r.from_person_id),
+            kind: r.kind.label(),
+            to: name_of(r.to_person_id),
+        })
+        .collect();
+    let team_rows = db.team(id).await?;
+    let team = team_rows
+        .iter()
+        .filter(|t| t.until_date.is_none())
+        .map(|t| TeamView {
+            name: t.display_name.clone(),
+            profession: Profession::parse(&t.profession)
+                .map(|p| p.label())
+                .unwrap_or("")
+                .to_string(),
+            organisation: t.organisation_name.clone(),
+            since: kindred_domain::dates::long(t.since),
+            is_lead: family.lead_user_id == Some(t.user_id),
+        })
+        .collect();
+    let lead = match family.lead_user_id {
+        Some(u) => db.user(u).await.map(|u| u.display_name).unwrap_or_default(),
+        None => String::new(),
+    };
+    let lead_history = db
+        .lead_history(id)
+        .await?
+        .into_iter()
+        .map(|h| LeadView {
+            name: h.display_name,
+            from: super::when(h.from_ms),
+            to: h.to_ms.map(super::when).unwrap_or_default(),
+        })
+        .collect();
+    let (involvements, past_involvements): (Vec<_>, Vec<_>) = db
+        .involvements(id)
+        .await?
+        .into_iter()
+        .map(|i| InvolvementView {
+            id: i.id,
+            organisation: i.organisation_name,
+            kind: i.organisation_kind.label(),
+            service: i.service,
+            since: kindred_domain::dates::long(i.started_on),
+            ended: super::opt_date(i.ended_on),
+        })
+        .partition(|i| i.ended.is_empty());
+    let (workers, organisations) = if can_edit {
+        let workers = db
+            .users(cu.user.tenant_id)
+            .await?
+            .into_iter()
+            .filter(|u| u.active && (u.has(Role::Practitioner) || u.has(Role::Triage)))
+            .map(|u| {
+                (
+                    u.id,
+                    format!("{} ({})", u.display_name, u.profession.label()),
+                )
+            })
+            .collect();
+        let orgs = db
+            .organisations(cu.user.tenant_id)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect();
+        (workers, orgs)
+    } else {
+        (vec![], vec![])
+    };
+    let member_options = members
+        .iter()
+        .map(|m| (m.person_id, m.name.clone()))
+        .collect();
+    let page = FamilyPage {
+        l: Layout::new(family.name.clone(), &cu),
+        id,
+        name: family.name,
+        basis: basis_label(basis),
+        can_edit,
+        can_view_log,
+        lead,
+        members,
+        former,
+        relationships,
+        team,
+        lead_history,
+        involvements,
+        past_involvements,
+        workers,
+        organisations,
+        member_options,
+        relationship_kinds: RelationshipKind::ALL,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+// ---------- creating a family ----------
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NewFamilyForm {
+    family_name: String,
+    role: String,
+    #[serde(flatten)]
+    person: PersonForm,
+    #[serde(flatten)]
+    address: AddressForm,
+}
+
+#[derive(Template)]
+#[template(path = "family_new.html")]
+struct NewFamilyPage {
+    l: Layout,
+    family_name: String,
+    role: String,
+    form: PersonForm,
+    address: AddressForm,
+    errors: Errors,
+    roles: &'static [MemberRole],
+    sexes: &'static [Sex],
+}
+
+pub async fn new_form(cu: CurrentUser) -> AppResult<Html<String>> {
+    if !access::create_family(&cu.user.subject()) {
+        return Err(AppError::NotFound);
+    }
+    let page = NewFamilyPage {
+        l: Layout::new("Start a new family record", &cu),
+        family_name: String::new(),
+        role: "parent".into(),
+        form: PersonForm::default(),
+        address: AddressForm::default(),
+        errors: Errors::default(),
+        roles: MemberRole::ALL,
+        sexes: Sex::ALL,
+    };
+    Ok(Html(page.render()?))
+}
+
+fn service_name(cu: &CurrentUser) -> String {
+    cu.user.profession.label().to_string()
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    CsrfForm(f): CsrfForm<NewFamilyForm>,
+) -> AppResult<Response> {
+    if !access::create_family(&cu.user.subject()) {
+        return Err(AppError::NotFound);
+    }
+    let today = kindred_store::today();
+    let mut errors = Errors::default();
+    if f.family_name.trim().is_empty() {
+        errors.add(
+            "family_name",
+            "Enter a name for the family, for example the Hughes household",
+        );
+    }
+    let role = MemberRole::parse(&f.role);
+    if role.is_none() {
+        errors.add("role", "Select the person's role in the family");
+    }
+    let details = f.person.parse(today, &mut errors);
+    let address = if f.address.is_blank() {
+        None
+    } else {
+        f.address.parse(today, &mut errors)
+    };
+    let (Some(details), Some(role), true) = (details, role, errors.is_empty()) else {
+        let page = NewFamilyPage {
+            l: Layout::new("Error: Start a new family record", &cu),
+            family_name: f.family_name,
+            role: f.role,
+            form: f.person,
+            address: f.address,
+            errors,
+            roles: MemberRole::ALL,
+            sexes: Sex::ALL,
+        };
+        return Ok((
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            Html(page.render()?),
+        )
+            .into_response());
+    };
+    let db = &state.db;
+    let creator = Creator {
+        user_id: cu.user.id,
+        organisation_id: cu.user.organisation_id,
+        service: service_name(&cu),
+    };
+    let family = db
+        .create_family(cu.user.tenant_id, &f.family_name, &creator, today)
+        .await?;
+    let person = db.create_person(cu.user.tenant_id, &details).await?;
+    db.add_member(family.id, person.id, role, today).await?;
+    if let Some(a) = address {
+        db.move_person(person.id, &a).await?;
+    }
+    gate::audit(
+        &state,
+        &cu,
+        AuditAction::Create,
+        "family",
+        Some(family.id),
+        Some(family.id),
+        "web POST /families/new",
+        String::new(),
+    )
+    .await?;
+    gate::audit(
+        &state,
+        &cu,
+        AuditAction::Create,
+        "person",
+        Some(person.id),
+        Some(family.id),
+        "web POST /families/new",
+        String::new(),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/families/{}", family.id)).into_response())
+}
+
+// ---------- renaming ----------
+
+#[derive(Template)]
+#[template(path = "family_edit.html")]
+struct EditFamilyPage {
+    l: Layout,
+    id: i64,
+    family_name: String,
+    errors: Errors,
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Html<String>> {
+    let (family, _) = gate::family(
+        &state,
+        &cu,
+        id,
+        FamilyAction::Edit,
+        false,
+        "web GET /families/{id}/edit",
+    )
+    .await?;
+    let page = EditFamilyPage {
+        l: Layout::new("Change family name", &cu),
+        id,
+        family_name: family.name,
+        errors: Errors::default(),
+    };
+    Ok(Html(page.render()?))
+}
+
+#[derive(Deserialize)]
+pub struct RenameForm {
+    #[serde(default)]
+    family_name: String,
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<RenameForm>,
+) -> AppResult<Response> {
+    gate::family(
+        &state,
+        &cu,
+        id,
+        FamilyAction::Edit,
+        true,
+        "web POST /families/{id}/edit",
+    )
+    .await?;
+    if f.family_name.trim().is_empty() {
+        let mut errors = Errors::default();
+        errors.add("family_name", "Enter a name for the family");
+        let page = EditFamilyPage {
+            l: Layout::new("Error: Change family name", &cu),
+            id,
+            family_name: f.family_name,
+            errors,
+        };
+        return Ok((
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            Html(page.render()?),
+        )
+            .into_response());
+    }
+    state.db.rename_family(id, &f.family_name).await?;
+    Ok(Redirect::to(&format!("/families/{id}")).into_response())
+}
+
+// ---------- members ----------
+
+#[derive(Template)]
+#[template(path = "member_new.html")]
+struct NewMemberPage {
+    l: Layout,
+    id: i64,
+    family_name: String,
+    role: String,
+    form: PersonForm,
+    address: AddressForm,
+    errors: Errors,
+    roles: &'static [MemberRole],
+    sexes: &'static [Sex],
+}
+
+pub async fn new_member_form(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Html<String>> {
+    let (family, _) = gate::family(
+        &state,
+        &cu,
+        id,
+        FamilyAction::Edit,
+        false,
+        "web GET /families/{id}/members/new",
+    )
+    .await?;
+    let page = NewMemberPage {
+        l: Layout::new("Add a family member", &cu),
+        id,
+        family_name: family.name,
+        role: "child".into(),
+        form: PersonForm::default(),
+        address: AddressForm::default(),
+        errors: Errors::default(),
+        roles: MemberRole::ALL,
+        sexes: Sex::ALL,
+    };
+    Ok(Html(page.render()?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NewMemberForm {
+    role: String,
+    #[serde(flatten)]
+    person: PersonForm,
+    #[serde(flatten)]
+    address: AddressForm,
+}
+
+pub async fn add_member(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<NewMemberForm>,
+) -> AppResult<Response> {
+    let (family, _) = gate::family(
+        &state,
+        &cu,
+        id,
+        FamilyAction::Edit,
+        true,
+        "web POST /families/{id}/members/new",
+    )
+    .await?;
+    let today = kindred_store::today();
+    let mut errors = Errors::default();
+    let role = MemberRole::parse(&f.role);
+    if role.is_none() {
+        errors.add("role", "Select the person's role in the family");
+    }
+    let details = f.person.parse(today, &mut errors);
+    let address = if f.address.is_blank() {
+        None
+    } else {
+        f.address.parse(today, &mut errors)
+    };
+    let (Some(details), Some(role), true) = (details, role, errors.is_empty()) else {
+        let page = NewMemberPage {
+            l: Layout::new("Error: Add a family member", &cu),
+            id,
+            family_name: family.name,
+            role: f.role,
+            form: f.person,
+            address: f.address,
+            errors,
+            roles: MemberRole::ALL,
+            sexes: Sex::ALL,
+        };
+        return Ok((
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            Html(page.render()?),
+        )
+            .into_response());
+    };
+    let person = state.db.create_person(cu.user.tenant_id, &details).await?;
+    state.db.add_member(id, person.id, role, today).await?;
+    if let Some(a) = address {
+        state.db.move_person(person.id, &a).await?;
+    }
+    gate::audit(
+        &state,
+        &cu,
+        AuditAction::Create,
+        "person",
+        Some(person.id),
+        Some(id),
+        "web POST /families/{id}/members/new",
+        String::new(),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/families/{id}")).into_response())
+}
+
+pub async fn leave(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path((id, person_id)): Path<(i64, i64)>,
+    CsrfForm(_): CsrfForm<crate::auth::Empty>,
+) -> AppResult<Response> {
+    gate::family(
+        &state,
+        &cu,
+        id,
+        FamilyAction::Edit,
+        true,
+        "web POST /families/{id}/members/{person_id}/leave",
+    )
+    .await?;
+    state
+        .db
+        .end_membership(id, person_id, kindred_store::today())
+        .await?;
+    Ok(Redirect::to(&format!("/families/{id}")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct RelationshipForm {
+    from: i64,
+    kind: String,
+    to: i64,
+}
+
+pub async fn add_relationship(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<RelationshipForm>,
+) -> AppResult<Response> {
+    gate::family(
+        &state,
+        &cu,
+        id,
+        FamilyAction::Edit,
+        true,
+        "web POST /families/{id}/relationships",
+    )
+    .await?;
+    let members = state.db.members(id).await?;
+    let is_member = |pid: i64| {
+        members
+            .iter()
+            .any(|m| m.person.id == pid && m.left_on.is_none())
+    };
+    let kind = RelationshipKind::parse(&f.kind)
+        .ok_or(AppError::BadRequest("Select a relationship from the list."))?;
+    if !is_member(f.from) || !is_member(f.to) || f.from == f.to {
+        return Err(AppError::BadRequest(
+            "Select two different members of this family.",
+        ));
+    }
+    state.db.add_relationship(f.from, f.to, kind).await?;
+    Ok(Redirect::to(&format!("/families/{id}#relationships")).into_response())
+}
+
+// ---------- the team around the family and involvements ----------
+
+#[derive(Deserialize)]
+pub struct UserChoice {
+    user_id: i64,
+}
+
+/// A worker in the same tenant with a case role: the only people who can join a team.
+async fn worker(state: &AppState, cu: &CurrentUser, user_id: i64) -> AppResult<i64> {
+    let u = state
+        .db
+        .user(user_id)
+        .await
+        .map_err(|_| AppError::BadRequest("Select a worker from the list."))?;
+    if u.tenant_id != cu.user.tenant_id
+        || !u.active
+        || !(u.has(Role::Practitioner) || u.has(Role::Triage))
+    {
+        return Err(AppError::BadRequest("Select a worker from the list."));
+    }
+    Ok(u.id)
+}
+
+pub async fn add_team_member(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<UserChoice>,
+) -> AppResult<Response> {
+    gate::family(
+        &state,
+        &cu,
+        id,
+        FamilyAction::Edit,
+        true,
+        "web POST /families/{id}/team",
+    )
+    .await?;
+    let user_id = worker(&state, &cu, f.user_id).await?;
+    let already = state
+        .db
+        .team(id)
+        .await?
+        .iter()
+        .any(|t| t.user_id == user_id && t.until_date.is_none());
+    if !already {
+        state
+            .db
+            .add_team_member(id, user_id, kindred_store::today())
+            .await?;
+    }
+    Ok(Redirect::to(&format!("/families/{id}#team")).into_response())
+}
+
+pub async fn set_lead(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<UserChoice>,
+) -> AppResult<Response> {
+    gate::family(
+        &state,
+        &cu,
+        id,
+        FamilyAction::Edit,
+        true,
+        "web POST /families/{id}/lead",
+    )
+    .await?;
+    let user_id = worker(&state, &cu, f.user_id).await?;
+    state
+        .db
+        .set_lead(id, user_id, kindred_store::today())
+        .await?;
+    Ok(Redirect::to(&format!("/families/{id}#team")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct InvolvementForm {
+    organisation_id: i64,
+    #[serde(default)]
+    service: String,
+}
+
+pub async fn add_involvement(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<InvolvementForm>,
+) -> AppResult<Response> {
+    gate::family(
+        &state,
+        &cu,
+        id,
+        FamilyAction::Edit,
+        true,
+        "web POST /families/{id}/involvements",
+    )
+    .await?;
+    let org = state
+        .db
+        .organisation(f.organisation_id)
+        .await
+        .map_err(|_| AppError::BadRequest("Select an organisation from the list."))?;
+    if org.tenant_id != cu.user.tenant_id {
+        return Err(AppError::BadRequest(
+            "Select an organisation from the list.",
+        ));
+    }
+    let service = if f.service.trim().is_empty() {
+        org.kind.label().to_string()
+    } else {
+        f.service.trim().to_string()
+    };
+    state
+        .db
+        .add_involvement(id, org.id, &service, kindred_store::today())
+        .await?;
+    Ok(Redirect::to(&format!("/families/{id}#involved")).into_response())
+}
+
+pub async fn end_involvement(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path((id, inv)): Path<(i64, i64)>,
+    CsrfForm(_): CsrfForm<crate::auth::Empty>,
+) -> AppResult<Response> {
+    gate::family(
+        &state,
+        &cu,
+        id,
+        FamilyAction::Edit,
+        true,
+        "web POST /families/{id}/involvements/{inv}/end",
+    )
+    .await?;
+    if !state.db.involvements(id).await?.iter().any(|i| i.id == inv) {
+        return Err(AppError::NotFound);
+    }
+    state
+        .db
+        .end_involvement(inv, kindred_store::today())
+        .await?;
+    Ok(Redirect::to(&format!("/families/{id}#involved")).into_response())
+}
+
+// ---------- who viewed this record ----------
+
+struct AccessView {
+    when: String,
+    who: String,
+    organisation: String,
+    what: &'static str,
+    record: String,
+    why: String,
+}
+
+#[derive(Template)]
+#[template(path = "access_log.html")]
+struct AccessLogPage {
+    l: Layout,
+    id: i64,
+    name: String,
+    entries: Vec<AccessView>,
+}
+
+pub async fn access_log(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Html<String>> {
+    let (family, _) = gate::family(
+        &state,
+        &cu,
+        id,
+        FamilyAction::ViewAccessLog,
+        false,
+        "web GET /families/{id}/access-log",
+    )
+    .await?;
+    let entries = state
+        .db
+        .family_access_log(id, 500)
+        .await?
+        .into_iter()
+        .map(|e| AccessView {
+            when: super::when(e.event.at_ms),
+            who: e.actor_name.unwrap_or_else(|| "System".into()),
+            organisation: e.actor_organisation.unwrap_or_default(),
+            what: kindred_domain::audit::AuditAction::label(&e.event.action),
+            record: match e.event.record_kind.as_str() {
+                "person" => "a family member's record".into(),
+                "family" => "the family record".into(),
+                other => other.replace('_', " "),
+            },
+            why: e.event.detail.replace('_', " "),
+        })
+        .collect();
+    let page = AccessLogPage {
+        l: Layout::new(format!("Who viewed {}", family.name), &cu),
+        id,
+        name: family.name,
+        entries,
+    };
+    Ok(Html(page.render()?))
+}

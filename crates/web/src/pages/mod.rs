@@ -1,0 +1,100 @@
+//! Routes, one module per subject. Each handler: parse → ask `crate::access`
+//! (policy + audit) → store → render.
+
+use axum::Router;
+use axum::routing::{get, post};
+use kindred_domain::dates;
+use kindred_store::persons::Person;
+
+use crate::AppState;
+
+mod admin;
+mod families;
+mod home;
+mod persons;
+mod search;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::home))
+        .route("/healthz", get(home::healthz))
+        .route("/metrics", get(home::metrics))
+        .route(
+            "/login",
+            get(crate::auth::login_form).post(crate::auth::login),
+        )
+        .route("/logout", post(crate::auth::logout))
+        .route("/search", get(search::form).post(search::search))
+        .route(
+            "/families/new",
+            get(families::new_form).post(families::create),
+        )
+        .route("/families/{id}", get(families::show))
+        .route(
+            "/families/{id}/edit",
+            get(families::edit_form).post(families::edit),
+        )
+        .route(
+            "/families/{id}/members/new",
+            get(families::new_member_form).post(families::add_member),
+        )
+        .route(
+            "/families/{id}/members/{person_id}/leave",
+            post(families::leave),
+        )
+        .route(
+            "/families/{id}/relationships",
+            post(families::add_relationship),
+        )
+        .route("/families/{id}/team", post(families::add_team_member))
+        .route("/families/{id}/lead", post(families::set_lead))
+        .route(
+            "/families/{id}/involvements",
+            post(families::add_involvement),
+        )
+        .route(
+            "/families/{id}/involvements/{inv}/end",
+            post(families::end_involvement),
+        )
+        .route("/families/{id}/access-log", get(families::access_log))
+        .route("/persons/{id}", get(persons::show))
+        .route(
+            "/persons/{id}/edit",
+            get(persons::edit_form).post(persons::edit),
+        )
+        .route(
+            "/persons/{id}/address",
+            get(persons::move_form).post(persons::move_address),
+        )
+        .route("/admin/users", get(admin::users).post(admin::add_user))
+        .route("/admin/users/{id}/active", post(admin::set_active))
+        .route(
+            "/admin/organisations",
+            get(admin::organisations).post(admin::add_organisation),
+        )
+}
+
+/// "12 March 1994 (32)", or "Due 20 January 2027" for an unborn baby.
+pub fn born(p: &Person, today: time::Date) -> String {
+    match (p.date_of_birth, p.expected_delivery) {
+        (Some(d), _) => format!("{} (age {})", dates::long(d), dates::age_in_years(d, today)),
+        (None, Some(e)) => format!("Due {}", dates::long(e)),
+        _ => "Not known".into(),
+    }
+}
+
+/// An instant stored in milliseconds, shown as a date and time in UTC.
+pub fn when(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{} at {:02}:{:02}",
+        dates::long(t.date()),
+        t.hour(),
+        t.minute()
+    )
+}
+
+pub fn opt_date(d: Option<time::Date>) -> String {
+    d.map(dates::long).unwrap_or_default()
+}

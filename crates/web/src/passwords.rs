@@ -1,0 +1,96 @@
+//! Password hashing with argon2id, and the dummy hash that makes a sign-in
+//! for an unknown user cost the same as a wrong password.
+
+use std::sync::LazyLock;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+/// OWASP's argon2id minimum: 19 MiB, 2 iterations, 1 lane.
+fn argon2() -> Argon2<'static> {
+    Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        Params::new(19 * 1024, 2, 1, None).expect("valid argon2 params"),
+    )
+}
+
+pub fn hash(password: &str) -> String {
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 hashing")
+        .to_string()
+}
+
+static DUMMY: LazyLock<String> = LazyLock::new(|| hash("kindred-dummy-password-never-matches"));
+
+/// Checks `password` against `stored`, or against a dummy hash when there is
+/// no such user, so both paths do the same work.
+pub fn verify(password: &str, stored: Option<&str>) -> bool {
+    let (hash, real) = match stored {
+        Some(h) => (h, true),
+        None => (DUMMY.as_str(), false),
+    };
+    let ok = PasswordHash::new(hash)
+        .is_ok_and(|h| argon2().verify_password(password.as_bytes(), &h).is_ok());
+    ok && real
+}
+
+/// The password policy for new and changed passwords.
+pub fn check_policy(password: &str) -> Result<(), &'static str> {
+    const COMMON: &[&str] = &[
+        "password",
+        "password1",
+        "password123",
+        "123456789012",
+        "qwertyuiop",
+        "letmein123",
+        "welcome123",
+        "iloveyou123",
+        "changeme123",
+        "administrator",
+        "passwordpassword",
+        "qwerty123456",
+    ];
+    if password.chars().count() < 12 {
+        return Err("Password must be 12 characters or more");
+    }
+    if password.chars().count() > 256 {
+        return Err("Password must be 256 characters or fewer");
+    }
+    if COMMON.contains(&password.to_lowercase().as_str()) {
+        return Err("Password is too common: choose another");
+    }
+    Ok(())
+}
+
+/// A random secret in URL-safe hex.
+pub fn random_token() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+pub fn sha256_hex(s: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(s.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verifies_and_refuses() {
+        let h = hash("correct horse battery");
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify("correct horse battery", Some(&h)));
+        assert!(!verify("wrong horse battery", Some(&h)));
+        assert!(!verify("kindred-dummy-password-never-matches", None));
+        assert!(check_policy("short").is_err());
+        assert!(check_policy("Password123").is_err());
+        assert!(check_policy("a long enough passphrase").is_ok());
+    }
+}

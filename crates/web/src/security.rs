@@ -1,0 +1,98 @@
+//! Cross-cutting protections on every response: security headers, no caching
+//! of pages, request logging without personal data, and simple metrics.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+
+use crate::AppState;
+
+#[derive(Default)]
+pub struct Metrics {
+    pub requests: AtomicU64,
+    pub client_errors: AtomicU64,
+    pub server_errors: AtomicU64,
+}
+
+impl Metrics {
+    pub fn render(&self) -> String {
+        format!(
+            "# TYPE kindred_http_requests_total counter\nkindred_http_requests_total {}\n\
+             # TYPE kindred_http_client_errors_total counter\nkindred_http_client_errors_total {}\n\
+             # TYPE kindred_http_server_errors_total counter\nkindred_http_server_errors_total {}\n",
+            self.requests.load(Ordering::Relaxed),
+            self.client_errors.load(Ordering::Relaxed),
+            self.server_errors.load(Ordering::Relaxed),
+        )
+    }
+}
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+async fn headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let is_asset = req.uri().path().starts_with("/assets/");
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if !is_asset {
+        // Pages hold personal data: never keep them in a shared or browser cache.
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if state.config.tls {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    res
+}
+
+/// Logs the route pattern (`/families/{id}`), never the path or query, which
+/// could carry a name or NHS number.
+async fn log(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let res = next.run(req).await;
+    let status = res.status();
+    state.metrics.requests.fetch_add(1, Ordering::Relaxed);
+    if status.is_client_error() {
+        state.metrics.client_errors.fetch_add(1, Ordering::Relaxed);
+    } else if status.is_server_error() {
+        state.metrics.server_errors.fetch_add(1, Ordering::Relaxed);
+    }
+    tracing::info!(%method, %route, status = status.as_u16(), ms = started.elapsed().as_millis() as u64, "request");
+    res
+}
+
+pub fn layers(app: Router<AppState>, state: AppState) -> Router<AppState> {
+    app.route_layer(middleware::from_fn_with_state(state.clone(), log))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::load_session,
+        ))
+        .layer(middleware::from_fn_with_state(state, headers))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(1024 * 1024))
+}
