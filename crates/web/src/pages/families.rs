@@ -276,7 +276,7 @@ pub async fn show(
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct NewFamilyForm {
-    family_name: String,
+    household_name: String,
     role: String,
     #[serde(flatten)]
     person: PersonForm,
@@ -328,9 +328,9 @@ pub async fn create(
     }
     let today = kindred_store::today();
     let mut errors = Errors::default();
-    if f.family_name.trim().is_empty() {
+    if f.household_name.trim().is_empty() {
         errors.add(
-            "family_name",
+            "household_name",
             "Enter a name for the family, for example the Hughes household",
         );
     }
@@ -347,7 +347,7 @@ pub async fn create(
     let (Some(details), Some(role), true) = (details, role, errors.is_empty()) else {
         let page = NewFamilyPage {
             l: Layout::new("Error: Start a new family record", &cu),
-            family_name: f.family_name,
+            family_name: f.household_name,
             role: f.role,
             form: f.person,
             address: f.address,
@@ -368,7 +368,7 @@ pub async fn create(
         service: service_name(&cu),
     };
     let family = db
-        .create_family(cu.user.tenant_id, &f.family_name, &creator, today)
+        .create_family(cu.user.tenant_id, &f.household_name, &creator, today)
         .await?;
     let person = db.create_person(cu.user.tenant_id, &details).await?;
     db.add_member(family.id, person.id, role, today).await?;
