@@ -308,6 +308,7 @@ pub async fn build(
                 next_person: &mut next_person,
                 nhs_used: &mut nhs_used,
                 p,
+                child_cap: 99,
             };
             next_family += 1;
             g.family(next_family);
@@ -318,7 +319,6 @@ pub async fn build(
         done += n;
         progress(done, total);
     }
-    // Some twin records: the same child known to a second household, with a typo and no NHS number.
     db.reset_id_sequences().await?;
     db.analyze().await?;
     Ok(true)
@@ -537,6 +537,8 @@ struct FamilyGen<'a> {
     next_person: &'a mut i64,
     nhs_used: &'a mut HashSet<String>,
     p: &'a Partnership,
+    /// The oldest a child of this family can be: 17 years younger than its first adult.
+    child_cap: i32,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -616,6 +618,12 @@ impl FamilyGen<'_> {
         }
         .copied()
         .unwrap_or("Alex");
+        let (min_age, max_age) = if kind == Kind::Child {
+            let max_age = max_age.min(self.child_cap);
+            (min_age.min(max_age), max_age)
+        } else {
+            (min_age, max_age)
+        };
         let (date_of_birth, expected_delivery, age) = if kind == Kind::Unborn {
             (
                 None,
@@ -669,6 +677,9 @@ impl FamilyGen<'_> {
             interpreter_needed,
             send,
         });
+        if kind == Kind::Adult && self.child_cap == 99 {
+            self.child_cap = (age - 17).max(0);
+        }
         Member {
             id,
             kind,

@@ -309,4 +309,26 @@ impl Db {
         .await
         })?)
     }
+
+    /// The current address of each of `person_ids` that has one.
+    pub async fn current_addresses(
+        &self,
+        person_ids: &[i64],
+    ) -> Result<std::collections::BTreeMap<i64, Address>> {
+        if person_ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let list = person_ids
+            .iter()
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let rows = on_pool!(self, |p| sqlx::query_as::<_, Address>(&format!(
+            "SELECT id, person_id, line1, line2, town, postcode, from_date, to_date FROM addresses
+             WHERE person_id IN ({list}) AND to_date IS NULL"
+        ))
+        .fetch_all(p)
+        .await)?;
+        Ok(rows.into_iter().map(|a| (a.person_id, a)).collect())
+    }
 }

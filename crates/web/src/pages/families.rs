@@ -123,12 +123,10 @@ pub async fn show(
     let mut members = vec![];
     let mut former = vec![];
     let all = db.members(id).await?;
+    let ids: Vec<i64> = all.iter().map(|m| m.person.id).collect();
+    let mut current_addresses = db.current_addresses(&ids).await?;
     for m in &all {
-        let current = db
-            .addresses(m.person.id)
-            .await?
-            .into_iter()
-            .find(|a| a.to_date.is_none());
+        let current = current_addresses.remove(&m.person.id);
         let p = &m.person;
         let v = MemberView {
             person_id: p.id,
