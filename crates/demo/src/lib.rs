@@ -966,29 +966,29 @@ impl FamilyGen<'_> {
                     | OrgKind::SchoolNursing
                     | OrgKind::Camhs
             ) && self.rng.gen_bool(0.75);
-            if in_team {
-                if let Some(w) = self
-                    .p
+            let worker = if in_team {
+                self.p
                     .workers
                     .get(&org)
                     .and_then(|v| v.choose(self.rng).copied())
-                {
-                    if !team.contains(&w) {
-                        team.push(w);
-                        self.batch.team.push((family_id, w, started));
-                        let leads = match kind {
-                            OrgKind::ChildrensSocialCare => true,
-                            OrgKind::EarlyHelp => lead.is_none(),
-                            OrgKind::HealthVisiting | OrgKind::FamilyHub => {
-                                lead.is_none() && self.rng.gen_bool(0.3)
-                            }
-                            _ => false,
-                        };
-                        if leads {
-                            lead = Some(w);
-                        }
-                    }
+            } else {
+                None
+            };
+            let Some(w) = worker.filter(|w| !team.contains(w)) else {
+                continue;
+            };
+            team.push(w);
+            self.batch.team.push((family_id, w, started));
+            let leads = match kind {
+                OrgKind::ChildrensSocialCare => true,
+                OrgKind::EarlyHelp => lead.is_none(),
+                OrgKind::HealthVisiting | OrgKind::FamilyHub => {
+                    lead.is_none() && self.rng.gen_bool(0.3)
                 }
+                _ => false,
+            };
+            if leads {
+                lead = Some(w);
             }
         }
         if let Some(l) = lead {

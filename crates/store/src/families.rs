@@ -63,6 +63,8 @@ pub struct LeadChange {
     pub to_ms: Option<i64>,
 }
 
+type InvolvementRow = (i64, i64, String, String, String, Date, Option<Date>);
+
 /// Who starts a family record, so they keep a working relationship with it.
 #[derive(Debug, Clone)]
 pub struct Creator {
@@ -409,10 +411,8 @@ impl Db {
 
     /// Every involvement, open ones first: "who is involved, since when".
     pub async fn involvements(&self, family_id: i64) -> Result<Vec<Involvement>> {
-        let rows: Vec<(i64, i64, String, String, String, Date, Option<Date>)> = on_pool!(
-            self,
-            |p| {
-                sqlx::query_as(
+        let rows: Vec<InvolvementRow> = on_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT i.id, i.organisation_id, o.name, o.kind, i.service, i.started_on, i.ended_on
              FROM involvements i JOIN organisations o ON o.id = i.organisation_id
              WHERE i.family_id = $1 ORDER BY CASE WHEN i.ended_on IS NULL THEN 0 ELSE 1 END, i.started_on"
@@ -420,8 +420,7 @@ impl Db {
         .bind(family_id)
         .fetch_all(p)
         .await
-            }
-        )?;
+        })?;
         Ok(rows
             .into_iter()
             .map(

@@ -11,17 +11,39 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::errors::{AppError, AppResult};
 
+/// The record an audit event is about.
+#[derive(Debug, Clone, Copy)]
+pub enum Record {
+    Family(i64),
+    Person { id: i64, family: i64 },
+    User(i64),
+    FamilyList,
+    Search,
+}
+
+impl Record {
+    /// (record kind, record id, family id)
+    fn parts(self) -> (&'static str, Option<i64>, Option<i64>) {
+        match self {
+            Record::Family(id) => ("family", Some(id), Some(id)),
+            Record::Person { id, family } => ("person", Some(id), Some(family)),
+            Record::User(id) => ("user", Some(id), None),
+            Record::FamilyList => ("family_list", None, None),
+            Record::Search => ("search", None, None),
+        }
+    }
+}
+
 /// One audit event for the current user.
 pub async fn audit(
     state: &AppState,
     cu: &CurrentUser,
     action: AuditAction,
-    record_kind: &'static str,
-    record_id: Option<i64>,
-    family_id: Option<i64>,
+    record: Record,
     route: &str,
     detail: String,
 ) -> AppResult<()> {
+    let (record_kind, record_id, family_id) = record.parts();
     state
         .db
         .audit(NewEvent {
@@ -69,9 +91,7 @@ pub async fn family(
         state,
         cu,
         audit_action(action, write),
-        "family",
-        Some(family_id),
-        Some(family_id),
+        Record::Family(family_id),
         route,
         basis.code().into(),
     )
@@ -109,9 +129,10 @@ pub async fn person(
         state,
         cu,
         audit_action(action, write),
-        "person",
-        Some(person_id),
-        Some(family_id),
+        Record::Person {
+            id: person_id,
+            family: family_id,
+        },
         route,
         basis.code().into(),
     )

@@ -191,9 +191,7 @@ pub async fn add_user(
         &state,
         &cu,
         AuditAction::Create,
-        "user",
-        Some(user.id),
-        None,
+        gate::Record::User(user.id),
         "web POST /admin/users",
         String::new(),
     )
@@ -223,9 +221,7 @@ pub async fn set_active(
         &state,
         &cu,
         AuditAction::Update,
-        "user",
-        Some(id),
-        None,
+        gate::Record::User(id),
         "web POST /admin/users/{id}/active",
         format!("active={active}"),
     )

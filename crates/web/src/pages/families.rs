@@ -377,9 +377,7 @@ pub async fn create(
         &state,
         &cu,
         AuditAction::Create,
-        "family",
-        Some(family.id),
-        Some(family.id),
+        gate::Record::Family(family.id),
         "web POST /families/new",
         String::new(),
     )
@@ -388,9 +386,10 @@ pub async fn create(
         &state,
         &cu,
         AuditAction::Create,
-        "person",
-        Some(person.id),
-        Some(family.id),
+        gate::Record::Person {
+            id: person.id,
+            family: family.id,
+        },
         "web POST /families/new",
         String::new(),
     )
@@ -580,9 +579,10 @@ pub async fn add_member(
         &state,
         &cu,
         AuditAction::Create,
-        "person",
-        Some(person.id),
-        Some(id),
+        gate::Record::Person {
+            id: person.id,
+            family: id,
+        },
         "web POST /families/{id}/members/new",
         String::new(),
     )

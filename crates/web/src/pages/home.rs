@@ -65,9 +65,7 @@ pub async fn home(
             &state,
             &cu,
             kindred_domain::audit::AuditAction::Read,
-            "family_list",
-            None,
-            None,
+            access::Record::FamilyList,
             "web GET /",
             format!("families={}", families.len()),
         )

@@ -135,9 +135,7 @@ pub async fn search(
             &state,
             &cu,
             AuditAction::Search,
-            "search",
-            None,
-            None,
+            access::Record::Search,
             "web POST /search",
             format!("fields={} results={}", c.fields(), hits.len()),
         )
