@@ -130,8 +130,7 @@ enum AuditCommand {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KINDRED_LOG")
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("KINDRED_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -149,11 +148,7 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let db = Db::open(&cli.db).await.context("opening the database")?;
             demo(&db, families, seed).await?;
-            if no_serve {
-                Ok(())
-            } else {
-                serve(db, args).await
-            }
+            if no_serve { Ok(()) } else { serve(db, args).await }
         }
         Command::Migrate => {
             Db::open(&cli.db).await.context("migrating the database")?;
@@ -176,8 +171,7 @@ async fn main() -> anyhow::Result<()> {
                 .tenant_by_code(&tenant)
                 .await
                 .with_context(|| format!("no tenant with code {tenant}"))?;
-            let kind = OrgKind::parse(&kind)
-                .with_context(|| format!("unknown organisation kind {kind}"))?;
+            let kind = OrgKind::parse(&kind).with_context(|| format!("unknown organisation kind {kind}"))?;
             let o = db.create_organisation(t.id, &name, kind).await?;
             println!("Added organisation {} ({}).", o.name, o.id);
             Ok(())
@@ -194,16 +188,7 @@ async fn main() -> anyhow::Result<()> {
                 },
         } => {
             let db = Db::open(&cli.db).await?;
-            user_add(
-                &db,
-                &tenant,
-                &organisation,
-                &email,
-                &name,
-                &profession,
-                &roles,
-            )
-            .await
+            user_add(&db, &tenant, &organisation, &email, &name, &profession, &roles).await
         }
         Command::Audit {
             command: AuditCommand::Verify,
@@ -242,10 +227,8 @@ async fn demo(db: &Db, families: u32, seed: u64) -> anyhow::Result<()> {
     let bar = indicatif::ProgressBar::new(families as u64);
     if terminal {
         bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{msg} [{bar:40}] {pos}/{len} families ({eta})",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} families ({eta})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         bar.set_message("Building the demo partnership");
     } else {
@@ -295,14 +278,11 @@ async fn user_add(
         .into_iter()
         .find(|o| o.name == organisation)
         .with_context(|| format!("no organisation named {organisation:?} in {tenant}"))?;
-    let profession = Profession::parse(profession)
-        .with_context(|| format!("unknown profession {profession}"))?;
+    let profession = Profession::parse(profession).with_context(|| format!("unknown profession {profession}"))?;
     let roles = roles
         .iter()
         .map(|r| {
-            Role::parse(r).with_context(|| {
-                format!("unknown role {r}: use practitioner, triage, manager or admin")
-            })
+            Role::parse(r).with_context(|| format!("unknown role {r}: use practitioner, triage, manager or admin"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let password = if std::io::stdin().is_terminal() {

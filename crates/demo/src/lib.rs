@@ -124,10 +124,7 @@ const BOROUGHS: [Borough; 2] = [
         la_code: 207,
         hubs: &[
             ("North Kensington Family Hub", &["W10", "W11"]),
-            (
-                "South Kensington Family Hub",
-                &["SW3", "SW5", "SW10", "W8", "W14"],
-            ),
+            ("South Kensington Family Hub", &["SW3", "SW5", "SW10", "W8", "W14"]),
         ],
         schools: [
             "Golborne Primary School",
@@ -188,11 +185,7 @@ fn org_plans(b: &Borough) -> Vec<OrgPlan> {
         },
     ];
     for (i, school) in b.schools.iter().enumerate() {
-        let profession = if i == 0 {
-            Profession::Senco
-        } else {
-            Profession::Teacher
-        };
+        let profession = if i == 0 { Profession::Senco } else { Profession::Teacher };
         v.push(OrgPlan {
             name: school.to_string(),
             kind: OrgKind::School,
@@ -274,11 +267,7 @@ struct Partnership {
 
 /// Builds the partnership into an empty database. Returns `false` (and does
 /// nothing) if the database already holds a partnership.
-pub async fn build(
-    db: &Db,
-    opts: &Options,
-    progress: &(dyn Fn(u64, u64) + Sync),
-) -> anyhow::Result<bool> {
+pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)) -> anyhow::Result<bool> {
     if !db.tenants().await?.is_empty() {
         return Ok(false);
     }
@@ -313,9 +302,7 @@ pub async fn build(
             next_family += 1;
             g.family(next_family);
         }
-        db.bulk_insert(&batch)
-            .await
-            .context("loading demo families")?;
+        db.bulk_insert(&batch).await.context("loading demo families")?;
         done += n;
         progress(done, total);
     }
@@ -337,9 +324,7 @@ async fn build_borough(
     let mut by_kind_first: BTreeMap<OrgKind, i64> = BTreeMap::new();
     let plans = org_plans(b);
     for plan in &plans {
-        let org = db
-            .create_organisation(tenant.id, &plan.name, plan.kind)
-            .await?;
+        let org = db.create_organisation(tenant.id, &plan.name, plan.kind).await?;
         orgs.entry(plan.kind).or_default().push(org.id);
         by_kind_first.entry(plan.kind).or_insert(org.id);
     }
@@ -348,9 +333,7 @@ async fn build_borough(
     let mut hub_ids = vec![];
     for (name, areas) in b.hubs {
         let areas: Vec<String> = areas.iter().map(|a| a.to_string()).collect();
-        let site = db
-            .create_hub_site(tenant.id, Some(hub_org), name, None, &areas)
-            .await?;
+        let site = db.create_hub_site(tenant.id, Some(hub_org), name, None, &areas).await?;
         hub_ids.push(site.id);
         districts.extend(
             areas
@@ -360,10 +343,7 @@ async fn build_borough(
     }
     let domain = format!("{}.example", b.code);
     let mut n = 0;
-    for (plan, org_ids) in plans
-        .iter()
-        .zip(plans.iter().map(|p| orgs[&p.kind].clone()))
-    {
+    for (plan, org_ids) in plans.iter().zip(plans.iter().map(|p| orgs[&p.kind].clone())) {
         let org_id = *org_ids
             .iter()
             .find(|id| !workers.contains_key(id))
@@ -519,11 +499,7 @@ async fn build_borough(
 }
 
 fn worker_name(rng: &mut ChaCha8Rng) -> (&'static str, &'static str) {
-    let first = if rng.gen_bool(0.8) {
-        names::WOMEN
-    } else {
-        names::MEN
-    };
+    let first = if rng.gen_bool(0.8) { names::WOMEN } else { names::MEN };
     (
         first.choose(rng).copied().unwrap_or("Sam"),
         names::SURNAMES.choose(rng).copied().unwrap_or("Smith"),
@@ -625,11 +601,7 @@ impl FamilyGen<'_> {
             (min_age, max_age)
         };
         let (date_of_birth, expected_delivery, age) = if kind == Kind::Unborn {
-            (
-                None,
-                Some(self.today + Duration::days(self.rng.gen_range(7..200))),
-                -1,
-            )
+            (None, Some(self.today + Duration::days(self.rng.gen_range(7..200))), -1)
         } else {
             let (d, a) = self.born(min_age, max_age);
             (Some(d), None, a)
@@ -640,18 +612,10 @@ impl FamilyGen<'_> {
             _ => false,
         };
         let interpreter_needed = lang.is_some() && kind == Kind::Adult && self.rng.gen_bool(0.35);
-        let nhs_number = if kind == Kind::Unborn {
-            None
-        } else {
-            self.nhs()
-        };
-        let upn = if kind == Kind::Child {
-            self.upn(age)
-        } else {
-            None
-        };
-        let preferred_name = (kind != Kind::Unborn && self.rng.gen_bool(0.04))
-            .then(|| given.chars().take(3).collect::<String>());
+        let nhs_number = if kind == Kind::Unborn { None } else { self.nhs() };
+        let upn = if kind == Kind::Child { self.upn(age) } else { None };
+        let preferred_name =
+            (kind != Kind::Unborn && self.rng.gen_bool(0.04)).then(|| given.chars().take(3).collect::<String>());
         self.batch.persons.push(PersonRow {
             id,
             tenant_id: self.p.tenant_id,
@@ -812,29 +776,18 @@ impl FamilyGen<'_> {
             }
         }
         for (a, b) in partner_pairs {
-            self.batch
-                .relationships
-                .push((m[a].id, m[b].id, "partner_of"));
+            self.batch.relationships.push((m[a].id, m[b].id, "partner_of"));
         }
         for (i, &a) in young.iter().enumerate() {
             for &b in &young[i + 1..] {
                 let half = step.contains(&a) != step.contains(&b);
-                self.batch.relationships.push((
-                    m[a].id,
-                    m[b].id,
-                    if half {
-                        "half_sibling_of"
-                    } else {
-                        "sibling_of"
-                    },
-                ));
+                self.batch
+                    .relationships
+                    .push((m[a].id, m[b].id, if half { "half_sibling_of" } else { "sibling_of" }));
             }
         }
         // Address: everyone at one address; a fifth moved in from somewhere else in the borough.
-        let street = names::STREETS
-            .choose(self.rng)
-            .copied()
-            .unwrap_or("High Street");
+        let street = names::STREETS.choose(self.rng).copied().unwrap_or("High Street");
         let line1 = format!("{} {street}", self.rng.gen_range(1..240));
         let pc = self.postcode();
         let moved = self.rng.gen_bool(0.2);
@@ -881,10 +834,7 @@ impl FamilyGen<'_> {
     }
 
     fn org(&mut self, kind: OrgKind) -> Option<i64> {
-        self.p
-            .orgs
-            .get(&kind)
-            .and_then(|v| v.choose(self.rng).copied())
+        self.p.orgs.get(&kind).and_then(|v| v.choose(self.rng).copied())
     }
 
     /// Which services are involved, who from each is in the team, and who leads.
@@ -893,9 +843,7 @@ impl FamilyGen<'_> {
             .iter()
             .any(|x| x.kind == Kind::Unborn || (x.kind == Kind::Child && x.age < 5));
         let unborn = m.iter().any(|x| x.kind == Kind::Unborn);
-        let school_age = m
-            .iter()
-            .any(|x| x.kind == Kind::Child && (4..=16).contains(&x.age));
+        let school_age = m.iter().any(|x| x.kind == Kind::Child && (4..=16).contains(&x.age));
         let teen = m.iter().any(|x| x.kind == Kind::Child && x.age >= 13);
         let send_adult = m.iter().any(|x| x.kind == Kind::Adult && x.send);
         let mut involved: Vec<(OrgKind, &'static str)> = vec![];
@@ -946,8 +894,7 @@ impl FamilyGen<'_> {
         let mut lead = None;
         for (kind, service) in involved {
             let Some(org) = self.org(kind) else { continue };
-            let started =
-                joined + Duration::days(self.rng.gen_range(0..200)).min(self.today - joined);
+            let started = joined + Duration::days(self.rng.gen_range(0..200)).min(self.today - joined);
             // A few past involvements, ended.
             let ended = (self.rng.gen_bool(0.08)).then(|| started + (self.today - started) / 2);
             self.batch
@@ -967,10 +914,7 @@ impl FamilyGen<'_> {
                     | OrgKind::Camhs
             ) && self.rng.gen_bool(0.75);
             let worker = if in_team {
-                self.p
-                    .workers
-                    .get(&org)
-                    .and_then(|v| v.choose(self.rng).copied())
+                self.p.workers.get(&org).and_then(|v| v.choose(self.rng).copied())
             } else {
                 None
             };
@@ -982,9 +926,7 @@ impl FamilyGen<'_> {
             let leads = match kind {
                 OrgKind::ChildrensSocialCare => true,
                 OrgKind::EarlyHelp => lead.is_none(),
-                OrgKind::HealthVisiting | OrgKind::FamilyHub => {
-                    lead.is_none() && self.rng.gen_bool(0.3)
-                }
+                OrgKind::HealthVisiting | OrgKind::FamilyHub => lead.is_none() && self.rng.gen_bool(0.3),
                 _ => false,
             };
             if leads {
@@ -992,13 +934,7 @@ impl FamilyGen<'_> {
             }
         }
         if let Some(l) = lead {
-            if let Some(f) = self
-                .batch
-                .families
-                .iter_mut()
-                .rev()
-                .find(|f| f.id == family_id)
-            {
+            if let Some(f) = self.batch.families.iter_mut().rev().find(|f| f.id == family_id) {
                 f.lead_user_id = Some(l);
             }
             self.batch.leads.push((
@@ -1008,9 +944,7 @@ impl FamilyGen<'_> {
             ));
         }
         if self.rng.gen_bool(0.03) {
-            self.batch
-                .open_referrals
-                .push((self.p.tenant_id, family_id));
+            self.batch.open_referrals.push((self.p.tenant_id, family_id));
         }
     }
 }

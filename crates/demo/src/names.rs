@@ -54,11 +54,10 @@ pub const GIRLS: &[&str] = &[
 ];
 
 pub const BOYS: &[&str] = &[
-    "Oliver", "George", "Noah", "Arthur", "Leo", "Muhammad", "Harry", "Oscar", "Archie", "Henry",
-    "Theodore", "Jack", "Freddie", "Charlie", "Alfie", "Jacob", "Thomas", "Lucas", "Ibrahim",
-    "Yusuf", "Omar", "Adam", "Ali", "Hamza", "Jakub", "Szymon", "Mateo", "Tiago", "Abdi",
-    "Mohamed", "Arjun", "Rohan", "Chidi", "Emeka", "Kwame", "Daniel", "Samuel", "Joshua", "Ethan",
-    "Reuben", "Elijah", "Tyler", "Kai", "Jayden", "Callum", "Liam", "Connor", "Ryan",
+    "Oliver", "George", "Noah", "Arthur", "Leo", "Muhammad", "Harry", "Oscar", "Archie", "Henry", "Theodore", "Jack",
+    "Freddie", "Charlie", "Alfie", "Jacob", "Thomas", "Lucas", "Ibrahim", "Yusuf", "Omar", "Adam", "Ali", "Hamza",
+    "Jakub", "Szymon", "Mateo", "Tiago", "Abdi", "Mohamed", "Arjun", "Rohan", "Chidi", "Emeka", "Kwame", "Daniel",
+    "Samuel", "Joshua", "Ethan", "Reuben", "Elijah", "Tyler", "Kai", "Jayden", "Callum", "Liam", "Connor", "Ryan",
 ];
 
 pub const WOMEN: &[&str] = &[

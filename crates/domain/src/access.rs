@@ -90,14 +90,11 @@ pub fn family(subject: &Subject, facts: &FamilyFacts, action: FamilyAction) -> D
     if !subject.active || subject.tenant_id != facts.tenant_id {
         return Decision::Deny;
     }
-    let case_role =
-        subject.has(Role::Practitioner) || subject.has(Role::Manager) || subject.has(Role::Triage);
+    let case_role = subject.has(Role::Practitioner) || subject.has(Role::Manager) || subject.has(Role::Triage);
     if !case_role {
         return Decision::Deny;
     }
-    let org_involved = facts
-        .involved_organisation_ids
-        .contains(&subject.organisation_id);
+    let org_involved = facts.involved_organisation_ids.contains(&subject.organisation_id);
     let basis = if facts.lead_user_id == Some(subject.user_id) {
         Some(Basis::LeadProfessional)
     } else if facts.team_user_ids.contains(&subject.user_id) {
@@ -121,9 +118,7 @@ pub fn family(subject: &Subject, facts: &FamilyFacts, action: FamilyAction) -> D
         // Who looked is for the people accountable for the family's care.
         FamilyAction::ViewAccessLog => matches!(
             basis,
-            Basis::LeadProfessional
-                | Basis::TeamAroundTheFamily
-                | Basis::ManagerOfInvolvedOrganisation
+            Basis::LeadProfessional | Basis::TeamAroundTheFamily | Basis::ManagerOfInvolvedOrganisation
         ),
     };
     if permitted {
@@ -177,15 +172,9 @@ mod tests {
         assert!(family(&colleague, &facts, FamilyAction::View).allowed());
         assert!(!family(&colleague, &facts, FamilyAction::ViewAccessLog).allowed());
         let stranger = subject(13, 1, 101, vec![Role::Practitioner]);
-        assert_eq!(
-            family(&stranger, &facts, FamilyAction::View),
-            Decision::Deny
-        );
+        assert_eq!(family(&stranger, &facts, FamilyAction::View), Decision::Deny);
         let other_tenant_lead = subject(10, 2, 100, vec![Role::Practitioner]);
-        assert_eq!(
-            family(&other_tenant_lead, &facts, FamilyAction::View),
-            Decision::Deny
-        );
+        assert_eq!(family(&other_tenant_lead, &facts, FamilyAction::View), Decision::Deny);
         let admin = subject(14, 1, 100, vec![Role::Admin]);
         assert_eq!(family(&admin, &facts, FamilyAction::View), Decision::Deny);
         let manager = subject(15, 1, 100, vec![Role::Manager]);
@@ -200,10 +189,7 @@ mod tests {
         assert!(family(&triage, &open, FamilyAction::View).allowed());
         // A triage officer whose own organisation is involved still triages an open referral.
         let front_door = subject(17, 1, 100, vec![Role::Triage]);
-        assert_eq!(
-            family(&front_door, &facts, FamilyAction::View),
-            Decision::Deny
-        );
+        assert_eq!(family(&front_door, &facts, FamilyAction::View), Decision::Deny);
         assert_eq!(
             family(&front_door, &open, FamilyAction::View),
             Decision::Allow(Basis::TriageOfOpenReferral)

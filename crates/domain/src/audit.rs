@@ -131,18 +131,12 @@ impl std::fmt::Display for Broken {
                 expected_seq,
                 found_seq,
             } => {
-                write!(
-                    f,
-                    "event {expected_seq} is missing (next found is {found_seq})"
-                )
+                write!(f, "event {expected_seq} is missing (next found is {found_seq})")
             }
             Broken::Link { seq } => write!(f, "event {seq} does not link to the event before it"),
             Broken::Content { seq } => write!(f, "event {seq} was changed after it was written"),
             Broken::Truncated { head_seq, last_seq } => {
-                write!(
-                    f,
-                    "events after {last_seq} are missing (the chain head is {head_seq})"
-                )
+                write!(f, "events after {last_seq} are missing (the chain head is {head_seq})")
             }
         }
     }
@@ -243,10 +237,7 @@ mod tests {
 
         let mut edited = c.clone();
         edited[2].record_id = Some(99);
-        assert_eq!(
-            verify(&edited, (head.0, &head.1)),
-            Err(Broken::Content { seq: 3 })
-        );
+        assert_eq!(verify(&edited, (head.0, &head.1)), Err(Broken::Content { seq: 3 }));
 
         let mut deleted = c.clone();
         deleted.remove(1);
@@ -271,9 +262,6 @@ mod tests {
         let mut rehashed = c.clone();
         rehashed[1].detail = "forged".into();
         rehashed[1].hash = hash_event(&rehashed[1]);
-        assert_eq!(
-            verify(&rehashed, (head.0, &head.1)),
-            Err(Broken::Link { seq: 3 })
-        );
+        assert_eq!(verify(&rehashed, (head.0, &head.1)), Err(Broken::Link { seq: 3 }));
     }
 }

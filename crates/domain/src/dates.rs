@@ -76,10 +76,7 @@ mod tests {
 
     #[test]
     fn parses_govuk_parts_and_iso() {
-        assert_eq!(
-            parse_date_parts("3", "3", "2021"),
-            Ok(date!(2021 - 03 - 03))
-        );
+        assert_eq!(parse_date_parts("3", "3", "2021"), Ok(date!(2021 - 03 - 03)));
         assert_eq!(parse_iso("2020-02-29"), Ok(date!(2020 - 02 - 29)));
         assert_eq!(parse_date_parts("", "3", "2021"), Err(DateError::Missing));
         assert_eq!(parse_date_parts("31", "2", "2021"), Err(DateError::NotReal));
@@ -90,14 +87,8 @@ mod tests {
 
     #[test]
     fn ages_count_birthdays() {
-        assert_eq!(
-            age_in_years(date!(2010 - 06 - 15), date!(2026 - 06 - 14)),
-            15
-        );
-        assert_eq!(
-            age_in_years(date!(2010 - 06 - 15), date!(2026 - 06 - 15)),
-            16
-        );
+        assert_eq!(age_in_years(date!(2010 - 06 - 15), date!(2026 - 06 - 14)), 15);
+        assert_eq!(age_in_years(date!(2010 - 06 - 15), date!(2026 - 06 - 15)), 16);
         assert_eq!(
             check_date_of_birth(date!(2030 - 01 - 01), date!(2026 - 01 - 01)),
             Err(DateError::Future)

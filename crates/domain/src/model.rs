@@ -193,10 +193,7 @@ mod tests {
         let good = format!("{letter}{rest}");
         assert!(Upn::parse(&good).is_ok());
         let bad_letter = if letter == 'A' { 'B' } else { 'A' };
-        assert_eq!(
-            Upn::parse(&format!("{bad_letter}{rest}")),
-            Err(UpnError::CheckLetter)
-        );
+        assert_eq!(Upn::parse(&format!("{bad_letter}{rest}")), Err(UpnError::CheckLetter));
         assert_eq!(Upn::parse("A12345"), Err(UpnError::Shape));
     }
 }

@@ -20,10 +20,7 @@ pub fn normalise(name: &str) -> String {
 /// and transpositions after the first letter.
 pub fn phonetic(name: &str) -> String {
     use rphonetic::{Encoder, Soundex};
-    let n: String = normalise(name)
-        .chars()
-        .filter(|c| c.is_ascii_alphabetic())
-        .collect();
+    let n: String = normalise(name).chars().filter(|c| c.is_ascii_alphabetic()).collect();
     if n.is_empty() {
         return String::new();
     }

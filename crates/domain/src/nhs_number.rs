@@ -121,28 +121,13 @@ mod tests {
 
     #[test]
     fn rejects_invalid_numbers_with_the_reason() {
-        assert_eq!(
-            NhsNumber::parse("9434765918"),
-            Err(NhsNumberError::CheckDigit)
-        );
-        assert_eq!(
-            NhsNumber::parse("943476591"),
-            Err(NhsNumberError::WrongLength)
-        );
-        assert_eq!(
-            NhsNumber::parse("94347659190"),
-            Err(NhsNumberError::WrongLength)
-        );
-        assert_eq!(
-            NhsNumber::parse("94347659x9"),
-            Err(NhsNumberError::NotDigits)
-        );
+        assert_eq!(NhsNumber::parse("9434765918"), Err(NhsNumberError::CheckDigit));
+        assert_eq!(NhsNumber::parse("943476591"), Err(NhsNumberError::WrongLength));
+        assert_eq!(NhsNumber::parse("94347659190"), Err(NhsNumberError::WrongLength));
+        assert_eq!(NhsNumber::parse("94347659x9"), Err(NhsNumberError::NotDigits));
         assert_eq!(NhsNumber::parse(""), Err(NhsNumberError::WrongLength));
         // Remainder 10: no valid check digit exists for these nine digits.
-        assert_eq!(
-            NhsNumber::parse("0000000060"),
-            Err(NhsNumberError::CheckDigit)
-        );
+        assert_eq!(NhsNumber::parse("0000000060"), Err(NhsNumberError::CheckDigit));
     }
 
     #[test]

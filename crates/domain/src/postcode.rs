@@ -54,22 +54,30 @@ impl Postcode {
 
 fn valid_inward(s: &str) -> bool {
     let b = s.as_bytes();
-    b.len() == 3
-        && b[0].is_ascii_digit()
-        && b[1].is_ascii_alphabetic()
-        && b[2].is_ascii_alphabetic()
+    b.len() == 3 && b[0].is_ascii_digit() && b[1].is_ascii_alphabetic() && b[2].is_ascii_alphabetic()
 }
 
 /// Outward shapes: A9, A99, AA9, AA99, A9A, AA9A.
 fn valid_outward(s: &str) -> bool {
-    let shape: String = s
-        .chars()
-        .map(|c| if c.is_ascii_digit() { '9' } else { 'A' })
-        .collect();
-    matches!(
-        shape.as_str(),
-        "A9" | "A99" | "AA9" | "AA99" | "A9A" | "AA9A"
-    )
+    let shape: String = s.chars().map(|c| if c.is_ascii_digit() { '9' } else { 'A' }).collect();
+    matches!(shape.as_str(), "A9" | "A99" | "AA9" | "AA99" | "A9A" | "AA9A")
+}
+
+/// Parses a reach area: a district (`W2`) or a sector (`W2 5`), normalised.
+pub fn parse_area(input: &str) -> Result<String, PostcodeError> {
+    let s = input
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_ascii_uppercase();
+    let (outward, sector) = match s.split_once(' ') {
+        Some((o, d)) => (o, Some(d)),
+        None => (s.as_str(), None),
+    };
+    if !valid_outward(outward) || sector.is_some_and(|d| d.len() != 1 || !d.as_bytes()[0].is_ascii_digit()) {
+        return Err(PostcodeError::Shape);
+    }
+    Ok(s)
 }
 
 /// A reach area is a district (`W2`) or a sector (`W2 5`); `covers` says whether
@@ -117,11 +125,17 @@ mod tests {
 
     #[test]
     fn rejects_bad_shapes() {
-        for s in [
-            "", "SW1A", "12345", "SW1A 1A1", "SW1A1AAA", "ÄW1 1AA", "1W1A 1AA",
-        ] {
+        for s in ["", "SW1A", "12345", "SW1A 1A1", "SW1A1AAA", "ÄW1 1AA", "1W1A 1AA"] {
             assert_eq!(Postcode::parse(s), Err(PostcodeError::Shape), "{s}");
         }
+    }
+
+    #[test]
+    fn parses_reach_areas() {
+        assert_eq!(parse_area(" w2 ").unwrap(), "W2");
+        assert_eq!(parse_area("nw8  8").unwrap(), "NW8 8");
+        assert!(parse_area("W2 55").is_err());
+        assert!(parse_area("22").is_err());
     }
 
     #[test]

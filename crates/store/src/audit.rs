@@ -66,11 +66,10 @@ impl Db {
         let at_ms = crate::now_ms();
         let ev = on_pool!(self, |p| {
             let mut tx = p.begin().await?;
-            let (seq, prev_hash): (i64, String) = sqlx::query_as(
-                "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
-            )
-            .fetch_one(&mut *tx)
-            .await?;
+            let (seq, prev_hash): (i64, String) =
+                sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+                    .fetch_one(&mut *tx)
+                    .await?;
             let mut ev = Event {
                 seq,
                 at_ms,
@@ -144,9 +143,7 @@ impl Db {
     }
 
     pub async fn audit_events_since(&self, after_seq: i64, limit: i64) -> Result<Vec<Event>> {
-        let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM audit_events e WHERE e.seq > $1 ORDER BY e.seq LIMIT $2"
-        );
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM audit_events e WHERE e.seq > $1 ORDER BY e.seq LIMIT $2");
         let rows = on_pool!(self, |p| sqlx::query_as::<_, EventRow>(&sql)
             .bind(after_seq)
             .bind(limit)

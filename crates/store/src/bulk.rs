@@ -81,14 +81,12 @@ const CHUNK: usize = 500;
 impl Db {
     /// The highest person and family ids in use, so a loader can continue after them.
     pub async fn max_ids(&self) -> Result<(i64, i64)> {
-        let (p,): (Option<i64>,) =
-            on_pool!(self, |p| sqlx::query_as("SELECT MAX(id) FROM persons")
-                .fetch_one(p)
-                .await)?;
-        let (f,): (Option<i64>,) =
-            on_pool!(self, |p| sqlx::query_as("SELECT MAX(id) FROM families")
-                .fetch_one(p)
-                .await)?;
+        let (p,): (Option<i64>,) = on_pool!(self, |p| sqlx::query_as("SELECT MAX(id) FROM persons")
+            .fetch_one(p)
+            .await)?;
+        let (f,): (Option<i64>,) = on_pool!(self, |p| sqlx::query_as("SELECT MAX(id) FROM families")
+            .fetch_one(p)
+            .await)?;
         Ok((p.unwrap_or(0), f.unwrap_or(0)))
     }
 
@@ -124,8 +122,7 @@ impl Db {
                        created_at_ms, updated_at_ms) ",
                 );
                 q.push_values(chunk, |mut r, p| {
-                    let (gn, fnorm, gp, fp) =
-                        crate::persons::name_keys(&p.given_name, &p.family_name);
+                    let (gn, fnorm, gp, fp) = crate::persons::name_keys(&p.given_name, &p.family_name);
                     r.push_bind(p.id)
                         .push_bind(p.tenant_id)
                         .push_bind(p.given_name.clone())
@@ -163,21 +160,15 @@ impl Db {
                 q.build().execute(&mut *tx).await?;
             }
             for chunk in b.members.chunks(CHUNK) {
-                let mut q = QueryBuilder::<DB>::new(
-                    "INSERT INTO family_members (family_id, person_id, role, joined_on) ",
-                );
+                let mut q =
+                    QueryBuilder::<DB>::new("INSERT INTO family_members (family_id, person_id, role, joined_on) ");
                 q.push_values(chunk, |mut r, m| {
-                    r.push_bind(m.0)
-                        .push_bind(m.1)
-                        .push_bind(m.2)
-                        .push_bind(m.3);
+                    r.push_bind(m.0).push_bind(m.1).push_bind(m.2).push_bind(m.3);
                 });
                 q.build().execute(&mut *tx).await?;
             }
             for chunk in b.relationships.chunks(CHUNK) {
-                let mut q = QueryBuilder::<DB>::new(
-                    "INSERT INTO relationships (from_person_id, to_person_id, kind) ",
-                );
+                let mut q = QueryBuilder::<DB>::new("INSERT INTO relationships (from_person_id, to_person_id, kind) ");
                 q.push_values(chunk, |mut r, x| {
                     r.push_bind(x.0).push_bind(x.1).push_bind(x.2);
                 });
@@ -185,18 +176,14 @@ impl Db {
                 q.build().execute(&mut *tx).await?;
             }
             for chunk in b.team.chunks(CHUNK) {
-                let mut q = QueryBuilder::<DB>::new(
-                    "INSERT INTO team_members (family_id, user_id, since) ",
-                );
+                let mut q = QueryBuilder::<DB>::new("INSERT INTO team_members (family_id, user_id, since) ");
                 q.push_values(chunk, |mut r, x| {
                     r.push_bind(x.0).push_bind(x.1).push_bind(x.2);
                 });
                 q.build().execute(&mut *tx).await?;
             }
             for chunk in b.leads.chunks(CHUNK) {
-                let mut q = QueryBuilder::<DB>::new(
-                    "INSERT INTO lead_history (family_id, user_id, from_ms) ",
-                );
+                let mut q = QueryBuilder::<DB>::new("INSERT INTO lead_history (family_id, user_id, from_ms) ");
                 q.push_values(chunk, |mut r, x| {
                     r.push_bind(x.0).push_bind(x.1).push_bind(x.2);
                 });
@@ -216,14 +203,10 @@ impl Db {
                 q.build().execute(&mut *tx).await?;
             }
             for chunk in b.open_referrals.chunks(CHUNK) {
-                let mut q = QueryBuilder::<DB>::new(
-                    "INSERT INTO referrals (tenant_id, family_id, status, received_at_ms) ",
-                );
+                let mut q =
+                    QueryBuilder::<DB>::new("INSERT INTO referrals (tenant_id, family_id, status, received_at_ms) ");
                 q.push_values(chunk, |mut r, x| {
-                    r.push_bind(x.0)
-                        .push_bind(x.1)
-                        .push_bind("open")
-                        .push_bind(now);
+                    r.push_bind(x.0).push_bind(x.1).push_bind("open").push_bind(now);
                 });
                 q.build().execute(&mut *tx).await?;
             }

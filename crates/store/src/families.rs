@@ -76,13 +76,7 @@ pub struct Creator {
 impl Db {
     /// Creates a family, recording the creator's organisation as involved and
     /// the creator as a member of the team around the family.
-    pub async fn create_family(
-        &self,
-        tenant_id: i64,
-        name: &str,
-        creator: &Creator,
-        on: Date,
-    ) -> Result<Family> {
+    pub async fn create_family(&self, tenant_id: i64, name: &str, creator: &Creator, on: Date) -> Result<Family> {
         let now = crate::now_ms();
         let f = on_pool!(self, |p| {
             let mut tx = p.begin().await?;
@@ -95,13 +89,15 @@ impl Db {
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;
-            sqlx::query("INSERT INTO involvements (family_id, organisation_id, service, started_on) VALUES ($1, $2, $3, $4)")
-                .bind(f.id)
-                .bind(creator.organisation_id)
-                .bind(&creator.service)
-                .bind(on)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO involvements (family_id, organisation_id, service, started_on) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(f.id)
+            .bind(creator.organisation_id)
+            .bind(&creator.service)
+            .bind(on)
+            .execute(&mut *tx)
+            .await?;
             sqlx::query("INSERT INTO team_members (family_id, user_id, since) VALUES ($1, $2, $3)")
                 .bind(f.id)
                 .bind(creator.user_id)
@@ -148,13 +144,7 @@ impl Db {
         Ok(())
     }
 
-    pub async fn add_member(
-        &self,
-        family_id: i64,
-        person_id: i64,
-        role: MemberRole,
-        joined_on: Date,
-    ) -> Result<i64> {
+    pub async fn add_member(&self, family_id: i64, person_id: i64, role: MemberRole, joined_on: Date) -> Result<i64> {
         let (id,): (i64,) = on_pool!(self, |p| {
             sqlx::query_as(
             "INSERT INTO family_members (family_id, person_id, role, joined_on) VALUES ($1, $2, $3, $4) RETURNING id"
@@ -170,22 +160,17 @@ impl Db {
         Ok(id)
     }
 
-    pub async fn end_membership(
-        &self,
-        family_id: i64,
-        person_id: i64,
-        left_on: Date,
-    ) -> Result<()> {
+    pub async fn end_membership(&self, family_id: i64, person_id: i64, left_on: Date) -> Result<()> {
         on_pool!(self, |p| {
             sqlx::query(
-            "UPDATE family_members SET left_on = $1 WHERE family_id = $2 AND person_id = $3 AND left_on IS NULL"
-        )
-        .bind(left_on)
-        .bind(family_id)
-        .bind(person_id)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected())
+                "UPDATE family_members SET left_on = $1 WHERE family_id = $2 AND person_id = $3 AND left_on IS NULL",
+            )
+            .bind(left_on)
+            .bind(family_id)
+            .bind(person_id)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
         })?;
         self.touch_family(family_id).await
     }
@@ -226,12 +211,10 @@ impl Db {
     /// The families a person belongs or belonged to, newest membership first.
     pub async fn families_of_person(&self, person_id: i64) -> Result<Vec<i64>> {
         let rows: Vec<(i64,)> = on_pool!(self, |p| {
-            sqlx::query_as(
-            "SELECT family_id FROM family_members WHERE person_id = $1 ORDER BY joined_on DESC, id DESC"
-        )
-        .bind(person_id)
-        .fetch_all(p)
-        .await
+            sqlx::query_as("SELECT family_id FROM family_members WHERE person_id = $1 ORDER BY joined_on DESC, id DESC")
+                .bind(person_id)
+                .fetch_all(p)
+                .await
         })?;
         Ok(rows.into_iter().map(|(id,)| id).collect())
     }
@@ -290,14 +273,14 @@ impl Db {
     pub async fn end_team_member(&self, family_id: i64, user_id: i64, until: Date) -> Result<()> {
         on_pool!(self, |p| {
             sqlx::query(
-            "UPDATE team_members SET until_date = $1 WHERE family_id = $2 AND user_id = $3 AND until_date IS NULL"
-        )
-        .bind(until)
-        .bind(family_id)
-        .bind(user_id)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected())
+                "UPDATE team_members SET until_date = $1 WHERE family_id = $2 AND user_id = $3 AND until_date IS NULL",
+            )
+            .bind(until)
+            .bind(family_id)
+            .bind(user_id)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
         })?;
         Ok(())
     }
@@ -305,13 +288,13 @@ impl Db {
     pub async fn team(&self, family_id: i64) -> Result<Vec<TeamMember>> {
         Ok(on_pool!(self, |p| {
             sqlx::query_as::<_, TeamMember>(
-            "SELECT t.user_id, u.display_name, u.profession, o.name AS organisation_name, t.since, t.until_date
+                "SELECT t.user_id, u.display_name, u.profession, o.name AS organisation_name, t.since, t.until_date
              FROM team_members t JOIN users u ON u.id = t.user_id JOIN organisations o ON o.id = u.organisation_id
-             WHERE t.family_id = $1 ORDER BY CASE WHEN t.until_date IS NULL THEN 0 ELSE 1 END, t.since"
-        )
-        .bind(family_id)
-        .fetch_all(p)
-        .await
+             WHERE t.family_id = $1 ORDER BY CASE WHEN t.until_date IS NULL THEN 0 ELSE 1 END, t.since",
+            )
+            .bind(family_id)
+            .fetch_all(p)
+            .await
         })?)
     }
 
@@ -321,21 +304,17 @@ impl Db {
         let now = crate::now_ms();
         on_pool!(self, |p| {
             let mut tx = p.begin().await?;
-            sqlx::query(
-                "UPDATE lead_history SET to_ms = $1 WHERE family_id = $2 AND to_ms IS NULL",
-            )
-            .bind(now)
-            .bind(family_id)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO lead_history (family_id, user_id, from_ms) VALUES ($1, $2, $3)",
-            )
-            .bind(family_id)
-            .bind(user_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query("UPDATE lead_history SET to_ms = $1 WHERE family_id = $2 AND to_ms IS NULL")
+                .bind(now)
+                .bind(family_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO lead_history (family_id, user_id, from_ms) VALUES ($1, $2, $3)")
+                .bind(family_id)
+                .bind(user_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query("UPDATE families SET lead_user_id = $1, updated_at_ms = $2 WHERE id = $3")
                 .bind(user_id)
                 .bind(now)
@@ -350,14 +329,12 @@ impl Db {
             .fetch_one(&mut *tx)
             .await?;
             if in_team == 0 {
-                sqlx::query(
-                    "INSERT INTO team_members (family_id, user_id, since) VALUES ($1, $2, $3)",
-                )
-                .bind(family_id)
-                .bind(user_id)
-                .bind(on)
-                .execute(&mut *tx)
-                .await?;
+                sqlx::query("INSERT INTO team_members (family_id, user_id, since) VALUES ($1, $2, $3)")
+                    .bind(family_id)
+                    .bind(user_id)
+                    .bind(on)
+                    .execute(&mut *tx)
+                    .await?;
             }
             tx.commit().await
         })?;
@@ -413,27 +390,25 @@ impl Db {
     pub async fn involvements(&self, family_id: i64) -> Result<Vec<Involvement>> {
         let rows: Vec<InvolvementRow> = on_pool!(self, |p| {
             sqlx::query_as(
-            "SELECT i.id, i.organisation_id, o.name, o.kind, i.service, i.started_on, i.ended_on
+                "SELECT i.id, i.organisation_id, o.name, o.kind, i.service, i.started_on, i.ended_on
              FROM involvements i JOIN organisations o ON o.id = i.organisation_id
-             WHERE i.family_id = $1 ORDER BY CASE WHEN i.ended_on IS NULL THEN 0 ELSE 1 END, i.started_on"
-        )
-        .bind(family_id)
-        .fetch_all(p)
-        .await
+             WHERE i.family_id = $1 ORDER BY CASE WHEN i.ended_on IS NULL THEN 0 ELSE 1 END, i.started_on",
+            )
+            .bind(family_id)
+            .fetch_all(p)
+            .await
         })?;
         Ok(rows
             .into_iter()
             .map(
-                |(id, organisation_id, organisation_name, kind, service, started_on, ended_on)| {
-                    Involvement {
-                        id,
-                        organisation_id,
-                        organisation_name,
-                        organisation_kind: OrgKind::parse(&kind).unwrap_or(OrgKind::Vcs),
-                        service,
-                        started_on,
-                        ended_on,
-                    }
+                |(id, organisation_id, organisation_name, kind, service, started_on, ended_on)| Involvement {
+                    id,
+                    organisation_id,
+                    organisation_name,
+                    organisation_kind: OrgKind::parse(&kind).unwrap_or(OrgKind::Vcs),
+                    service,
+                    started_on,
+                    ended_on,
                 },
             )
             .collect())

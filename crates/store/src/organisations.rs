@@ -101,12 +101,7 @@ impl Db {
         .await)?)
     }
 
-    pub async fn create_organisation(
-        &self,
-        tenant_id: i64,
-        name: &str,
-        kind: OrgKind,
-    ) -> Result<Organisation> {
+    pub async fn create_organisation(&self, tenant_id: i64, name: &str, kind: OrgKind) -> Result<Organisation> {
         let r = on_pool!(self, |p| sqlx::query_as::<_, OrganisationRow>(
             "INSERT INTO organisations (tenant_id, name, kind) VALUES ($1, $2, $3)
              RETURNING id, tenant_id, name, kind, active"
@@ -122,11 +117,11 @@ impl Db {
     pub async fn organisations(&self, tenant_id: i64) -> Result<Vec<Organisation>> {
         let rows = on_pool!(self, |p| {
             sqlx::query_as::<_, OrganisationRow>(
-            "SELECT id, tenant_id, name, kind, active FROM organisations WHERE tenant_id = $1 ORDER BY name"
-        )
-        .bind(tenant_id)
-        .fetch_all(p)
-        .await
+                "SELECT id, tenant_id, name, kind, active FROM organisations WHERE tenant_id = $1 ORDER BY name",
+            )
+            .bind(tenant_id)
+            .fetch_all(p)
+            .await
         })?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
@@ -189,12 +184,12 @@ impl Db {
         })?;
         let areas: Vec<(i64, String)> = on_pool!(self, |p| {
             sqlx::query_as(
-            "SELECT a.hub_site_id, a.area FROM hub_reach_areas a JOIN hub_sites s ON s.id = a.hub_site_id
-             WHERE s.tenant_id = $1 ORDER BY a.area"
-        )
-        .bind(tenant_id)
-        .fetch_all(p)
-        .await
+                "SELECT a.hub_site_id, a.area FROM hub_reach_areas a JOIN hub_sites s ON s.id = a.hub_site_id
+             WHERE s.tenant_id = $1 ORDER BY a.area",
+            )
+            .bind(tenant_id)
+            .fetch_all(p)
+            .await
         })?;
         Ok(sites
             .into_iter()
@@ -204,21 +199,13 @@ impl Db {
                 organisation_id,
                 name,
                 postcode,
-                reach_areas: areas
-                    .iter()
-                    .filter(|(s, _)| *s == id)
-                    .map(|(_, a)| a.clone())
-                    .collect(),
+                reach_areas: areas.iter().filter(|(s, _)| *s == id).map(|(_, a)| a.clone()).collect(),
             })
             .collect())
     }
 
     /// The hub whose reach area covers `postcode`, preferring a sector over a district.
-    pub async fn hub_site_for(
-        &self,
-        tenant_id: i64,
-        postcode: &Postcode,
-    ) -> Result<Option<HubSite>> {
+    pub async fn hub_site_for(&self, tenant_id: i64, postcode: &Postcode) -> Result<Option<HubSite>> {
         let sites = self.hub_sites(tenant_id).await?;
         let by_sector = sites.iter().find(|s| {
             s.reach_areas
@@ -242,15 +229,15 @@ impl Db {
     ) -> Result<Team> {
         Ok(on_pool!(self, |p| {
             sqlx::query_as::<_, Team>(
-            "INSERT INTO teams (tenant_id, organisation_id, hub_site_id, name) VALUES ($1, $2, $3, $4)
-             RETURNING id, tenant_id, organisation_id, hub_site_id, name"
-        )
-        .bind(tenant_id)
-        .bind(organisation_id)
-        .bind(hub_site_id)
-        .bind(name)
-        .fetch_one(p)
-        .await
+                "INSERT INTO teams (tenant_id, organisation_id, hub_site_id, name) VALUES ($1, $2, $3, $4)
+             RETURNING id, tenant_id, organisation_id, hub_site_id, name",
+            )
+            .bind(tenant_id)
+            .bind(organisation_id)
+            .bind(hub_site_id)
+            .bind(name)
+            .fetch_one(p)
+            .await
         })?)
     }
 

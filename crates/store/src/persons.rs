@@ -27,9 +27,7 @@ pub struct Person {
 impl std::fmt::Debug for Person {
     /// Only the id: names and identifiers must not reach logs.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Person")
-            .field("id", &self.id)
-            .finish_non_exhaustive()
+        f.debug_struct("Person").field("id", &self.id).finish_non_exhaustive()
     }
 }
 
@@ -137,9 +135,7 @@ pub struct Address {
 
 impl std::fmt::Debug for Address {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Address")
-            .field("id", &self.id)
-            .finish_non_exhaustive()
+        f.debug_struct("Address").field("id", &self.id).finish_non_exhaustive()
     }
 }
 
@@ -200,8 +196,7 @@ impl Db {
     pub async fn update_person(&self, id: i64, d: &PersonDetails, on: Date) -> Result<Person> {
         let before = self.person(id).await?;
         let (gn, fnorm, gp, fp) = name_keys(&d.given_name, &d.family_name);
-        let renamed =
-            before.given_name != d.given_name.trim() || before.family_name != d.family_name.trim();
+        let renamed = before.given_name != d.given_name.trim() || before.family_name != d.family_name.trim();
         let sql = format!(
             "UPDATE persons SET given_name = $2, family_name = $3, preferred_name = $4, given_norm = $5, family_norm = $6,
                given_phon = $7, family_phon = $8, date_of_birth = $9, expected_delivery = $10, sex = $11, nhs_number = $12,
@@ -272,13 +267,11 @@ impl Db {
     pub async fn move_person(&self, person_id: i64, a: &NewAddress) -> Result<Address> {
         let r = on_pool!(self, |p| {
             let mut tx = p.begin().await?;
-            sqlx::query(
-                "UPDATE addresses SET to_date = $1 WHERE person_id = $2 AND to_date IS NULL",
-            )
-            .bind(a.from_date)
-            .bind(person_id)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query("UPDATE addresses SET to_date = $1 WHERE person_id = $2 AND to_date IS NULL")
+                .bind(a.from_date)
+                .bind(person_id)
+                .execute(&mut *tx)
+                .await?;
             let r = sqlx::query_as::<_, Address>(
                 "INSERT INTO addresses (person_id, line1, line2, town, postcode, from_date) VALUES ($1, $2, $3, $4, $5, $6)
                  RETURNING id, person_id, line1, line2, town, postcode, from_date, to_date",
@@ -301,28 +294,21 @@ impl Db {
     pub async fn addresses(&self, person_id: i64) -> Result<Vec<Address>> {
         Ok(on_pool!(self, |p| {
             sqlx::query_as::<_, Address>(
-            "SELECT id, person_id, line1, line2, town, postcode, from_date, to_date FROM addresses
-             WHERE person_id = $1 ORDER BY CASE WHEN to_date IS NULL THEN 0 ELSE 1 END, from_date DESC"
-        )
-        .bind(person_id)
-        .fetch_all(p)
-        .await
+                "SELECT id, person_id, line1, line2, town, postcode, from_date, to_date FROM addresses
+             WHERE person_id = $1 ORDER BY CASE WHEN to_date IS NULL THEN 0 ELSE 1 END, from_date DESC",
+            )
+            .bind(person_id)
+            .fetch_all(p)
+            .await
         })?)
     }
 
     /// The current address of each of `person_ids` that has one.
-    pub async fn current_addresses(
-        &self,
-        person_ids: &[i64],
-    ) -> Result<std::collections::BTreeMap<i64, Address>> {
+    pub async fn current_addresses(&self, person_ids: &[i64]) -> Result<std::collections::BTreeMap<i64, Address>> {
         if person_ids.is_empty() {
             return Ok(Default::default());
         }
-        let list = person_ids
-            .iter()
-            .map(|i| i.to_string())
-            .collect::<Vec<_>>()
-            .join(",");
+        let list = person_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
         let rows = on_pool!(self, |p| sqlx::query_as::<_, Address>(&format!(
             "SELECT id, person_id, line1, line2, town, postcode, from_date, to_date FROM addresses
              WHERE person_id IN ({list}) AND to_date IS NULL"

@@ -90,10 +90,7 @@ pub fn visible_condition(s: &Subject) -> String {
         ));
     }
     if s.has(Role::Triage) {
-        ors.push(
-            "EXISTS (SELECT 1 FROM referrals r WHERE r.family_id = f.id AND r.status = 'open')"
-                .into(),
-        );
+        ors.push("EXISTS (SELECT 1 FROM referrals r WHERE r.family_id = f.id AND r.status = 'open')".into());
     }
     format!("(f.tenant_id = {t} AND ({}))", ors.join(" OR "))
 }
@@ -101,25 +98,15 @@ pub fn visible_condition(s: &Subject) -> String {
 impl Db {
     /// The facts the access policy decides on, or `None` if there is no such family.
     pub async fn family_facts(&self, family_id: i64) -> Result<Option<FamilyFacts>> {
-        Ok(self
-            .family_facts_many(&[family_id])
-            .await?
-            .remove(&family_id))
+        Ok(self.family_facts_many(&[family_id]).await?.remove(&family_id))
     }
 
-    pub async fn family_facts_many(
-        &self,
-        family_ids: &[i64],
-    ) -> Result<BTreeMap<i64, FamilyFacts>> {
+    pub async fn family_facts_many(&self, family_ids: &[i64]) -> Result<BTreeMap<i64, FamilyFacts>> {
         let mut out = BTreeMap::new();
         if family_ids.is_empty() {
             return Ok(out);
         }
-        let list = family_ids
-            .iter()
-            .map(|i| i.to_string())
-            .collect::<Vec<_>>()
-            .join(",");
+        let list = family_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
         let fams: Vec<(i64, i64, Option<i64>)> = on_pool!(self, |p| sqlx::query_as(&format!(
             "SELECT id, tenant_id, lead_user_id FROM families WHERE id IN ({list})"
         ))
@@ -138,10 +125,10 @@ impl Db {
         }
         let team: Vec<(i64, i64)> = on_pool!(self, |p| {
             sqlx::query_as(&format!(
-            "SELECT family_id, user_id FROM team_members WHERE family_id IN ({list}) AND until_date IS NULL"
-        ))
-        .fetch_all(p)
-        .await
+                "SELECT family_id, user_id FROM team_members WHERE family_id IN ({list}) AND until_date IS NULL"
+            ))
+            .fetch_all(p)
+            .await
         })?;
         for (f, u) in team {
             if let Some(x) = out.get_mut(&f) {
@@ -150,10 +137,10 @@ impl Db {
         }
         let inv: Vec<(i64, i64)> = on_pool!(self, |p| {
             sqlx::query_as(&format!(
-            "SELECT family_id, organisation_id FROM involvements WHERE family_id IN ({list}) AND ended_on IS NULL"
-        ))
-        .fetch_all(p)
-        .await
+                "SELECT family_id, organisation_id FROM involvements WHERE family_id IN ({list}) AND ended_on IS NULL"
+            ))
+            .fetch_all(p)
+            .await
         })?;
         for (f, o) in inv {
             if let Some(x) = out.get_mut(&f) {
@@ -162,10 +149,10 @@ impl Db {
         }
         let refs: Vec<(i64,)> = on_pool!(self, |p| {
             sqlx::query_as(&format!(
-            "SELECT DISTINCT family_id FROM referrals WHERE family_id IN ({list}) AND status = 'open'"
-        ))
-        .fetch_all(p)
-        .await
+                "SELECT DISTINCT family_id FROM referrals WHERE family_id IN ({list}) AND status = 'open'"
+            ))
+            .fetch_all(p)
+            .await
         })?;
         for (f,) in refs {
             if let Some(x) = out.get_mut(&f) {
@@ -176,12 +163,7 @@ impl Db {
     }
 
     /// The families the subject works with, most recently changed first.
-    pub async fn visible_families(
-        &self,
-        s: &Subject,
-        limit: i64,
-        offset: i64,
-    ) -> Result<(Vec<FamilySummary>, i64)> {
+    pub async fn visible_families(&self, s: &Subject, limit: i64, offset: i64) -> Result<(Vec<FamilySummary>, i64)> {
         let cond = visible_condition(s);
         let rows = on_pool!(self, |p| {
             sqlx::query_as::<_, FamilySummary>(&format!(
@@ -204,12 +186,7 @@ impl Db {
 
     /// People matching every given criterion, in families the subject can see,
     /// best name match first. Names match on spelling or sound, so typos are found.
-    pub async fn search_persons(
-        &self,
-        s: &Subject,
-        c: &SearchCriteria,
-        limit: usize,
-    ) -> Result<Vec<PersonHit>> {
+    pub async fn search_persons(&self, s: &Subject, c: &SearchCriteria, limit: usize) -> Result<Vec<PersonHit>> {
         if c.is_empty() {
             return Ok(vec![]);
         }
@@ -297,10 +274,10 @@ impl Db {
             .join(",");
         let rows: Vec<(i64, String)> = on_pool!(self, |p| {
             sqlx::query_as(&format!(
-            "SELECT person_id, postcode FROM addresses WHERE person_id IN ({list}) AND to_date IS NULL"
-        ))
-        .fetch_all(p)
-        .await
+                "SELECT person_id, postcode FROM addresses WHERE person_id IN ({list}) AND to_date IS NULL"
+            ))
+            .fetch_all(p)
+            .await
         })?;
         for (pid, pc) in rows {
             if let Some(h) = hits.iter_mut().find(|h| h.person.id == pid) {
@@ -322,12 +299,7 @@ fn name_score(tokens: &[String], p: &Person) -> f64 {
     }
     let total: f64 = tokens
         .iter()
-        .map(|t| {
-            candidates
-                .iter()
-                .map(|c| names::similarity(t, c))
-                .fold(0.0, f64::max)
-        })
+        .map(|t| candidates.iter().map(|c| names::similarity(t, c)).fold(0.0, f64::max))
         .sum();
     total / tokens.len() as f64
 }

@@ -40,9 +40,7 @@ pub async fn fresh_postgres_url() -> Option<String> {
     let base = std::env::var("KINDRED_TEST_DATABASE_URL")
         .ok()
         .filter(|s| !s.is_empty())?;
-    let admin = Db::connect(&base)
-        .await
-        .expect("connect to KINDRED_TEST_DATABASE_URL");
+    let admin = Db::connect(&base).await.expect("connect to KINDRED_TEST_DATABASE_URL");
     let name = unique_name("kindred_test");
     crate::on_pool!(admin, |p| sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(p)
@@ -54,10 +52,7 @@ pub async fn fresh_postgres_url() -> Option<String> {
         Some((prefix, rest)) if !prefix.ends_with('/') => (prefix.to_string(), rest.to_string()),
         _ => (base.trim_end_matches('/').to_string(), String::new()),
     };
-    let query = base
-        .split_once('?')
-        .map(|(_, q)| format!("?{q}"))
-        .unwrap_or_default();
+    let query = base.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
     Some(format!("{prefix}/{name}{query}"))
 }
 

@@ -106,7 +106,8 @@ pub struct Session {
     pub last_seen_ms: i64,
 }
 
-const USER_COLUMNS: &str = "id, tenant_id, organisation_id, team_id, email, display_name, profession, roles, active, password_hash";
+const USER_COLUMNS: &str =
+    "id, tenant_id, organisation_id, team_id, email, display_name, profession, roles, active, password_hash";
 
 impl Db {
     pub async fn create_user(&self, u: &NewUser) -> Result<User> {
@@ -140,16 +141,12 @@ impl Db {
 
     pub async fn user(&self, id: i64) -> Result<User> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-        let r = on_pool!(self, |p| sqlx::query_as::<_, UserRow>(&sql)
-            .bind(id)
-            .fetch_one(p)
-            .await)?;
+        let r = on_pool!(self, |p| sqlx::query_as::<_, UserRow>(&sql).bind(id).fetch_one(p).await)?;
         Ok(r.into())
     }
 
     pub async fn users(&self, tenant_id: i64) -> Result<Vec<User>> {
-        let sql =
-            format!("SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 ORDER BY display_name");
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 ORDER BY display_name");
         let rows = on_pool!(self, |p| sqlx::query_as::<_, UserRow>(&sql)
             .bind(tenant_id)
             .fetch_all(p)
@@ -189,12 +186,7 @@ impl Db {
         Ok(())
     }
 
-    pub async fn create_session(
-        &self,
-        token_hash: &str,
-        user_id: i64,
-        csrf_token: &str,
-    ) -> Result<()> {
+    pub async fn create_session(&self, token_hash: &str, user_id: i64, csrf_token: &str) -> Result<()> {
         let now = crate::now_ms();
         on_pool!(self, |p| {
             sqlx::query(
@@ -216,7 +208,11 @@ impl Db {
         let sql = format!(
             "SELECT s.user_id, s.csrf_token, s.created_at_ms, s.last_seen_ms, {}
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND u.active = TRUE",
-            USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
+            USER_COLUMNS
+                .split(", ")
+                .map(|c| format!("u.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         #[derive(sqlx::FromRow)]
         struct Row {
@@ -257,13 +253,11 @@ impl Db {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
-        on_pool!(self, |p| sqlx::query(
-            "DELETE FROM sessions WHERE token_hash = $1"
-        )
-        .bind(token_hash)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected()))?;
+        on_pool!(self, |p| sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -291,13 +285,11 @@ impl Db {
     }
 
     pub async fn clear_login_failures(&self, key_hash: &str) -> Result<()> {
-        on_pool!(self, |p| sqlx::query(
-            "DELETE FROM login_failures WHERE key_hash = $1"
-        )
-        .bind(key_hash)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected()))?;
+        on_pool!(self, |p| sqlx::query("DELETE FROM login_failures WHERE key_hash = $1")
+            .bind(key_hash)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
         Ok(())
     }
 }

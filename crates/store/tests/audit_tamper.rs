@@ -45,22 +45,15 @@ async fn chains() -> Vec<Db> {
 }
 
 async fn exec(db: &Db, sql: &str) -> Result<u64, sqlx::Error> {
-    on_pool!(db, |p| sqlx::query(sql)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected()))
+    on_pool!(db, |p| sqlx::query(sql).execute(p).await.map(|r| r.rows_affected()))
 }
 
 /// What an attacker with the database owner's rights does first.
 async fn drop_append_only_triggers(db: &Db) {
     match db.backend() {
         Backend::Sqlite => {
-            exec(db, "DROP TRIGGER audit_events_no_update")
-                .await
-                .unwrap();
-            exec(db, "DROP TRIGGER audit_events_no_delete")
-                .await
-                .unwrap();
+            exec(db, "DROP TRIGGER audit_events_no_update").await.unwrap();
+            exec(db, "DROP TRIGGER audit_events_no_delete").await.unwrap();
         }
         Backend::Postgres => {
             exec(db, "DROP TRIGGER audit_events_no_update ON audit_events")
@@ -82,10 +75,7 @@ async fn triggers_refuse_edits_and_an_edit_is_detected() {
         let err = exec(&db, "UPDATE audit_events SET detail = 'x' WHERE seq = 5")
             .await
             .expect_err("the append-only trigger refuses an UPDATE");
-        assert!(
-            err.to_string().contains("append-only"),
-            "{b:?}: unexpected error {err}"
-        );
+        assert!(err.to_string().contains("append-only"), "{b:?}: unexpected error {err}");
         exec(&db, "DELETE FROM audit_events WHERE seq = 5")
             .await
             .expect_err("the append-only trigger refuses a DELETE");
@@ -102,11 +92,7 @@ async fn triggers_refuse_edits_and_an_edit_is_detected() {
                 .unwrap(),
             1
         );
-        assert_eq!(
-            verify(&db).await,
-            (6, Some(Broken::Content { seq: 7 })),
-            "{b:?}"
-        );
+        assert_eq!(verify(&db).await, (6, Some(Broken::Content { seq: 7 })), "{b:?}");
         println!("edit detected on {b:?}");
     }
 }
@@ -116,12 +102,7 @@ async fn a_deleted_row_is_a_gap() {
     for db in chains().await {
         let b = db.backend();
         drop_append_only_triggers(&db).await;
-        assert_eq!(
-            exec(&db, "DELETE FROM audit_events WHERE seq = 12")
-                .await
-                .unwrap(),
-            1
-        );
+        assert_eq!(exec(&db, "DELETE FROM audit_events WHERE seq = 12").await.unwrap(), 1);
         assert_eq!(
             verify(&db).await,
             (
@@ -142,12 +123,7 @@ async fn a_cut_tail_is_truncation() {
     for db in chains().await {
         let b = db.backend();
         drop_append_only_triggers(&db).await;
-        assert_eq!(
-            exec(&db, "DELETE FROM audit_events WHERE seq > 17")
-                .await
-                .unwrap(),
-            3
-        );
+        assert_eq!(exec(&db, "DELETE FROM audit_events WHERE seq > 17").await.unwrap(), 3);
         assert_eq!(
             verify(&db).await,
             (
@@ -165,12 +141,7 @@ async fn a_cut_tail_is_truncation() {
 
 /// Rewrites `seq` with a new detail and a correctly recomputed hash for it.
 async fn rewrite_with_recomputed_hash(db: &Db, seq: i64) {
-    let mut ev = db
-        .audit_events_since(seq - 1, 1)
-        .await
-        .unwrap()
-        .pop()
-        .unwrap();
+    let mut ev = db.audit_events_since(seq - 1, 1).await.unwrap().pop().unwrap();
     assert_eq!(ev.seq, seq);
     ev.detail = "organisation_involved".into();
     ev.hash = hash_event(&ev);

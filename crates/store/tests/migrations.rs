@@ -4,9 +4,7 @@
 use kindred_store::{Db, POSTGRES_MIGRATOR, SQLITE_MIGRATOR, on_pool, testing};
 
 fn listing(m: &sqlx::migrate::Migrator) -> Vec<(i64, String)> {
-    m.iter()
-        .map(|m| (m.version, m.description.to_string()))
-        .collect()
+    m.iter().map(|m| (m.version, m.description.to_string())).collect()
 }
 
 #[test]
@@ -47,8 +45,7 @@ async fn applied(db: &Db) -> Vec<(i64, bool)> {
 #[tokio::test]
 async fn migrating_twice_is_a_no_op() {
     for db in testing::fresh_databases().await {
-        let expected: Vec<(i64, bool)> =
-            SQLITE_MIGRATOR.iter().map(|m| (m.version, true)).collect();
+        let expected: Vec<(i64, bool)> = SQLITE_MIGRATOR.iter().map(|m| (m.version, true)).collect();
         assert_eq!(applied(&db).await, expected, "{:?}", db.backend());
         let tenant = db.create_tenant("t1", "Tenant one").await.unwrap();
         db.migrate().await.expect("second migrate succeeds");

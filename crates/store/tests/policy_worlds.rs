@@ -80,11 +80,7 @@ fn random_roles(rng: &mut StdRng) -> Vec<Role> {
     match rng.gen_range(0..10) {
         0 => vec![],
         1 => vec![Role::Admin],
-        _ => Role::ALL
-            .iter()
-            .copied()
-            .filter(|_| rng.gen_bool(0.4))
-            .collect(),
+        _ => Role::ALL.iter().copied().filter(|_| rng.gen_bool(0.4)).collect(),
     }
 }
 
@@ -234,10 +230,7 @@ async fn build(db: &Db, seed: u64) -> World {
             4 => {
                 let tt = if rng.gen_bool(0.05) { other } else { t };
                 let org = *w.tenants[tt].orgs.choose(&mut rng).unwrap();
-                let id = db
-                    .add_involvement(w.families[fi].id, org, "Support", on)
-                    .await
-                    .unwrap();
+                let id = db.add_involvement(w.families[fi].id, org, "Support", on).await.unwrap();
                 w.families[fi].involvements.push((id, org, true));
             }
             5 => {
@@ -247,16 +240,11 @@ async fn build(db: &Db, seed: u64) -> World {
                 let Some(&i) = open.choose(&mut rng) else {
                     continue;
                 };
-                db.end_involvement(w.families[fi].involvements[i].0, on)
-                    .await
-                    .unwrap();
+                db.end_involvement(w.families[fi].involvements[i].0, on).await.unwrap();
                 w.families[fi].involvements[i].2 = false;
             }
             6 => {
-                let id = db
-                    .open_referral(w.tenants[t].id, w.families[fi].id)
-                    .await
-                    .unwrap();
+                let id = db.open_referral(w.tenants[t].id, w.families[fi].id).await.unwrap();
                 w.families[fi].referrals.push((id, true));
             }
             7 => {
@@ -266,9 +254,7 @@ async fn build(db: &Db, seed: u64) -> World {
                 let Some(&i) = open.choose(&mut rng) else {
                     continue;
                 };
-                db.close_referral(w.families[fi].referrals[i].0)
-                    .await
-                    .unwrap();
+                db.close_referral(w.families[fi].referrals[i].0).await.unwrap();
                 w.families[fi].referrals[i].1 = false;
             }
             _ => {
@@ -300,9 +286,7 @@ async fn build(db: &Db, seed: u64) -> World {
                 if w.memberships.contains(&(p.id, fid)) {
                     continue;
                 }
-                db.add_member(fid, p.id, MemberRole::Child, day(200))
-                    .await
-                    .unwrap();
+                db.add_member(fid, p.id, MemberRole::Child, day(200)).await.unwrap();
                 w.memberships.insert((p.id, fid));
                 if rng.gen_bool(0.2) {
                     db.end_membership(fid, p.id, day(220)).await.unwrap();
@@ -314,12 +298,7 @@ async fn build(db: &Db, seed: u64) -> World {
 }
 
 fn expected_facts(f: &FamilyModel) -> FamilyFacts {
-    let mut team: Vec<i64> = f
-        .team
-        .iter()
-        .filter(|(_, open)| *open)
-        .map(|(u, _)| *u)
-        .collect();
+    let mut team: Vec<i64> = f.team.iter().filter(|(_, open)| *open).map(|(u, _)| *u).collect();
     team.sort();
     let mut orgs: Vec<i64> = f
         .involvements
@@ -367,11 +346,7 @@ async fn check(db: &Db, w: &World, tally: &mut Tally) {
     // The facts the store gathers are the ones recorded.
     let mut facts = vec![];
     for fm in &w.families {
-        let mut f = db
-            .family_facts(fm.id)
-            .await
-            .unwrap()
-            .expect("family exists");
+        let mut f = db.family_facts(fm.id).await.unwrap().expect("family exists");
         f.team_user_ids.sort();
         f.involved_organisation_ids.sort();
         let want = expected_facts(fm);
@@ -420,10 +395,7 @@ async fn check(db: &Db, w: &World, tally: &mut Tally) {
                     assert!(s.active, "{b:?}: inactive user allowed: {ctx}");
                     assert_eq!(s.tenant_id, f.tenant_id, "{b:?}: across tenants: {ctx}");
                     assert!(!admin_only, "{b:?}: administrator allowed: {ctx}");
-                    assert!(
-                        s.roles.iter().any(|r| *r != Role::Admin),
-                        "{b:?}: no case role: {ctx}"
-                    );
+                    assert!(s.roles.iter().any(|r| *r != Role::Admin), "{b:?}: no case role: {ctx}");
                     assert!(relationship(&s, f), "{b:?}: no relationship: {ctx}");
                     *tally.allowed.entry(basis.code()).or_default() += 1;
                     allowed.insert(f.family_id);
@@ -440,16 +412,8 @@ async fn check(db: &Db, w: &World, tally: &mut Tally) {
                     let f = facts.iter().find(|f| f.family_id == *fid).unwrap();
                     tally.disagreements.push(format!(
                         "{b:?}: SQL {} but policy {}: {}",
-                        if listed.contains(fid) {
-                            "lists"
-                        } else {
-                            "omits"
-                        },
-                        if allowed.contains(fid) {
-                            "allows"
-                        } else {
-                            "denies"
-                        },
+                        if listed.contains(fid) { "lists" } else { "omits" },
+                        if allowed.contains(fid) { "allows" } else { "denies" },
                         describe(&s, f)
                     ));
                 }
@@ -464,25 +428,15 @@ async fn check(db: &Db, w: &World, tally: &mut Tally) {
                 }
                 paged.extend(rows.into_iter().map(|f| f.id));
             }
-            assert_eq!(
-                paged,
-                list.iter().map(|f| f.id).collect::<Vec<_>>(),
-                "{b:?}: paging"
-            );
+            assert_eq!(paged, list.iter().map(|f| f.id).collect::<Vec<_>>(), "{b:?}: paging");
 
             // (c) Search shows only families the policy allows (and all of them).
             let hits = db.search_persons(&s, &everyone, 10_000).await.unwrap();
             tally.searches += 1;
             let mut found = BTreeSet::new();
             for h in &hits {
-                assert_eq!(
-                    h.person.tenant_id, s.tenant_id,
-                    "{b:?}: person across tenants"
-                );
-                assert!(
-                    !h.families.is_empty(),
-                    "{b:?}: a hit with no visible family"
-                );
+                assert_eq!(h.person.tenant_id, s.tenant_id, "{b:?}: person across tenants");
+                assert!(!h.families.is_empty(), "{b:?}: a hit with no visible family");
                 for (fid, _) in &h.families {
                     let f = facts.iter().find(|f| f.family_id == *fid).unwrap();
                     if !access::family(&s, f, FamilyAction::View).allowed() {

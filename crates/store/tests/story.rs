@@ -55,10 +55,7 @@ async fn story(db: &Db) {
         .create_tenant("westminster", "Westminster City Council")
         .await
         .unwrap();
-    let kc = db
-        .create_tenant("rbkc", "Kensington and Chelsea")
-        .await
-        .unwrap();
+    let kc = db.create_tenant("rbkc", "Kensington and Chelsea").await.unwrap();
     assert_eq!(db.tenants().await.unwrap().len(), 2);
     assert_eq!(db.tenant_by_code("rbkc").await.unwrap(), kc);
     assert!(matches!(
@@ -66,11 +63,7 @@ async fn story(db: &Db) {
         Err(StoreError::Conflict(_))
     ));
     let hv = db
-        .create_organisation(
-            west.id,
-            "Central London Health Visiting",
-            OrgKind::HealthVisiting,
-        )
+        .create_organisation(west.id, "Central London Health Visiting", OrgKind::HealthVisiting)
         .await
         .unwrap();
     let eh = db
@@ -81,10 +74,7 @@ async fn story(db: &Db) {
         .create_organisation(kc.id, "RBKC Early Help", OrgKind::EarlyHelp)
         .await
         .unwrap();
-    assert_eq!(
-        db.organisation(hv.id).await.unwrap().kind,
-        OrgKind::HealthVisiting
-    );
+    assert_eq!(db.organisation(hv.id).await.unwrap().kind, OrgKind::HealthVisiting);
     assert_eq!(db.organisations(west.id).await.unwrap().len(), 2);
     let site = db
         .create_hub_site(
@@ -96,10 +86,7 @@ async fn story(db: &Db) {
         )
         .await
         .unwrap();
-    assert_eq!(
-        site.reach_areas,
-        vec!["NW8 8".to_string(), "W2".to_string()]
-    );
+    assert_eq!(site.reach_areas, vec!["NW8 8".to_string(), "W2".to_string()]);
     let pc = Postcode::parse("NW8 8AB").unwrap();
     assert_eq!(
         db.hub_site_for(west.id, &pc).await.unwrap().map(|s| s.id),
@@ -118,106 +105,50 @@ async fn story(db: &Db) {
     assert_eq!(db.teams(west.id).await.unwrap(), vec![team.clone()]);
 
     // Users and sessions.
-    let mut nu = new_user(
-        west.id,
-        hv.id,
-        "Hannah.HV@example.org",
-        vec![Role::Practitioner],
-    );
+    let mut nu = new_user(west.id, hv.id, "Hannah.HV@example.org", vec![Role::Practitioner]);
     nu.team_id = Some(team.id);
     let hannah = db.create_user(&nu).await.unwrap();
     assert_eq!(hannah.email, "hannah.hv@example.org");
-    assert!(matches!(
-        db.create_user(&nu).await,
-        Err(StoreError::Conflict(_))
-    ));
+    assert!(matches!(db.create_user(&nu).await, Err(StoreError::Conflict(_))));
     let eric = db
-        .create_user(&new_user(
-            west.id,
-            eh.id,
-            "eric@example.org",
-            vec![Role::Practitioner],
-        ))
+        .create_user(&new_user(west.id, eh.id, "eric@example.org", vec![Role::Practitioner]))
         .await
         .unwrap();
     let tara = db
-        .create_user(&new_user(
-            west.id,
-            eh.id,
-            "tara@example.org",
-            vec![Role::Triage],
-        ))
+        .create_user(&new_user(west.id, eh.id, "tara@example.org", vec![Role::Triage]))
         .await
         .unwrap();
     let mona = db
-        .create_user(&new_user(
-            west.id,
-            hv.id,
-            "mona@example.org",
-            vec![Role::Manager],
-        ))
+        .create_user(&new_user(west.id, hv.id, "mona@example.org", vec![Role::Manager]))
         .await
         .unwrap();
     let adam = db
-        .create_user(&new_user(
-            west.id,
-            eh.id,
-            "adam@example.org",
-            vec![Role::Admin],
-        ))
+        .create_user(&new_user(west.id, eh.id, "adam@example.org", vec![Role::Admin]))
         .await
         .unwrap();
     let kim = db
-        .create_user(&new_user(
-            kc.id,
-            kc_org.id,
-            "kim@example.org",
-            vec![Role::Practitioner],
-        ))
+        .create_user(&new_user(kc.id, kc_org.id, "kim@example.org", vec![Role::Practitioner]))
         .await
         .unwrap();
     assert_eq!(
-        db.user_by_email("HANNAH.hv@example.org ")
-            .await
-            .unwrap()
-            .unwrap()
-            .id,
+        db.user_by_email("HANNAH.hv@example.org ").await.unwrap().unwrap().id,
         hannah.id
     );
-    assert!(
-        db.user_by_email("nobody@example.org")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(db.user_by_email("nobody@example.org").await.unwrap().is_none());
     assert_eq!(db.users(west.id).await.unwrap().len(), 5);
-    db.create_session("tokenhash", hannah.id, "csrf")
-        .await
-        .unwrap();
+    db.create_session("tokenhash", hannah.id, "csrf").await.unwrap();
     let (session, user) = db.session("tokenhash").await.unwrap().unwrap();
     assert_eq!(
         (session.user_id, session.csrf_token.as_str(), user.id),
         (hannah.id, "csrf", hannah.id)
     );
-    db.touch_session("tokenhash", session.last_seen_ms + 5)
-        .await
-        .unwrap();
+    db.touch_session("tokenhash", session.last_seen_ms + 5).await.unwrap();
     assert_eq!(
-        db.session("tokenhash")
-            .await
-            .unwrap()
-            .unwrap()
-            .0
-            .last_seen_ms,
+        db.session("tokenhash").await.unwrap().unwrap().0.last_seen_ms,
         session.last_seen_ms + 5
     );
-    db.set_password_hash(hannah.id, "another-hash")
-        .await
-        .unwrap();
-    assert_eq!(
-        db.user(hannah.id).await.unwrap().password_hash,
-        "another-hash"
-    );
+    db.set_password_hash(hannah.id, "another-hash").await.unwrap();
+    assert_eq!(db.user(hannah.id).await.unwrap().password_hash, "another-hash");
     db.set_user_active(hannah.id, false).await.unwrap();
     assert!(
         db.session("tokenhash").await.unwrap().is_none(),
@@ -245,20 +176,12 @@ async fn story(db: &Db) {
     let mum = db
         .create_person(
             west.id,
-            &details(
-                "Aisha",
-                "Khan",
-                Some(date!(1994 - 03 - 12)),
-                Some("9990000018"),
-            ),
+            &details("Aisha", "Khan", Some(date!(1994 - 03 - 12)), Some("9990000018")),
         )
         .await
         .unwrap();
     let child = db
-        .create_person(
-            west.id,
-            &details("Zara", "Khan", Some(date!(2021 - 07 - 01)), None),
-        )
+        .create_person(west.id, &details("Zara", "Khan", Some(date!(2021 - 07 - 01)), None))
         .await
         .unwrap();
     let mut unborn = details("Baby", "Khan", None, None);
@@ -266,19 +189,12 @@ async fn story(db: &Db) {
     let unborn = db.create_person(west.id, &unborn).await.unwrap();
     assert!(unborn.is_unborn());
     assert_eq!(
-        db.person(mum.id)
-            .await
-            .unwrap()
-            .nhs_number
-            .map(|n| n.as_digits()),
+        db.person(mum.id).await.unwrap().nhs_number.map(|n| n.as_digits()),
         Some("9990000018".into())
     );
     let mut renamed = PersonDetails::from(&mum);
     renamed.family_name = "Khan-Ahmed".into();
-    let mum = db
-        .update_person(mum.id, &renamed, date!(2024 - 05 - 01))
-        .await
-        .unwrap();
+    let mum = db.update_person(mum.id, &renamed, date!(2024 - 05 - 01)).await.unwrap();
     assert_eq!(mum.family_name, "Khan-Ahmed");
     let prev = db.previous_names(mum.id).await.unwrap();
     assert_eq!(
@@ -292,24 +208,15 @@ async fn story(db: &Db) {
         postcode: Postcode::parse(pc).unwrap(),
         from_date: from,
     };
-    db.move_person(
-        mum.id,
-        &addr("1 Church Street", "NW8 8AB", date!(2020 - 01 - 01)),
-    )
-    .await
-    .unwrap();
-    db.move_person(
-        mum.id,
-        &addr("2 Edgware Road", "W2 1AA", date!(2025 - 01 - 01)),
-    )
-    .await
-    .unwrap();
+    db.move_person(mum.id, &addr("1 Church Street", "NW8 8AB", date!(2020 - 01 - 01)))
+        .await
+        .unwrap();
+    db.move_person(mum.id, &addr("2 Edgware Road", "W2 1AA", date!(2025 - 01 - 01)))
+        .await
+        .unwrap();
     let addresses = db.addresses(mum.id).await.unwrap();
     assert_eq!(addresses.len(), 2);
-    assert_eq!(
-        (addresses[0].postcode.as_str(), addresses[0].to_date),
-        ("W2 1AA", None)
-    );
+    assert_eq!((addresses[0].postcode.as_str(), addresses[0].to_date), ("W2 1AA", None));
     assert_eq!(addresses[1].to_date, Some(date!(2025 - 01 - 01)));
 
     // Families, members, relationships, team, lead and involvements.
@@ -322,13 +229,8 @@ async fn story(db: &Db) {
         .create_family(west.id, "Khan household", &creator, date!(2024 - 01 - 01))
         .await
         .unwrap();
-    db.rename_family(fam.id, "Khan-Ahmed household")
-        .await
-        .unwrap();
-    assert_eq!(
-        db.family(fam.id).await.unwrap().name,
-        "Khan-Ahmed household"
-    );
+    db.rename_family(fam.id, "Khan-Ahmed household").await.unwrap();
+    assert_eq!(db.family(fam.id).await.unwrap().name, "Khan-Ahmed household");
     db.add_member(fam.id, mum.id, MemberRole::Parent, date!(2024 - 01 - 01))
         .await
         .unwrap();
@@ -342,14 +244,9 @@ async fn story(db: &Db) {
         .create_family(west.id, "Grandparents", &creator, date!(2024 - 01 - 01))
         .await
         .unwrap();
-    db.add_member(
-        second.id,
-        child.id,
-        MemberRole::Child,
-        date!(2024 - 02 - 01),
-    )
-    .await
-    .unwrap();
+    db.add_member(second.id, child.id, MemberRole::Child, date!(2024 - 02 - 01))
+        .await
+        .unwrap();
     assert_eq!(
         db.families_of_person(child.id).await.unwrap().len(),
         2,
@@ -375,28 +272,18 @@ async fn story(db: &Db) {
     db.add_team_member(fam.id, eric.id, date!(2024 - 02 - 01))
         .await
         .unwrap();
-    db.set_lead(fam.id, eric.id, date!(2024 - 02 - 01))
-        .await
-        .unwrap();
-    db.set_lead(fam.id, hannah.id, date!(2024 - 03 - 01))
-        .await
-        .unwrap();
+    db.set_lead(fam.id, eric.id, date!(2024 - 02 - 01)).await.unwrap();
+    db.set_lead(fam.id, hannah.id, date!(2024 - 03 - 01)).await.unwrap();
     let history = db.lead_history(fam.id).await.unwrap();
     assert_eq!(history.len(), 2);
     assert_eq!((history[0].user_id, history[0].to_ms), (hannah.id, None));
     assert!(history[1].to_ms.is_some());
-    assert_eq!(
-        db.family(fam.id).await.unwrap().lead_user_id,
-        Some(hannah.id)
-    );
+    assert_eq!(db.family(fam.id).await.unwrap().lead_user_id, Some(hannah.id));
     db.end_team_member(fam.id, eric.id, date!(2024 - 04 - 01))
         .await
         .unwrap();
     let team_now = db.team(fam.id).await.unwrap();
-    assert_eq!(
-        team_now.iter().filter(|t| t.until_date.is_none()).count(),
-        1
-    );
+    assert_eq!(team_now.iter().filter(|t| t.until_date.is_none()).count(), 1);
     let inv = db
         .add_involvement(fam.id, eh.id, "Family support", date!(2024 - 02 - 01))
         .await
@@ -414,29 +301,18 @@ async fn story(db: &Db) {
         access::family(&eric.subject(), &facts, FamilyAction::View).allowed(),
         "early help is involved"
     );
-    db.end_involvement(inv, date!(2024 - 05 - 01))
-        .await
-        .unwrap();
+    db.end_involvement(inv, date!(2024 - 05 - 01)).await.unwrap();
     let facts = db.family_facts(fam.id).await.unwrap().unwrap();
     assert!(
         !access::family(&eric.subject(), &facts, FamilyAction::View).allowed(),
         "involvement ended"
     );
     let tara = db.user(tara.id).await.unwrap();
-    assert_eq!(
-        db.visible_families(&tara.subject(), 10, 0).await.unwrap().1,
-        0
-    );
+    assert_eq!(db.visible_families(&tara.subject(), 10, 0).await.unwrap().1, 0);
     let referral = db.open_referral(west.id, fam.id).await.unwrap();
-    assert_eq!(
-        db.visible_families(&tara.subject(), 10, 0).await.unwrap().1,
-        1
-    );
+    assert_eq!(db.visible_families(&tara.subject(), 10, 0).await.unwrap().1, 1);
     db.close_referral(referral).await.unwrap();
-    assert_eq!(
-        db.visible_families(&tara.subject(), 10, 0).await.unwrap().1,
-        0
-    );
+    assert_eq!(db.visible_families(&tara.subject(), 10, 0).await.unwrap().1, 0);
     let mona = db.user(mona.id).await.unwrap();
     let (list, total) = db.visible_families(&mona.subject(), 10, 0).await.unwrap();
     assert_eq!(total, 2);
@@ -474,10 +350,7 @@ async fn story(db: &Db) {
         )
         .await
         .unwrap();
-    assert_eq!(
-        (hits.len(), hits[0].postcode.as_deref()),
-        (1, Some("W2 1AA"))
-    );
+    assert_eq!((hits.len(), hits[0].postcode.as_deref()), (1, Some("W2 1AA")));
     let hits = db
         .search_persons(
             &hannah.subject(),

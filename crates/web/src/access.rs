@@ -78,11 +78,7 @@ pub async fn family(
     write: bool,
     route: &str,
 ) -> AppResult<(Family, Basis)> {
-    let facts = state
-        .db
-        .family_facts(family_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let facts = state.db.family_facts(family_id).await?.ok_or(AppError::NotFound)?;
     let Decision::Allow(basis) = access::family(&cu.user.subject(), &facts, action) else {
         return Err(AppError::NotFound);
     };
@@ -112,12 +108,14 @@ pub async fn person(
     let families = state.db.families_of_person(person_id).await?;
     let facts = state.db.family_facts_many(&families).await?;
     let subject = cu.user.subject();
-    let granted = families.iter().filter_map(|f| facts.get(f)).find_map(|f| {
-        match access::family(&subject, f, action) {
-            Decision::Allow(b) => Some((f.family_id, b)),
-            Decision::Deny => None,
-        }
-    });
+    let granted =
+        families
+            .iter()
+            .filter_map(|f| facts.get(f))
+            .find_map(|f| match access::family(&subject, f, action) {
+                Decision::Allow(b) => Some((f.family_id, b)),
+                Decision::Deny => None,
+            });
     let Some((family_id, basis)) = granted else {
         return Err(AppError::NotFound);
     };
@@ -142,11 +140,7 @@ pub async fn person(
 
 /// Keeps only the families the policy lets the user view: the check behind
 /// every list and search, after the store's SQL has narrowed them.
-pub async fn filter_visible(
-    state: &AppState,
-    cu: &CurrentUser,
-    family_ids: &[i64],
-) -> AppResult<Vec<i64>> {
+pub async fn filter_visible(state: &AppState, cu: &CurrentUser, family_ids: &[i64]) -> AppResult<Vec<i64>> {
     let facts = state.db.family_facts_many(family_ids).await?;
     let subject = cu.user.subject();
     Ok(family_ids

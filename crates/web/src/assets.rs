@@ -35,9 +35,7 @@ fn serve(file: Option<rust_embed::EmbeddedFile>, path: &str) -> Response {
             [
                 (
                     header::CONTENT_TYPE,
-                    mime_guess::from_path(path)
-                        .first_or_octet_stream()
-                        .to_string(),
+                    mime_guess::from_path(path).first_or_octet_stream().to_string(),
                 ),
                 (header::CACHE_CONTROL, "public, max-age=3600".to_string()),
             ],

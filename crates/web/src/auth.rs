@@ -59,16 +59,8 @@ fn cookie(c: &Config, name: &'static str, value: String) -> Cookie<'static> {
 
 /// Loads the session named by the cookie, ends it if it has timed out, and
 /// puts the [`CurrentUser`] in the request for handlers.
-pub async fn load_session(
-    State(state): State<AppState>,
-    jar: CookieJar,
-    mut req: Request,
-    next: Next,
-) -> Response {
-    if let Some(token) = jar
-        .get(session_cookie(&state.config))
-        .map(|c| c.value().to_string())
-    {
+pub async fn load_session(State(state): State<AppState>, jar: CookieJar, mut req: Request, next: Next) -> Response {
+    if let Some(token) = jar.get(session_cookie(&state.config)).map(|c| c.value().to_string()) {
         let key = sha256_hex(&token);
         match state.db.session(&key).await {
             Ok(Some((session, user))) => {
@@ -134,15 +126,15 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for CsrfForm
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|_| AppError::BadRequest("The form could not be read."))?;
-        let field: CsrfField = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|_| AppError::BadRequest("The form could not be read."))?;
+        let field: CsrfField =
+            serde_urlencoded::from_bytes(&bytes).map_err(|_| AppError::BadRequest("The form could not be read."))?;
         if !tokens_match(&field.csrf, &cu.csrf) {
             return Err(AppError::BadRequest(
                 "This form has expired. Go back, reload the page and try again.",
             ));
         }
-        let value = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|_| AppError::BadRequest("The form could not be read."))?;
+        let value =
+            serde_urlencoded::from_bytes(&bytes).map_err(|_| AppError::BadRequest("The form could not be read."))?;
         Ok(CsrfForm(value))
     }
 }
@@ -160,20 +152,12 @@ struct LoginPage {
     signin_csrf: String,
 }
 
-pub async fn login_form(
-    State(state): State<AppState>,
-    jar: CookieJar,
-    cu: Option<CurrentUser>,
-) -> AppResult<Response> {
+pub async fn login_form(State(state): State<AppState>, jar: CookieJar, cu: Option<CurrentUser>) -> AppResult<Response> {
     if cu.is_some() {
         return Ok(Redirect::to("/").into_response());
     }
     let token = random_token();
-    let jar = jar.add(cookie(
-        &state.config,
-        login_csrf_cookie(&state.config),
-        token.clone(),
-    ));
+    let jar = jar.add(cookie(&state.config, login_csrf_cookie(&state.config), token.clone()));
     let page = LoginPage {
         l: Layout::anonymous("Sign in"),
         email: String::new(),
@@ -237,16 +221,11 @@ pub async fn login(
             error: Some(BAD_CREDENTIALS),
             signin_csrf: expected,
         };
-        return Ok((
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            Html(page.render()?),
-        )
-            .into_response());
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
     };
     db.clear_login_failures(&account_key).await?;
     let token = random_token();
-    db.create_session(&sha256_hex(&token), user.id, &random_token())
-        .await?;
+    db.create_session(&sha256_hex(&token), user.id, &random_token()).await?;
     db.audit(NewEvent {
         tenant_id: Some(user.tenant_id),
         actor_user_id: Some(user.id),

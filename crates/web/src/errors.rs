@@ -49,12 +49,7 @@ struct ErrorPage {
     correlation_id: Option<String>,
 }
 
-fn page(
-    status: StatusCode,
-    heading: &'static str,
-    body: String,
-    correlation_id: Option<String>,
-) -> Response {
+fn page(status: StatusCode, heading: &'static str, body: String, correlation_id: Option<String>) -> Response {
     let l = Layout::anonymous(heading);
     let html = ErrorPage {
         l,

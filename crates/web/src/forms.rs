@@ -26,10 +26,7 @@ impl Errors {
         });
     }
     pub fn get(&self, field: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.message.as_str())
+        self.0.iter().find(|e| e.field == field).map(|e| e.message.as_str())
     }
     pub fn has(&self, field: &str) -> bool {
         self.get(field).is_some()
@@ -75,14 +72,8 @@ pub struct PersonForm {
 impl PersonForm {
     pub fn from_person(p: &Person) -> PersonForm {
         let parts = |d: Option<Date>| {
-            d.map(|d| {
-                (
-                    d.day().to_string(),
-                    (d.month() as u8).to_string(),
-                    d.year().to_string(),
-                )
-            })
-            .unwrap_or_default()
+            d.map(|d| (d.day().to_string(), (d.month() as u8).to_string(), d.year().to_string()))
+                .unwrap_or_default()
         };
         let (dob_day, dob_month, dob_year) = parts(p.date_of_birth);
         let (edd_day, edd_month, edd_year) = parts(p.expected_delivery);
@@ -93,21 +84,13 @@ impl PersonForm {
             dob_day,
             dob_month,
             dob_year,
-            unborn: if p.is_unborn() {
-                "yes".into()
-            } else {
-                String::new()
-            },
+            unborn: if p.is_unborn() { "yes".into() } else { String::new() },
             edd_day,
             edd_month,
             edd_year,
             sex: p.sex.code().into(),
             nhs_number: p.nhs_number.map(|n| n.to_string()).unwrap_or_default(),
-            upn: p
-                .upn
-                .as_ref()
-                .map(|u| u.as_str().to_string())
-                .unwrap_or_default(),
+            upn: p.upn.as_ref().map(|u| u.as_str().to_string()).unwrap_or_default(),
             language: p.language.clone().unwrap_or_default(),
             interpreter: if p.interpreter_needed {
                 "yes".into()
@@ -218,10 +201,7 @@ impl AddressForm {
     /// `default_from` is used when no move-in date is given.
     pub fn parse(&self, default_from: Date, errors: &mut Errors) -> Option<NewAddress> {
         if self.line1.trim().is_empty() {
-            errors.add(
-                "line1",
-                "Enter address line 1, typically the building and street",
-            );
+            errors.add("line1", "Enter address line 1, typically the building and street");
         }
         if self.town.trim().is_empty() {
             errors.add("town", "Enter town or city");

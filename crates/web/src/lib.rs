@@ -69,19 +69,12 @@ pub fn router(db: Db, config: Config) -> Router {
 }
 
 /// Serves until Ctrl-C.
-pub async fn serve(
-    db: Db,
-    config: Config,
-    listener: tokio::net::TcpListener,
-) -> anyhow::Result<()> {
+pub async fn serve(db: Db, config: Config, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
     let app = router(db, config);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
     Ok(())
 }

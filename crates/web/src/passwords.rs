@@ -32,8 +32,7 @@ pub fn verify(password: &str, stored: Option<&str>) -> bool {
         Some(h) => (h, true),
         None => (DUMMY.as_str(), false),
     };
-    let ok = PasswordHash::new(hash)
-        .is_ok_and(|h| argon2().verify_password(password.as_bytes(), &h).is_ok());
+    let ok = PasswordHash::new(hash).is_ok_and(|h| argon2().verify_password(password.as_bytes(), &h).is_ok());
     ok && real
 }
 

@@ -39,19 +39,10 @@ async fn headers(State(state): State<AppState>, req: Request, next: Next) -> Res
     let is_asset = req.uri().path().starts_with("/assets/");
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     if !is_asset {
         // Pages hold personal data: never keep them in a shared or browser cache.
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -89,10 +80,7 @@ async fn log(State(state): State<AppState>, req: Request, next: Next) -> Respons
 
 pub fn layers(app: Router<AppState>, state: AppState) -> Router<AppState> {
     app.route_layer(middleware::from_fn_with_state(state.clone(), log))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            crate::auth::load_session,
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::auth::load_session))
         .layer(middleware::from_fn_with_state(state, headers))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(1024 * 1024))
 }

@@ -52,12 +52,7 @@ struct UsersPage {
     errors: Errors,
 }
 
-async fn users_page(
-    state: &AppState,
-    cu: &CurrentUser,
-    form: UserForm,
-    errors: Errors,
-) -> AppResult<UsersPage> {
+async fn users_page(state: &AppState, cu: &CurrentUser, form: UserForm, errors: Errors) -> AppResult<UsersPage> {
     let orgs = state.db.organisations(cu.user.tenant_id).await?;
     let users = state
         .db
@@ -74,24 +69,12 @@ async fn users_page(
             name: u.display_name,
             email: u.email,
             profession: u.profession.label(),
-            roles: u
-                .roles
-                .iter()
-                .map(|r| r.label())
-                .collect::<Vec<_>>()
-                .join(", "),
+            roles: u.roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", "),
             active: u.active,
         })
         .collect();
     Ok(UsersPage {
-        l: Layout::new(
-            if errors.is_empty() {
-                "Users"
-            } else {
-                "Error: Users"
-            },
-            cu,
-        ),
+        l: Layout::new(if errors.is_empty() { "Users" } else { "Error: Users" }, cu),
         users,
         organisations: orgs.into_iter().map(|o| (o.id, o.name)).collect(),
         professions: Profession::ALL,
@@ -164,11 +147,7 @@ pub async fn add_user(
         let mut f = f;
         f.password.clear();
         let page = users_page(&state, &cu, f, errors).await?;
-        return Ok((
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            Html(page.render()?),
-        )
-            .into_response());
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
     };
     let password = f.password.clone();
     let hash = tokio::task::spawn_blocking(move || passwords::hash(&password))
@@ -234,6 +213,10 @@ pub async fn set_active(
 struct OrganisationsPage {
     l: Layout,
     organisations: Vec<(String, &'static str)>,
+    hubs: Vec<(String, String)>,
+    teams: Vec<(String, String)>,
+    hub_name: String,
+    hub_areas: String,
     kinds: &'static [OrgKind],
     org_name: String,
     errors: Errors,
@@ -252,26 +235,101 @@ async fn organisations_page(
     name: String,
     errors: Errors,
 ) -> AppResult<OrganisationsPage> {
-    let organisations = state
+    let t = cu.user.tenant_id;
+    let orgs = state.db.organisations(t).await?;
+    let org_name = |id: i64| {
+        orgs.iter()
+            .find(|o| o.id == id)
+            .map(|o| o.name.clone())
+            .unwrap_or_default()
+    };
+    let hubs = state
         .db
-        .organisations(cu.user.tenant_id)
+        .hub_sites(t)
         .await?
         .into_iter()
-        .map(|o| (o.name, o.kind.label()))
+        .map(|h| (h.name, h.reach_areas.join(", ")))
+        .collect();
+    let teams = state
+        .db
+        .teams(t)
+        .await?
+        .into_iter()
+        .map(|x| (x.name, org_name(x.organisation_id)))
         .collect();
     Ok(OrganisationsPage {
-        l: Layout::new("Organisations", cu),
-        organisations,
+        l: Layout::new(
+            if errors.is_empty() {
+                "Organisations"
+            } else {
+                "Error: Organisations"
+            },
+            cu,
+        ),
+        organisations: orgs.iter().map(|o| (o.name.clone(), o.kind.label())).collect(),
+        hubs,
+        teams,
+        hub_name: String::new(),
+        hub_areas: String::new(),
         kinds: OrgKind::ALL,
         org_name: name,
         errors,
     })
 }
 
-pub async fn organisations(
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct HubForm {
+    hub_name: String,
+    hub_areas: String,
+}
+
+pub async fn add_hub_site(
     State(state): State<AppState>,
     cu: CurrentUser,
-) -> AppResult<Html<String>> {
+    CsrfForm(f): CsrfForm<HubForm>,
+) -> AppResult<Response> {
+    gate::require_admin(&cu)?;
+    let mut errors = Errors::default();
+    if f.hub_name.trim().is_empty() {
+        errors.add("hub_name", "Enter the hub's name");
+    }
+    let mut areas = vec![];
+    for a in f.hub_areas.split(',').map(str::trim).filter(|a| !a.is_empty()) {
+        match kindred_domain::postcode::parse_area(a) {
+            Ok(a) => areas.push(a),
+            Err(_) => errors.add(
+                "hub_areas",
+                format!("\"{a}\" is not a postcode district (like W2) or sector (like W2 5)"),
+            ),
+        }
+    }
+    if areas.is_empty() && !errors.has("hub_areas") {
+        errors.add(
+            "hub_areas",
+            "Enter at least one postcode district or sector the hub reaches",
+        );
+    }
+    if errors.is_empty() {
+        match state
+            .db
+            .create_hub_site(cu.user.tenant_id, None, f.hub_name.trim(), None, &areas)
+            .await
+        {
+            Ok(_) => return Ok(Redirect::to("/admin/organisations").into_response()),
+            Err(kindred_store::StoreError::Conflict(_)) => {
+                errors.add("hub_name", "A hub with this name already exists")
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let mut page = organisations_page(&state, &cu, String::new(), errors).await?;
+    page.hub_name = f.hub_name;
+    page.hub_areas = f.hub_areas;
+    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+}
+
+pub async fn organisations(State(state): State<AppState>, cu: CurrentUser) -> AppResult<Html<String>> {
     gate::require_admin(&cu)?;
     Ok(Html(
         organisations_page(&state, &cu, String::new(), Errors::default())
@@ -308,9 +366,5 @@ pub async fn add_organisation(
         }
     }
     let page = organisations_page(&state, &cu, f.name, errors).await?;
-    Ok((
-        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-        Html(page.render()?),
-    )
-        .into_response())
+    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
 }

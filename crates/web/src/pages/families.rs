@@ -92,27 +92,13 @@ fn basis_label(b: access::Basis) -> &'static str {
         access::Basis::LeadProfessional => "you are the lead professional",
         access::Basis::TeamAroundTheFamily => "you are in the team around the family",
         access::Basis::OrganisationInvolved => "your organisation is involved",
-        access::Basis::ManagerOfInvolvedOrganisation => {
-            "you manage an organisation that is involved"
-        }
+        access::Basis::ManagerOfInvolvedOrganisation => "you manage an organisation that is involved",
         access::Basis::TriageOfOpenReferral => "a referral is waiting for triage",
     }
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    cu: CurrentUser,
-    Path(id): Path<i64>,
-) -> AppResult<Response> {
-    let (family, basis) = gate::family(
-        &state,
-        &cu,
-        id,
-        FamilyAction::View,
-        false,
-        "web GET /families/{id}",
-    )
-    .await?;
+pub async fn show(State(state): State<AppState>, cu: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {
+    let (family, basis) = gate::family(&state, &cu, id, FamilyAction::View, false, "web GET /families/{id}").await?;
     let db = &state.db;
     let subject = cu.user.subject();
     let facts = db.family_facts(id).await?.ok_or(AppError::NotFound)?;
@@ -135,11 +121,7 @@ pub async fn show(
             role: m.role.label(),
             born: super::born(p, today),
             nhs_number: p.nhs_number.map(|n| n.to_string()).unwrap_or_default(),
-            upn: p
-                .upn
-                .as_ref()
-                .map(|u| u.as_str().to_string())
-                .unwrap_or_default(),
+            upn: p.upn.as_ref().map(|u| u.as_str().to_string()).unwrap_or_default(),
             language: p.language.clone().unwrap_or_default(),
             interpreter: p.interpreter_needed,
             send: p.send,
@@ -225,12 +207,7 @@ pub async fn show(
             .await?
             .into_iter()
             .filter(|u| u.active && (u.has(Role::Practitioner) || u.has(Role::Triage)))
-            .map(|u| {
-                (
-                    u.id,
-                    format!("{} ({})", u.display_name, u.profession.label()),
-                )
-            })
+            .map(|u| (u.id, format!("{} ({})", u.display_name, u.profession.label())))
             .collect();
         let orgs = db
             .organisations(cu.user.tenant_id)
@@ -242,10 +219,7 @@ pub async fn show(
     } else {
         (vec![], vec![])
     };
-    let member_options = members
-        .iter()
-        .map(|m| (m.person_id, m.name.clone()))
-        .collect();
+    let member_options = members.iter().map(|m| (m.person_id, m.name.clone())).collect();
     let page = FamilyPage {
         l: Layout::new(family.name.clone(), &cu),
         id,
@@ -353,11 +327,7 @@ pub async fn create(
             roles: MemberRole::ALL,
             sexes: Sex::ALL,
         };
-        return Ok((
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            Html(page.render()?),
-        )
-            .into_response());
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
     };
     let db = &state.db;
     let creator = Creator {
@@ -408,11 +378,7 @@ struct EditFamilyPage {
     errors: Errors,
 }
 
-pub async fn edit_form(
-    State(state): State<AppState>,
-    cu: CurrentUser,
-    Path(id): Path<i64>,
-) -> AppResult<Html<String>> {
+pub async fn edit_form(State(state): State<AppState>, cu: CurrentUser, Path(id): Path<i64>) -> AppResult<Html<String>> {
     let (family, _) = gate::family(
         &state,
         &cu,
@@ -461,11 +427,7 @@ pub async fn edit(
             family_name: f.family_name,
             errors,
         };
-        return Ok((
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            Html(page.render()?),
-        )
-            .into_response());
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
     }
     state.db.rename_family(id, &f.family_name).await?;
     Ok(Redirect::to(&format!("/families/{id}")).into_response())
@@ -564,11 +526,7 @@ pub async fn add_member(
             roles: MemberRole::ALL,
             sexes: Sex::ALL,
         };
-        return Ok((
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            Html(page.render()?),
-        )
-            .into_response());
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
     };
     let person = state.db.create_person(cu.user.tenant_id, &details).await?;
     state.db.add_member(id, person.id, role, today).await?;
@@ -605,10 +563,7 @@ pub async fn leave(
         "web POST /families/{id}/members/{person_id}/leave",
     )
     .await?;
-    state
-        .db
-        .end_membership(id, person_id, kindred_store::today())
-        .await?;
+    state.db.end_membership(id, person_id, kindred_store::today()).await?;
     Ok(Redirect::to(&format!("/families/{id}")).into_response())
 }
 
@@ -635,17 +590,10 @@ pub async fn add_relationship(
     )
     .await?;
     let members = state.db.members(id).await?;
-    let is_member = |pid: i64| {
-        members
-            .iter()
-            .any(|m| m.person.id == pid && m.left_on.is_none())
-    };
-    let kind = RelationshipKind::parse(&f.kind)
-        .ok_or(AppError::BadRequest("Select a relationship from the list."))?;
+    let is_member = |pid: i64| members.iter().any(|m| m.person.id == pid && m.left_on.is_none());
+    let kind = RelationshipKind::parse(&f.kind).ok_or(AppError::BadRequest("Select a relationship from the list."))?;
     if !is_member(f.from) || !is_member(f.to) || f.from == f.to {
-        return Err(AppError::BadRequest(
-            "Select two different members of this family.",
-        ));
+        return Err(AppError::BadRequest("Select two different members of this family."));
     }
     state.db.add_relationship(f.from, f.to, kind).await?;
     Ok(Redirect::to(&format!("/families/{id}#relationships")).into_response())
@@ -665,10 +613,7 @@ async fn worker(state: &AppState, cu: &CurrentUser, user_id: i64) -> AppResult<i
         .user(user_id)
         .await
         .map_err(|_| AppError::BadRequest("Select a worker from the list."))?;
-    if u.tenant_id != cu.user.tenant_id
-        || !u.active
-        || !(u.has(Role::Practitioner) || u.has(Role::Triage))
-    {
+    if u.tenant_id != cu.user.tenant_id || !u.active || !(u.has(Role::Practitioner) || u.has(Role::Triage)) {
         return Err(AppError::BadRequest("Select a worker from the list."));
     }
     Ok(u.id)
@@ -697,10 +642,7 @@ pub async fn add_team_member(
         .iter()
         .any(|t| t.user_id == user_id && t.until_date.is_none());
     if !already {
-        state
-            .db
-            .add_team_member(id, user_id, kindred_store::today())
-            .await?;
+        state.db.add_team_member(id, user_id, kindred_store::today()).await?;
     }
     Ok(Redirect::to(&format!("/families/{id}#team")).into_response())
 }
@@ -721,10 +663,7 @@ pub async fn set_lead(
     )
     .await?;
     let user_id = worker(&state, &cu, f.user_id).await?;
-    state
-        .db
-        .set_lead(id, user_id, kindred_store::today())
-        .await?;
+    state.db.set_lead(id, user_id, kindred_store::today()).await?;
     Ok(Redirect::to(&format!("/families/{id}#team")).into_response())
 }
 
@@ -756,9 +695,7 @@ pub async fn add_involvement(
         .await
         .map_err(|_| AppError::BadRequest("Select an organisation from the list."))?;
     if org.tenant_id != cu.user.tenant_id {
-        return Err(AppError::BadRequest(
-            "Select an organisation from the list.",
-        ));
+        return Err(AppError::BadRequest("Select an organisation from the list."));
     }
     let service = if f.service.trim().is_empty() {
         org.kind.label().to_string()
@@ -790,10 +727,7 @@ pub async fn end_involvement(
     if !state.db.involvements(id).await?.iter().any(|i| i.id == inv) {
         return Err(AppError::NotFound);
     }
-    state
-        .db
-        .end_involvement(inv, kindred_store::today())
-        .await?;
+    state.db.end_involvement(inv, kindred_store::today()).await?;
     Ok(Redirect::to(&format!("/families/{id}#involved")).into_response())
 }
 

@@ -38,11 +38,7 @@ pub struct PageQuery {
     page: Option<i64>,
 }
 
-pub async fn home(
-    State(state): State<AppState>,
-    cu: CurrentUser,
-    Query(q): Query<PageQuery>,
-) -> AppResult<Response> {
+pub async fn home(State(state): State<AppState>, cu: CurrentUser, Query(q): Query<PageQuery>) -> AppResult<Response> {
     let page = q.page.unwrap_or(1).max(1);
     let (rows, total) = state
         .db
@@ -90,9 +86,5 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    (
-        [("content-type", "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
-        .into_response()
+    ([("content-type", "text/plain; version=0.0.4")], state.metrics.render()).into_response()
 }

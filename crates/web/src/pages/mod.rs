@@ -19,49 +19,25 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(home::home))
         .route("/healthz", get(home::healthz))
         .route("/metrics", get(home::metrics))
-        .route(
-            "/login",
-            get(crate::auth::login_form).post(crate::auth::login),
-        )
+        .route("/login", get(crate::auth::login_form).post(crate::auth::login))
         .route("/logout", post(crate::auth::logout))
         .route("/search", get(search::form).post(search::search))
-        .route(
-            "/families/new",
-            get(families::new_form).post(families::create),
-        )
+        .route("/families/new", get(families::new_form).post(families::create))
         .route("/families/{id}", get(families::show))
-        .route(
-            "/families/{id}/edit",
-            get(families::edit_form).post(families::edit),
-        )
+        .route("/families/{id}/edit", get(families::edit_form).post(families::edit))
         .route(
             "/families/{id}/members/new",
             get(families::new_member_form).post(families::add_member),
         )
-        .route(
-            "/families/{id}/members/{person_id}/leave",
-            post(families::leave),
-        )
-        .route(
-            "/families/{id}/relationships",
-            post(families::add_relationship),
-        )
+        .route("/families/{id}/members/{person_id}/leave", post(families::leave))
+        .route("/families/{id}/relationships", post(families::add_relationship))
         .route("/families/{id}/team", post(families::add_team_member))
         .route("/families/{id}/lead", post(families::set_lead))
-        .route(
-            "/families/{id}/involvements",
-            post(families::add_involvement),
-        )
-        .route(
-            "/families/{id}/involvements/{inv}/end",
-            post(families::end_involvement),
-        )
+        .route("/families/{id}/involvements", post(families::add_involvement))
+        .route("/families/{id}/involvements/{inv}/end", post(families::end_involvement))
         .route("/families/{id}/access-log", get(families::access_log))
         .route("/persons/{id}", get(persons::show))
-        .route(
-            "/persons/{id}/edit",
-            get(persons::edit_form).post(persons::edit),
-        )
+        .route("/persons/{id}/edit", get(persons::edit_form).post(persons::edit))
         .route(
             "/persons/{id}/address",
             get(persons::move_form).post(persons::move_address),
@@ -72,6 +48,7 @@ pub fn routes() -> Router<AppState> {
             "/admin/organisations",
             get(admin::organisations).post(admin::add_organisation),
         )
+        .route("/admin/hub-sites", post(admin::add_hub_site))
 }
 
 /// "12 March 1994 (32)", or "Due 20 January 2027" for an unborn baby.
@@ -87,12 +64,7 @@ pub fn born(p: &Person, today: time::Date) -> String {
 pub fn when(ms: i64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!(
-        "{} at {:02}:{:02}",
-        dates::long(t.date()),
-        t.hour(),
-        t.minute()
-    )
+    format!("{} at {:02}:{:02}", dates::long(t.date()), t.hour(), t.minute())
 }
 
 pub fn opt_date(d: Option<time::Date>) -> String {

@@ -41,20 +41,8 @@ struct PersonPage {
     can_edit: bool,
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    cu: CurrentUser,
-    Path(id): Path<i64>,
-) -> AppResult<Html<String>> {
-    let (p, _) = gate::person(
-        &state,
-        &cu,
-        id,
-        FamilyAction::View,
-        false,
-        "web GET /persons/{id}",
-    )
-    .await?;
+pub async fn show(State(state): State<AppState>, cu: CurrentUser, Path(id): Path<i64>) -> AppResult<Html<String>> {
+    let (p, _) = gate::person(&state, &cu, id, FamilyAction::View, false, "web GET /persons/{id}").await?;
     let db = &state.db;
     let all_families = db.families_of_person(id).await?;
     let visible = gate::filter_visible(&state, &cu, &all_families).await?;
@@ -96,11 +84,7 @@ pub async fn show(
         born: super::born(&p, kindred_store::today()),
         sex: p.sex.label(),
         nhs_number: p.nhs_number.map(|n| n.to_string()).unwrap_or_default(),
-        upn: p
-            .upn
-            .as_ref()
-            .map(|u| u.as_str().to_string())
-            .unwrap_or_default(),
+        upn: p.upn.as_ref().map(|u| u.as_str().to_string()).unwrap_or_default(),
         language: p.language.clone().unwrap_or_default(),
         interpreter: p.interpreter_needed,
         send: p.send,
@@ -131,20 +115,8 @@ struct EditPage {
     sexes: &'static [Sex],
 }
 
-pub async fn edit_form(
-    State(state): State<AppState>,
-    cu: CurrentUser,
-    Path(id): Path<i64>,
-) -> AppResult<Html<String>> {
-    let (p, _) = gate::person(
-        &state,
-        &cu,
-        id,
-        FamilyAction::Edit,
-        false,
-        "web GET /persons/{id}/edit",
-    )
-    .await?;
+pub async fn edit_form(State(state): State<AppState>, cu: CurrentUser, Path(id): Path<i64>) -> AppResult<Html<String>> {
+    let (p, _) = gate::person(&state, &cu, id, FamilyAction::Edit, false, "web GET /persons/{id}/edit").await?;
     let page = EditPage {
         l: Layout::new("Change details", &cu),
         id,
@@ -161,15 +133,7 @@ pub async fn edit(
     Path(id): Path<i64>,
     CsrfForm(form): CsrfForm<PersonForm>,
 ) -> AppResult<Response> {
-    gate::person(
-        &state,
-        &cu,
-        id,
-        FamilyAction::Edit,
-        true,
-        "web POST /persons/{id}/edit",
-    )
-    .await?;
+    gate::person(&state, &cu, id, FamilyAction::Edit, true, "web POST /persons/{id}/edit").await?;
     let today = kindred_store::today();
     let mut errors = Errors::default();
     let details: Option<PersonDetails> = form.parse(today, &mut errors);
@@ -181,11 +145,7 @@ pub async fn edit(
             errors,
             sexes: Sex::ALL,
         };
-        return Ok((
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            Html(page.render()?),
-        )
-            .into_response());
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
     };
     state.db.update_person(id, &details, today).await?;
     Ok(Redirect::to(&format!("/persons/{id}")).into_response())
@@ -201,11 +161,7 @@ struct MovePage {
     errors: Errors,
 }
 
-pub async fn move_form(
-    State(state): State<AppState>,
-    cu: CurrentUser,
-    Path(id): Path<i64>,
-) -> AppResult<Html<String>> {
+pub async fn move_form(State(state): State<AppState>, cu: CurrentUser, Path(id): Path<i64>) -> AppResult<Html<String>> {
     let (p, _) = gate::person(
         &state,
         &cu,
@@ -249,11 +205,7 @@ pub async fn move_address(
             address,
             errors,
         };
-        return Ok((
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            Html(page.render()?),
-        )
-            .into_response());
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
     };
     state.db.move_person(id, &a).await?;
     Ok(Redirect::to(&format!("/persons/{id}")).into_response())

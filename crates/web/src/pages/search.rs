@@ -85,10 +85,7 @@ fn criteria(f: &SearchForm, errors: &mut Errors) -> SearchCriteria {
         }
     }
     if errors.is_empty() && c.is_empty() {
-        errors.add(
-            "name",
-            "Enter a name, date of birth, NHS number or postcode",
-        );
+        errors.add("name", "Enter a name, date of birth, NHS number or postcode");
     }
     c
 }
@@ -110,11 +107,7 @@ pub async fn search(
         let allowed = access::filter_visible(&state, &cu, &family_ids).await?;
         let today = kindred_store::today();
         for h in found {
-            let families: Vec<(i64, String)> = h
-                .families
-                .into_iter()
-                .filter(|(id, _)| allowed.contains(id))
-                .collect();
+            let families: Vec<(i64, String)> = h.families.into_iter().filter(|(id, _)| allowed.contains(id)).collect();
             if families.is_empty() {
                 continue;
             }
@@ -122,11 +115,7 @@ pub async fn search(
                 person_id: h.person.id,
                 name: h.person.full_name(),
                 born: super::born(&h.person, today),
-                nhs_number: h
-                    .person
-                    .nhs_number
-                    .map(|n| n.to_string())
-                    .unwrap_or_default(),
+                nhs_number: h.person.nhs_number.map(|n| n.to_string()).unwrap_or_default(),
                 postcode: h.postcode.unwrap_or_default(),
                 families,
             });

@@ -30,10 +30,7 @@ async fn no_access_looks_exactly_like_not_found() {
                 let denied = c.get(app.url(&path)).send().await.unwrap();
                 assert_eq!(denied.status(), 404, "{email} {path}");
                 let body = denied.text().await.unwrap();
-                assert!(
-                    !body.contains("Khan"),
-                    "{email} {path} must not reveal the record"
-                );
+                assert!(!body.contains("Khan"), "{email} {path} must not reveal the record");
                 let missing = c.get(app.url("/families/987654")).send().await.unwrap();
                 assert_eq!(missing.status(), 404);
                 let missing = missing.text().await.unwrap();
@@ -51,15 +48,7 @@ async fn working_relationships_open_the_record_and_each_view_is_audited() {
     let family = format!("/families/{}", app.world.khan_family);
     // Same organisation as the lead: involvement gives access, but not to the access log.
     let (colleague, _) = app.sign_in("colleague@west.test").await;
-    assert_eq!(
-        colleague
-            .get(app.url(&family))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(colleague.get(app.url(&family)).send().await.unwrap().status(), 200);
     assert_eq!(
         colleague
             .get(app.url(&format!("{family}/access-log")))
@@ -85,32 +74,15 @@ async fn working_relationships_open_the_record_and_each_view_is_audited() {
     );
     // A triage officer sees the family once a referral is open, and not after.
     let (triage, _) = app.sign_in("triage@west.test").await;
-    assert_eq!(
-        triage.get(app.url(&family)).send().await.unwrap().status(),
-        404
-    );
-    let referral = app
-        .db
-        .open_referral(1, app.world.khan_family)
-        .await
-        .unwrap();
-    assert_eq!(
-        triage.get(app.url(&family)).send().await.unwrap().status(),
-        200
-    );
+    assert_eq!(triage.get(app.url(&family)).send().await.unwrap().status(), 404);
+    let referral = app.db.open_referral(1, app.world.khan_family).await.unwrap();
+    assert_eq!(triage.get(app.url(&family)).send().await.unwrap().status(), 200);
     app.db.close_referral(referral).await.unwrap();
-    assert_eq!(
-        triage.get(app.url(&family)).send().await.unwrap().status(),
-        404
-    );
+    assert_eq!(triage.get(app.url(&family)).send().await.unwrap().status(), 404);
 
     let report = app.db.verify_audit().await.unwrap();
     assert!(report.broken.is_none());
-    let events = app
-        .db
-        .family_access_log(app.world.khan_family, 100)
-        .await
-        .unwrap();
+    let events = app.db.family_access_log(app.world.khan_family, 100).await.unwrap();
     assert!(events.iter().filter(|e| e.event.action == "read").count() >= 3);
 }
 
@@ -129,10 +101,7 @@ async fn search_finds_only_people_the_user_works_with() {
         body.contains("Zara Khan") && body.contains("Aisha Khan"),
         "typo-tolerant"
     );
-    assert!(
-        !body.contains("Chidi"),
-        "the Okafor family is not the lead's to see"
-    );
+    assert!(!body.contains("Chidi"), "the Okafor family is not the lead's to see");
     let (eh, token) = app.sign_in("eh@west.test").await;
     let body = eh
         .post(app.url("/search"))

@@ -29,10 +29,7 @@ async fn creating_a_family_reports_each_bad_field_and_loses_nothing() {
     assert!(body.contains("href=\"#dob\">Date of birth must be a real date"));
     assert!(body.contains("check digit"));
     assert!(body.contains("Enter a full UK postcode"));
-    assert!(
-        body.contains("value=\"Agnieszka\""),
-        "what was typed is kept"
-    );
+    assert!(body.contains("value=\"Agnieszka\""), "what was typed is kept");
 
     let res = c
         .post(app.url("/families/new"))
@@ -55,8 +52,21 @@ async fn creating_a_family_reports_each_bad_field_and_loses_nothing() {
         .unwrap();
     assert_eq!(res.status(), 303);
     let location = res.headers()["location"].to_str().unwrap().to_string();
-    let page = c
-        .get(app.url(&location))
+    let page = c.get(app.url(&location)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Agnieszka Nowak") && page.contains("999 000 0018") && page.contains("W2 1AA"));
+    assert!(page.contains("you are in the team around the family"));
+}
+
+#[tokio::test]
+async fn administrators_manage_users_and_hubs_but_nobody_else_can() {
+    let app = spawn_app().await;
+    let (practitioner, _) = app.sign_in("lead@west.test").await;
+    for path in ["/admin/users", "/admin/organisations"] {
+        assert_eq!(practitioner.get(app.url(path)).send().await.unwrap().status(), 404);
+    }
+    let (admin, token) = app.sign_in("admin@west.test").await;
+    let users = admin
+        .get(app.url("/admin/users"))
         .send()
         .await
         .unwrap()
@@ -64,9 +74,88 @@ async fn creating_a_family_reports_each_bad_field_and_loses_nothing() {
         .await
         .unwrap();
     assert!(
-        page.contains("Agnieszka Nowak")
-            && page.contains("999 000 0018")
-            && page.contains("W2 1AA")
+        users.contains("lead@west.test") && !users.contains("stranger@east.test"),
+        "own tenant only"
     );
-    assert!(page.contains("you are in the team around the family"));
+
+    let res = admin
+        .post(app.url("/admin/hub-sites"))
+        .form(&[
+            ("csrf", token.as_str()),
+            ("hub_name", "Harrow Road Hub"),
+            ("hub_areas", "W9, W10 4, 99"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains("99") && body.contains("is not a postcode district (like W2)"),
+        "{body}"
+    );
+    let res = admin
+        .post(app.url("/admin/hub-sites"))
+        .form(&[
+            ("csrf", token.as_str()),
+            ("hub_name", "Harrow Road Hub"),
+            ("hub_areas", "w9, W10 4"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let page = admin
+        .get(app.url("/admin/organisations"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Harrow Road Hub") && page.contains("W10 4, W9"));
+
+    let res = admin
+        .post(app.url("/admin/users"))
+        .form(&[
+            ("csrf", token.as_str()),
+            ("display_name", "New Worker"),
+            ("email", "new@west.test"),
+            ("organisation_id", "1"),
+            ("profession", "health_visitor"),
+            ("role_practitioner", "yes"),
+            ("password", "short"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422, "the password policy applies");
+    let res = admin
+        .post(app.url("/admin/users"))
+        .form(&[
+            ("csrf", token.as_str()),
+            ("display_name", "New Worker"),
+            ("email", "new@west.test"),
+            ("organisation_id", "1"),
+            ("profession", "health_visitor"),
+            ("role_practitioner", "yes"),
+            ("password", "a perfectly long password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let c = crate::client();
+    let page = c.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    let res = c
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", crate::csrf(&page).as_str()),
+            ("email", "new@west.test"),
+            ("password", "a perfectly long password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "the new user can sign in");
 }

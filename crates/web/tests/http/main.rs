@@ -29,11 +29,7 @@ pub struct World {
 }
 
 pub async fn spawn_app() -> TestApp {
-    spawn_with(
-        kindred_store::testing::fresh_sqlite().await,
-        Config::default(),
-    )
-    .await
+    spawn_with(kindred_store::testing::fresh_sqlite().await, Config::default()).await
 }
 
 pub async fn spawn_with(db: Db, config: Config) -> TestApp {
@@ -152,27 +148,16 @@ async fn seed(db: &Db) -> World {
         organisation_id: hv.id,
         service: "Health visiting".into(),
     };
-    let khan = db
-        .create_family(t.id, "Khan household", &creator, today)
-        .await
-        .unwrap();
+    let khan = db.create_family(t.id, "Khan household", &creator, today).await.unwrap();
     let mum = db
-        .create_person(
-            t.id,
-            &person("Aisha", "Khan", time::macros::date!(1990 - 01 - 01)),
-        )
+        .create_person(t.id, &person("Aisha", "Khan", time::macros::date!(1990 - 01 - 01)))
         .await
         .unwrap();
     let child = db
-        .create_person(
-            t.id,
-            &person("Zara", "Khan", time::macros::date!(2022 - 05 - 05)),
-        )
+        .create_person(t.id, &person("Zara", "Khan", time::macros::date!(2022 - 05 - 05)))
         .await
         .unwrap();
-    db.add_member(khan.id, mum.id, MemberRole::Parent, today)
-        .await
-        .unwrap();
+    db.add_member(khan.id, mum.id, MemberRole::Parent, today).await.unwrap();
     db.add_member(khan.id, child.id, MemberRole::Child, today)
         .await
         .unwrap();
@@ -202,15 +187,10 @@ async fn seed(db: &Db) -> World {
         .await
         .unwrap();
     let o = db
-        .create_person(
-            t.id,
-            &person("Chidi", "Khan", time::macros::date!(2015 - 02 - 02)),
-        )
+        .create_person(t.id, &person("Chidi", "Khan", time::macros::date!(2015 - 02 - 02)))
         .await
         .unwrap();
-    db.add_member(other.id, o.id, MemberRole::Child, today)
-        .await
-        .unwrap();
+    db.add_member(other.id, o.id, MemberRole::Child, today).await.unwrap();
     World {
         khan_family: khan.id,
         khan_child: child.id,
@@ -229,8 +209,7 @@ pub fn client() -> reqwest::Client {
 
 /// The value of the first hidden `csrf` field in a page.
 pub fn csrf(html: &str) -> String {
-    let at =
-        html.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
+    let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
     html[at..].split('"').next().unwrap().to_string()
 }
 
@@ -242,33 +221,15 @@ impl TestApp {
     /// Signs in and returns the client and a CSRF token for forms.
     pub async fn sign_in(&self, email: &str) -> (reqwest::Client, String) {
         let c = client();
-        let page = c
-            .get(self.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = c.get(self.url("/login")).send().await.unwrap().text().await.unwrap();
         let res = c
             .post(self.url("/login"))
-            .form(&[
-                ("csrf", csrf(&page).as_str()),
-                ("email", email),
-                ("password", PASSWORD),
-            ])
+            .form(&[("csrf", csrf(&page).as_str()), ("email", email), ("password", PASSWORD)])
             .send()
             .await
             .unwrap();
         assert_eq!(res.status(), 303, "sign-in for {email}");
-        let home = c
-            .get(self.url("/search"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let home = c.get(self.url("/search")).send().await.unwrap().text().await.unwrap();
         let token = csrf(&home);
         (c, token)
     }

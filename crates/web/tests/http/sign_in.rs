@@ -36,14 +36,7 @@ async fn unknown_user_looks_like_wrong_password() {
     let mut pages = vec![];
     for email in ["lead@west.test", "nobody@west.test"] {
         let c = client();
-        let page = c
-            .get(app.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = c.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
         let res = c
             .post(app.url("/login"))
             .form(&[
@@ -71,14 +64,7 @@ async fn unknown_user_looks_like_wrong_password() {
 async fn sign_in_is_throttled_after_repeated_failures() {
     let app = spawn_app().await;
     let c = client();
-    let page = c
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = c.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
     let token = csrf(&page);
     for _ in 0..5 {
         let res = c
@@ -116,19 +102,11 @@ async fn forms_without_a_valid_csrf_token_are_refused() {
     c.get(app.url("/login")).send().await.unwrap();
     let res = c
         .post(app.url("/login"))
-        .form(&[
-            ("csrf", "forged"),
-            ("email", "lead@west.test"),
-            ("password", PASSWORD),
-        ])
+        .form(&[("csrf", "forged"), ("email", "lead@west.test"), ("password", PASSWORD)])
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        res.status(),
-        400,
-        "sign-in needs the token from its own cookie"
-    );
+    assert_eq!(res.status(), 400, "sign-in needs the token from its own cookie");
 
     let (c, token) = app.sign_in("lead@west.test").await;
     for bad in ["", "forged"] {
@@ -139,12 +117,7 @@ async fn forms_without_a_valid_csrf_token_are_refused() {
             .await
             .unwrap();
         assert_eq!(res.status(), 400);
-        let res = c
-            .post(app.url("/logout"))
-            .form(&[("csrf", bad)])
-            .send()
-            .await
-            .unwrap();
+        let res = c.post(app.url("/logout")).form(&[("csrf", bad)]).send().await.unwrap();
         assert_eq!(res.status(), 400);
     }
     let res = c
@@ -182,12 +155,7 @@ async fn tls_deployments_use_host_prefixed_secure_cookies_and_hsts() {
     );
     let plain = spawn_app().await;
     let res = client().get(plain.url("/login")).send().await.unwrap();
-    assert!(
-        !res.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .starts_with("__Host-")
-    );
+    assert!(!res.headers()["set-cookie"].to_str().unwrap().starts_with("__Host-"));
     assert!(res.headers().get("strict-transport-security").is_none());
 }
 
@@ -195,12 +163,7 @@ async fn tls_deployments_use_host_prefixed_secure_cookies_and_hsts() {
 async fn disabled_users_lose_their_sessions() {
     let app = spawn_app().await;
     let (c, _) = app.sign_in("colleague@west.test").await;
-    let user = app
-        .db
-        .user_by_email("colleague@west.test")
-        .await
-        .unwrap()
-        .unwrap();
+    let user = app.db.user_by_email("colleague@west.test").await.unwrap().unwrap();
     app.db.set_user_active(user.id, false).await.unwrap();
     let res = c.get(app.url("/")).send().await.unwrap();
     assert_eq!(res.headers()["location"], "/login");
