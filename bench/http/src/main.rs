@@ -29,8 +29,8 @@ use tokio::time::Instant;
 /// Surnames common in the demo partnership, and a few deliberate typos that
 /// the typo-tolerant search should still match.
 const SURNAMES: &[&str] = &[
-    "Smith", "Khan", "Patel", "Jones", "Ahmed", "Hughes", "Okafor", "Nowak", "Silva", "Begum",
-    "Brown", "Taylor", "Ali", "Murphy", "Singh", // typos:
+    "Smith", "Khan", "Patel", "Jones", "Ahmed", "Hughes", "Okafor", "Nowak", "Silva", "Begum", "Brown", "Taylor",
+    "Ali", "Murphy", "Singh", // typos:
     "Smiht", "Kahn", "Pattel", "Jnoes", "Okafur",
 ];
 
@@ -51,11 +51,7 @@ struct Args {
     seconds: u64,
     #[arg(long, default_value = "manager@westminster.example")]
     user: String,
-    #[arg(
-        long,
-        env = "KINDRED_BENCH_PASSWORD",
-        default_value = "kindred-demo-2026"
-    )]
+    #[arg(long, env = "KINDRED_BENCH_PASSWORD", default_value = "kindred-demo-2026")]
     password: String,
     /// One or more scenarios, comma-separated; run one after another on the same sessions.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "mixed")]
@@ -158,13 +154,8 @@ impl ClientStats {
 /// the address it must resolve to.
 fn loopback_base(s: &str) -> Result<(Url, Option<(String, SocketAddr)>)> {
     let url = Url::parse(s).with_context(|| format!("bad --base {s:?}"))?;
-    ensure!(
-        url.scheme() == "http",
-        "--base must be http:// (loopback only)"
-    );
-    let host = url
-        .host_str()
-        .ok_or_else(|| anyhow!("--base has no host"))?;
+    ensure!(url.scheme() == "http", "--base must be http:// (loopback only)");
+    let host = url.host_str().ok_or_else(|| anyhow!("--base has no host"))?;
     let port = url.port_or_known_default().unwrap_or(80);
     if host.eq_ignore_ascii_case("localhost") {
         let pin = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
@@ -199,13 +190,8 @@ fn client(pin: &Option<(String, SocketAddr)>, timeout: Duration) -> Result<Clien
 /// The value of the hidden `csrf` input on a page.
 fn hidden_csrf(page: &str) -> Result<String> {
     const MARK: &str = r#"name="csrf" value=""#;
-    let i = page
-        .find(MARK)
-        .ok_or_else(|| anyhow!("no csrf field on the page"))?
-        + MARK.len();
-    let end = page[i..]
-        .find('"')
-        .ok_or_else(|| anyhow!("unterminated csrf value"))?;
+    let i = page.find(MARK).ok_or_else(|| anyhow!("no csrf field on the page"))? + MARK.len();
+    let end = page[i..].find('"').ok_or_else(|| anyhow!("unterminated csrf value"))?;
     Ok(page[i..i + end].to_string())
 }
 
@@ -219,19 +205,11 @@ async fn sign_in(
     let http = client(pin, timeout)?;
     let login = base.join("/login")?;
     let page = http.get(login.clone()).send().await?;
-    ensure!(
-        page.status() == StatusCode::OK,
-        "GET /login: {}",
-        page.status()
-    );
+    ensure!(page.status() == StatusCode::OK, "GET /login: {}", page.status());
     let signin_csrf = hidden_csrf(&page.text().await?)?;
     let r = http
         .post(login)
-        .form(&[
-            ("csrf", signin_csrf.as_str()),
-            ("email", user),
-            ("password", password),
-        ])
+        .form(&[("csrf", signin_csrf.as_str()), ("email", user), ("password", password)])
         .send()
         .await?;
     ensure!(
@@ -269,16 +247,8 @@ async fn collect_families(s: &Session, base: &Url, max_pages: u32) -> Result<Vec
     let mut ids = vec![];
     let mut seen = HashSet::new();
     for page in 1..=max_pages.max(1) {
-        let r = s
-            .http
-            .get(base.join(&format!("/?page={page}"))?)
-            .send()
-            .await?;
-        ensure!(
-            r.status() == StatusCode::OK,
-            "GET /?page={page}: {}",
-            r.status()
-        );
+        let r = s.http.get(base.join(&format!("/?page={page}"))?).send().await?;
+        ensure!(r.status() == StatusCode::OK, "GET /?page={page}: {}", r.status());
         let body = r.text().await?;
         family_links(&body, &mut ids, &mut seen);
         if !body.contains(r#"rel="next""#) {
@@ -317,8 +287,7 @@ async fn run_client(
         let req = match kind {
             Kind::Family => {
                 let id = families[rng.gen_range(0..families.len())];
-                s.http
-                    .get(base.join(&format!("/families/{id}")).expect("join"))
+                s.http.get(base.join(&format!("/families/{id}")).expect("join"))
             }
             Kind::Search => {
                 let name = SURNAMES[rng.gen_range(0..SURNAMES.len())];
@@ -397,16 +366,10 @@ fn row(scenario: Scenario, kind: &'static str, k: &KindStats, clients: usize, se
         note.push(format!("{} transport errors/timeouts", k.transport));
     }
     if k.bad_page > 0 {
-        note.push(format!(
-            "{} search pages without results heading",
-            k.bad_page
-        ));
+        note.push(format!("{} search pages without results heading", k.bad_page));
     }
-    if kind == "search" && h.len() > 0 {
-        note.push(format!(
-            "mean {:.1} results shown",
-            k.hits as f64 / h.len() as f64
-        ));
+    if kind == "search" && !h.is_empty() {
+        note.push(format!("mean {:.1} results shown", k.hits as f64 / h.len() as f64));
     }
     Row {
         scenario: scenario.name(),
@@ -448,12 +411,7 @@ async fn main() -> Result<()> {
     let t = Instant::now();
     let mut set = JoinSet::new();
     for i in 0..args.clients {
-        let (base, pin, user, pw) = (
-            base.clone(),
-            pin.clone(),
-            args.user.clone(),
-            args.password.clone(),
-        );
+        let (base, pin, user, pw) = (base.clone(), pin.clone(), args.user.clone(), args.password.clone());
         set.spawn(async move { (i, sign_in(&base, &pin, timeout, &user, &pw).await) });
     }
     let mut sessions: Vec<Option<Session>> = (0..args.clients).map(|_| None).collect();
@@ -559,17 +517,7 @@ async fn main() -> Result<()> {
     for r in &rows {
         println!(
             "| {} | {} | {} | {:.1} | {} | {} | {:.1} | {:.2} | {:.2} | {:.2} | {:.2} |",
-            r.scenario,
-            r.kind,
-            r.clients,
-            r.secs,
-            r.requests,
-            r.errors,
-            r.rps,
-            r.p50,
-            r.p90,
-            r.p99,
-            r.max
+            r.scenario, r.kind, r.clients, r.secs, r.requests, r.errors, r.rps, r.p50, r.p90, r.p99, r.max
         );
     }
     Ok(())
