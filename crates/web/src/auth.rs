@@ -60,7 +60,13 @@ fn cookie(c: &Config, name: &'static str, value: String) -> Cookie<'static> {
 /// Loads the session named by the cookie, ends it if it has timed out, and
 /// puts the [`CurrentUser`] in the request for handlers.
 pub async fn load_session(State(state): State<AppState>, jar: CookieJar, mut req: Request, next: Next) -> Response {
-    if let Some(token) = jar.get(session_cookie(&state.config)).map(|c| c.value().to_string()) {
+    // Static assets need no session: spare the database a lookup per file.
+    let token = if req.uri().path().starts_with("/assets/") {
+        None
+    } else {
+        jar.get(session_cookie(&state.config)).map(|c| c.value().to_string())
+    };
+    if let Some(token) = token {
         let key = sha256_hex(&token);
         match state.db.session(&key).await {
             Ok(Some((session, user))) => {
