@@ -112,7 +112,11 @@ impl Db {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
-                .pragma("cache_size", "-65536")
+                // Every read appends an audit row, and any write makes each pooled
+                // connection drop its page cache: keep that cache small and read
+                // through memory-mapped pages, which survive, instead.
+                .pragma("cache_size", "-8192")
+                .pragma("mmap_size", "1073741824")
                 .pragma("temp_store", "memory");
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)

@@ -317,4 +317,19 @@ impl Db {
         .await)?;
         Ok(rows.into_iter().map(|a| (a.person_id, a)).collect())
     }
+
+    /// The current address of each member, past or present, of a family.
+    pub async fn current_addresses_in_family(
+        &self,
+        family_id: i64,
+    ) -> Result<std::collections::BTreeMap<i64, Address>> {
+        let rows = on_pool!(self, |p| sqlx::query_as::<_, Address>(
+            "SELECT id, person_id, line1, line2, town, postcode, from_date, to_date FROM addresses
+             WHERE person_id IN (SELECT person_id FROM family_members WHERE family_id = $1) AND to_date IS NULL"
+        )
+        .bind(family_id)
+        .fetch_all(p)
+        .await)?;
+        Ok(rows.into_iter().map(|a| (a.person_id, a)).collect())
+    }
 }

@@ -97,8 +97,43 @@ pub fn visible_condition(s: &Subject) -> String {
 
 impl Db {
     /// The facts the access policy decides on, or `None` if there is no such family.
+    /// Bound parameters, so the statements are prepared once and reused.
     pub async fn family_facts(&self, family_id: i64) -> Result<Option<FamilyFacts>> {
-        Ok(self.family_facts_many(&[family_id]).await?.remove(&family_id))
+        let fam: Option<(i64, Option<i64>)> = on_pool!(self, |p| sqlx::query_as(
+            "SELECT tenant_id, lead_user_id FROM families WHERE id = $1"
+        )
+        .bind(family_id)
+        .fetch_optional(p)
+        .await)?;
+        let Some((tenant_id, lead_user_id)) = fam else {
+            return Ok(None);
+        };
+        let team: Vec<(i64,)> = on_pool!(self, |p| sqlx::query_as(
+            "SELECT user_id FROM team_members WHERE family_id = $1 AND until_date IS NULL"
+        )
+        .bind(family_id)
+        .fetch_all(p)
+        .await)?;
+        let orgs: Vec<(i64,)> = on_pool!(self, |p| sqlx::query_as(
+            "SELECT organisation_id FROM involvements WHERE family_id = $1 AND ended_on IS NULL"
+        )
+        .bind(family_id)
+        .fetch_all(p)
+        .await)?;
+        let (open,): (i64,) = on_pool!(self, |p| sqlx::query_as(
+            "SELECT COUNT(*) FROM referrals WHERE family_id = $1 AND status = 'open'"
+        )
+        .bind(family_id)
+        .fetch_one(p)
+        .await)?;
+        Ok(Some(FamilyFacts {
+            family_id,
+            tenant_id,
+            lead_user_id,
+            team_user_ids: team.into_iter().map(|(u,)| u).collect(),
+            involved_organisation_ids: orgs.into_iter().map(|(o,)| o).collect(),
+            open_referral: open > 0,
+        }))
     }
 
     pub async fn family_facts_many(&self, family_ids: &[i64]) -> Result<BTreeMap<i64, FamilyFacts>> {
@@ -235,6 +270,12 @@ impl Db {
                 q.push(" AND EXISTS (SELECT 1 FROM addresses a WHERE a.person_id = p.id AND a.postcode = ")
                     .push_bind(pc.as_str().to_string())
                     .push(")");
+            }
+            // Exact spellings first, so sound-alikes never crowd them out of the limit.
+            if let Some(t) = tokens.first() {
+                q.push(" ORDER BY CASE WHEN p.family_norm = ").push_bind(t.clone());
+                q.push(" OR p.given_norm = ").push_bind(t.clone());
+                q.push(" THEN 0 ELSE 1 END");
             }
             q.push(" LIMIT 1000");
             q.build_query_as::<Row>().fetch_all(p).await

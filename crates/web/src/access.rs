@@ -2,7 +2,7 @@
 //! (`kindred_domain::access`), turns a denial into [`AppError::NotFound`], and
 //! writes the audit event before anything is shown.
 
-use kindred_domain::access::{self, Basis, Decision, FamilyAction};
+use kindred_domain::access::{self, Basis, Decision, FamilyAction, FamilyFacts};
 use kindred_domain::audit::{AuditAction, NewEvent};
 use kindred_store::families::Family;
 use kindred_store::persons::Person;
@@ -78,6 +78,20 @@ pub async fn family(
     write: bool,
     route: &str,
 ) -> AppResult<(Family, Basis)> {
+    let (family, basis, _) = family_with_facts(state, cu, family_id, action, write, route).await?;
+    Ok((family, basis))
+}
+
+/// As [`family`], also returning the facts the decision was made on, so a page
+/// can ask the policy about other actions without reading them again.
+pub async fn family_with_facts(
+    state: &AppState,
+    cu: &CurrentUser,
+    family_id: i64,
+    action: FamilyAction,
+    write: bool,
+    route: &str,
+) -> AppResult<(Family, Basis, FamilyFacts)> {
     let facts = state.db.family_facts(family_id).await?.ok_or(AppError::NotFound)?;
     let Decision::Allow(basis) = access::family(&cu.user.subject(), &facts, action) else {
         return Err(AppError::NotFound);
@@ -92,7 +106,7 @@ pub async fn family(
         basis.code().into(),
     )
     .await?;
-    Ok((family, basis))
+    Ok((family, basis, facts))
 }
 
 /// Opens a person through any family of theirs the user may take `action` on.

@@ -83,4 +83,9 @@ pub fn layers(app: Router<AppState>, state: AppState) -> Router<AppState> {
         .layer(middleware::from_fn_with_state(state.clone(), crate::auth::load_session))
         .layer(middleware::from_fn_with_state(state, headers))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(1024 * 1024))
+        // Stop working for a client that has long given up.
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            std::time::Duration::from_secs(30),
+        ))
 }

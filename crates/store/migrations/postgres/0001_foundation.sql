@@ -96,6 +96,7 @@ CREATE TABLE persons (
 CREATE INDEX persons_nhs ON persons (tenant_id, nhs_number);
 CREATE INDEX persons_family_phon ON persons (tenant_id, family_phon);
 CREATE INDEX persons_given_phon ON persons (tenant_id, given_phon);
+CREATE INDEX persons_given_norm ON persons (tenant_id, given_norm);
 CREATE INDEX persons_family_norm ON persons (tenant_id, family_norm);
 CREATE INDEX persons_dob ON persons (tenant_id, date_of_birth);
 

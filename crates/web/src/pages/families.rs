@@ -98,10 +98,10 @@ fn basis_label(b: access::Basis) -> &'static str {
 }
 
 pub async fn show(State(state): State<AppState>, cu: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {
-    let (family, basis) = gate::family(&state, &cu, id, FamilyAction::View, false, "web GET /families/{id}").await?;
+    let (family, basis, facts) =
+        gate::family_with_facts(&state, &cu, id, FamilyAction::View, false, "web GET /families/{id}").await?;
     let db = &state.db;
     let subject = cu.user.subject();
-    let facts = db.family_facts(id).await?.ok_or(AppError::NotFound)?;
     let can_edit = access::family(&subject, &facts, FamilyAction::Edit).allowed();
     let can_view_log = access::family(&subject, &facts, FamilyAction::ViewAccessLog).allowed();
     let today = kindred_store::today();
@@ -109,8 +109,7 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Path(id): Path
     let mut members = vec![];
     let mut former = vec![];
     let all = db.members(id).await?;
-    let ids: Vec<i64> = all.iter().map(|m| m.person.id).collect();
-    let mut current_addresses = db.current_addresses(&ids).await?;
+    let mut current_addresses = db.current_addresses_in_family(id).await?;
     for m in &all {
         let current = current_addresses.remove(&m.person.id);
         let p = &m.person;
