@@ -227,7 +227,7 @@ pub async fn login(
             error: Some(BAD_CREDENTIALS),
             signin_csrf: expected,
         };
-        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+        return crate::errors::invalid(page);
     };
     db.clear_login_failures(&account_key).await?;
     let token = random_token();

@@ -95,3 +95,8 @@ impl IntoResponse for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// A form page sent back with its errors: 422, so tests and tools can tell it from success.
+pub fn invalid(page: impl Template) -> AppResult<axum::response::Response> {
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+}

@@ -147,7 +147,7 @@ pub async fn add_user(
         let mut f = f;
         f.password.clear();
         let page = users_page(&state, &cu, f, errors).await?;
-        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+        return crate::errors::invalid(page);
     };
     let password = f.password.clone();
     let hash = tokio::task::spawn_blocking(move || passwords::hash(&password))
@@ -326,7 +326,7 @@ pub async fn add_hub_site(
     let mut page = organisations_page(&state, &cu, String::new(), errors).await?;
     page.hub_name = f.hub_name;
     page.hub_areas = f.hub_areas;
-    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+    crate::errors::invalid(page)
 }
 
 pub async fn organisations(State(state): State<AppState>, cu: CurrentUser) -> AppResult<Html<String>> {
@@ -366,5 +366,5 @@ pub async fn add_organisation(
         }
     }
     let page = organisations_page(&state, &cu, f.name, errors).await?;
-    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+    crate::errors::invalid(page)
 }

@@ -42,6 +42,7 @@ struct RelView {
 }
 
 struct TeamView {
+    user_id: i64,
     name: String,
     profession: String,
     organisation: String,
@@ -163,6 +164,7 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Path(id): Path
         .iter()
         .filter(|t| t.until_date.is_none())
         .map(|t| TeamView {
+            user_id: t.user_id,
             name: t.display_name.clone(),
             profession: Profession::parse(&t.profession)
                 .map(|p| p.label())
@@ -326,7 +328,7 @@ pub async fn create(
             roles: MemberRole::ALL,
             sexes: Sex::ALL,
         };
-        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+        return crate::errors::invalid(page);
     };
     let db = &state.db;
     let creator = Creator {
@@ -426,7 +428,7 @@ pub async fn edit(
             family_name: f.family_name,
             errors,
         };
-        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+        return crate::errors::invalid(page);
     }
     state.db.rename_family(id, &f.family_name).await?;
     Ok(Redirect::to(&format!("/families/{id}")).into_response())
@@ -525,7 +527,7 @@ pub async fn add_member(
             roles: MemberRole::ALL,
             sexes: Sex::ALL,
         };
-        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+        return crate::errors::invalid(page);
     };
     let person = state.db.create_person(cu.user.tenant_id, &details).await?;
     state.db.add_member(id, person.id, role, today).await?;
@@ -643,6 +645,30 @@ pub async fn add_team_member(
     if !already {
         state.db.add_team_member(id, user_id, kindred_store::today()).await?;
     }
+    Ok(Redirect::to(&format!("/families/{id}#team")).into_response())
+}
+
+pub async fn end_team_member(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path((id, user_id)): Path<(i64, i64)>,
+    CsrfForm(_): CsrfForm<crate::auth::Empty>,
+) -> AppResult<Response> {
+    let (family, _) = gate::family(
+        &state,
+        &cu,
+        id,
+        FamilyAction::Edit,
+        true,
+        "web POST /families/{id}/team/{user_id}/end",
+    )
+    .await?;
+    if family.lead_user_id == Some(user_id) {
+        return Err(AppError::BadRequest(
+            "Choose a new lead professional before the current one leaves the team.",
+        ));
+    }
+    state.db.end_team_member(id, user_id, kindred_store::today()).await?;
     Ok(Redirect::to(&format!("/families/{id}#team")).into_response())
 }
 

@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/families/{id}/members/{person_id}/leave", post(families::leave))
         .route("/families/{id}/relationships", post(families::add_relationship))
         .route("/families/{id}/team", post(families::add_team_member))
+        .route("/families/{id}/team/{user_id}/end", post(families::end_team_member))
         .route("/families/{id}/lead", post(families::set_lead))
         .route("/families/{id}/involvements", post(families::add_involvement))
         .route("/families/{id}/involvements/{inv}/end", post(families::end_involvement))

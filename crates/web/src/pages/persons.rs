@@ -145,7 +145,7 @@ pub async fn edit(
             errors,
             sexes: Sex::ALL,
         };
-        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+        return crate::errors::invalid(page);
     };
     state.db.update_person(id, &details, today).await?;
     Ok(Redirect::to(&format!("/persons/{id}")).into_response())
@@ -205,7 +205,7 @@ pub async fn move_address(
             address,
             errors,
         };
-        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+        return crate::errors::invalid(page);
     };
     state.db.move_person(id, &a).await?;
     Ok(Redirect::to(&format!("/persons/{id}")).into_response())

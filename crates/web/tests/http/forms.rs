@@ -159,3 +159,56 @@ async fn administrators_manage_users_and_hubs_but_nobody_else_can() {
         .unwrap();
     assert_eq!(res.status(), 303, "the new user can sign in");
 }
+
+#[tokio::test]
+async fn the_lead_professional_changes_with_history_and_the_team_changes_with_it() {
+    let app = spawn_app().await;
+    let id = app.world.khan_family;
+    let colleague = app.db.user_by_email("colleague@west.test").await.unwrap().unwrap();
+    let lead = app.db.user_by_email("lead@west.test").await.unwrap().unwrap();
+    let (c, token) = app.sign_in("lead@west.test").await;
+    let post = |path: String, user: i64| {
+        let c = c.clone();
+        let token = token.clone();
+        let url = app.url(&path);
+        async move {
+            c.post(url)
+                .form(&[("csrf", token), ("user_id", user.to_string())])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(post(format!("/families/{id}/lead"), colleague.id).await.status(), 303);
+    let refused = post(format!("/families/{id}/team/{}/end", colleague.id), 0).await;
+    assert_eq!(refused.status(), 400, "the lead cannot simply leave the team");
+    let page = c
+        .get(app.url(&format!("/families/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Lead professional: <strong>colleague</strong>"));
+    let history = app.db.lead_history(id).await.unwrap();
+    assert_eq!(
+        history.iter().map(|h| h.user_id).collect::<Vec<_>>(),
+        vec![colleague.id, lead.id]
+    );
+    // The former lead leaves the team; through their organisation's involvement they still see the family.
+    assert_eq!(
+        post(format!("/families/{id}/team/{}/end", lead.id), 0).await.status(),
+        303
+    );
+    let facts = app.db.family_facts(id).await.unwrap().unwrap();
+    assert_eq!(facts.team_user_ids, vec![colleague.id]);
+    assert_eq!(
+        c.get(app.url(&format!("/families/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
