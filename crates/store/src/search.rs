@@ -99,40 +99,28 @@ impl Db {
     /// The facts the access policy decides on, or `None` if there is no such family.
     /// Bound parameters, so the statements are prepared once and reused.
     pub async fn family_facts(&self, family_id: i64) -> Result<Option<FamilyFacts>> {
-        let fam: Option<(i64, Option<i64>)> = on_pool!(self, |p| sqlx::query_as(
-            "SELECT tenant_id, lead_user_id FROM families WHERE id = $1"
+        // One round trip: (0, tenant, lead) for the family, (1, user) per team
+        // member, (2, organisation) per open involvement, (3, count) of open referrals.
+        let rows: Vec<(i64, Option<i64>, Option<i64>)> = on_pool!(self, |p| sqlx::query_as(
+            "SELECT CAST(0 AS BIGINT), tenant_id, lead_user_id FROM families WHERE id = $1
+             UNION ALL SELECT 1, user_id, NULL FROM team_members WHERE family_id = $1 AND until_date IS NULL
+             UNION ALL SELECT 2, organisation_id, NULL FROM involvements WHERE family_id = $1 AND ended_on IS NULL
+             UNION ALL SELECT 3, COUNT(*), NULL FROM referrals WHERE family_id = $1 AND status = 'open'"
         )
         .bind(family_id)
-        .fetch_optional(p)
+        .fetch_all(p)
         .await)?;
-        let Some((tenant_id, lead_user_id)) = fam else {
+        let Some(&(_, Some(tenant_id), lead_user_id)) = rows.iter().find(|r| r.0 == 0) else {
             return Ok(None);
         };
-        let team: Vec<(i64,)> = on_pool!(self, |p| sqlx::query_as(
-            "SELECT user_id FROM team_members WHERE family_id = $1 AND until_date IS NULL"
-        )
-        .bind(family_id)
-        .fetch_all(p)
-        .await)?;
-        let orgs: Vec<(i64,)> = on_pool!(self, |p| sqlx::query_as(
-            "SELECT organisation_id FROM involvements WHERE family_id = $1 AND ended_on IS NULL"
-        )
-        .bind(family_id)
-        .fetch_all(p)
-        .await)?;
-        let (open,): (i64,) = on_pool!(self, |p| sqlx::query_as(
-            "SELECT COUNT(*) FROM referrals WHERE family_id = $1 AND status = 'open'"
-        )
-        .bind(family_id)
-        .fetch_one(p)
-        .await)?;
+        let of = |kind: i64| rows.iter().filter(move |r| r.0 == kind).filter_map(|r| r.1);
         Ok(Some(FamilyFacts {
             family_id,
             tenant_id,
             lead_user_id,
-            team_user_ids: team.into_iter().map(|(u,)| u).collect(),
-            involved_organisation_ids: orgs.into_iter().map(|(o,)| o).collect(),
-            open_referral: open > 0,
+            team_user_ids: of(1).collect(),
+            involved_organisation_ids: of(2).collect(),
+            open_referral: of(3).any(|n| n > 0),
         }))
     }
 
@@ -237,53 +225,24 @@ impl Db {
                     .collect()
             })
             .unwrap_or_default();
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            family_id: i64,
-            family_name: String,
-            #[sqlx(flatten)]
-            person: PersonRow,
+        // Exact spellings first; sound-alikes only while there is room. Each
+        // query stops at its limit, so a wide slice of families stays fast.
+        let mut rows = self.search_rows(s, c, &tokens, NameMatch::Exact, CANDIDATES).await?;
+        if !tokens.is_empty() && rows.len() < CANDIDATES as usize {
+            let exact: std::collections::BTreeSet<(i64, i64)> =
+                rows.iter().map(|r| (r.person.id, r.family_id)).collect();
+            let sounds = self
+                .search_rows(s, c, &tokens, NameMatch::SoundsLike, CANDIDATES)
+                .await?;
+            rows.extend(
+                sounds
+                    .into_iter()
+                    .filter(|r| !exact.contains(&(r.person.id, r.family_id))),
+            );
         }
-        let cond = visible_condition(s);
-        let rows: Vec<Row> = on_pool!(self, |p, DB| {
-            let mut q = QueryBuilder::<DB>::new(format!(
-                "SELECT f.id AS family_id, f.name AS family_name, {PERSON_COLUMNS}
-                 FROM persons p JOIN family_members m ON m.person_id = p.id JOIN families f ON f.id = m.family_id
-                 WHERE {cond} AND p.tenant_id = "
-            ));
-            q.push_bind(s.tenant_id);
-            for t in &tokens {
-                let phon = names::phonetic(t);
-                q.push(" AND (p.given_norm = ").push_bind(t.clone());
-                q.push(" OR p.family_norm = ").push_bind(t.clone());
-                q.push(" OR p.given_phon = ").push_bind(phon.clone());
-                q.push(" OR p.family_phon = ").push_bind(phon);
-                q.push(")");
-            }
-            if let Some(d) = c.date_of_birth {
-                q.push(" AND p.date_of_birth = ").push_bind(d);
-            }
-            if let Some(n) = c.nhs_number {
-                q.push(" AND p.nhs_number = ").push_bind(n.as_digits());
-            }
-            if let Some(pc) = &c.postcode {
-                q.push(" AND EXISTS (SELECT 1 FROM addresses a WHERE a.person_id = p.id AND a.postcode = ")
-                    .push_bind(pc.as_str().to_string())
-                    .push(")");
-            }
-            // Exact spellings first, so sound-alikes never crowd them out of the limit.
-            if let Some(t) = tokens.first() {
-                q.push(" ORDER BY CASE WHEN p.family_norm = ").push_bind(t.clone());
-                q.push(" OR p.given_norm = ").push_bind(t.clone());
-                q.push(" THEN 0 ELSE 1 END");
-            }
-            q.push(" LIMIT 1000");
-            q.build_query_as::<Row>().fetch_all(p).await
-        })?;
-
         let mut hits: BTreeMap<i64, PersonHit> = BTreeMap::new();
         for r in rows {
-            let person: Person = r.person.into();
+            let person: Person = r.person;
             let hit = hits.entry(person.id).or_insert_with(|| PersonHit {
                 score: name_score(&tokens, &person),
                 person,
@@ -302,6 +261,63 @@ impl Db {
         hits.truncate(limit);
         self.fill_current_postcodes(&mut hits).await?;
         Ok(hits)
+    }
+
+    async fn search_rows(
+        &self,
+        s: &Subject,
+        c: &SearchCriteria,
+        tokens: &[String],
+        how: NameMatch,
+        limit: i64,
+    ) -> Result<Vec<SearchRow>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            family_id: i64,
+            family_name: String,
+            #[sqlx(flatten)]
+            person: PersonRow,
+        }
+        let cond = visible_condition(s);
+        let rows: Vec<Row> = on_pool!(self, |p, DB| {
+            let mut q = QueryBuilder::<DB>::new(format!(
+                "SELECT f.id AS family_id, f.name AS family_name, {PERSON_COLUMNS}
+                 FROM persons p JOIN family_members m ON m.person_id = p.id JOIN families f ON f.id = m.family_id
+                 WHERE {cond} AND p.tenant_id = "
+            ));
+            q.push_bind(s.tenant_id);
+            for t in tokens {
+                q.push(" AND (p.given_norm = ").push_bind(t.clone());
+                q.push(" OR p.family_norm = ").push_bind(t.clone());
+                if how == NameMatch::SoundsLike {
+                    let phon = names::phonetic(t);
+                    q.push(" OR p.given_phon = ").push_bind(phon.clone());
+                    q.push(" OR p.family_phon = ").push_bind(phon);
+                }
+                q.push(")");
+            }
+            if let Some(d) = c.date_of_birth {
+                q.push(" AND p.date_of_birth = ").push_bind(d);
+            }
+            if let Some(n) = c.nhs_number {
+                q.push(" AND p.nhs_number = ").push_bind(n.as_digits());
+            }
+            if let Some(pc) = &c.postcode {
+                q.push(" AND EXISTS (SELECT 1 FROM addresses a WHERE a.person_id = p.id AND a.postcode = ")
+                    .push_bind(pc.as_str().to_string())
+                    .push(")");
+            }
+            q.push(" LIMIT ").push_bind(limit);
+            q.build_query_as::<Row>().fetch_all(p).await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|r| SearchRow {
+                family_id: r.family_id,
+                family_name: r.family_name,
+                person: r.person.into(),
+            })
+            .collect())
     }
 
     async fn fill_current_postcodes(&self, hits: &mut [PersonHit]) -> Result<()> {
@@ -327,6 +343,23 @@ impl Db {
         }
         Ok(())
     }
+}
+
+/// How many (person, family) rows each search query may return.
+const CANDIDATES: i64 = 300;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NameMatch {
+    /// Every searched word is exactly a given or family name.
+    Exact,
+    /// Every searched word is spelt or sounds like a given or family name.
+    SoundsLike,
+}
+
+struct SearchRow {
+    family_id: i64,
+    family_name: String,
+    person: Person,
 }
 
 /// The mean over searched words of the best similarity to any of the person's names.

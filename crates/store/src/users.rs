@@ -101,6 +101,8 @@ pub struct NewUser {
 #[derive(Debug, Clone)]
 pub struct Session {
     pub user_id: i64,
+    /// The user's organisation, shown on every page.
+    pub organisation_name: String,
     pub csrf_token: String,
     pub created_at_ms: i64,
     pub last_seen_ms: i64,
@@ -206,8 +208,9 @@ impl Db {
     /// The session and its user, if the session exists and the user is active.
     pub async fn session(&self, token_hash: &str) -> Result<Option<(Session, User)>> {
         let sql = format!(
-            "SELECT s.user_id, s.csrf_token, s.created_at_ms, s.last_seen_ms, {}
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND u.active = TRUE",
+            "SELECT s.user_id, s.csrf_token, s.created_at_ms, s.last_seen_ms, o.name AS organisation_name, {}
+             FROM sessions s JOIN users u ON u.id = s.user_id JOIN organisations o ON o.id = u.organisation_id
+             WHERE s.token_hash = $1 AND u.active = TRUE",
             USER_COLUMNS
                 .split(", ")
                 .map(|c| format!("u.{c}"))
@@ -220,6 +223,7 @@ impl Db {
             csrf_token: String,
             created_at_ms: i64,
             last_seen_ms: i64,
+            organisation_name: String,
             #[sqlx(flatten)]
             user: UserRow,
         }
@@ -231,6 +235,7 @@ impl Db {
             (
                 Session {
                     user_id: r.user_id,
+                    organisation_name: r.organisation_name,
                     csrf_token: r.csrf_token,
                     created_at_ms: r.created_at_ms,
                     last_seen_ms: r.last_seen_ms,

@@ -80,15 +80,9 @@ pub async fn load_session(State(state): State<AppState>, jar: CookieJar, mut req
                     if now - session.last_seen_ms > 60_000 {
                         let _ = state.db.touch_session(&key, now).await;
                     }
-                    let organisation_name = state
-                        .db
-                        .organisation(user.organisation_id)
-                        .await
-                        .map(|o| o.name)
-                        .unwrap_or_default();
                     req.extensions_mut().insert(CurrentUser {
                         user,
-                        organisation_name,
+                        organisation_name: session.organisation_name,
                         csrf: session.csrf_token,
                     });
                 }

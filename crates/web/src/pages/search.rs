@@ -28,6 +28,9 @@ pub struct SearchForm {
     postcode: String,
 }
 
+/// Results shown on one page.
+const SHOWN: usize = 50;
+
 struct Hit {
     person_id: i64,
     name: String,
@@ -45,6 +48,8 @@ struct SearchPage {
     errors: Errors,
     searched: bool,
     hits: Vec<Hit>,
+    /// The search found more than it shows.
+    more: bool,
 }
 
 pub async fn form(cu: CurrentUser) -> AppResult<Html<String>> {
@@ -54,6 +59,7 @@ pub async fn form(cu: CurrentUser) -> AppResult<Html<String>> {
         errors: Errors::default(),
         searched: false,
         hits: vec![],
+        more: false,
     };
     Ok(Html(page.render()?))
 }
@@ -98,8 +104,11 @@ pub async fn search(
     let mut errors = Errors::default();
     let c = criteria(&form, &mut errors);
     let mut hits = vec![];
+    let mut more = false;
     if errors.is_empty() {
-        let found = state.db.search_persons(&cu.user.subject(), &c, 50).await?;
+        let found = state.db.search_persons(&cu.user.subject(), &c, SHOWN + 1).await?;
+        more = found.len() > SHOWN;
+        let found: Vec<_> = found.into_iter().take(SHOWN).collect();
         let family_ids: Vec<i64> = found
             .iter()
             .flat_map(|h| h.families.iter().map(|(id, _)| *id))
@@ -137,6 +146,7 @@ pub async fn search(
         errors,
         searched,
         hits,
+        more,
     };
     Ok(Html(page.render()?))
 }
