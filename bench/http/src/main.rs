@@ -259,12 +259,12 @@ async fn collect_families(s: &Session, base: &Url, max_pages: u32) -> Result<Vec
     Ok(ids)
 }
 
-/// The N in "<h2 …>N people found</h2>" on a search results page.
+/// The N in "<h2 …>N people found</h2>" (or "More than N people found") on a search results page.
 fn search_hits(page: &str) -> Option<u64> {
     let i = page.find(" found</h2>")?;
     let head = &page[..i];
     let start = head.rfind('>')? + 1;
-    head[start..].split_whitespace().next()?.parse().ok()
+    head[start..].split_whitespace().find_map(|w| w.parse().ok())
 }
 
 async fn run_client(
@@ -559,6 +559,10 @@ mod tests {
         assert_eq!(
             search_hits(r#"<h2 class="govuk-heading-m">1 person found</h2>"#),
             Some(1)
+        );
+        assert_eq!(
+            search_hits(r#"<h2 class="govuk-heading-m">More than 50 people found</h2>"#),
+            Some(50)
         );
         assert_eq!(search_hits("<h1>Search</h1>"), None);
     }
