@@ -100,3 +100,17 @@ pub type AppResult<T> = Result<T, AppError>;
 pub fn invalid(page: impl Template) -> AppResult<axum::response::Response> {
     Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
 }
+
+/// Path parameters that, when malformed (`/families/new/access-log`), give the
+/// ordinary not-found page instead of a bare rejection.
+pub struct Ids<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> axum::extract::FromRequestParts<S> for Ids<T> {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(t)| Ids(t))
+            .map_err(|_| AppError::NotFound)
+    }
+}

@@ -1,8 +1,9 @@
 //! Administration: users and organisations of the administrator's own tenant.
 //! Administrators manage accounts but see no case content.
 
+use crate::errors::Ids;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use kindred_domain::audit::AuditAction;
 use kindred_domain::model::{OrgKind, Profession, Role};
@@ -186,7 +187,7 @@ pub struct ActiveForm {
 pub async fn set_active(
     State(state): State<AppState>,
     cu: CurrentUser,
-    Path(id): Path<i64>,
+    Ids(id): Ids<i64>,
     CsrfForm(f): CsrfForm<ActiveForm>,
 ) -> AppResult<Response> {
     gate::require_admin(&cu)?;

@@ -1,8 +1,9 @@
 //! The whole-family record: create, view (members, relationships,
 //! identifiers, addresses, who is involved), edit, and who viewed it.
 
+use crate::errors::Ids;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use kindred_domain::access::{self, FamilyAction};
 use kindred_domain::audit::AuditAction;
@@ -98,7 +99,7 @@ fn basis_label(b: access::Basis) -> &'static str {
     }
 }
 
-pub async fn show(State(state): State<AppState>, cu: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {
+pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i64>) -> AppResult<Response> {
     let (family, basis, facts) =
         gate::family_with_facts(&state, &cu, id, FamilyAction::View, false, "web GET /families/{id}").await?;
     let db = &state.db;
@@ -379,7 +380,7 @@ struct EditFamilyPage {
     errors: Errors,
 }
 
-pub async fn edit_form(State(state): State<AppState>, cu: CurrentUser, Path(id): Path<i64>) -> AppResult<Html<String>> {
+pub async fn edit_form(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i64>) -> AppResult<Html<String>> {
     let (family, _) = gate::family(
         &state,
         &cu,
@@ -407,7 +408,7 @@ pub struct RenameForm {
 pub async fn edit(
     State(state): State<AppState>,
     cu: CurrentUser,
-    Path(id): Path<i64>,
+    Ids(id): Ids<i64>,
     CsrfForm(f): CsrfForm<RenameForm>,
 ) -> AppResult<Response> {
     gate::family(
@@ -453,7 +454,7 @@ struct NewMemberPage {
 pub async fn new_member_form(
     State(state): State<AppState>,
     cu: CurrentUser,
-    Path(id): Path<i64>,
+    Ids(id): Ids<i64>,
 ) -> AppResult<Html<String>> {
     let (family, _) = gate::family(
         &state,
@@ -491,7 +492,7 @@ pub struct NewMemberForm {
 pub async fn add_member(
     State(state): State<AppState>,
     cu: CurrentUser,
-    Path(id): Path<i64>,
+    Ids(id): Ids<i64>,
     CsrfForm(f): CsrfForm<NewMemberForm>,
 ) -> AppResult<Response> {
     let (family, _) = gate::family(
@@ -552,7 +553,7 @@ pub async fn add_member(
 pub async fn leave(
     State(state): State<AppState>,
     cu: CurrentUser,
-    Path((id, person_id)): Path<(i64, i64)>,
+    Ids((id, person_id)): Ids<(i64, i64)>,
     CsrfForm(_): CsrfForm<crate::auth::Empty>,
 ) -> AppResult<Response> {
     gate::family(
@@ -578,7 +579,7 @@ pub struct RelationshipForm {
 pub async fn add_relationship(
     State(state): State<AppState>,
     cu: CurrentUser,
-    Path(id): Path<i64>,
+    Ids(id): Ids<i64>,
     CsrfForm(f): CsrfForm<RelationshipForm>,
 ) -> AppResult<Response> {
     gate::family(
@@ -623,7 +624,7 @@ async fn worker(state: &AppState, cu: &CurrentUser, user_id: i64) -> AppResult<i
 pub async fn add_team_member(
     State(state): State<AppState>,
     cu: CurrentUser,
-    Path(id): Path<i64>,
+    Ids(id): Ids<i64>,
     CsrfForm(f): CsrfForm<UserChoice>,
 ) -> AppResult<Response> {
     gate::family(
@@ -651,7 +652,7 @@ pub async fn add_team_member(
 pub async fn end_team_member(
     State(state): State<AppState>,
     cu: CurrentUser,
-    Path((id, user_id)): Path<(i64, i64)>,
+    Ids((id, user_id)): Ids<(i64, i64)>,
     CsrfForm(_): CsrfForm<crate::auth::Empty>,
 ) -> AppResult<Response> {
     let (family, _) = gate::family(
@@ -675,7 +676,7 @@ pub async fn end_team_member(
 pub async fn set_lead(
     State(state): State<AppState>,
     cu: CurrentUser,
-    Path(id): Path<i64>,
+    Ids(id): Ids<i64>,
     CsrfForm(f): CsrfForm<UserChoice>,
 ) -> AppResult<Response> {
     gate::family(
@@ -702,7 +703,7 @@ pub struct InvolvementForm {
 pub async fn add_involvement(
     State(state): State<AppState>,
     cu: CurrentUser,
-    Path(id): Path<i64>,
+    Ids(id): Ids<i64>,
     CsrfForm(f): CsrfForm<InvolvementForm>,
 ) -> AppResult<Response> {
     gate::family(
@@ -737,7 +738,7 @@ pub async fn add_involvement(
 pub async fn end_involvement(
     State(state): State<AppState>,
     cu: CurrentUser,
-    Path((id, inv)): Path<(i64, i64)>,
+    Ids((id, inv)): Ids<(i64, i64)>,
     CsrfForm(_): CsrfForm<crate::auth::Empty>,
 ) -> AppResult<Response> {
     gate::family(
@@ -776,11 +777,7 @@ struct AccessLogPage {
     entries: Vec<AccessView>,
 }
 
-pub async fn access_log(
-    State(state): State<AppState>,
-    cu: CurrentUser,
-    Path(id): Path<i64>,
-) -> AppResult<Html<String>> {
+pub async fn access_log(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i64>) -> AppResult<Html<String>> {
     let (family, _) = gate::family(
         &state,
         &cu,

@@ -44,6 +44,7 @@ pub fn routes() -> Router<AppState> {
             get(persons::move_form).post(persons::move_address),
         )
         .route("/admin/users", get(admin::users).post(admin::add_user))
+        .fallback(|| async { crate::errors::AppError::NotFound })
         .route("/admin/users/{id}/active", post(admin::set_active))
         .route(
             "/admin/organisations",

@@ -1,8 +1,9 @@
 //! A person's record: details, previous names, addresses over time, the
 //! families they belong to (only those the user may see), and edits.
 
+use crate::errors::Ids;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use kindred_domain::access::FamilyAction;
 use kindred_domain::model::Sex;
@@ -41,7 +42,7 @@ struct PersonPage {
     can_edit: bool,
 }
 
-pub async fn show(State(state): State<AppState>, cu: CurrentUser, Path(id): Path<i64>) -> AppResult<Html<String>> {
+pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i64>) -> AppResult<Html<String>> {
     let (p, _) = gate::person(&state, &cu, id, FamilyAction::View, false, "web GET /persons/{id}").await?;
     let db = &state.db;
     let all_families = db.families_of_person(id).await?;
@@ -115,7 +116,7 @@ struct EditPage {
     sexes: &'static [Sex],
 }
 
-pub async fn edit_form(State(state): State<AppState>, cu: CurrentUser, Path(id): Path<i64>) -> AppResult<Html<String>> {
+pub async fn edit_form(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i64>) -> AppResult<Html<String>> {
     let (p, _) = gate::person(&state, &cu, id, FamilyAction::Edit, false, "web GET /persons/{id}/edit").await?;
     let page = EditPage {
         l: Layout::new("Change details", &cu),
@@ -130,7 +131,7 @@ pub async fn edit_form(State(state): State<AppState>, cu: CurrentUser, Path(id):
 pub async fn edit(
     State(state): State<AppState>,
     cu: CurrentUser,
-    Path(id): Path<i64>,
+    Ids(id): Ids<i64>,
     CsrfForm(form): CsrfForm<PersonForm>,
 ) -> AppResult<Response> {
     gate::person(&state, &cu, id, FamilyAction::Edit, true, "web POST /persons/{id}/edit").await?;
@@ -161,7 +162,7 @@ struct MovePage {
     errors: Errors,
 }
 
-pub async fn move_form(State(state): State<AppState>, cu: CurrentUser, Path(id): Path<i64>) -> AppResult<Html<String>> {
+pub async fn move_form(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i64>) -> AppResult<Html<String>> {
     let (p, _) = gate::person(
         &state,
         &cu,
@@ -184,7 +185,7 @@ pub async fn move_form(State(state): State<AppState>, cu: CurrentUser, Path(id):
 pub async fn move_address(
     State(state): State<AppState>,
     cu: CurrentUser,
-    Path(id): Path<i64>,
+    Ids(id): Ids<i64>,
     CsrfForm(address): CsrfForm<AddressForm>,
 ) -> AppResult<Response> {
     let (p, _) = gate::person(
