@@ -5,7 +5,7 @@
 
 use kindred_domain::audit::{Broken, Event, NewEvent, Verifier, hash_event};
 
-use crate::{Db, Result, on_pool};
+use crate::{Db, Result, StoreError, on_pool};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 struct EventRow {
@@ -42,36 +42,82 @@ impl From<EventRow> for Event {
     }
 }
 
-/// An event with the actor's name and organisation, for "who viewed this record".
-#[derive(Debug, Clone)]
-pub struct AccessEntry {
-    pub event: Event,
-    pub actor_name: Option<String>,
-    pub actor_organisation: Option<String>,
+type Reply = tokio::sync::oneshot::Sender<std::result::Result<Event, String>>;
+
+/// The audit writer: one task per process that appends events in batches, so
+/// that many concurrent reads share one write transaction (group commit).
+/// A caller's `append` returns only after its event is committed.
+#[derive(Clone, Debug)]
+pub(crate) struct Writer {
+    queue: tokio::sync::mpsc::UnboundedSender<(NewEvent, Reply)>,
 }
 
-const EVENT_COLUMNS: &str = "e.seq, e.at_ms, e.tenant_id, e.actor_user_id, e.action, e.record_kind, e.record_id, \
-     e.family_id, e.route, e.detail, e.prev_hash, e.hash";
+/// The most events appended in one transaction.
+const MAX_BATCH: usize = 256;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifyReport {
-    pub checked: u64,
-    pub broken: Option<Broken>,
+impl Writer {
+    pub(crate) fn spawn(pool: crate::Pool) -> Writer {
+        let (queue, mut rx) = tokio::sync::mpsc::unbounded_channel::<(NewEvent, Reply)>();
+        tokio::spawn(async move {
+            let w = PoolRef { pool };
+            while let Some(first) = rx.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(next) => batch.push(next),
+                        Err(_) => break,
+                    }
+                }
+                let events: Vec<&NewEvent> = batch.iter().map(|(e, _)| e).collect();
+                match append_batch(&w, &events).await {
+                    Ok(stored) => {
+                        for ((_, reply), ev) in batch.into_iter().zip(stored) {
+                            let _ = reply.send(Ok(ev));
+                        }
+                    }
+                    Err(e) => {
+                        let msg = e.to_string();
+                        for (_, reply) in batch {
+                            let _ = reply.send(Err(msg.clone()));
+                        }
+                    }
+                }
+            }
+        });
+        Writer { queue }
+    }
+
+    async fn append(&self, e: NewEvent) -> Result<Event> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let stopped = || StoreError::Sql(sqlx::Error::PoolClosed);
+        self.queue.send((e, reply)).map_err(|_| stopped())?;
+        answer
+            .await
+            .map_err(|_| stopped())?
+            .map_err(|msg| StoreError::Sql(sqlx::Error::Protocol(msg)))
+    }
 }
 
-impl Db {
-    /// Appends one event to the chain and returns it as stored.
-    pub async fn audit(&self, e: NewEvent) -> Result<Event> {
-        let _guard = self.audit_lock.lock().await;
-        let at_ms = crate::now_ms();
-        let ev = on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
-            let (seq, prev_hash): (i64, String) =
-                sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-                    .fetch_one(&mut *tx)
-                    .await?;
+struct PoolRef {
+    pool: crate::Pool,
+}
+
+/// Appends `events` in one transaction. Taking the head row first (a write)
+/// orders this batch against every other writer, in any process.
+async fn append_batch(w: &PoolRef, events: &[&NewEvent]) -> std::result::Result<Vec<Event>, sqlx::Error> {
+    let at_ms = crate::now_ms();
+    let n = events.len() as i64;
+    on_pool!(w, |p| {
+        let mut tx = p.begin().await?;
+        let (last_seq, mut prev_hash): (i64, String) =
+            sqlx::query_as("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
+                .bind(n)
+                .fetch_one(&mut *tx)
+                .await?;
+        let mut stored = Vec::with_capacity(events.len());
+        for (i, e) in events.iter().enumerate() {
             let mut ev = Event {
-                seq,
+                seq: last_seq - n + 1 + i as i64,
                 at_ms,
                 tenant_id: e.tenant_id,
                 actor_user_id: e.actor_user_id,
@@ -81,10 +127,11 @@ impl Db {
                 family_id: e.family_id,
                 route: e.route.clone(),
                 detail: e.detail.clone(),
-                prev_hash,
+                prev_hash: prev_hash.clone(),
                 hash: String::new(),
             };
             ev.hash = hash_event(&ev);
+            prev_hash = ev.hash.clone();
             sqlx::query(
                 "INSERT INTO audit_events (seq, at_ms, tenant_id, actor_user_id, action, record_kind, record_id, family_id,
                    route, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -103,14 +150,38 @@ impl Db {
             .bind(&ev.hash)
             .execute(&mut *tx)
             .await?;
-            sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-                .bind(&ev.hash)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            Ok::<_, sqlx::Error>(ev)
-        })?;
-        Ok(ev)
+            stored.push(ev);
+        }
+        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+            .bind(&prev_hash)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(stored)
+    })
+}
+
+/// An event with the actor's name and organisation, for "who viewed this record".
+#[derive(Debug, Clone)]
+pub struct AccessEntry {
+    pub event: Event,
+    pub actor_name: Option<String>,
+    pub actor_organisation: Option<String>,
+}
+
+const EVENT_COLUMNS: &str = "e.seq, e.at_ms, e.tenant_id, e.actor_user_id, e.action, e.record_kind, e.record_id, \
+     e.family_id, e.route, e.detail, e.prev_hash, e.hash";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyReport {
+    pub checked: u64,
+    pub broken: Option<Broken>,
+}
+
+impl Db {
+    /// Appends one event to the chain and returns it as stored, once committed.
+    pub async fn audit(&self, e: NewEvent) -> Result<Event> {
+        self.audit_writer.append(e).await
     }
 
     /// Events about one family, newest first, with who did them.

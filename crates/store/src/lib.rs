@@ -8,7 +8,6 @@
 //! with the facts this crate gathers.
 
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -94,9 +93,9 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Db {
     pub pool: Pool,
-    /// Serialises this process's audit appends; the chain head row serialises
-    /// appends across processes.
-    audit_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Hands events to this process's audit writer, which appends them in
+    /// batches; the chain head row serialises appends across processes.
+    audit_writer: audit::Writer,
 }
 
 pub static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -135,10 +134,8 @@ impl Db {
         } else {
             return Err(StoreError::UnsupportedUrl);
         };
-        Ok(Db {
-            pool,
-            audit_lock: Arc::new(tokio::sync::Mutex::new(())),
-        })
+        let audit_writer = audit::Writer::spawn(pool.clone());
+        Ok(Db { pool, audit_writer })
     }
 
     /// Opens and brings the schema up to date: what `serve` and `demo` do at start.

@@ -148,8 +148,20 @@ async fn search_finds_only_people_the_user_works_with() {
 async fn malformed_and_unknown_addresses_get_the_same_not_found_page() {
     let app = spawn_app().await;
     let (c, _) = app.sign_in("lead@west.test").await;
-    let missing = c.get(app.url("/families/987654")).send().await.unwrap().text().await.unwrap();
-    for path in ["/families/new/access-log", "/families/12abc", "/no/such/page", "/persons/-"] {
+    let missing = c
+        .get(app.url("/families/987654"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for path in [
+        "/families/new/access-log",
+        "/families/12abc",
+        "/no/such/page",
+        "/persons/-",
+    ] {
         let res = c.get(app.url(path)).send().await.unwrap();
         assert_eq!(res.status(), 404, "{path}");
         assert_eq!(res.text().await.unwrap(), missing, "{path}");
