@@ -227,8 +227,10 @@ impl Db {
             .unwrap_or_default();
         // Exact spellings first; sound-alikes only while there is room. Each
         // query stops at its limit, so a wide slice of families stays fast.
-        let mut rows = self.search_rows(s, c, &tokens, NameMatch::Exact, CANDIDATES).await?;
-        if !tokens.is_empty() && rows.len() < CANDIDATES as usize {
+        // Exact matches all score alike, so a few more than the page shows are enough.
+        let exact_limit = (limit as i64 * 2 + 20).min(CANDIDATES);
+        let mut rows = self.search_rows(s, c, &tokens, NameMatch::Exact, exact_limit).await?;
+        if !tokens.is_empty() && rows.len() < exact_limit as usize {
             let exact: std::collections::BTreeSet<(i64, i64)> =
                 rows.iter().map(|r| (r.person.id, r.family_id)).collect();
             let sounds = self
