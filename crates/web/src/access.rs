@@ -82,6 +82,11 @@ pub async fn family(
     Ok((family, basis))
 }
 
+/// Opens a family to change it (the policy's `Edit`), auditing an update.
+pub async fn change_family(state: &AppState, cu: &CurrentUser, family_id: i64, route: &str) -> AppResult<Family> {
+    Ok(family(state, cu, family_id, FamilyAction::Edit, true, route).await?.0)
+}
+
 /// As [`family`], also returning the facts the decision was made on, so a page
 /// can ask the policy about other actions without reading them again.
 pub async fn family_with_facts(

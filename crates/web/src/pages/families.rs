@@ -411,15 +411,7 @@ pub async fn edit(
     Ids(id): Ids<i64>,
     CsrfForm(f): CsrfForm<RenameForm>,
 ) -> AppResult<Response> {
-    gate::family(
-        &state,
-        &cu,
-        id,
-        FamilyAction::Edit,
-        true,
-        "web POST /families/{id}/edit",
-    )
-    .await?;
+    gate::change_family(&state, &cu, id, "web POST /families/{id}/edit").await?;
     if f.family_name.trim().is_empty() {
         let mut errors = Errors::default();
         errors.add("family_name", "Enter a name for the family");
@@ -495,15 +487,7 @@ pub async fn add_member(
     Ids(id): Ids<i64>,
     CsrfForm(f): CsrfForm<NewMemberForm>,
 ) -> AppResult<Response> {
-    let (family, _) = gate::family(
-        &state,
-        &cu,
-        id,
-        FamilyAction::Edit,
-        true,
-        "web POST /families/{id}/members/new",
-    )
-    .await?;
+    let family = gate::change_family(&state, &cu, id, "web POST /families/{id}/members/new").await?;
     let today = kindred_store::today();
     let mut errors = Errors::default();
     let role = MemberRole::parse(&f.role);
@@ -556,15 +540,7 @@ pub async fn leave(
     Ids((id, person_id)): Ids<(i64, i64)>,
     CsrfForm(_): CsrfForm<crate::auth::Empty>,
 ) -> AppResult<Response> {
-    gate::family(
-        &state,
-        &cu,
-        id,
-        FamilyAction::Edit,
-        true,
-        "web POST /families/{id}/members/{person_id}/leave",
-    )
-    .await?;
+    gate::change_family(&state, &cu, id, "web POST /families/{id}/members/{person_id}/leave").await?;
     state.db.end_membership(id, person_id, kindred_store::today()).await?;
     Ok(Redirect::to(&format!("/families/{id}")).into_response())
 }
@@ -582,15 +558,7 @@ pub async fn add_relationship(
     Ids(id): Ids<i64>,
     CsrfForm(f): CsrfForm<RelationshipForm>,
 ) -> AppResult<Response> {
-    gate::family(
-        &state,
-        &cu,
-        id,
-        FamilyAction::Edit,
-        true,
-        "web POST /families/{id}/relationships",
-    )
-    .await?;
+    gate::change_family(&state, &cu, id, "web POST /families/{id}/relationships").await?;
     let members = state.db.members(id).await?;
     let is_member = |pid: i64| members.iter().any(|m| m.person.id == pid && m.left_on.is_none());
     let kind = RelationshipKind::parse(&f.kind).ok_or(AppError::BadRequest("Select a relationship from the list."))?;
@@ -627,15 +595,7 @@ pub async fn add_team_member(
     Ids(id): Ids<i64>,
     CsrfForm(f): CsrfForm<UserChoice>,
 ) -> AppResult<Response> {
-    gate::family(
-        &state,
-        &cu,
-        id,
-        FamilyAction::Edit,
-        true,
-        "web POST /families/{id}/team",
-    )
-    .await?;
+    gate::change_family(&state, &cu, id, "web POST /families/{id}/team").await?;
     let user_id = worker(&state, &cu, f.user_id).await?;
     let already = state
         .db
@@ -655,15 +615,7 @@ pub async fn end_team_member(
     Ids((id, user_id)): Ids<(i64, i64)>,
     CsrfForm(_): CsrfForm<crate::auth::Empty>,
 ) -> AppResult<Response> {
-    let (family, _) = gate::family(
-        &state,
-        &cu,
-        id,
-        FamilyAction::Edit,
-        true,
-        "web POST /families/{id}/team/{user_id}/end",
-    )
-    .await?;
+    let family = gate::change_family(&state, &cu, id, "web POST /families/{id}/team/{user_id}/end").await?;
     if family.lead_user_id == Some(user_id) {
         return Err(AppError::BadRequest(
             "Choose a new lead professional before the current one leaves the team.",
@@ -679,15 +631,7 @@ pub async fn set_lead(
     Ids(id): Ids<i64>,
     CsrfForm(f): CsrfForm<UserChoice>,
 ) -> AppResult<Response> {
-    gate::family(
-        &state,
-        &cu,
-        id,
-        FamilyAction::Edit,
-        true,
-        "web POST /families/{id}/lead",
-    )
-    .await?;
+    gate::change_family(&state, &cu, id, "web POST /families/{id}/lead").await?;
     let user_id = worker(&state, &cu, f.user_id).await?;
     state.db.set_lead(id, user_id, kindred_store::today()).await?;
     Ok(Redirect::to(&format!("/families/{id}#team")).into_response())
@@ -706,15 +650,7 @@ pub async fn add_involvement(
     Ids(id): Ids<i64>,
     CsrfForm(f): CsrfForm<InvolvementForm>,
 ) -> AppResult<Response> {
-    gate::family(
-        &state,
-        &cu,
-        id,
-        FamilyAction::Edit,
-        true,
-        "web POST /families/{id}/involvements",
-    )
-    .await?;
+    gate::change_family(&state, &cu, id, "web POST /families/{id}/involvements").await?;
     let org = state
         .db
         .organisation(f.organisation_id)
@@ -741,15 +677,7 @@ pub async fn end_involvement(
     Ids((id, inv)): Ids<(i64, i64)>,
     CsrfForm(_): CsrfForm<crate::auth::Empty>,
 ) -> AppResult<Response> {
-    gate::family(
-        &state,
-        &cu,
-        id,
-        FamilyAction::Edit,
-        true,
-        "web POST /families/{id}/involvements/{inv}/end",
-    )
-    .await?;
+    gate::change_family(&state, &cu, id, "web POST /families/{id}/involvements/{inv}/end").await?;
     if !state.db.involvements(id).await?.iter().any(|i| i.id == inv) {
         return Err(AppError::NotFound);
     }
