@@ -944,7 +944,16 @@ impl FamilyGen<'_> {
             ));
         }
         if self.rng.gen_bool(0.03) {
-            self.batch.open_referrals.push((self.p.tenant_id, family_id));
+            let received = kindred_store::now_ms() - self.rng.gen_range(0..72) * 3_600_000;
+            let reference =
+                kindred_domain::referral::reference((family_id as u64).wrapping_mul(0x9E37_79B9) & 0xFF_FFFF_FFFF);
+            self.batch.open_referrals.push((
+                self.p.tenant_id,
+                family_id,
+                reference,
+                received,
+                received + 48 * 3_600_000,
+            ));
         }
     }
 }

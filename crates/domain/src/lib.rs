@@ -12,6 +12,7 @@ pub mod model;
 pub mod names;
 pub mod nhs_number;
 pub mod postcode;
+pub mod referral;
 
 pub use nhs_number::{NhsNumber, NhsNumberError};
 pub use postcode::{Postcode, PostcodeError};

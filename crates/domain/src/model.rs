@@ -28,6 +28,7 @@ macro_rules! code_enum {
         }
     };
 }
+pub(crate) use code_enum;
 
 code_enum!(
     /// The kinds of partner organisation in a family hub network.

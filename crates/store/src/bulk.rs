@@ -57,8 +57,8 @@ pub struct Batch {
     pub leads: Vec<(i64, i64, i64)>,
     /// (family, organisation, service, started, ended)
     pub involvements: Vec<(i64, i64, String, Date, Option<Date>)>,
-    /// (tenant, family)
-    pub open_referrals: Vec<(i64, i64)>,
+    /// (tenant, family, reference, received ms, due ms)
+    pub open_referrals: Vec<(i64, i64, String, i64, i64)>,
 }
 
 impl Batch {
@@ -203,10 +203,17 @@ impl Db {
                 q.build().execute(&mut *tx).await?;
             }
             for chunk in b.open_referrals.chunks(CHUNK) {
-                let mut q =
-                    QueryBuilder::<DB>::new("INSERT INTO referrals (tenant_id, family_id, status, received_at_ms) ");
+                let mut q = QueryBuilder::<DB>::new(
+                    "INSERT INTO referrals (tenant_id, family_id, reference, route, status, received_at_ms, due_at_ms) ",
+                );
                 q.push_values(chunk, |mut r, x| {
-                    r.push_bind(x.0).push_bind(x.1).push_bind("open").push_bind(now);
+                    r.push_bind(x.0)
+                        .push_bind(x.1)
+                        .push_bind(x.2.clone())
+                        .push_bind("professional")
+                        .push_bind("open")
+                        .push_bind(x.3)
+                        .push_bind(x.4);
                 });
                 q.build().execute(&mut *tx).await?;
             }

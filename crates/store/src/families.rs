@@ -414,24 +414,34 @@ impl Db {
             .collect())
     }
 
-    /// Records a referral awaiting triage (the front door grows this).
+    /// Records a professional referral about a known family, straight into
+    /// the triage queue (the front door's full flow is in `referrals`).
     pub async fn open_referral(&self, tenant_id: i64, family_id: i64) -> Result<i64> {
+        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let now = crate::now_ms();
+        let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // An odd multiplier is a bijection on 40 bits: distinct inputs, distinct references.
+        let seed = ((now as u64) << 12 ^ n).wrapping_mul(0x9E37_79B9) & 0xFF_FFFF_FFFF;
+        let rule = self.triage_rule(tenant_id).await?;
         let (id,): (i64,) = on_pool!(self, |p| {
             sqlx::query_as(
-            "INSERT INTO referrals (tenant_id, family_id, status, received_at_ms) VALUES ($1, $2, 'open', $3) RETURNING id"
-        )
-        .bind(tenant_id)
-        .bind(family_id)
-        .bind(crate::now_ms())
-        .fetch_one(p)
-        .await
+                "INSERT INTO referrals (tenant_id, reference, route, family_id, status, received_at_ms, due_at_ms)
+                 VALUES ($1, $2, 'professional', $3, 'open', $4, $5) RETURNING id",
+            )
+            .bind(tenant_id)
+            .bind(kindred_domain::referral::reference(seed))
+            .bind(family_id)
+            .bind(now)
+            .bind(rule.due_ms(now))
+            .fetch_one(p)
+            .await
         })?;
         Ok(id)
     }
 
     pub async fn close_referral(&self, referral_id: i64) -> Result<()> {
         on_pool!(self, |p| sqlx::query(
-            "UPDATE referrals SET status = 'closed' WHERE id = $1"
+            "UPDATE referrals SET status = 'decided' WHERE id = $1"
         )
         .bind(referral_id)
         .execute(p)

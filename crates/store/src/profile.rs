@@ -1,0 +1,334 @@
+//! The 360° profile: for every current member of a family, what every agency
+//! has had to do with them over a period — involvements, contacts counted per
+//! service, flags, referrals and episodes. Counts and dates only: no note text
+//! leaves this module.
+
+use std::collections::BTreeMap;
+
+use kindred_domain::model::OrgKind;
+use time::Date;
+
+use crate::{Db, Result, on_pool};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceContacts {
+    pub organisation_id: i64,
+    pub organisation_name: String,
+    pub kind: OrgKind,
+    pub contacts: i64,
+    pub first: Date,
+    pub last: Date,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ProfileInvolvement {
+    pub family_id: i64,
+    pub organisation_name: String,
+    pub kind: String,
+    pub service: String,
+    pub started_on: Date,
+    pub ended_on: Option<Date>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ProfileFlag {
+    pub kind: String,
+    pub description: String,
+    pub raised_on: Date,
+    pub ended_on: Option<Date>,
+    pub organisation_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ProfileReferral {
+    pub id: i64,
+    pub reference: String,
+    pub route: String,
+    pub status: String,
+    pub received_at_ms: i64,
+    pub outcome: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ProfileEpisode {
+    pub id: i64,
+    pub family_id: i64,
+    pub level: String,
+    pub status: String,
+    pub opened_on: Date,
+    pub closed_on: Option<Date>,
+    pub lead_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MemberProfile {
+    pub services: Vec<ServiceContacts>,
+    pub involvements: Vec<ProfileInvolvement>,
+    pub flags: Vec<ProfileFlag>,
+    pub referrals: Vec<ProfileReferral>,
+    pub episodes: Vec<ProfileEpisode>,
+}
+
+/// A contact to record: the working-with-a-family issue adds the pages.
+#[derive(Debug, Clone)]
+pub struct NewContact {
+    pub tenant_id: i64,
+    pub family_id: i64,
+    pub organisation_id: i64,
+    pub author_user_id: i64,
+    pub occurred_on: Date,
+    pub mode: &'static str,
+    pub visibility: &'static str,
+    pub body: String,
+    pub people: Vec<i64>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ContactCount {
+    pub organisation_id: i64,
+    pub organisation_name: String,
+    pub contacts: i64,
+    pub last: Option<Date>,
+}
+
+impl Db {
+    pub async fn add_contact(&self, c: &NewContact) -> Result<i64> {
+        let (id,): (i64,) = on_pool!(self, |p| {
+            sqlx::query_as(
+            "INSERT INTO contacts (tenant_id, family_id, organisation_id, author_user_id, occurred_on, mode, visibility, body, created_at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"
+        )
+        .bind(c.tenant_id)
+        .bind(c.family_id)
+        .bind(c.organisation_id)
+        .bind(c.author_user_id)
+        .bind(c.occurred_on)
+        .bind(c.mode)
+        .bind(c.visibility)
+        .bind(&c.body)
+        .bind(crate::now_ms())
+        .fetch_one(p)
+        .await
+        })?;
+        for person in &c.people {
+            on_pool!(self, |p| sqlx::query(
+                "INSERT INTO contact_people (contact_id, person_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+            )
+            .bind(id)
+            .bind(person)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        }
+        Ok(id)
+    }
+
+    /// Contacts with the family per organisation since a date: "who is involved" counts.
+    pub async fn contact_counts(&self, family_id: i64, since: Date) -> Result<Vec<ContactCount>> {
+        Ok(on_pool!(self, |p| sqlx::query_as(
+            "SELECT c.organisation_id, o.name AS organisation_name, COUNT(*) AS contacts, MAX(c.occurred_on) AS last
+             FROM contacts c JOIN organisations o ON o.id = c.organisation_id
+             WHERE c.family_id = $1 AND c.occurred_on >= $2 GROUP BY c.organisation_id, o.name ORDER BY o.name"
+        )
+        .bind(family_id)
+        .bind(since)
+        .fetch_all(p)
+        .await)?)
+    }
+
+    /// Opens an episode of early help; returns its id.
+    pub async fn open_episode(
+        &self,
+        tenant_id: i64,
+        family_id: i64,
+        referral_id: Option<i64>,
+        lead_user_id: Option<i64>,
+        level: &str,
+        on: Date,
+    ) -> Result<i64> {
+        let (id,): (i64,) = on_pool!(self, |p| sqlx::query_as(
+            "INSERT INTO episodes (tenant_id, family_id, referral_id, lead_user_id, level, status, opened_on)
+             VALUES ($1, $2, $3, $4, $5, 'open', $6) RETURNING id"
+        )
+        .bind(tenant_id)
+        .bind(family_id)
+        .bind(referral_id)
+        .bind(lead_user_id)
+        .bind(level)
+        .bind(on)
+        .fetch_one(p)
+        .await)?;
+        Ok(id)
+    }
+
+    pub async fn add_flag(
+        &self,
+        tenant_id: i64,
+        family_id: i64,
+        person_id: Option<i64>,
+        kind: &str,
+        description: &str,
+        by: Option<i64>,
+        on: Date,
+    ) -> Result<i64> {
+        let (id,): (i64,) = on_pool!(self, |p| sqlx::query_as(
+            "INSERT INTO flags (tenant_id, family_id, person_id, kind, description, raised_by_user_id, raised_on)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
+        )
+        .bind(tenant_id)
+        .bind(family_id)
+        .bind(person_id)
+        .bind(kind)
+        .bind(description)
+        .bind(by)
+        .bind(on)
+        .fetch_one(p)
+        .await)?;
+        Ok(id)
+    }
+
+    /// The 360° profile of each current member of a family since `since`, by person id.
+    /// Everything is gathered across all the families each member belongs to.
+    pub async fn profile(&self, family_id: i64, since: Date) -> Result<BTreeMap<i64, MemberProfile>> {
+        let mut out: BTreeMap<i64, MemberProfile> = BTreeMap::new();
+        let members: Vec<(i64,)> = on_pool!(self, |p| sqlx::query_as(
+            "SELECT person_id FROM family_members WHERE family_id = $1 AND left_on IS NULL"
+        )
+        .bind(family_id)
+        .fetch_all(p)
+        .await)?;
+        for (m,) in &members {
+            out.entry(*m).or_default();
+        }
+        // Contacts the person was present at, per organisation, in any family.
+        let services: Vec<(i64, i64, String, String, i64, Date, Date)> = on_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT cp.person_id, c.organisation_id, o.name, o.kind, COUNT(*), MIN(c.occurred_on), MAX(c.occurred_on)
+             FROM family_members m
+             JOIN contact_people cp ON cp.person_id = m.person_id
+             JOIN contacts c ON c.id = cp.contact_id
+             JOIN organisations o ON o.id = c.organisation_id
+             WHERE m.family_id = $1 AND m.left_on IS NULL AND c.occurred_on >= $2
+             GROUP BY cp.person_id, c.organisation_id, o.name, o.kind
+             ORDER BY cp.person_id, o.name"
+        )
+        .bind(family_id)
+        .bind(since)
+        .fetch_all(p)
+        .await
+        })?;
+        for (person, org, name, kind, contacts, first, last) in services {
+            out.entry(person).or_default().services.push(ServiceContacts {
+                organisation_id: org,
+                organisation_name: name,
+                kind: OrgKind::parse(&kind).unwrap_or(OrgKind::Vcs),
+                contacts,
+                first,
+                last,
+            });
+        }
+        // Involvements open during the period, in every family of the person.
+        let involvements: Vec<(i64, i64, String, String, String, Date, Option<Date>)> =
+            on_pool!(self, |p| sqlx::query_as(
+                "SELECT DISTINCT m.person_id, i.family_id, o.name, o.kind, i.service, i.started_on, i.ended_on
+             FROM family_members m
+             JOIN family_members m2 ON m2.person_id = m.person_id
+             JOIN involvements i ON i.family_id = m2.family_id
+             JOIN organisations o ON o.id = i.organisation_id
+             WHERE m.family_id = $1 AND m.left_on IS NULL AND (i.ended_on IS NULL OR i.ended_on >= $2)
+             ORDER BY m.person_id, i.started_on"
+            )
+            .bind(family_id)
+            .bind(since)
+            .fetch_all(p)
+            .await)?;
+        for (person, fam, org, kind, service, started_on, ended_on) in involvements {
+            out.entry(person).or_default().involvements.push(ProfileInvolvement {
+                family_id: fam,
+                organisation_name: org,
+                kind,
+                service,
+                started_on,
+                ended_on,
+            });
+        }
+        // Flags on the person, or on a family of theirs as a whole.
+        let flags: Vec<(i64, String, String, Date, Option<Date>, Option<String>)> =
+            on_pool!(self, |p| sqlx::query_as(
+                "SELECT DISTINCT m.person_id, fl.kind, fl.description, fl.raised_on, fl.ended_on, o.name
+             FROM family_members m
+             JOIN family_members m2 ON m2.person_id = m.person_id
+             JOIN flags fl ON fl.family_id = m2.family_id AND (fl.person_id IS NULL OR fl.person_id = m.person_id)
+             LEFT JOIN users u ON u.id = fl.raised_by_user_id
+             LEFT JOIN organisations o ON o.id = u.organisation_id
+             WHERE m.family_id = $1 AND m.left_on IS NULL AND (fl.ended_on IS NULL OR fl.ended_on >= $2)
+             ORDER BY m.person_id, fl.raised_on"
+            )
+            .bind(family_id)
+            .bind(since)
+            .fetch_all(p)
+            .await)?;
+        for (person, kind, description, raised_on, ended_on, organisation_name) in flags {
+            out.entry(person).or_default().flags.push(ProfileFlag {
+                kind,
+                description,
+                raised_on,
+                ended_on,
+                organisation_name,
+            });
+        }
+        // Referrals naming the person, or about a family of theirs, received in the period.
+        let since_ms = since.midnight().assume_utc().unix_timestamp() * 1000;
+        let referrals: Vec<(i64, i64, String, String, String, i64, Option<String>)> =
+            on_pool!(self, |p| sqlx::query_as(
+                "SELECT DISTINCT m.person_id, r.id, r.reference, r.route, r.status, r.received_at_ms, r.outcome
+             FROM family_members m
+             JOIN referrals r ON r.status <> 'draft' AND r.received_at_ms >= $2 AND (
+                  r.family_id IN (SELECT m2.family_id FROM family_members m2 WHERE m2.person_id = m.person_id)
+               OR r.id IN (SELECT rp.referral_id FROM referral_people rp WHERE rp.person_id = m.person_id))
+             WHERE m.family_id = $1 AND m.left_on IS NULL
+             ORDER BY m.person_id, r.received_at_ms DESC"
+            )
+            .bind(family_id)
+            .bind(since_ms)
+            .fetch_all(p)
+            .await)?;
+        for (person, id, reference, route, status, received_at_ms, outcome) in referrals {
+            out.entry(person).or_default().referrals.push(ProfileReferral {
+                id,
+                reference,
+                route,
+                status,
+                received_at_ms,
+                outcome,
+            });
+        }
+        let episodes: Vec<(i64, i64, i64, String, String, Date, Option<Date>, Option<String>)> = on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT DISTINCT m.person_id, e.id, e.family_id, e.level, e.status, e.opened_on, e.closed_on, u.display_name
+                 FROM family_members m
+                 JOIN family_members m2 ON m2.person_id = m.person_id
+                 JOIN episodes e ON e.family_id = m2.family_id
+                 LEFT JOIN users u ON u.id = e.lead_user_id
+                 WHERE m.family_id = $1 AND m.left_on IS NULL AND (e.closed_on IS NULL OR e.closed_on >= $2)
+                 ORDER BY m.person_id, e.opened_on DESC"
+            )
+            .bind(family_id)
+            .bind(since)
+            .fetch_all(p)
+            .await
+        })?;
+        for (person, id, fam, level, status, opened_on, closed_on, lead_name) in episodes {
+            out.entry(person).or_default().episodes.push(ProfileEpisode {
+                id,
+                family_id: fam,
+                level,
+                status,
+                opened_on,
+                closed_on,
+                lead_name,
+            });
+        }
+        Ok(out)
+    }
+}
