@@ -32,6 +32,13 @@ struct ServeArgs {
     /// `__Host-` Secure cookies and send HSTS.
     #[arg(long, env = "KINDRED_HTTPS")]
     https: bool,
+    /// SMTP server for email notifications, e.g. `smtp://mail.example.org:587?tls=required`.
+    /// Without it, notifications are in the app only.
+    #[arg(long, env = "KINDRED_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// The From address of Kindred's email.
+    #[arg(long, env = "KINDRED_MAIL_FROM", default_value = "Kindred <no-reply@kindred.invalid>")]
+    mail_from: String,
 }
 
 #[derive(Subcommand)]
@@ -215,6 +222,10 @@ async fn serve(db: Db, args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {}", args.listen))?;
     let config = kindred_web::Config {
         tls: args.https,
+        smtp: args.smtp_url.clone().map(|url| kindred_web::mail::Smtp {
+            url,
+            from: args.mail_from.clone(),
+        }),
         ..Default::default()
     };
     println!("Kindred is serving on http://{}", listener.local_addr()?);

@@ -138,6 +138,99 @@ pub fn administer(subject: &Subject, tenant_id: i64) -> bool {
     subject.active && subject.has(Role::Admin) && subject.tenant_id == tenant_id
 }
 
+/// What is known about a referral for deciding who may see or act on it.
+#[derive(Debug, Clone, Default)]
+pub struct ReferralFacts {
+    pub tenant_id: i64,
+    /// Still being written by the referrer: in nobody's queue.
+    pub draft: bool,
+    /// Awaiting triage.
+    pub open: bool,
+    pub referrer_user_id: Option<i64>,
+    pub referrer_organisation_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReferralAction {
+    /// Its reference, status and outcome.
+    ViewStatus,
+    /// What it says: the people, the needs, the story.
+    ViewDetails,
+    /// Change a draft and send it.
+    EditDraft,
+    /// Claim, assign, match people, decide, take to panel.
+    Triage,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReferralBasis {
+    Referrer,
+    ManagerOfReferrer,
+    TriageRole,
+}
+
+impl ReferralBasis {
+    pub fn code(self) -> &'static str {
+        match self {
+            ReferralBasis::Referrer => "referrer",
+            ReferralBasis::ManagerOfReferrer => "manager_of_referrer",
+            ReferralBasis::TriageRole => "triage_role",
+        }
+    }
+}
+
+/// Whether `subject` may take `action` on a referral. The referrer follows
+/// their referral and its outcome but gains no access to the family from it;
+/// triage roles work every sent referral in their tenant; a manager sees the
+/// status of their organisation's referrals.
+pub fn referral(subject: &Subject, facts: &ReferralFacts, action: ReferralAction) -> Option<ReferralBasis> {
+    if !subject.active || subject.tenant_id != facts.tenant_id {
+        return None;
+    }
+    let mine = facts.referrer_user_id == Some(subject.user_id);
+    let triage = subject.has(Role::Triage) && !facts.draft;
+    match action {
+        ReferralAction::EditDraft => (facts.draft && mine).then_some(ReferralBasis::Referrer),
+        ReferralAction::Triage => (triage && facts.open).then_some(ReferralBasis::TriageRole),
+        ReferralAction::ViewDetails => {
+            if mine {
+                Some(ReferralBasis::Referrer)
+            } else {
+                triage.then_some(ReferralBasis::TriageRole)
+            }
+        }
+        ReferralAction::ViewStatus => {
+            if mine {
+                Some(ReferralBasis::Referrer)
+            } else if triage {
+                Some(ReferralBasis::TriageRole)
+            } else if subject.has(Role::Manager)
+                && !facts.draft
+                && facts.referrer_organisation_id == Some(subject.organisation_id)
+            {
+                Some(ReferralBasis::ManagerOfReferrer)
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// Whether `subject` may make a referral: any signed-in partner with a case role.
+pub fn make_referral(subject: &Subject) -> bool {
+    subject.active && subject.roles.iter().any(|r| *r != Role::Admin)
+}
+
+/// Whether `subject` works the triage queue and the panel of their tenant.
+pub fn triage(subject: &Subject) -> bool {
+    subject.active && subject.has(Role::Triage)
+}
+
+/// Whether `subject` may run the multi-agency panel: triage officers and managers.
+pub fn run_panel(subject: &Subject) -> bool {
+    subject.active && (subject.has(Role::Triage) || subject.has(Role::Manager))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,6 +294,36 @@ mod tests {
 
     fn roles() -> impl Strategy<Value = Vec<Role>> {
         proptest::sample::subsequence(Role::ALL.to_vec(), 0..=Role::ALL.len())
+    }
+
+    #[test]
+    fn referrals_follow_their_referrer_and_the_front_door() {
+        let facts = ReferralFacts {
+            tenant_id: 1,
+            draft: false,
+            open: true,
+            referrer_user_id: Some(20),
+            referrer_organisation_id: Some(300),
+        };
+        let vcs = subject(20, 1, 300, vec![Role::Practitioner]);
+        assert_eq!(referral(&vcs, &facts, ReferralAction::ViewStatus), Some(ReferralBasis::Referrer));
+        assert_eq!(referral(&vcs, &facts, ReferralAction::Triage), None);
+        assert_eq!(referral(&vcs, &facts, ReferralAction::EditDraft), None);
+        let triage_officer = subject(21, 1, 301, vec![Role::Triage]);
+        assert!(referral(&triage_officer, &facts, ReferralAction::Triage).is_some());
+        let decided = ReferralFacts { open: false, ..facts.clone() };
+        assert_eq!(referral(&triage_officer, &decided, ReferralAction::Triage), None);
+        assert!(referral(&triage_officer, &decided, ReferralAction::ViewDetails).is_some());
+        let draft = ReferralFacts { draft: true, open: false, ..facts.clone() };
+        assert_eq!(referral(&triage_officer, &draft, ReferralAction::ViewStatus), None);
+        assert!(referral(&vcs, &draft, ReferralAction::EditDraft).is_some());
+        let manager = subject(22, 1, 300, vec![Role::Manager]);
+        assert_eq!(referral(&manager, &facts, ReferralAction::ViewStatus), Some(ReferralBasis::ManagerOfReferrer));
+        assert_eq!(referral(&manager, &facts, ReferralAction::ViewDetails), None);
+        let other_tenant = subject(21, 2, 301, vec![Role::Triage]);
+        assert_eq!(referral(&other_tenant, &facts, ReferralAction::ViewStatus), None);
+        let colleague = subject(23, 1, 300, vec![Role::Practitioner]);
+        assert_eq!(referral(&colleague, &facts, ReferralAction::ViewStatus), None);
     }
 
     proptest! {

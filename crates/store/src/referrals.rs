@@ -841,3 +841,31 @@ where
         None => {}
     }
 }
+
+impl Db {
+    /// A family made at triage from a referral's people: no worker is involved
+    /// yet; the open referral is triage's only basis to see it.
+    pub async fn create_family_from_referral(&self, tenant_id: i64, name: &str) -> Result<crate::families::Family> {
+        let now = crate::now_ms();
+        Ok(on_pool!(self, |p| sqlx::query_as::<_, crate::families::Family>(
+            "INSERT INTO families (tenant_id, name, created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $3)
+             RETURNING id, tenant_id, name, lead_user_id, updated_at_ms"
+        )
+        .bind(tenant_id)
+        .bind(name.trim())
+        .bind(now)
+        .fetch_one(p)
+        .await)?)
+    }
+
+    /// Referrals about a family, newest first (for the family page).
+    pub async fn referrals_of_family(&self, family_id: i64) -> Result<Vec<SentReferral>> {
+        Ok(on_pool!(self, |p| sqlx::query_as(
+            "SELECT id, reference, status, received_at_ms, outcome, decided_at_ms FROM referrals
+             WHERE family_id = $1 AND status <> 'draft' ORDER BY received_at_ms DESC, id DESC"
+        )
+        .bind(family_id)
+        .fetch_all(p)
+        .await)?)
+    }
+}

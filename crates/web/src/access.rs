@@ -2,7 +2,9 @@
 //! (`kindred_domain::access`), turns a denial into [`AppError::NotFound`], and
 //! writes the audit event before anything is shown.
 
-use kindred_domain::access::{self, Basis, Decision, FamilyAction, FamilyFacts};
+use kindred_domain::access::{self, Basis, Decision, FamilyAction, FamilyFacts, ReferralAction, ReferralBasis, ReferralFacts};
+use kindred_domain::referral::Status;
+use kindred_store::referrals::Referral;
 use kindred_domain::audit::{AuditAction, NewEvent};
 use kindred_store::families::Family;
 use kindred_store::persons::Person;
@@ -19,6 +21,9 @@ pub enum Record {
     User(i64),
     FamilyList,
     Search,
+    Referral { id: i64, family: Option<i64> },
+    ReferralQueue,
+    Panel(i64),
 }
 
 impl Record {
@@ -30,6 +35,9 @@ impl Record {
             Record::User(id) => ("user", Some(id), None),
             Record::FamilyList => ("family_list", None, None),
             Record::Search => ("search", None, None),
+            Record::Referral { id, family } => ("referral", Some(id), family),
+            Record::ReferralQueue => ("referral_queue", None, None),
+            Record::Panel(id) => ("panel", Some(id), None),
         }
     }
 }
@@ -171,6 +179,54 @@ pub async fn filter_visible(state: &AppState, cu: &CurrentUser, family_ids: &[i6
                 .is_some_and(|f| access::family(&subject, f, FamilyAction::View).allowed())
         })
         .collect())
+}
+
+/// The policy's facts about a referral.
+pub fn referral_facts(r: &Referral) -> ReferralFacts {
+    ReferralFacts {
+        tenant_id: r.tenant_id,
+        draft: r.status == Status::Draft,
+        open: r.status == Status::Open,
+        referrer_user_id: r.referrer_user_id,
+        referrer_organisation_id: r.referrer_organisation_id,
+    }
+}
+
+/// Opens a referral for `action`, or `NotFound`, auditing a read (or an
+/// update when `write`) with the basis.
+pub async fn referral(
+    state: &AppState,
+    cu: &CurrentUser,
+    id: i64,
+    action: ReferralAction,
+    write: bool,
+    route: &str,
+) -> AppResult<(Referral, ReferralBasis)> {
+    let r = state.db.referral(id).await?.ok_or(AppError::NotFound)?;
+    let basis = access::referral(&cu.user.subject(), &referral_facts(&r), action).ok_or(AppError::NotFound)?;
+    let act = if write { AuditAction::Update } else { AuditAction::Read };
+    audit(
+        state,
+        cu,
+        act,
+        Record::Referral {
+            id,
+            family: r.family_id,
+        },
+        route,
+        basis.code().into(),
+    )
+    .await?;
+    Ok((r, basis))
+}
+
+/// Triage and panel pages: the user must hold the triage role.
+pub fn require_triage(cu: &CurrentUser) -> AppResult<()> {
+    if access::triage(&cu.user.subject()) {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
 }
 
 /// Administration pages: the user must administer their own tenant.

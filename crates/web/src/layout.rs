@@ -11,6 +11,8 @@ pub struct Layout {
     pub csrf: String,
     pub is_admin: bool,
     pub has_case_role: bool,
+    pub is_triage: bool,
+    pub runs_panel: bool,
 }
 
 impl Layout {
@@ -22,6 +24,8 @@ impl Layout {
             csrf: cu.csrf.clone(),
             is_admin: cu.user.has(Role::Admin),
             has_case_role: cu.user.roles.iter().any(|r| *r != Role::Admin),
+            is_triage: cu.user.has(Role::Triage),
+            runs_panel: cu.user.has(Role::Triage) || cu.user.has(Role::Manager),
         }
     }
 
@@ -33,6 +37,8 @@ impl Layout {
             csrf: String::new(),
             is_admin: false,
             has_case_role: false,
+            is_triage: false,
+            runs_panel: false,
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod auth;
 pub mod errors;
 mod forms;
 mod layout;
+pub mod mail;
 mod pages;
 pub mod passwords;
 mod security;
@@ -36,6 +37,8 @@ pub struct Config {
     pub idle_timeout_ms: i64,
     /// …and after this long in all.
     pub absolute_timeout_ms: i64,
+    /// Where email goes (the outbox is drained only when this is set).
+    pub smtp: Option<mail::Smtp>,
 }
 
 impl Default for Config {
@@ -47,6 +50,7 @@ impl Default for Config {
             throttle_window_ms: 15 * 60 * 1000,
             idle_timeout_ms: 30 * 60 * 1000,
             absolute_timeout_ms: 12 * 60 * 60 * 1000,
+            smtp: None,
         }
     }
 }
@@ -70,6 +74,9 @@ pub fn router(db: Db, config: Config) -> Router {
 
 /// Serves until Ctrl-C.
 pub async fn serve(db: Db, config: Config, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+    if let Some(smtp) = config.smtp.clone() {
+        mail::spawn_sender(db.clone(), smtp)?;
+    }
     let app = router(db, config);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {

@@ -87,6 +87,9 @@ struct FamilyPage {
     organisations: Vec<(i64, String)>,
     member_options: Vec<(i64, String)>,
     relationship_kinds: &'static [RelationshipKind],
+    referrals: Vec<(i64, String, String, String)>,
+    discussions: Vec<(i64, String, String, String, String, String)>,
+    meetings: Vec<(i64, String)>,
 }
 
 fn basis_label(b: access::Basis) -> &'static str {
@@ -222,7 +225,49 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
         (vec![], vec![])
     };
     let member_options = members.iter().map(|m| (m.person_id, m.name.clone())).collect();
+    let referrals = db
+        .referrals_of_family(id)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let outcome = r
+                .outcome
+                .as_deref()
+                .and_then(kindred_domain::referral::Outcome::parse)
+                .map(|o| o.label())
+                .unwrap_or("Awaiting triage");
+            (r.id, r.reference, super::when(r.received_at_ms), outcome.to_string())
+        })
+        .collect();
+    let discussions = db
+        .discussions_of_family(id)
+        .await?
+        .into_iter()
+        .map(|d| {
+            (
+                d.meeting_id,
+                d.title,
+                kindred_domain::dates::long(d.meets_on),
+                d.reason,
+                d.decision.unwrap_or_else(|| "Not yet discussed".into()),
+                d.lead_name.unwrap_or_default(),
+            )
+        })
+        .collect();
+    let meetings = if kindred_domain::access::run_panel(&subject) {
+        db.meetings(cu.user.tenant_id, 10)
+            .await?
+            .into_iter()
+            .filter(|m| m.meets_on >= today)
+            .map(|m| (m.id, format!("{} — {}", m.title, kindred_domain::dates::long(m.meets_on))))
+            .collect()
+    } else {
+        vec![]
+    };
     let page = FamilyPage {
+        referrals,
+        discussions,
+        meetings,
         l: Layout::new(family.name.clone(), &cu),
         id,
         name: family.name,

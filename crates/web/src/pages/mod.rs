@@ -11,7 +11,11 @@ use crate::AppState;
 mod admin;
 mod families;
 mod home;
+mod notifications;
+mod panels;
 mod persons;
+mod profile;
+mod referrals;
 mod search;
 
 pub fn routes() -> Router<AppState> {
@@ -37,6 +41,31 @@ pub fn routes() -> Router<AppState> {
         .route("/families/{id}/involvements", post(families::add_involvement))
         .route("/families/{id}/involvements/{inv}/end", post(families::end_involvement))
         .route("/families/{id}/access-log", get(families::access_log))
+        .route("/families/{id}/profile", get(profile::show))
+        .route("/families/{id}/panel", post(panels::add_from_family))
+        .route("/referrals", get(referrals::mine).post(referrals::start))
+        .route("/referrals/{id}", get(referrals::show))
+        .route("/referrals/{id}/edit", get(referrals::edit).post(referrals::save))
+        .route("/referrals/{id}/people", post(referrals::add_new))
+        .route("/referrals/{id}/people/find", post(referrals::find_person))
+        .route("/referrals/{id}/people/known", post(referrals::add_known))
+        .route("/referrals/{id}/people/{rp}/remove", post(referrals::remove_person))
+        .route("/referrals/{id}/people/{rp}/link", post(referrals::link))
+        .route("/referrals/{id}/people/{rp}/create", post(referrals::create_person))
+        .route("/referrals/{id}/claim", post(referrals::claim))
+        .route("/referrals/{id}/family", post(referrals::attach_family))
+        .route("/referrals/{id}/panel", post(panels::add_from_referral))
+        .route(
+            "/referrals/{id}/decision",
+            get(referrals::decision_form).post(referrals::decide),
+        )
+        .route("/triage", get(referrals::queue))
+        .route("/notifications", get(notifications::list))
+        .route("/panels", get(panels::list).post(panels::create))
+        .route("/panels/{id}", get(panels::show))
+        .route("/panels/{id}/attendees", post(panels::add_attendee))
+        .route("/panels/{id}/items/{item}", post(panels::decide_item))
+        .route("/panels/{id}/actions/{action}/done", post(panels::action_done))
         .route("/persons/{id}", get(persons::show))
         .route("/persons/{id}/edit", get(persons::edit_form).post(persons::edit))
         .route(
