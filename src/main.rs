@@ -37,7 +37,11 @@ struct ServeArgs {
     #[arg(long, env = "KINDRED_SMTP_URL")]
     smtp_url: Option<String>,
     /// The From address of Kindred's email.
-    #[arg(long, env = "KINDRED_MAIL_FROM", default_value = "Kindred <no-reply@kindred.invalid>")]
+    #[arg(
+        long,
+        env = "KINDRED_MAIL_FROM",
+        default_value = "Kindred <no-reply@kindred.invalid>"
+    )]
     mail_from: String,
 }
 

@@ -306,19 +306,32 @@ mod tests {
             referrer_organisation_id: Some(300),
         };
         let vcs = subject(20, 1, 300, vec![Role::Practitioner]);
-        assert_eq!(referral(&vcs, &facts, ReferralAction::ViewStatus), Some(ReferralBasis::Referrer));
+        assert_eq!(
+            referral(&vcs, &facts, ReferralAction::ViewStatus),
+            Some(ReferralBasis::Referrer)
+        );
         assert_eq!(referral(&vcs, &facts, ReferralAction::Triage), None);
         assert_eq!(referral(&vcs, &facts, ReferralAction::EditDraft), None);
         let triage_officer = subject(21, 1, 301, vec![Role::Triage]);
         assert!(referral(&triage_officer, &facts, ReferralAction::Triage).is_some());
-        let decided = ReferralFacts { open: false, ..facts.clone() };
+        let decided = ReferralFacts {
+            open: false,
+            ..facts.clone()
+        };
         assert_eq!(referral(&triage_officer, &decided, ReferralAction::Triage), None);
         assert!(referral(&triage_officer, &decided, ReferralAction::ViewDetails).is_some());
-        let draft = ReferralFacts { draft: true, open: false, ..facts.clone() };
+        let draft = ReferralFacts {
+            draft: true,
+            open: false,
+            ..facts.clone()
+        };
         assert_eq!(referral(&triage_officer, &draft, ReferralAction::ViewStatus), None);
         assert!(referral(&vcs, &draft, ReferralAction::EditDraft).is_some());
         let manager = subject(22, 1, 300, vec![Role::Manager]);
-        assert_eq!(referral(&manager, &facts, ReferralAction::ViewStatus), Some(ReferralBasis::ManagerOfReferrer));
+        assert_eq!(
+            referral(&manager, &facts, ReferralAction::ViewStatus),
+            Some(ReferralBasis::ManagerOfReferrer)
+        );
         assert_eq!(referral(&manager, &facts, ReferralAction::ViewDetails), None);
         let other_tenant = subject(21, 2, 301, vec![Role::Triage]);
         assert_eq!(referral(&other_tenant, &facts, ReferralAction::ViewStatus), None);

@@ -22,6 +22,8 @@ pub struct ServiceContacts {
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ProfileInvolvement {
+    /// The family member this line is about.
+    pub person_id: i64,
     pub family_id: i64,
     pub organisation_name: String,
     pub kind: String,
@@ -32,6 +34,8 @@ pub struct ProfileInvolvement {
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ProfileFlag {
+    /// The family member this line is about.
+    pub person_id: i64,
     pub kind: String,
     pub description: String,
     pub raised_on: Date,
@@ -41,6 +45,8 @@ pub struct ProfileFlag {
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ProfileReferral {
+    /// The family member this line is about.
+    pub person_id: i64,
     pub id: i64,
     pub reference: String,
     pub route: String,
@@ -51,6 +57,8 @@ pub struct ProfileReferral {
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ProfileEpisode {
+    /// The family member this line is about.
+    pub person_id: i64,
     pub id: i64,
     pub family_id: i64,
     pub level: String,
@@ -161,6 +169,7 @@ impl Db {
         Ok(id)
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub async fn add_flag(
         &self,
         tenant_id: i64,
@@ -228,34 +237,29 @@ impl Db {
             });
         }
         // Involvements open during the period, in every family of the person.
-        let involvements: Vec<(i64, i64, String, String, String, Date, Option<Date>)> =
-            on_pool!(self, |p| sqlx::query_as(
-                "SELECT DISTINCT m.person_id, i.family_id, o.name, o.kind, i.service, i.started_on, i.ended_on
+        let involvements: Vec<ProfileInvolvement> = on_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT DISTINCT m.person_id, i.family_id, o.name AS organisation_name, o.kind, i.service, i.started_on,
+               i.ended_on
              FROM family_members m
              JOIN family_members m2 ON m2.person_id = m.person_id
              JOIN involvements i ON i.family_id = m2.family_id
              JOIN organisations o ON o.id = i.organisation_id
              WHERE m.family_id = $1 AND m.left_on IS NULL AND (i.ended_on IS NULL OR i.ended_on >= $2)
              ORDER BY m.person_id, i.started_on"
-            )
-            .bind(family_id)
-            .bind(since)
-            .fetch_all(p)
-            .await)?;
-        for (person, fam, org, kind, service, started_on, ended_on) in involvements {
-            out.entry(person).or_default().involvements.push(ProfileInvolvement {
-                family_id: fam,
-                organisation_name: org,
-                kind,
-                service,
-                started_on,
-                ended_on,
-            });
+        )
+        .bind(family_id)
+        .bind(since)
+        .fetch_all(p)
+        .await
+        })?;
+        for x in involvements {
+            out.entry(x.person_id).or_default().involvements.push(x);
         }
         // Flags on the person, or on a family of theirs as a whole.
-        let flags: Vec<(i64, String, String, Date, Option<Date>, Option<String>)> =
-            on_pool!(self, |p| sqlx::query_as(
-                "SELECT DISTINCT m.person_id, fl.kind, fl.description, fl.raised_on, fl.ended_on, o.name
+        let flags: Vec<ProfileFlag> = on_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT DISTINCT m.person_id, fl.kind, fl.description, fl.raised_on, fl.ended_on, o.name AS organisation_name
              FROM family_members m
              JOIN family_members m2 ON m2.person_id = m.person_id
              JOIN flags fl ON fl.family_id = m2.family_id AND (fl.person_id IS NULL OR fl.person_id = m.person_id)
@@ -263,71 +267,49 @@ impl Db {
              LEFT JOIN organisations o ON o.id = u.organisation_id
              WHERE m.family_id = $1 AND m.left_on IS NULL AND (fl.ended_on IS NULL OR fl.ended_on >= $2)
              ORDER BY m.person_id, fl.raised_on"
-            )
-            .bind(family_id)
-            .bind(since)
-            .fetch_all(p)
-            .await)?;
-        for (person, kind, description, raised_on, ended_on, organisation_name) in flags {
-            out.entry(person).or_default().flags.push(ProfileFlag {
-                kind,
-                description,
-                raised_on,
-                ended_on,
-                organisation_name,
-            });
+        )
+        .bind(family_id)
+        .bind(since)
+        .fetch_all(p)
+        .await
+        })?;
+        for x in flags {
+            out.entry(x.person_id).or_default().flags.push(x);
         }
         // Referrals naming the person, or about a family of theirs, received in the period.
         let since_ms = since.midnight().assume_utc().unix_timestamp() * 1000;
-        let referrals: Vec<(i64, i64, String, String, String, i64, Option<String>)> =
-            on_pool!(self, |p| sqlx::query_as(
-                "SELECT DISTINCT m.person_id, r.id, r.reference, r.route, r.status, r.received_at_ms, r.outcome
+        let referrals: Vec<ProfileReferral> = on_pool!(self, |p| sqlx::query_as(
+            "SELECT DISTINCT m.person_id, r.id, r.reference, r.route, r.status, r.received_at_ms, r.outcome
              FROM family_members m
              JOIN referrals r ON r.status <> 'draft' AND r.received_at_ms >= $2 AND (
                   r.family_id IN (SELECT m2.family_id FROM family_members m2 WHERE m2.person_id = m.person_id)
                OR r.id IN (SELECT rp.referral_id FROM referral_people rp WHERE rp.person_id = m.person_id))
              WHERE m.family_id = $1 AND m.left_on IS NULL
              ORDER BY m.person_id, r.received_at_ms DESC"
-            )
-            .bind(family_id)
-            .bind(since_ms)
-            .fetch_all(p)
-            .await)?;
-        for (person, id, reference, route, status, received_at_ms, outcome) in referrals {
-            out.entry(person).or_default().referrals.push(ProfileReferral {
-                id,
-                reference,
-                route,
-                status,
-                received_at_ms,
-                outcome,
-            });
+        )
+        .bind(family_id)
+        .bind(since_ms)
+        .fetch_all(p)
+        .await)?;
+        for x in referrals {
+            out.entry(x.person_id).or_default().referrals.push(x);
         }
-        let episodes: Vec<(i64, i64, i64, String, String, Date, Option<Date>, Option<String>)> = on_pool!(self, |p| {
-            sqlx::query_as(
-                "SELECT DISTINCT m.person_id, e.id, e.family_id, e.level, e.status, e.opened_on, e.closed_on, u.display_name
-                 FROM family_members m
-                 JOIN family_members m2 ON m2.person_id = m.person_id
-                 JOIN episodes e ON e.family_id = m2.family_id
-                 LEFT JOIN users u ON u.id = e.lead_user_id
-                 WHERE m.family_id = $1 AND m.left_on IS NULL AND (e.closed_on IS NULL OR e.closed_on >= $2)
-                 ORDER BY m.person_id, e.opened_on DESC"
-            )
-            .bind(family_id)
-            .bind(since)
-            .fetch_all(p)
-            .await
-        })?;
-        for (person, id, fam, level, status, opened_on, closed_on, lead_name) in episodes {
-            out.entry(person).or_default().episodes.push(ProfileEpisode {
-                id,
-                family_id: fam,
-                level,
-                status,
-                opened_on,
-                closed_on,
-                lead_name,
-            });
+        let episodes: Vec<ProfileEpisode> = on_pool!(self, |p| sqlx::query_as(
+            "SELECT DISTINCT m.person_id, e.id, e.family_id, e.level, e.status, e.opened_on, e.closed_on,
+               u.display_name AS lead_name
+             FROM family_members m
+             JOIN family_members m2 ON m2.person_id = m.person_id
+             JOIN episodes e ON e.family_id = m2.family_id
+             LEFT JOIN users u ON u.id = e.lead_user_id
+             WHERE m.family_id = $1 AND m.left_on IS NULL AND (e.closed_on IS NULL OR e.closed_on >= $2)
+             ORDER BY m.person_id, e.opened_on DESC"
+        )
+        .bind(family_id)
+        .bind(since)
+        .fetch_all(p)
+        .await)?;
+        for x in episodes {
+            out.entry(x.person_id).or_default().episodes.push(x);
         }
         Ok(out)
     }

@@ -2,12 +2,14 @@
 //! (`kindred_domain::access`), turns a denial into [`AppError::NotFound`], and
 //! writes the audit event before anything is shown.
 
-use kindred_domain::access::{self, Basis, Decision, FamilyAction, FamilyFacts, ReferralAction, ReferralBasis, ReferralFacts};
-use kindred_domain::referral::Status;
-use kindred_store::referrals::Referral;
+use kindred_domain::access::{
+    self, Basis, Decision, FamilyAction, FamilyFacts, ReferralAction, ReferralBasis, ReferralFacts,
+};
 use kindred_domain::audit::{AuditAction, NewEvent};
+use kindred_domain::referral::Status;
 use kindred_store::families::Family;
 use kindred_store::persons::Person;
+use kindred_store::referrals::Referral;
 
 use crate::AppState;
 use crate::auth::CurrentUser;

@@ -259,7 +259,12 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
             .await?
             .into_iter()
             .filter(|m| m.meets_on >= today)
-            .map(|m| (m.id, format!("{} — {}", m.title, kindred_domain::dates::long(m.meets_on))))
+            .map(|m| {
+                (
+                    m.id,
+                    format!("{} — {}", m.title, kindred_domain::dates::long(m.meets_on)),
+                )
+            })
             .collect()
     } else {
         vec![]

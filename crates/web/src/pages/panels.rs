@@ -56,7 +56,12 @@ struct PanelsPage {
     errors: Errors,
 }
 
-async fn panels_page(state: &AppState, cu: &CurrentUser, form: NewMeetingForm, errors: Errors) -> AppResult<PanelsPage> {
+async fn panels_page(
+    state: &AppState,
+    cu: &CurrentUser,
+    form: NewMeetingForm,
+    errors: Errors,
+) -> AppResult<PanelsPage> {
     let today = kindred_store::today();
     let meetings = state
         .db
@@ -153,7 +158,11 @@ struct PanelPage {
 }
 
 /// A meeting: for those who run panels, and for its attendees.
-async fn open_meeting(state: &AppState, cu: &CurrentUser, id: i64) -> AppResult<(kindred_store::panels::Meeting, bool)> {
+async fn open_meeting(
+    state: &AppState,
+    cu: &CurrentUser,
+    id: i64,
+) -> AppResult<(kindred_store::panels::Meeting, bool)> {
     let m = state.db.meeting(id).await.map_err(|_| AppError::NotFound)?;
     if m.tenant_id != cu.user.tenant_id || !cu.user.active {
         return Err(AppError::NotFound);
@@ -285,7 +294,15 @@ pub async fn add_from_referral(
     Ids(rid): Ids<i64>,
     CsrfForm(f): CsrfForm<AgendaForm>,
 ) -> AppResult<Response> {
-    let (r, _) = gate::referral(&state, &cu, rid, ReferralAction::Triage, true, "web POST /referrals/{id}/panel").await?;
+    let (r, _) = gate::referral(
+        &state,
+        &cu,
+        rid,
+        ReferralAction::Triage,
+        true,
+        "web POST /referrals/{id}/panel",
+    )
+    .await?;
     let family_id = r.family_id.ok_or(AppError::BadRequest("Choose the family first."))?;
     let (m, _) = open_meeting(&state, &cu, f.meeting_id).await?;
     let reason = if f.reason.trim().is_empty() {
@@ -296,7 +313,12 @@ pub async fn add_from_referral(
     state.db.add_item(m.id, family_id, Some(r.id), &reason).await?;
     state
         .db
-        .add_referral_event(r.id, Some(cu.user.id), "panel", &format!("{} on {}", m.title, dates::long(m.meets_on)))
+        .add_referral_event(
+            r.id,
+            Some(cu.user.id),
+            "panel",
+            &format!("{} on {}", m.title, dates::long(m.meets_on)),
+        )
         .await?;
     Ok(Redirect::to(&format!("/panels/{}", m.id)).into_response())
 }
@@ -309,7 +331,15 @@ pub async fn add_from_family(
     CsrfForm(f): CsrfForm<AgendaForm>,
 ) -> AppResult<Response> {
     require_panel(&cu)?;
-    gate::family(&state, &cu, fid, FamilyAction::View, true, "web POST /families/{id}/panel").await?;
+    gate::family(
+        &state,
+        &cu,
+        fid,
+        FamilyAction::View,
+        true,
+        "web POST /families/{id}/panel",
+    )
+    .await?;
     let (m, _) = open_meeting(&state, &cu, f.meeting_id).await?;
     let reason = f.reason.trim().chars().take(500).collect::<String>();
     state
@@ -364,7 +394,12 @@ pub async fn decide_item(
         };
         state
             .db
-            .record_item_decision(item.id, &decision, lead.as_ref().map(|u| u.id).or(item.lead_user_id), cu.user.id)
+            .record_item_decision(
+                item.id,
+                &decision,
+                lead.as_ref().map(|u| u.id).or(item.lead_user_id),
+                cu.user.id,
+            )
             .await?;
     }
     if let Some(lead) = &lead {
@@ -376,19 +411,37 @@ pub async fn decide_item(
             .iter()
             .any(|i| i.organisation_id == lead.organisation_id && i.ended_on.is_none())
         {
-            db.add_involvement(fid, lead.organisation_id, "Early help: lead professional (panel)", today)
-                .await?;
+            db.add_involvement(
+                fid,
+                lead.organisation_id,
+                "Early help: lead professional (panel)",
+                today,
+            )
+            .await?;
         }
-        if !db.team(fid).await?.iter().any(|t| t.user_id == lead.id && t.until_date.is_none()) {
+        if !db
+            .team(fid)
+            .await?
+            .iter()
+            .any(|t| t.user_id == lead.id && t.until_date.is_none())
+        {
             db.add_team_member(fid, lead.id, today).await?;
         }
         db.set_lead(fid, lead.id, today).await?;
-        db.notify(lead.id, None, &format!("{} allocated you as lead professional for a family.", m.title))
-            .await?;
+        db.notify(
+            lead.id,
+            None,
+            &format!("{} allocated you as lead professional for a family.", m.title),
+        )
+        .await?;
     }
     if !f.action.trim().is_empty() {
         let due = dates::parse_date_parts(&f.due_day, &f.due_month, &f.due_year).ok();
-        let owner = if f.owner.trim().is_empty() { "Panel" } else { f.owner.trim() };
+        let owner = if f.owner.trim().is_empty() {
+            "Panel"
+        } else {
+            f.owner.trim()
+        };
         state
             .db
             .add_action(item.id, &f.action.chars().take(1000).collect::<String>(), owner, due)

@@ -56,9 +56,19 @@ struct ProfilePage {
 }
 
 pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i64>) -> AppResult<Response> {
-    let (family, _) = gate::family(&state, &cu, id, FamilyAction::View, false, "web GET /families/{id}/profile").await?;
+    let (family, _) = gate::family(
+        &state,
+        &cu,
+        id,
+        FamilyAction::View,
+        false,
+        "web GET /families/{id}/profile",
+    )
+    .await?;
     let today = kindred_store::today();
-    let since = today.replace_year(today.year() - 1).unwrap_or(today - time::Duration::days(365));
+    let since = today
+        .replace_year(today.year() - 1)
+        .unwrap_or(today - time::Duration::days(365));
     let db = &state.db;
     let mut profile = db.profile(id, since).await?;
     let members = db.members(id).await?;
@@ -95,7 +105,11 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
                         i.organisation_name,
                         OrgKind::parse(&i.kind).map(|k| k.label()).unwrap_or(""),
                         i.service,
-                        if i.family_id == id { "" } else { ", with another household" }
+                        if i.family_id == id {
+                            ""
+                        } else {
+                            ", with another household"
+                        }
                     ),
                     when: match i.ended_on {
                         Some(e) => format!("{} to {}", dates::long(i.started_on), dates::long(e)),
@@ -111,7 +125,9 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
                         "{}: {}{}",
                         flag_label(&f.kind),
                         f.description,
-                        f.organisation_name.map(|o| format!(" (raised by {o})")).unwrap_or_default()
+                        f.organisation_name
+                            .map(|o| format!(" (raised by {o})"))
+                            .unwrap_or_default()
                     ),
                     when: match f.ended_on {
                         Some(e) => format!("{} to {}", dates::long(f.raised_on), dates::long(e)),
@@ -144,7 +160,9 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
                     what: format!(
                         "{}{}{}",
                         Level::parse(&e.level).map(|l| l.label()).unwrap_or("Episode"),
-                        e.lead_name.map(|n| format!(", lead professional {n}")).unwrap_or_default(),
+                        e.lead_name
+                            .map(|n| format!(", lead professional {n}"))
+                            .unwrap_or_default(),
                         if e.status == "open" { " (open)" } else { "" }
                     ),
                     when: match e.closed_on {

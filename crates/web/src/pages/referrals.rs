@@ -51,7 +51,11 @@ fn need_views(selected: &[String]) -> Vec<NeedView> {
 fn need_labels(codes: &[String]) -> Vec<String> {
     codes
         .iter()
-        .map(|c| referral::need(c).map(|n| n.label.to_string()).unwrap_or_else(|| c.clone()))
+        .map(|c| {
+            referral::need(c)
+                .map(|n| n.label.to_string())
+                .unwrap_or_else(|| c.clone())
+        })
         .collect()
 }
 
@@ -191,7 +195,11 @@ pub struct StartForm {
 }
 
 /// Starts a draft referral; from a family page, its current members come too.
-pub async fn start(State(state): State<AppState>, cu: CurrentUser, CsrfForm(f): CsrfForm<StartForm>) -> AppResult<Response> {
+pub async fn start(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    CsrfForm(f): CsrfForm<StartForm>,
+) -> AppResult<Response> {
     if !kindred_domain::access::make_referral(&cu.user.subject()) {
         return Err(AppError::NotFound);
     }
@@ -237,7 +245,10 @@ pub async fn start(State(state): State<AppState>, cu: CurrentUser, CsrfForm(f): 
         .await?;
     for m in members.iter().filter(|m| m.left_on.is_none()) {
         let d = as_given(&m.person, addresses.get(&m.person.id));
-        state.db.add_referral_person(r.id, Some(m.person.id), m.role, &d).await?;
+        state
+            .db
+            .add_referral_person(r.id, Some(m.person.id), m.role, &d)
+            .await?;
     }
     gate::audit(
         &state,
@@ -332,7 +343,11 @@ impl DetailsForm {
         };
         let touched = !r.summary.is_empty();
         DetailsForm {
-            urgency: if touched { r.urgency.code().into() } else { String::new() },
+            urgency: if touched {
+                r.urgency.code().into()
+            } else {
+                String::new()
+            },
             summary: r.summary.clone(),
             family_aware: yes_no(r.family_aware, touched),
             consent_given: yes_no(r.consent.given, touched),
@@ -344,7 +359,11 @@ impl DetailsForm {
             referrer_phone: r.referrer.phone.clone(),
             referrer_email: r.referrer.email.clone(),
             referrer_role: r.referrer.role.clone(),
-            step_down: if r.route == Route::StepDown { "yes".into() } else { String::new() },
+            step_down: if r.route == Route::StepDown {
+                "yes".into()
+            } else {
+                String::new()
+            },
             needs: r.needs.clone(),
         }
     }
@@ -362,7 +381,12 @@ impl DetailsForm {
             match dates::parse_date_parts(&self.consent_day, &self.consent_month, &self.consent_year) {
                 Ok(d) if d > today => errors.add("consent_on", "Date consent was given must be today or in the past"),
                 Ok(d) => consent_on = Some(d),
-                Err(e) if sending || ![&self.consent_day, &self.consent_month, &self.consent_year].iter().all(|s| s.trim().is_empty()) => {
+                Err(e)
+                    if sending
+                        || ![&self.consent_day, &self.consent_month, &self.consent_year]
+                            .iter()
+                            .all(|s| s.trim().is_empty()) =>
+                {
                     errors.add("consent_on", format!("Date consent was given {e}"))
                 }
                 Err(_) => {}
@@ -370,7 +394,10 @@ impl DetailsForm {
         }
         let email = self.referrer_email.trim();
         if !email.is_empty() && (!email.contains('@') || email.len() > 254 || email.contains(' ')) {
-            errors.add("referrer_email", "Enter an email address in the correct format, like name@example.com");
+            errors.add(
+                "referrer_email",
+                "Enter an email address in the correct format, like name@example.com",
+            );
         }
         let phone = self.referrer_phone.trim();
         if !phone.is_empty() && phone.chars().filter(|c| c.is_ascii_digit()).count() < 10 {
@@ -381,7 +408,10 @@ impl DetailsForm {
                 errors.add("needs", "Select at least one reason for the referral");
             }
             if summary.is_empty() {
-                errors.add("summary", "Enter what is happening for the family and what help is needed");
+                errors.add(
+                    "summary",
+                    "Enter what is happening for the family and what help is needed",
+                );
             }
             if urgency.is_none() {
                 errors.add("urgency", "Select how urgent this is");
@@ -390,18 +420,27 @@ impl DetailsForm {
                 errors.add("family_aware", "Select whether the family knows about this referral");
             }
             if self.consent_given != "yes" && self.consent_given != "no" {
-                errors.add("consent_given", "Select whether the family has given consent to share information");
+                errors.add(
+                    "consent_given",
+                    "Select whether the family has given consent to share information",
+                );
             }
             if consent_given {
                 if self.consent_by.trim().is_empty() {
                     errors.add("consent_by", "Enter who gave consent");
                 }
                 if self.consent_scope.trim().is_empty() {
-                    errors.add("consent_scope", "Enter who the family agreed information can be shared with");
+                    errors.add(
+                        "consent_scope",
+                        "Enter who the family agreed information can be shared with",
+                    );
                 }
             }
             if phone.is_empty() && email.is_empty() {
-                errors.add("referrer_phone", "Enter a telephone number or email address so triage can contact you");
+                errors.add(
+                    "referrer_phone",
+                    "Enter a telephone number or email address so triage can contact you",
+                );
             }
         }
         let route = if self.step_down == "yes" && r.route != Route::SelfReferral {
@@ -503,7 +542,15 @@ pub async fn edit(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
     if r.status != Status::Draft {
         return Ok(Redirect::to(&format!("/referrals/{id}")).into_response());
     }
-    let (r, _) = gate::referral(&state, &cu, id, ReferralAction::EditDraft, false, "web GET /referrals/{id}/edit").await?;
+    let (r, _) = gate::referral(
+        &state,
+        &cu,
+        id,
+        ReferralAction::EditDraft,
+        false,
+        "web GET /referrals/{id}/edit",
+    )
+    .await?;
     let page = DraftPage::new(&state, &cu, r).await?;
     Ok(Html(page.render()?).into_response())
 }
@@ -564,10 +611,10 @@ async fn hub_for_people(
     people: &[kindred_store::referrals::ReferralPerson],
 ) -> AppResult<Option<i64>> {
     for p in people {
-        if let Some(pc) = p.details.postcode.as_deref().and_then(|s| Postcode::parse(s).ok()) {
-            if let Some(h) = state.db.hub_site_for(tenant_id, &pc).await? {
-                return Ok(Some(h.id));
-            }
+        if let Some(pc) = p.details.postcode.as_deref().and_then(|s| Postcode::parse(s).ok())
+            && let Some(h) = state.db.hub_site_for(tenant_id, &pc).await?
+        {
+            return Ok(Some(h.id));
         }
     }
     Ok(None)
@@ -582,7 +629,10 @@ pub async fn find_person(
 ) -> AppResult<Response> {
     let r = draft(&state, &cu, id, "web POST /referrals/{id}/people/find").await?;
     let mut errors = Errors::default();
-    let dob = if [&find.dob_day, &find.dob_month, &find.dob_year].iter().all(|s| s.trim().is_empty()) {
+    let dob = if [&find.dob_day, &find.dob_month, &find.dob_year]
+        .iter()
+        .all(|s| s.trim().is_empty())
+    {
         None
     } else {
         match dates::parse_date_parts(&find.dob_day, &find.dob_month, &find.dob_year) {
@@ -664,7 +714,13 @@ pub async fn add_known(
     let role = MemberRole::parse(&f.role).unwrap_or(MemberRole::Child);
     let addresses = state.db.current_addresses(&[person.id]).await?;
     let d = as_given(&person, addresses.get(&person.id));
-    if !state.db.referral_people(r.id).await?.iter().any(|p| p.person_id == Some(person.id)) {
+    if !state
+        .db
+        .referral_people(r.id)
+        .await?
+        .iter()
+        .any(|p| p.person_id == Some(person.id))
+    {
         state.db.add_referral_person(r.id, Some(person.id), role, &d).await?;
     }
     Ok(Redirect::to(&format!("/referrals/{id}/edit#people")).into_response())
@@ -950,8 +1006,16 @@ pub async fn show(
         family_options: family_options.into_iter().collect(),
         family_name,
         triage_users,
-        decision_outcome: r.decision.as_ref().map(|d| d.outcome.label().to_string()).unwrap_or_default(),
-        decision_level: r.decision.as_ref().map(|d| d.level.label().to_string()).unwrap_or_default(),
+        decision_outcome: r
+            .decision
+            .as_ref()
+            .map(|d| d.outcome.label().to_string())
+            .unwrap_or_default(),
+        decision_level: r
+            .decision
+            .as_ref()
+            .map(|d| d.level.label().to_string())
+            .unwrap_or_default(),
         decided: r.decision.as_ref().map(|d| super::when(d.at_ms)).unwrap_or_default(),
         meetings,
         me: cu.user.id,
@@ -997,7 +1061,10 @@ pub async fn claim(
     let r = triage_referral(&state, &cu, id, "web POST /referrals/{id}/claim").await?;
     if f.release == "yes" {
         state.db.claim_referral(r.id, None).await?;
-        state.db.add_referral_event(r.id, Some(cu.user.id), "released", "").await?;
+        state
+            .db
+            .add_referral_event(r.id, Some(cu.user.id), "released", "")
+            .await?;
         return Ok(Redirect::to(&format!("/referrals/{id}")).into_response());
     }
     let to = f.user_id.unwrap_or(cu.user.id);
@@ -1007,11 +1074,18 @@ pub async fn claim(
     }
     state.db.claim_referral(r.id, Some(to)).await?;
     let kind = if to == cu.user.id { "claimed" } else { "assigned" };
-    state.db.add_referral_event(r.id, Some(cu.user.id), kind, &user.display_name).await?;
+    state
+        .db
+        .add_referral_event(r.id, Some(cu.user.id), kind, &user.display_name)
+        .await?;
     if to != cu.user.id {
         state
             .db
-            .notify(to, Some(r.id), &format!("Referral {} was assigned to you for triage.", r.reference))
+            .notify(
+                to,
+                Some(r.id),
+                &format!("Referral {} was assigned to you for triage.", r.reference),
+            )
             .await?;
     }
     Ok(Redirect::to(&format!("/referrals/{id}")).into_response())
@@ -1101,7 +1175,12 @@ pub async fn create_person(
     state.db.link_referral_person(row.id, person.id).await?;
     state
         .db
-        .add_referral_event(r.id, Some(cu.user.id), "created_person", &format!("record {}", person.id))
+        .add_referral_event(
+            r.id,
+            Some(cu.user.id),
+            "created_person",
+            &format!("record {}", person.id),
+        )
         .await?;
     Ok(Redirect::to(&format!("/referrals/{id}#people")).into_response())
 }
@@ -1129,7 +1208,11 @@ pub async fn attach_family(
     }
     let mut options = BTreeMap::new();
     for p in &people {
-        for fam in state.db.current_families_of_person(p.person_id.unwrap_or_default()).await? {
+        for fam in state
+            .db
+            .current_families_of_person(p.person_id.unwrap_or_default())
+            .await?
+        {
             options.insert(fam.0, fam.1);
         }
     }
@@ -1208,7 +1291,13 @@ struct DecisionPage {
 }
 
 impl DecisionPage {
-    async fn new(state: &AppState, cu: &CurrentUser, r: Referral, form: DecisionForm, errors: Errors) -> AppResult<Self> {
+    async fn new(
+        state: &AppState,
+        cu: &CurrentUser,
+        r: Referral,
+        form: DecisionForm,
+        errors: Errors,
+    ) -> AppResult<Self> {
         let orgs = state.db.organisations(r.tenant_id).await?;
         let users = state.db.users(r.tenant_id).await?;
         let org_name: BTreeMap<i64, String> = orgs.iter().map(|o| (o.id, o.name.clone())).collect();
@@ -1218,7 +1307,11 @@ impl DecisionPage {
             errors,
             levels: Level::ALL,
             outcomes: Outcome::ALL,
-            organisations: orgs.iter().filter(|o| o.active).map(|o| (o.id, o.name.clone())).collect(),
+            organisations: orgs
+                .iter()
+                .filter(|o| o.active)
+                .map(|o| (o.id, o.name.clone()))
+                .collect(),
             csc: orgs
                 .iter()
                 .filter(|o| o.active && o.kind == OrgKind::ChildrensSocialCare)
@@ -1230,7 +1323,11 @@ impl DecisionPage {
                 .map(|u| {
                     (
                         u.id,
-                        format!("{} ({})", u.display_name, org_name.get(&u.organisation_id).cloned().unwrap_or_default()),
+                        format!(
+                            "{} ({})",
+                            u.display_name,
+                            org_name.get(&u.organisation_id).cloned().unwrap_or_default()
+                        ),
                     )
                 })
                 .collect(),
@@ -1241,7 +1338,15 @@ impl DecisionPage {
 }
 
 pub async fn decision_form(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i64>) -> AppResult<Response> {
-    let (r, _) = gate::referral(&state, &cu, id, ReferralAction::Triage, false, "web GET /referrals/{id}/decision").await?;
+    let (r, _) = gate::referral(
+        &state,
+        &cu,
+        id,
+        ReferralAction::Triage,
+        false,
+        "web GET /referrals/{id}/decision",
+    )
+    .await?;
     let page = DecisionPage::new(&state, &cu, r, DecisionForm::default(), Errors::default()).await?;
     Ok(Html(page.render()?).into_response())
 }
@@ -1272,7 +1377,10 @@ pub async fn decide(
     let org_in_tenant = |s: &str, csc: bool| {
         s.parse::<i64>()
             .ok()
-            .and_then(|id| orgs.iter().find(|o| o.id == id && (!csc || o.kind == OrgKind::ChildrensSocialCare)))
+            .and_then(|id| {
+                orgs.iter()
+                    .find(|o| o.id == id && (!csc || o.kind == OrgKind::ChildrensSocialCare))
+            })
             .cloned()
     };
     let mut detail = String::new();
@@ -1280,7 +1388,10 @@ pub async fn decide(
     let mut lead = None;
     match outcome {
         Some(o) if o.needs_family() && r.family_id.is_none() => {
-            errors.add("outcome", "Match the people to records and choose their family before this outcome");
+            errors.add(
+                "outcome",
+                "Match the people to records and choose their family before this outcome",
+            );
         }
         Some(Outcome::Signpost) => {
             detail = f.signpost.trim().to_string();
@@ -1302,11 +1413,11 @@ pub async fn decide(
         }
         Some(Outcome::MultiAgency) => {
             let users = state.db.users(r.tenant_id).await?;
-            lead = f
-                .lead_user_id
-                .parse::<i64>()
-                .ok()
-                .and_then(|id| users.into_iter().find(|u| u.id == id && u.active && u.has(Role::Practitioner)));
+            lead = f.lead_user_id.parse::<i64>().ok().and_then(|id| {
+                users
+                    .into_iter()
+                    .find(|u| u.id == id && u.active && u.has(Role::Practitioner))
+            });
             if lead.is_none() {
                 errors.add("lead_user_id", "Select the lead professional");
             }
@@ -1347,14 +1458,22 @@ pub async fn decide(
                     db.add_involvement(fid, lead.organisation_id, "Early help: lead professional", today)
                         .await?;
                 }
-                if !db.team(fid).await?.iter().any(|t| t.user_id == lead.id && t.until_date.is_none()) {
+                if !db
+                    .team(fid)
+                    .await?
+                    .iter()
+                    .any(|t| t.user_id == lead.id && t.until_date.is_none())
+                {
                     db.add_team_member(fid, lead.id, today).await?;
                 }
                 db.set_lead(fid, lead.id, today).await?;
                 db.notify(
                     lead.id,
                     Some(r.id),
-                    &format!("You are the lead professional for a family after triage of referral {}.", r.reference),
+                    &format!(
+                        "You are the lead professional for a family after triage of referral {}.",
+                        r.reference
+                    ),
                 )
                 .await?;
             }
@@ -1390,7 +1509,11 @@ pub async fn decide(
 /// Tells whoever referred what was decided: in the app, and by email when SMTP
 /// is configured. Neither carries names or the rationale.
 async fn tell_referrer(state: &AppState, r: &Referral, outcome: Outcome) -> AppResult<()> {
-    let message = format!("Referral {} has been triaged. Outcome: {}.", r.reference, outcome.label());
+    let message = format!(
+        "Referral {} has been triaged. Outcome: {}.",
+        r.reference,
+        outcome.label()
+    );
     if let Some(u) = r.referrer_user_id {
         state.db.notify(u, Some(r.id), &message).await?;
     }
@@ -1402,7 +1525,11 @@ async fn tell_referrer(state: &AppState, r: &Referral, outcome: Outcome) -> AppR
         };
         state
             .db
-            .queue_email(&r.referrer.email, &format!("Referral {}: outcome of triage", r.reference), &body)
+            .queue_email(
+                &r.referrer.email,
+                &format!("Referral {}: outcome of triage", r.reference),
+                &body,
+            )
             .await?;
     }
     Ok(())

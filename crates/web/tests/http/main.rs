@@ -3,6 +3,7 @@
 
 mod access;
 mod forms;
+mod front_door;
 mod sign_in;
 
 use kindred_domain::model::{MemberRole, OrgKind, Profession, Role, Sex};
@@ -55,6 +56,10 @@ async fn seed(db: &Db) -> World {
         .unwrap();
     let school = db
         .create_organisation(t.id, "West School", OrgKind::School)
+        .await
+        .unwrap();
+    let vcs = db
+        .create_organisation(t.id, "West Family Action", OrgKind::Vcs)
         .await
         .unwrap();
     let east = db
@@ -116,6 +121,13 @@ async fn seed(db: &Db) -> World {
             "admin@west.test",
             Profession::Administrator,
             vec![Role::Admin],
+        ),
+        (
+            t.id,
+            vcs.id,
+            "vcs@west.test",
+            Profession::VcsWorker,
+            vec![Role::Practitioner],
         ),
         (
             t2.id,

@@ -1,0 +1,416 @@
+//! The front door over real HTTP: a partner's referral into the one queue,
+//! triage matching people to records, the 360° profile, the decision with its
+//! rationale, the referrer told the outcome, and the panel.
+
+use kindred_store::testing;
+
+use crate::{TestApp, csrf, spawn_with};
+
+fn location(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+/// Every (referral person id, candidate person id) offered on a referral page.
+fn link_forms(html: &str, referral: i64) -> Vec<(i64, i64)> {
+    let prefix = format!("action=\"/referrals/{referral}/people/");
+    let mut out = vec![];
+    for (at, _) in html.match_indices(&prefix) {
+        let rest = &html[at + prefix.len()..];
+        let rp: i64 = rest.split('/').next().unwrap().parse().unwrap();
+        if !rest[rp.to_string().len()..].starts_with("/link\"") {
+            continue;
+        }
+        let pid_at = rest.find("name=\"person_id\" value=\"").unwrap() + "name=\"person_id\" value=\"".len();
+        let pid: i64 = rest[pid_at..].split('"').next().unwrap().parse().unwrap();
+        out.push((rp, pid));
+    }
+    out
+}
+
+async fn post(c: &reqwest::Client, app: &TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    c.post(app.url(path)).form(form).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_partners_referral_is_triaged_and_the_referrer_sees_only_the_outcome() {
+    for db in testing::fresh_databases().await {
+        let app = spawn_with(db, Default::default()).await;
+        let khan = app.world.khan_family;
+        let (vcs, vt) = app.sign_in("vcs@west.test").await;
+
+        // Start a referral and describe two people, one of them with a typo.
+        let res = post(&vcs, &app, "/referrals", &[("csrf", &vt)]).await;
+        assert_eq!(res.status(), 303);
+        let edit = location(&res);
+        let id: i64 = edit
+            .trim_start_matches("/referrals/")
+            .trim_end_matches("/edit")
+            .parse()
+            .unwrap();
+        for (given, family, d, m, y, role) in [
+            ("Zara", "Kahn", "5", "5", "2022", "child"),
+            ("Aisha", "Khan", "1", "1", "1990", "parent"),
+        ] {
+            let res = post(
+                &vcs,
+                &app,
+                &format!("/referrals/{id}/people"),
+                &[
+                    ("csrf", &vt),
+                    ("given_name", given),
+                    ("family_name", family),
+                    ("dob_day", d),
+                    ("dob_month", m),
+                    ("dob_year", y),
+                    ("role", role),
+                    ("postcode", "W2 5AA"),
+                ],
+            )
+            .await;
+            assert_eq!(res.status(), 303, "adding {given}");
+        }
+        // A bad person is refused with the field named and what was typed kept.
+        let res = post(
+            &vcs,
+            &app,
+            &format!("/referrals/{id}/people"),
+            &[
+                ("csrf", &vt),
+                ("given_name", "Sam"),
+                ("family_name", "Khan"),
+                ("dob_day", "31"),
+                ("dob_month", "2"),
+                ("dob_year", "2020"),
+                ("role", "child"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), 422);
+        let body = res.text().await.unwrap();
+        assert!(body.contains("href=\"#dob\""), "error summary links to the date");
+        assert!(body.contains("value=\"Sam\""), "what was typed is kept");
+
+        // Sending with reasons missing: GOV.UK errors, and the story typed is kept.
+        let res = post(
+            &vcs,
+            &app,
+            &format!("/referrals/{id}/edit"),
+            &[
+                ("csrf", &vt),
+                ("action", "send"),
+                ("summary", "Mum is struggling since the move."),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), 422);
+        let body = res.text().await.unwrap();
+        assert!(body.contains("Select at least one reason for the referral"));
+        assert!(body.contains("Select whether the family has given consent"));
+        assert!(body.contains("Mum is struggling since the move."));
+        // …and is still there when the draft is opened again.
+        let again = vcs.get(app.url(&edit)).send().await.unwrap().text().await.unwrap();
+        assert!(again.contains("Mum is struggling since the move."));
+
+        let today = kindred_store::today();
+        let (d, m, y) = (
+            today.day().to_string(),
+            (today.month() as u8).to_string(),
+            today.year().to_string(),
+        );
+        let res = post(
+            &vcs,
+            &app,
+            &format!("/referrals/{id}/edit"),
+            &[
+                ("csrf", &vt),
+                ("action", "send"),
+                ("need", "parent_mental_health"),
+                ("need", "school_attendance"),
+                ("summary", "Mum is struggling since the move. Zara is missing school."),
+                ("urgency", "routine"),
+                ("family_aware", "yes"),
+                ("consent_given", "yes"),
+                ("consent_by", "Aisha Khan"),
+                ("consent_day", &d),
+                ("consent_month", &m),
+                ("consent_year", &y),
+                ("consent_scope", "Early help partners"),
+                ("referrer_phone", "020 7946 0000"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), 303);
+        assert_eq!(location(&res), format!("/referrals/{id}?sent=1"));
+        let reference = app.db.referral(id).await.unwrap().unwrap().reference;
+
+        // The referrer has no access to the family through their referral.
+        for path in [format!("/families/{khan}"), format!("/families/{khan}/profile")] {
+            assert_eq!(vcs.get(app.url(&path)).send().await.unwrap().status(), 404, "{path}");
+        }
+
+        // Triage sees it in the queue, with possible matches for both people.
+        let (triage, tt) = app.sign_in("triage@west.test").await;
+        let queue = triage
+            .get(app.url("/triage"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(queue.contains(&reference));
+        let page = triage
+            .get(app.url(&format!("/referrals/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("Possible matches for Zara Kahn"));
+        let links = link_forms(&page, id);
+        assert!(
+            links.iter().any(|(_, p)| *p == app.world.khan_child),
+            "Zara is offered: {links:?}"
+        );
+        // Match each person to their best candidate (listed first).
+        let mut done = std::collections::BTreeSet::new();
+        for (rp, pid) in links {
+            if done.insert(rp) {
+                let res = post(
+                    &triage,
+                    &app,
+                    &format!("/referrals/{id}/people/{rp}/link"),
+                    &[("csrf", &tt), ("person_id", &pid.to_string())],
+                )
+                .await;
+                assert_eq!(res.status(), 303);
+            }
+        }
+        assert_eq!(done.len(), 2);
+        // Their family is offered; attaching it opens the 360° profile to triage.
+        let res = post(
+            &triage,
+            &app,
+            &format!("/referrals/{id}/family"),
+            &[("csrf", &tt), ("family", &khan.to_string())],
+        )
+        .await;
+        assert_eq!(res.status(), 303);
+        let profile = triage
+            .get(app.url(&format!("/families/{khan}/profile")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(profile.status(), 200);
+        assert!(profile.text().await.unwrap().contains("Zara Khan"));
+
+        // A decision needs a rationale.
+        let eh = app.db.user_by_email("eh@west.test").await.unwrap().unwrap();
+        let res = post(
+            &triage,
+            &app,
+            &format!("/referrals/{id}/decision"),
+            &[
+                ("csrf", &tt),
+                ("level", "3"),
+                ("outcome", "multi_agency"),
+                ("lead_user_id", &eh.id.to_string()),
+                ("rationale", "  "),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), 422);
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("Enter the rationale for the decision")
+        );
+        let res = post(
+            &triage,
+            &app,
+            &format!("/referrals/{id}/decision"),
+            &[
+                ("csrf", &tt),
+                ("level", "3"),
+                ("outcome", "multi_agency"),
+                ("lead_user_id", &eh.id.to_string()),
+                (
+                    "rationale",
+                    "Several small needs add up; school and health both involved.",
+                ),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), 303);
+        // Deciding twice is refused.
+        let res = post(
+            &triage,
+            &app,
+            &format!("/referrals/{id}/decision"),
+            &[
+                ("csrf", &tt),
+                ("level", "1"),
+                ("outcome", "nfa"),
+                ("rationale", "again"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), 404);
+
+        // The family now has a lead professional and an open episode.
+        assert_eq!(app.db.family(khan).await.unwrap().lead_user_id, Some(eh.id));
+        let since = today - time::Duration::days(365);
+        let profile = app.db.profile(khan, since).await.unwrap();
+        assert!(profile.values().any(|p| p.episodes.iter().any(|e| e.status == "open")));
+        // Triage's basis was the open referral: it has gone.
+        assert_eq!(
+            triage
+                .get(app.url(&format!("/families/{khan}")))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            404
+        );
+
+        // The referrer sees the outcome, in the referral and a notification, never the rationale.
+        let status = vcs
+            .get(app.url(&format!("/referrals/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(status.contains("Multi-agency early help with a lead professional"));
+        assert!(!status.contains("Several small needs add up"));
+        assert!(!status.contains("360° profile"));
+        let notes = vcs
+            .get(app.url("/notifications"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(notes.contains(&reference));
+        assert_eq!(
+            app.db
+                .unread_notifications(app.db.user_by_email("vcs@west.test").await.unwrap().unwrap().id)
+                .await
+                .unwrap(),
+            0
+        );
+        // The new lead was told too.
+        assert_eq!(app.db.unread_notifications(eh.id).await.unwrap(), 1);
+        // A stranger in another tenant cannot see the referral at all.
+        let (stranger, _) = app.sign_in("stranger@east.test").await;
+        assert_eq!(
+            stranger
+                .get(app.url(&format!("/referrals/{id}")))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            404
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_panel_discusses_a_family_and_its_record_shows_the_decision() {
+    let app = crate::spawn_app().await;
+    let khan = app.world.khan_family;
+    app.db.open_referral(1, khan).await.unwrap();
+    let (triage, tt) = app.sign_in("triage@west.test").await;
+    let next_week = kindred_store::today() + time::Duration::days(7);
+    let res = post(
+        &triage,
+        &app,
+        "/panels",
+        &[
+            ("csrf", &tt),
+            ("title", "Family Matters panel"),
+            ("on_day", &next_week.day().to_string()),
+            ("on_month", &(next_week.month() as u8).to_string()),
+            ("on_year", &next_week.year().to_string()),
+        ],
+    )
+    .await;
+    // Without a date (these field names are not the form's), the meeting is refused.
+    assert_eq!(res.status(), 422);
+    let res = post(
+        &triage,
+        &app,
+        "/panels",
+        &[
+            ("csrf", &tt),
+            ("title", "Family Matters panel"),
+            ("day", &next_week.day().to_string()),
+            ("month", &(next_week.month() as u8).to_string()),
+            ("year", &next_week.year().to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let meeting: i64 = location(&res).trim_start_matches("/panels/").parse().unwrap();
+    let res = post(
+        &triage,
+        &app,
+        &format!("/families/{khan}/panel"),
+        &[
+            ("csrf", &tt),
+            ("meeting_id", &meeting.to_string()),
+            ("reason", "Attendance and housing"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let items = app.db.items(meeting).await.unwrap();
+    assert_eq!(items.len(), 1);
+    let eh = app.db.user_by_email("eh@west.test").await.unwrap().unwrap();
+    let res = post(
+        &triage,
+        &app,
+        &format!("/panels/{meeting}/items/{}", items[0].id),
+        &[
+            ("csrf", &tt),
+            ("decision", "Offer family support; school to monitor attendance."),
+            ("lead_user_id", &eh.id.to_string()),
+            ("action", "Invite family to a TAF meeting"),
+            ("owner", "eh"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    // The allocated lead now sees the family, and its record shows what the panel decided.
+    let (lead, _) = app.sign_in("eh@west.test").await;
+    let page = lead
+        .get(app.url(&format!("/families/{khan}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Family Matters panel"));
+    assert!(page.contains("Offer family support; school to monitor attendance."));
+    assert_eq!(app.db.family(khan).await.unwrap().lead_user_id, Some(eh.id));
+    // A practitioner who neither runs panels nor attends sees no meeting.
+    let (teacher, _) = app.sign_in("teacher@west.test").await;
+    assert_eq!(
+        teacher
+            .get(app.url(&format!("/panels/{meeting}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(teacher.get(app.url("/panels")).send().await.unwrap().status(), 404);
+}
