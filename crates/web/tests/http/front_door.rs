@@ -4,7 +4,7 @@
 
 use kindred_store::testing;
 
-use crate::{TestApp, csrf, spawn_with};
+use crate::{TestApp, spawn_with};
 
 fn location(res: &reqwest::Response) -> String {
     res.headers()
