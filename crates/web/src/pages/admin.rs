@@ -369,3 +369,76 @@ pub async fn add_organisation(
     let page = organisations_page(&state, &cu, f.name, errors).await?;
     crate::errors::invalid(page)
 }
+
+// ---------- the tenant's triage time ----------
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct TriageRuleForm {
+    hours: String,
+    working_hours: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_triage.html")]
+struct TriageRulePage {
+    l: Layout,
+    hours: String,
+    working_hours: bool,
+    errors: Errors,
+    saved: bool,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct SavedQuery {
+    saved: Option<u8>,
+}
+
+pub async fn triage_rule(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    axum::extract::Query(q): axum::extract::Query<SavedQuery>,
+) -> AppResult<Html<String>> {
+    gate::require_admin(&cu)?;
+    let rule = state.db.triage_rule(cu.user.tenant_id).await?;
+    let page = TriageRulePage {
+        l: Layout::new("Triage time", &cu),
+        hours: rule.hours.to_string(),
+        working_hours: rule.working_hours_only,
+        errors: Errors::default(),
+        saved: q.saved.is_some(),
+    };
+    Ok(Html(page.render()?))
+}
+
+pub async fn set_triage_rule(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    CsrfForm(f): CsrfForm<TriageRuleForm>,
+) -> AppResult<axum::response::Response> {
+    gate::require_admin(&cu)?;
+    let hours = f.hours.trim().parse::<u32>().ok().filter(|h| (1..=24 * 28).contains(h));
+    let Some(hours) = hours else {
+        let mut errors = Errors::default();
+        errors.add("hours", "Enter a whole number of hours between 1 and 672");
+        return crate::errors::invalid(TriageRulePage {
+            l: Layout::new("Triage time", &cu),
+            hours: f.hours,
+            working_hours: f.working_hours == "yes",
+            errors,
+            saved: false,
+        });
+    };
+    state
+        .db
+        .set_triage_rule(
+            cu.user.tenant_id,
+            kindred_domain::referral::DueRule {
+                hours,
+                working_hours_only: f.working_hours == "yes",
+            },
+        )
+        .await?;
+    Ok(axum::response::Redirect::to("/admin/triage?saved=1").into_response())
+}

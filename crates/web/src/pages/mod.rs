@@ -80,6 +80,7 @@ pub fn routes() -> Router<AppState> {
             get(admin::organisations).post(admin::add_organisation),
         )
         .route("/admin/hub-sites", post(admin::add_hub_site))
+        .route("/admin/triage", get(admin::triage_rule).post(admin::set_triage_rule))
 }
 
 /// "12 March 1994 (32)", or "Due 20 January 2027" for an unborn baby.

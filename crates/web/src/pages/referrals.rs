@@ -190,7 +190,7 @@ pub async fn mine(State(state): State<AppState>, cu: CurrentUser) -> AppResult<R
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct StartForm {
-    family_id: Option<i64>,
+    family_id: String,
     route: String,
 }
 
@@ -209,8 +209,12 @@ pub async fn start(
     } else {
         Route::Professional
     };
+    let family_id = match f.family_id.trim() {
+        "" => None,
+        s => Some(s.parse::<i64>().map_err(|_| AppError::NotFound)?),
+    };
     let mut members = vec![];
-    if let Some(fid) = f.family_id {
+    if let Some(fid) = family_id {
         gate::family(
             &state,
             &cu,
@@ -235,7 +239,7 @@ pub async fn start(
                 phone: String::new(),
                 email: cu.user.email.clone(),
             },
-            family_id: f.family_id,
+            family_id,
             reference: new_reference(),
         })
         .await?;

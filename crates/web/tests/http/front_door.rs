@@ -414,3 +414,137 @@ async fn the_panel_discusses_a_family_and_its_record_shows_the_decision() {
     );
     assert_eq!(teacher.get(app.url("/panels")).send().await.unwrap().status(), 404);
 }
+
+/// A minimal SMTP server that keeps each message's DATA, so the test sees what
+/// Kindred really sent over the protocol.
+async fn smtp_sink() -> (u16, std::sync::Arc<tokio::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let got = std::sync::Arc::new(tokio::sync::Mutex::new(Vec::new()));
+    let kept = got.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = stream.into_split();
+                let mut lines = BufReader::new(r).lines();
+                w.write_all(b"220 sink ESMTP\r\n").await.unwrap();
+                let mut data: Option<String> = None;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(d) = data.as_mut() {
+                        if line == "." {
+                            kept.lock().await.push(data.take().unwrap());
+                            w.write_all(b"250 queued\r\n").await.unwrap();
+                        } else {
+                            d.push_str(&line);
+                            d.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line.split(' ').next().unwrap_or("").to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "DATA" => {
+                            data = Some(String::new());
+                            b"354 go ahead\r\n"
+                        }
+                        "QUIT" => {
+                            w.write_all(b"221 bye\r\n").await.unwrap();
+                            break;
+                        }
+                        _ => b"250 ok\r\n",
+                    };
+                    w.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, got)
+}
+
+#[tokio::test]
+async fn the_referrer_is_emailed_the_outcome_when_smtp_is_configured() {
+    let (port, got) = smtp_sink().await;
+    let config = kindred_web::Config {
+        smtp: Some(kindred_web::mail::Smtp {
+            url: format!("smtp://127.0.0.1:{port}"),
+            from: "Kindred <kindred@west.test>".into(),
+        }),
+        ..Default::default()
+    };
+    let app = spawn_with(testing::fresh_sqlite().await, config).await;
+    let (vcs, vt) = app.sign_in("vcs@west.test").await;
+    let res = post(&vcs, &app, "/referrals", &[("csrf", &vt), ("family_id", "")]).await;
+    let id: i64 = location(&res)
+        .trim_start_matches("/referrals/")
+        .trim_end_matches("/edit")
+        .parse()
+        .unwrap();
+    post(
+        &vcs,
+        &app,
+        &format!("/referrals/{id}/people"),
+        &[
+            ("csrf", &vt),
+            ("given_name", "Ben"),
+            ("family_name", "Ode"),
+            ("dob_day", "2"),
+            ("dob_month", "3"),
+            ("dob_year", "2019"),
+            ("role", "child"),
+        ],
+    )
+    .await;
+    let res = post(
+        &vcs,
+        &app,
+        &format!("/referrals/{id}/edit"),
+        &[
+            ("csrf", &vt),
+            ("action", "send"),
+            ("need", "behaviour"),
+            ("summary", "Behaviour at home has got worse."),
+            ("urgency", "routine"),
+            ("family_aware", "yes"),
+            ("consent_given", "no"),
+            ("referrer_email", "vcs@west.test"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let reference = app.db.referral(id).await.unwrap().unwrap().reference;
+    let (triage, tt) = app.sign_in("triage@west.test").await;
+    let res = post(
+        &triage,
+        &app,
+        &format!("/referrals/{id}/decision"),
+        &[
+            ("csrf", &tt),
+            ("level", "1"),
+            ("outcome", "signpost"),
+            ("signpost", "Parenting course at the hub"),
+            ("rationale", "Universal offer fits."),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let mut message = None;
+    for _ in 0..60 {
+        if let Some(m) = got.lock().await.first().cloned() {
+            message = Some(m);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    // Long lines travel quoted-printable: undo its soft line breaks.
+    let message = message.expect("an email reached the SMTP server").replace("=\n", "");
+    assert!(message.contains("To: vcs@west.test"), "{message}");
+    assert!(message.contains(&reference));
+    assert!(message.contains("Signpost to a service or the universal offer"));
+    // Names and the rationale stay out of email.
+    assert!(!message.contains("Ode") && !message.contains("Universal offer fits"));
+    assert!(
+        app.db.pending_emails(10).await.unwrap().is_empty(),
+        "sent mail leaves the outbox"
+    );
+}
