@@ -2,7 +2,9 @@
 //!
 //! Every client signs in with its own session, then loops until the time is
 //! up: `family` fetches a random family page, `search` posts a surname search,
-//! `mixed` does 80% family pages and 20% searches. Each request's latency (to
+//! `mixed` does 80% family pages and 20% searches, `triage` fetches the
+//! triage queue (page 1 most often, else one of its first 20 pages), and
+//! `profile` fetches the 360° profile of `--profile-family`. Each request's latency (to
 //! the last byte of the body) goes into an HdrHistogram in microseconds; any
 //! non-2xx status, transport error, timeout or search page without results
 //! heading counts as an error. Failed requests are recorded at the time they
@@ -66,6 +68,9 @@ struct Args {
     /// Seed for the random choices (default: from the clock).
     #[arg(long)]
     seed: Option<u64>,
+    /// The family whose 360° profile the `profile` scenario fetches.
+    #[arg(long)]
+    profile_family: Option<i64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -73,6 +78,8 @@ enum Scenario {
     Family,
     Search,
     Mixed,
+    Triage,
+    Profile,
 }
 
 impl Scenario {
@@ -81,6 +88,8 @@ impl Scenario {
             Scenario::Family => "family",
             Scenario::Search => "search",
             Scenario::Mixed => "mixed",
+            Scenario::Triage => "triage",
+            Scenario::Profile => "profile",
         }
     }
 }
@@ -89,6 +98,8 @@ impl Scenario {
 enum Kind {
     Family,
     Search,
+    Triage,
+    Profile,
 }
 
 /// One signed-in client: its own cookie jar, connection and CSRF token.
@@ -140,6 +151,8 @@ impl KindStats {
 struct ClientStats {
     family: KindStats,
     search: KindStats,
+    triage: KindStats,
+    profile: KindStats,
 }
 
 impl ClientStats {
@@ -147,6 +160,8 @@ impl ClientStats {
         ClientStats {
             family: KindStats::new(),
             search: KindStats::new(),
+            triage: KindStats::new(),
+            profile: KindStats::new(),
         }
     }
 }
@@ -274,6 +289,7 @@ async fn run_client(
     scenario: Scenario,
     deadline: Instant,
     seed: u64,
+    profile_family: Option<i64>,
 ) -> ClientStats {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut st = ClientStats::new();
@@ -284,6 +300,8 @@ async fn run_client(
             Scenario::Search => Kind::Search,
             Scenario::Mixed if rng.gen_bool(0.8) => Kind::Family,
             Scenario::Mixed => Kind::Search,
+            Scenario::Triage => Kind::Triage,
+            Scenario::Profile => Kind::Profile,
         };
         let req = match kind {
             Kind::Family => {
@@ -302,10 +320,20 @@ async fn run_client(
                     ("postcode", ""),
                 ])
             }
+            Kind::Triage => {
+                let page = if rng.gen_bool(0.7) { 1 } else { rng.gen_range(1..=20) };
+                s.http.get(base.join(&format!("/triage?page={page}")).expect("join"))
+            }
+            Kind::Profile => {
+                let id = profile_family.expect("checked in main");
+                s.http.get(base.join(&format!("/families/{id}/profile")).expect("join"))
+            }
         };
         let k = match kind {
             Kind::Family => &mut st.family,
             Kind::Search => &mut st.search,
+            Kind::Triage => &mut st.triage,
+            Kind::Profile => &mut st.profile,
         };
         let t0 = Instant::now();
         let outcome = match req.send().await {
@@ -326,6 +354,11 @@ async fn run_client(
                         Some(n) => k.hits += n,
                         None => k.bad_page += 1,
                     }
+                } else if kind == Kind::Triage && !String::from_utf8_lossy(&body).contains("waiting, soonest due first")
+                {
+                    k.bad_page += 1;
+                } else if kind == Kind::Profile && !String::from_utf8_lossy(&body).contains("360° profile") {
+                    k.bad_page += 1;
                 }
             }
             Err(_) => {
@@ -433,7 +466,16 @@ async fn main() -> Result<()> {
     );
 
     let families = collect_families(&sessions[0], &base, args.max_pages).await?;
-    if families.is_empty() && args.scenario.iter().any(|s| *s != Scenario::Search) {
+    ensure!(
+        args.profile_family.is_some() || !args.scenario.contains(&Scenario::Profile),
+        "the profile scenario needs --profile-family ID"
+    );
+    if families.is_empty()
+        && args
+            .scenario
+            .iter()
+            .any(|s| matches!(s, Scenario::Family | Scenario::Mixed))
+    {
         bail!("{} sees no families; nothing to fetch", args.user);
     }
     eprintln!(
@@ -457,6 +499,7 @@ async fn main() -> Result<()> {
                 scenario,
                 deadline,
                 seed.wrapping_add((n * MAX_CLIENTS + i) as u64),
+                args.profile_family,
             ));
         }
         let mut all = ClientStats::new();
@@ -468,6 +511,8 @@ async fn main() -> Result<()> {
                     let c = r?;
                     all.family.merge(&c.family);
                     all.search.merge(&c.search);
+                    all.triage.merge(&c.triage);
+                    all.profile.merge(&c.profile);
                 }
                 Ok(None) => break,
                 Err(_) => {
@@ -482,6 +527,8 @@ async fn main() -> Result<()> {
         match scenario {
             Scenario::Family => rows.push(row(scenario, "family", &all.family, c, secs)),
             Scenario::Search => rows.push(row(scenario, "search", &all.search, c, secs)),
+            Scenario::Triage => rows.push(row(scenario, "triage", &all.triage, c, secs)),
+            Scenario::Profile => rows.push(row(scenario, "profile", &all.profile, c, secs)),
             Scenario::Mixed => {
                 let mut both = KindStats::new();
                 both.merge(&all.family);

@@ -869,3 +869,17 @@ impl Db {
         .await)?)
     }
 }
+
+impl Db {
+    /// (open, overdue at `now_ms`) referrals in a tenant's queue.
+    pub async fn queue_counts(&self, tenant_id: i64, now_ms: i64) -> Result<(i64, i64)> {
+        Ok(on_pool!(self, |p| sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN due_at_ms < $2 THEN 1 ELSE 0 END), 0)
+             FROM referrals WHERE tenant_id = $1 AND status = 'open'"
+        )
+        .bind(tenant_id)
+        .bind(now_ms)
+        .fetch_one(p)
+        .await)?)
+    }
+}

@@ -31,6 +31,9 @@ struct Home {
     is_triage: bool,
     prev_page: Option<i64>,
     next_page: Option<i64>,
+    /// (waiting, overdue) in the triage queue, for triage officers.
+    queue: Option<(i64, i64)>,
+    unread: i64,
 }
 
 #[derive(Deserialize)]
@@ -67,7 +70,15 @@ pub async fn home(State(state): State<AppState>, cu: CurrentUser, Query(q): Quer
         )
         .await?;
     }
+    let queue = if cu.user.has(Role::Triage) {
+        Some(state.db.queue_counts(cu.user.tenant_id, kindred_store::now_ms()).await?)
+    } else {
+        None
+    };
+    let unread = state.db.unread_notifications(cu.user.id).await?;
     let page_html = Home {
+        queue,
+        unread,
         l: Layout::new("Your families", &cu),
         is_triage: cu.user.has(Role::Triage),
         prev_page: (page > 1).then_some(page - 1),
