@@ -71,7 +71,12 @@ pub async fn home(State(state): State<AppState>, cu: CurrentUser, Query(q): Quer
         .await?;
     }
     let queue = if cu.user.has(Role::Triage) {
-        Some(state.db.queue_counts(cu.user.tenant_id, kindred_store::now_ms()).await?)
+        Some(
+            state
+                .db
+                .queue_counts(cu.user.tenant_id, kindred_store::now_ms())
+                .await?,
+        )
     } else {
         None
     };

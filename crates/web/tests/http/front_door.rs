@@ -548,3 +548,122 @@ async fn the_referrer_is_emailed_the_outcome_when_smtp_is_configured() {
         "sent mail leaves the outbox"
     );
 }
+
+#[tokio::test]
+async fn a_family_referred_from_its_record_arrives_with_its_people_matched() {
+    let app = crate::spawn_app().await;
+    let khan = app.world.khan_family;
+    let (lead, lt) = app.sign_in("lead@west.test").await;
+    let res = post(
+        &lead,
+        &app,
+        "/referrals",
+        &[("csrf", &lt), ("family_id", &khan.to_string())],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let id: i64 = location(&res)
+        .trim_start_matches("/referrals/")
+        .trim_end_matches("/edit")
+        .parse()
+        .unwrap();
+    let people = app.db.referral_people(id).await.unwrap();
+    assert_eq!(people.len(), 2, "the family's current members come with it");
+    assert!(people.iter().all(|p| p.person_id.is_some()));
+    // Someone else the lead works with is found by search and added by record.
+    let found = post(
+        &lead,
+        &app,
+        &format!("/referrals/{id}/people/find"),
+        &[("csrf", &lt), ("name", "Zara")],
+    )
+    .await;
+    assert!(found.text().await.unwrap().contains("Zara Khan"));
+    // A family the lead cannot see is not offered, even by name.
+    let found = post(
+        &lead,
+        &app,
+        &format!("/referrals/{id}/people/find"),
+        &[("csrf", &lt), ("name", "Chidi")],
+    )
+    .await;
+    let found = found.text().await.unwrap();
+    assert!(found.contains("No one you work with matches"));
+    assert!(!found.contains("Chidi Khan"));
+    // Adding a person the lead may not see by forging the id is refused.
+    let other = app.db.members(app.world.other_family).await.unwrap()[0].person.id;
+    let res = post(
+        &lead,
+        &app,
+        &format!("/referrals/{id}/people/known"),
+        &[("csrf", &lt), ("person_id", &other.to_string()), ("role", "child")],
+    )
+    .await;
+    assert_eq!(res.status(), 404);
+    // Someone else cannot touch this draft.
+    let (colleague, ct) = app.sign_in("colleague@west.test").await;
+    let res = post(
+        &colleague,
+        &app,
+        &format!("/referrals/{id}/edit"),
+        &[("csrf", &ct), ("action", "save")],
+    )
+    .await;
+    assert_eq!(res.status(), 404);
+    // A draft is in nobody's queue.
+    let (triage, _) = app.sign_in("triage@west.test").await;
+    let queue = triage
+        .get(app.url("/triage"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(queue.contains("0 referrals waiting"));
+    assert_eq!(
+        triage
+            .get(app.url(&format!("/referrals/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn administrators_set_when_referrals_are_due() {
+    let app = crate::spawn_app().await;
+    let (admin, at) = app.sign_in("admin@west.test").await;
+    let res = post(&admin, &app, "/admin/triage", &[("csrf", &at), ("hours", "0")]).await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Enter a whole number of hours between 1 and 672")
+    );
+    let res = post(
+        &admin,
+        &app,
+        "/admin/triage",
+        &[("csrf", &at), ("hours", "16"), ("working_hours", "yes")],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let rule = app.db.triage_rule(1).await.unwrap();
+    assert_eq!((rule.hours, rule.working_hours_only), (16, true));
+    // A referral received now is due within working hours, 16 working hours on.
+    let family = app.world.khan_family;
+    let id = app.db.open_referral(1, family).await.unwrap();
+    let r = app.db.referral(id).await.unwrap().unwrap();
+    assert!(kindred_domain::referral::in_working_hours(r.due_at_ms));
+    assert_eq!(rule.elapsed_ms(r.received_at_ms, r.due_at_ms), 16 * 3_600_000);
+    // Only administrators of the tenant change it.
+    let (triage, tt) = app.sign_in("triage@west.test").await;
+    assert_eq!(triage.get(app.url("/admin/triage")).send().await.unwrap().status(), 404);
+    let res = post(&triage, &app, "/admin/triage", &[("csrf", &tt), ("hours", "1")]).await;
+    assert_eq!(res.status(), 404);
+    assert_eq!(app.db.triage_rule(1).await.unwrap().hours, 16);
+}
