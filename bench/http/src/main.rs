@@ -354,11 +354,16 @@ async fn run_client(
                         Some(n) => k.hits += n,
                         None => k.bad_page += 1,
                     }
-                } else if kind == Kind::Triage && !String::from_utf8_lossy(&body).contains("waiting, soonest due first")
-                {
-                    k.bad_page += 1;
-                } else if kind == Kind::Profile && !String::from_utf8_lossy(&body).contains("360° profile") {
-                    k.bad_page += 1;
+                } else {
+                    // Each page is checked for what it must show, so an error page cannot pass.
+                    let must_show = match kind {
+                        Kind::Triage => Some("waiting, soonest due first"),
+                        Kind::Profile => Some("360° profile"),
+                        _ => None,
+                    };
+                    if must_show.is_some_and(|m| !String::from_utf8_lossy(&body).contains(m)) {
+                        k.bad_page += 1;
+                    }
                 }
             }
             Err(_) => {
