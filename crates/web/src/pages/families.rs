@@ -89,7 +89,7 @@ struct FamilyPage {
     relationship_kinds: &'static [RelationshipKind],
     referrals: Vec<(i64, String, String, String)>,
     discussions: Vec<(i64, String, String, String, String, String)>,
-    meetings: Vec<(i64, String)>,
+    runs_panel: bool,
 }
 
 fn basis_label(b: access::Basis) -> &'static str {
@@ -254,25 +254,11 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
             )
         })
         .collect();
-    let meetings = if kindred_domain::access::run_panel(&subject) {
-        db.meetings(cu.user.tenant_id, 10)
-            .await?
-            .into_iter()
-            .filter(|m| m.meets_on >= today)
-            .map(|m| {
-                (
-                    m.id,
-                    format!("{} — {}", m.title, kindred_domain::dates::long(m.meets_on)),
-                )
-            })
-            .collect()
-    } else {
-        vec![]
-    };
+    let runs_panel = kindred_domain::access::run_panel(&subject);
     let page = FamilyPage {
         referrals,
         discussions,
-        meetings,
+        runs_panel,
         l: Layout::new(family.name.clone(), &cu),
         id,
         name: family.name,

@@ -42,7 +42,10 @@ pub fn routes() -> Router<AppState> {
         .route("/families/{id}/involvements/{inv}/end", post(families::end_involvement))
         .route("/families/{id}/access-log", get(families::access_log))
         .route("/families/{id}/profile", get(profile::show))
-        .route("/families/{id}/panel", post(panels::add_from_family))
+        .route(
+            "/families/{id}/panel",
+            get(panels::family_form).post(panels::add_from_family),
+        )
         .route("/referrals", get(referrals::mine).post(referrals::start))
         .route("/referrals/{id}", get(referrals::show))
         .route("/referrals/{id}/edit", get(referrals::edit).post(referrals::save))

@@ -323,6 +323,45 @@ pub async fn add_from_referral(
     Ok(Redirect::to(&format!("/panels/{}", m.id)).into_response())
 }
 
+#[derive(Template)]
+#[template(path = "family_panel.html")]
+struct FamilyPanelPage {
+    l: Layout,
+    id: i64,
+    family_name: String,
+    meetings: Vec<(i64, String)>,
+}
+
+/// Choosing a meeting to take a family to.
+pub async fn family_form(State(state): State<AppState>, cu: CurrentUser, Ids(fid): Ids<i64>) -> AppResult<Response> {
+    require_panel(&cu)?;
+    let (family, _) = gate::family(
+        &state,
+        &cu,
+        fid,
+        FamilyAction::View,
+        false,
+        "web GET /families/{id}/panel",
+    )
+    .await?;
+    let today = kindred_store::today();
+    let meetings = state
+        .db
+        .meetings(cu.user.tenant_id, 50)
+        .await?
+        .into_iter()
+        .filter(|m| m.meets_on >= today)
+        .map(|m| (m.id, format!("{} — {}", m.title, dates::long(m.meets_on))))
+        .collect();
+    let page = FamilyPanelPage {
+        l: Layout::new(format!("Take {} to a panel", family.name), &cu),
+        id: fid,
+        family_name: family.name,
+        meetings,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
 /// Puts a family on the agenda from the family page.
 pub async fn add_from_family(
     State(state): State<AppState>,
