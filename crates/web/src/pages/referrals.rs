@@ -373,7 +373,14 @@ impl DetailsForm {
     }
 
     /// Parses what can be saved at any time; `sending` adds the checks a sent referral must pass.
-    fn parse(&self, r: &Referral, sending: bool, today: time::Date, errors: &mut Errors) -> ReferralDetails {
+    fn parse(
+        &self,
+        r: &Referral,
+        can_step_down: bool,
+        sending: bool,
+        today: time::Date,
+        errors: &mut Errors,
+    ) -> ReferralDetails {
         let summary = self.summary.trim().to_string();
         if summary.chars().count() > 5000 {
             errors.add("summary", "Reason for referral must be 5,000 characters or fewer");
@@ -447,7 +454,8 @@ impl DetailsForm {
                 );
             }
         }
-        let route = if self.step_down == "yes" && r.route != Route::SelfReferral {
+        // Only children's social care steps a family down.
+        let route = if self.step_down == "yes" && can_step_down && r.route != Route::SelfReferral {
             Route::StepDown
         } else {
             Route::Professional
@@ -571,7 +579,8 @@ pub async fn save(
     let sending = pairs.iter().any(|(k, v)| k == "action" && v == "send");
     let today = kindred_store::today();
     let mut errors = Errors::default();
-    let details = form.parse(&r, sending, today, &mut errors);
+    let can_step_down = state.db.organisation(cu.user.organisation_id).await?.kind == OrgKind::ChildrensSocialCare;
+    let details = form.parse(&r, can_step_down, sending, today, &mut errors);
     let people = state.db.referral_people(id).await?;
     if sending && people.is_empty() {
         errors.add("people", "Add at least one person the referral is about");
@@ -587,7 +596,7 @@ pub async fn save(
             });
         }
         let mut partial = Errors::default();
-        let keep = form.parse(&r, false, today, &mut partial);
+        let keep = form.parse(&r, can_step_down, false, today, &mut partial);
         if partial.is_empty() {
             state.db.update_referral_details(id, &keep).await?;
         }

@@ -667,3 +667,102 @@ async fn administrators_set_when_referrals_are_due() {
     assert_eq!(res.status(), 404);
     assert_eq!(app.db.triage_rule(1).await.unwrap().hours, 16);
 }
+
+/// Sends a minimal referral as `c` (already signed in with token `t`): one new child.
+pub async fn send_referral(app: &TestApp, c: &reqwest::Client, t: &str, route: &str, child: &str) -> i64 {
+    let res = post(c, app, "/referrals", &[("csrf", t), ("route", route)]).await;
+    assert_eq!(res.status(), 303);
+    let id: i64 = location(&res)
+        .trim_start_matches("/referrals/")
+        .trim_end_matches("/edit")
+        .parse()
+        .unwrap();
+    let res = post(
+        c,
+        app,
+        &format!("/referrals/{id}/people"),
+        &[
+            ("csrf", t),
+            ("given_name", child),
+            ("family_name", "Ode"),
+            ("dob_day", "2"),
+            ("dob_month", "3"),
+            ("dob_year", "2019"),
+            ("role", "child"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let res = post(
+        c,
+        app,
+        &format!("/referrals/{id}/edit"),
+        &[
+            ("csrf", t),
+            ("action", "send"),
+            ("need", "behaviour"),
+            ("summary", "Behaviour at home has got worse."),
+            ("urgency", "routine"),
+            ("family_aware", "yes"),
+            ("consent_given", "no"),
+            ("referrer_phone", "020 7946 0000"),
+            ("step_down", if route == "step_down" { "yes" } else { "" }),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303, "sending {child}");
+    id
+}
+
+#[tokio::test]
+async fn step_down_from_social_care_comes_through_the_same_door() {
+    let app = crate::spawn_app().await;
+    let (sw, st) = app.sign_in("sw@west.test").await;
+    let mine = sw
+        .get(app.url("/referrals"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(mine.contains("Step a family down to early help"));
+    let down = send_referral(&app, &sw, &st, "step_down", "Stepdown").await;
+    assert_eq!(app.db.referral(down).await.unwrap().unwrap().route.code(), "step_down");
+    // Only children's social care can step down: anyone else's referral is a professional one.
+    let (vcs, vt) = app.sign_in("vcs@west.test").await;
+    let prof = send_referral(&app, &vcs, &vt, "step_down", "Professional").await;
+    assert_eq!(
+        app.db.referral(prof).await.unwrap().unwrap().route.code(),
+        "professional"
+    );
+    let (triage, _) = app.sign_in("triage@west.test").await;
+    let all = triage
+        .get(app.url("/triage"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(all.contains("2 referrals waiting"));
+    let only = triage
+        .get(app.url("/triage?route=step_down"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(only.contains("1 referral waiting"));
+    assert!(only.contains("Stepdown Ode") && !only.contains("Professional Ode"));
+    let need = triage
+        .get(app.url("/triage?need=debt"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(need.contains("0 referrals waiting"));
+}

@@ -62,6 +62,10 @@ async fn seed(db: &Db) -> World {
         .create_organisation(t.id, "West Family Action", OrgKind::Vcs)
         .await
         .unwrap();
+    let csc = db
+        .create_organisation(t.id, "West Children's Social Care", OrgKind::ChildrensSocialCare)
+        .await
+        .unwrap();
     let east = db
         .create_organisation(t2.id, "East Early Help", OrgKind::EarlyHelp)
         .await
@@ -127,6 +131,13 @@ async fn seed(db: &Db) -> World {
             vcs.id,
             "vcs@west.test",
             Profession::VcsWorker,
+            vec![Role::Practitioner],
+        ),
+        (
+            t.id,
+            csc.id,
+            "sw@west.test",
+            Profession::SocialWorker,
             vec![Role::Practitioner],
         ),
         (
