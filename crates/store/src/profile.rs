@@ -279,13 +279,18 @@ impl Db {
         // Referrals naming the person, or about a family of theirs, received in the period.
         let since_ms = since.midnight().assume_utc().unix_timestamp() * 1000;
         let referrals: Vec<ProfileReferral> = on_pool!(self, |p| sqlx::query_as(
-            "SELECT DISTINCT m.person_id, r.id, r.reference, r.route, r.status, r.received_at_ms, r.outcome
+            "SELECT m.person_id, r.id, r.reference, r.route, r.status, r.received_at_ms, r.outcome
              FROM family_members m
-             JOIN referrals r ON r.status <> 'draft' AND r.received_at_ms >= $2 AND (
-                  r.family_id IN (SELECT m2.family_id FROM family_members m2 WHERE m2.person_id = m.person_id)
-               OR r.id IN (SELECT rp.referral_id FROM referral_people rp WHERE rp.person_id = m.person_id))
-             WHERE m.family_id = $1 AND m.left_on IS NULL
-             ORDER BY m.person_id, r.received_at_ms DESC"
+             JOIN family_members m2 ON m2.person_id = m.person_id
+             JOIN referrals r ON r.family_id = m2.family_id
+             WHERE m.family_id = $1 AND m.left_on IS NULL AND r.status <> 'draft' AND r.received_at_ms >= $2
+             UNION
+             SELECT m.person_id, r.id, r.reference, r.route, r.status, r.received_at_ms, r.outcome
+             FROM family_members m
+             JOIN referral_people rp ON rp.person_id = m.person_id
+             JOIN referrals r ON r.id = rp.referral_id
+             WHERE m.family_id = $1 AND m.left_on IS NULL AND r.status <> 'draft' AND r.received_at_ms >= $2
+             ORDER BY 1, 6 DESC"
         )
         .bind(family_id)
         .bind(since_ms)

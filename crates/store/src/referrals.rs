@@ -704,37 +704,35 @@ impl Db {
             Date::from_calendar_date(x.year(), time::Month::try_from(x.day()).ok()?, u8::from(x.month())).ok()
         });
         let cols = PERSON_COLUMNS;
+        // One indexed lookup per key, united: an OR across columns would scan the tenant.
         let rows: Vec<PersonRow> = on_pool!(self, |p, DB| {
-            let mut q = QueryBuilder::<DB>::new(format!("SELECT {cols} FROM persons p WHERE p.tenant_id = "));
-            q.push_bind(tenant_id).push(" AND (");
-            let mut any = false;
+            let mut q = QueryBuilder::<DB>::new(format!("SELECT {cols} FROM persons p WHERE p.id IN ("));
+            let mut first = true;
+            let mut part = |q: &mut QueryBuilder<'_, DB>, column: &str| {
+                if !first {
+                    q.push(" UNION ");
+                }
+                first = false;
+                q.push("SELECT id FROM persons WHERE tenant_id = ")
+                    .push_bind(tenant_id)
+                    .push(format!(" AND {column} = "));
+            };
             if let Some(n) = d.nhs_number.as_deref() {
-                q.push("p.nhs_number = ").push_bind(n.to_string());
-                any = true;
+                part(&mut q, "nhs_number");
+                q.push_bind(n.to_string());
             }
             for date in [dob, swapped].into_iter().flatten() {
-                if any {
-                    q.push(" OR ");
-                }
-                q.push("p.date_of_birth = ")
-                    .push_bind(date)
-                    .push(" OR p.expected_delivery = ")
-                    .push_bind(date);
-                any = true;
+                part(&mut q, "date_of_birth");
+                q.push_bind(date);
+                part(&mut q, "expected_delivery");
+                q.push_bind(date);
             }
             if !fp.is_empty() {
-                if any {
-                    q.push(" OR ");
-                }
-                q.push("(p.family_phon = ")
-                    .push_bind(fp.clone())
-                    .push(" AND p.given_phon = ")
-                    .push_bind(gp.clone())
-                    .push(")");
-                any = true;
+                part(&mut q, "family_phon");
+                q.push_bind(fp.clone()).push(" AND given_phon = ").push_bind(gp.clone());
             }
-            if !any {
-                q.push("1 = 0");
+            if first {
+                q.push("SELECT id FROM persons WHERE 1 = 0");
             }
             q.push(") LIMIT 2000");
             q.build_query_as::<PersonRow>().fetch_all(p).await

@@ -5,6 +5,9 @@
 ALTER TABLE tenants ADD COLUMN triage_hours BIGINT NOT NULL DEFAULT 48;
 ALTER TABLE tenants ADD COLUMN triage_working_hours BOOLEAN NOT NULL DEFAULT FALSE;
 
+-- Possible matches look unborn babies up by their expected date.
+CREATE INDEX persons_edd ON persons (tenant_id, expected_delivery);
+
 -- Rebuilt as on SQLite, so both backends hold the same columns in the same order.
 
 CREATE TABLE referrals_new (

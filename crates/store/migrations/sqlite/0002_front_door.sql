@@ -5,6 +5,9 @@
 ALTER TABLE tenants ADD COLUMN triage_hours BIGINT NOT NULL DEFAULT 48;
 ALTER TABLE tenants ADD COLUMN triage_working_hours BOOLEAN NOT NULL DEFAULT FALSE;
 
+-- Possible matches look unborn babies up by their expected date.
+CREATE INDEX persons_edd ON persons (tenant_id, expected_delivery);
+
 -- SQLite cannot drop NOT NULL from family_id, so the table is rebuilt.
 
 CREATE TABLE referrals_new (
