@@ -91,6 +91,16 @@ enum Command {
 enum TenantCommand {
     /// Add a local authority: `kindred tenant add westminster "Westminster City Council"`.
     Add { code: String, name: String },
+    /// How soon referrals must be triaged: `kindred tenant triage-time westminster --hours 16 --working-hours`.
+    TriageTime {
+        code: String,
+        /// Hours after a referral arrives (1 to 672).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=672))]
+        hours: u32,
+        /// Count only working hours (Monday to Friday, 09:00 to 17:00 UK time).
+        #[arg(long)]
+        working_hours: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -172,6 +182,31 @@ async fn main() -> anyhow::Result<()> {
             let db = Db::open(&cli.db).await?;
             let t = db.create_tenant(&code, &name).await?;
             println!("Added tenant {} ({}).", t.code, t.id);
+            Ok(())
+        }
+        Command::Tenant {
+            command:
+                TenantCommand::TriageTime {
+                    code,
+                    hours,
+                    working_hours,
+                },
+        } => {
+            let db = Db::open(&cli.db).await?;
+            let t = db
+                .tenant_by_code(&code)
+                .await
+                .with_context(|| format!("no tenant {code:?}"))?;
+            let rule = kindred_domain::referral::DueRule {
+                hours,
+                working_hours_only: working_hours,
+            };
+            db.set_triage_rule(t.id, rule).await?;
+            println!(
+                "Referrals to {} are now due {hours} {} after they arrive.",
+                t.code,
+                if working_hours { "working hours" } else { "hours" }
+            );
             Ok(())
         }
         Command::Organisation {
