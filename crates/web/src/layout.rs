@@ -1,4 +1,5 @@
-//! What every page's frame needs: title, who is signed in, the CSRF token.
+//! What every page's frame needs: title, who is signed in, the CSRF token,
+//! and which service the header names (the record, or the public front door).
 
 use kindred_domain::model::Role;
 
@@ -11,6 +12,9 @@ pub struct Layout {
     pub csrf: String,
     pub is_admin: bool,
     pub has_case_role: bool,
+    /// The service named in the header, and where its name links to.
+    pub service: &'static str,
+    pub home: &'static str,
 }
 
 impl Layout {
@@ -22,6 +26,8 @@ impl Layout {
             csrf: cu.csrf.clone(),
             is_admin: cu.user.has(Role::Admin),
             has_case_role: cu.user.roles.iter().any(|r| *r != Role::Admin),
+            service: RECORD,
+            home: "/",
         }
     }
 
@@ -33,6 +39,19 @@ impl Layout {
             csrf: String::new(),
             is_admin: false,
             has_case_role: false,
+            service: RECORD,
+            home: "/",
+        }
+    }
+
+    /// The public pages a family uses without an account: never a signed-in frame.
+    pub fn public(title: impl Into<String>) -> Layout {
+        Layout {
+            service: "Ask your family hub for help",
+            home: "/self-referral",
+            ..Layout::anonymous(title)
         }
     }
 }
+
+const RECORD: &str = "Family hub record";

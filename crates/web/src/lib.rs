@@ -36,6 +36,12 @@ pub struct Config {
     pub idle_timeout_ms: i64,
     /// …and after this long in all.
     pub absolute_timeout_ms: i64,
+    /// A self-referral sent sooner than this after it was started is taken for a bot's.
+    pub self_referral_min_ms: i64,
+    /// Self-referrals started from one address in an hour.
+    pub self_referral_starts_per_hour: i64,
+    /// Self-referrals sent from one address in an hour.
+    pub self_referral_sends_per_hour: i64,
 }
 
 impl Default for Config {
@@ -47,6 +53,9 @@ impl Default for Config {
             throttle_window_ms: 15 * 60 * 1000,
             idle_timeout_ms: 30 * 60 * 1000,
             absolute_timeout_ms: 12 * 60 * 60 * 1000,
+            self_referral_min_ms: 5000,
+            self_referral_starts_per_hour: 10,
+            self_referral_sends_per_hour: 3,
         }
     }
 }
