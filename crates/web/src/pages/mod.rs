@@ -69,7 +69,10 @@ fn self_referral_routes() -> Router<AppState> {
         .route("/self-referral/contact", get(s::contact_form).post(s::contact))
         .route("/self-referral/people", get(s::people_form).post(s::people))
         .route("/self-referral/people/new", get(s::new_person_form).post(s::add_person))
-        .route("/self-referral/people/{n}", get(s::edit_person_form).post(s::edit_person))
+        .route(
+            "/self-referral/people/{n}",
+            get(s::edit_person_form).post(s::edit_person),
+        )
         .route(
             "/self-referral/people/{n}/remove",
             get(s::remove_person_form).post(s::remove_person),

@@ -32,7 +32,7 @@ use crate::layout::Layout;
 use crate::passwords::{random_token, sha256_hex};
 use crate::{AppState, Config};
 
-mod answers;
+pub mod answers;
 
 use answers::{
     AddressForm, Answers, ContactForm, CouncilForm, DobForm, NameForm, PersonForm, RELATIONSHIPS, SendForm, Step,
@@ -58,7 +58,7 @@ fn draft_cookie(c: &Config) -> &'static str {
 // ---------- the draft behind the pages ----------
 
 /// The draft this browser is filling in.
-struct Current {
+pub struct Current {
     key: String,
     csrf: String,
     created_at_ms: i64,
@@ -111,7 +111,7 @@ impl Current {
 
 /// The draft named by the cookie, for the question pages. Without one the
 /// visitor is sent to start again; once sent, to the confirmation.
-struct Drafted(Current);
+pub struct Drafted(Current);
 
 impl FromRequestParts<AppState> for Drafted {
     type Rejection = Response;
@@ -127,7 +127,7 @@ impl FromRequestParts<AppState> for Drafted {
 }
 
 /// A question page's form, accepted only with the draft's CSRF token.
-struct Posted<T> {
+pub struct Posted<T> {
     cur: Current,
     /// Came from check your answers, so goes back there.
     change: bool,
@@ -222,7 +222,10 @@ fn choice(value: impl Into<String>, label: impl Into<String>, selected: bool) ->
 }
 
 fn yes_no(selected: &str, no_label: &str) -> Vec<Choice> {
-    vec![choice("yes", "Yes", selected == "yes"), choice("no", no_label, selected == "no")]
+    vec![
+        choice("yes", "Yes", selected == "yes"),
+        choice("no", no_label, selected == "no"),
+    ]
 }
 
 fn layout(title: &str, errors: &Errors) -> Layout {
@@ -653,10 +656,20 @@ pub async fn edit_person_form(
 ) -> AppResult<Response> {
     let i = person_index(&cur, n)?;
     let form = PersonForm::from_person(&cur.answers.people[i]);
-    person_page(&cur, q.on(), &format!("/self-referral/people/{n}"), form, Errors::default())
+    person_page(
+        &cur,
+        q.on(),
+        &format!("/self-referral/people/{n}"),
+        form,
+        Errors::default(),
+    )
 }
 
-pub async fn edit_person(State(state): State<AppState>, Ids(n): Ids<usize>, p: Posted<PersonForm>) -> AppResult<Response> {
+pub async fn edit_person(
+    State(state): State<AppState>,
+    Ids(n): Ids<usize>,
+    p: Posted<PersonForm>,
+) -> AppResult<Response> {
     let Posted { mut cur, change, form } = p;
     let i = person_index(&cur, n)?;
     let mut errors = Errors::default();
@@ -921,7 +934,11 @@ fn row(key: &'static str, lines: Vec<String>, step: Step, hidden: &'static str) 
 }
 
 fn or_not_given(s: &str) -> Vec<String> {
-    vec![if s.is_empty() { "Not given".into() } else { s.to_string() }]
+    vec![if s.is_empty() {
+        "Not given".into()
+    } else {
+        s.to_string()
+    }]
 }
 
 async fn answer_rows(state: &AppState, cur: &Current) -> AppResult<Vec<AnswerRow>> {
@@ -948,7 +965,12 @@ async fn answer_rows(state: &AppState, cur: &Current) -> AppResult<Vec<AnswerRow
         rows.push(row("Council area", vec![name], Step::Council, "your council area"));
     }
     rows.push(row("Phone", or_not_given(&a.phone), Step::Contact, "your phone number"));
-    rows.push(row("Email", or_not_given(&a.email), Step::Contact, "your email address"));
+    rows.push(row(
+        "Email",
+        or_not_given(&a.email),
+        Step::Contact,
+        "your email address",
+    ));
     if !a.phone.is_empty() && !a.safe_message.is_empty() {
         let safe = if a.safe_message == "yes" { "Yes" } else { "No" };
         rows.push(row(
@@ -960,7 +982,10 @@ async fn answer_rows(state: &AppState, cur: &Current) -> AppResult<Vec<AnswerRow
     }
     rows.push(row(
         "Your family",
-        a.people.iter().map(|p| format!("{}: {}", p.full_name(), p.describe())).collect(),
+        a.people
+            .iter()
+            .map(|p| format!("{}: {}", p.full_name(), p.describe()))
+            .collect(),
         Step::People,
         "the people in your family",
     ));

@@ -3,6 +3,7 @@
 
 mod access;
 mod forms;
+mod self_referral;
 mod sign_in;
 
 use kindred_domain::model::{MemberRole, OrgKind, Profession, Role, Sex};

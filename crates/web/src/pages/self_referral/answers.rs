@@ -59,7 +59,12 @@ pub struct PersonAnswer {
 /// (code, what the radio says, what check answers says, the role triage sees).
 pub const RELATIONSHIPS: &[(&str, &str, &str, MemberRole)] = &[
     ("child", "A child", "Child", MemberRole::Child),
-    ("unborn", "A baby who is not born yet", "Baby not born yet", MemberRole::Unborn),
+    (
+        "unborn",
+        "A baby who is not born yet",
+        "Baby not born yet",
+        MemberRole::Unborn,
+    ),
     ("partner", "My partner", "Partner", MemberRole::Parent),
     ("adult", "Another adult in the family", "Other adult", MemberRole::Other),
 ];
@@ -73,7 +78,9 @@ impl PersonAnswer {
         format!("{} {}", self.given_name, self.family_name)
     }
     pub fn role(&self) -> MemberRole {
-        relationship(&self.relationship).map(|r| r.3).unwrap_or(MemberRole::Other)
+        relationship(&self.relationship)
+            .map(|r| r.3)
+            .unwrap_or(MemberRole::Other)
     }
     pub fn is_unborn(&self) -> bool {
         self.relationship == "unborn"
@@ -330,7 +337,10 @@ impl AddressForm {
     pub fn parse(&self, errors: &mut Errors) -> Option<(String, Postcode)> {
         let line = self.address_line.trim();
         if line.is_empty() {
-            errors.add("address_line", "Enter address line 1, typically the building and street");
+            errors.add(
+                "address_line",
+                "Enter address line 1, typically the building and street",
+            );
         } else if line.chars().count() > MAX_LINE {
             errors.add(
                 "address_line",
@@ -401,7 +411,10 @@ impl ContactForm {
         let phone = self.phone.trim();
         let email = self.email.trim();
         if phone.is_empty() && email.is_empty() {
-            errors.add("phone", "Enter a phone number or an email address, so we can contact you");
+            errors.add(
+                "phone",
+                "Enter a phone number or an email address, so we can contact you",
+            );
         }
         if !phone.is_empty() && !valid_phone(phone) {
             errors.add(
@@ -597,8 +610,14 @@ mod tests {
         assert_eq!(check("", "", "").unwrap(), "Enter your date of birth");
         assert_eq!(check("31", "2", "2020").unwrap(), "Date of birth must be a real date");
         assert_eq!(check("1", "1", "2030").unwrap(), "Date of birth must be in the past");
-        assert_eq!(check("1", "1", "1850").unwrap(), "Date of birth must be after 1 January 1900");
-        assert_eq!(check("1", "1", "2024").unwrap(), "Date of birth must be at least 10 years ago");
+        assert_eq!(
+            check("1", "1", "1850").unwrap(),
+            "Date of birth must be after 1 January 1900"
+        );
+        assert_eq!(
+            check("1", "1", "2024").unwrap(),
+            "Date of birth must be at least 10 years ago"
+        );
         assert_eq!(check("3", "4", "1990").unwrap_err(), "1990-04-03");
     }
 
@@ -675,7 +694,10 @@ mod tests {
         });
         assert_eq!(a.missing(Some(1)), Some(Step::Help));
         let mut e = Errors::default();
-        a.needs = parse_needs(&[("needs".into(), "housing".into()), ("needs".into(), "nonsense".into())], &mut e);
+        a.needs = parse_needs(
+            &[("needs".into(), "housing".into()), ("needs".into(), "nonsense".into())],
+            &mut e,
+        );
         assert_eq!(a.needs, vec!["housing"]);
         a.story = "We need help".into();
         a.consent = "no".into();
