@@ -636,3 +636,35 @@ async fn forms_without_the_drafts_csrf_token_are_refused() {
         .unwrap();
     assert!(page.contains("Your answers were not kept") && page.contains("Start now"));
 }
+
+#[tokio::test]
+async fn the_draft_cookie_is_host_only_secure_and_http_only_over_tls() {
+    let tls = Config { tls: true, ..quick() };
+    for (config, name, secure) in [
+        (tls, "__Host-kindred-selfref=", true),
+        (quick(), "kindred-selfref=", false),
+    ] {
+        let app = app_with_hub(testing::fresh_sqlite().await, config).await;
+        let res = client().post(app.url("/self-referral/start")).send().await.unwrap();
+        assert_eq!(res.status(), 303);
+        let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
+        assert!(cookie.starts_with(name), "{cookie}");
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"),
+            "{cookie}"
+        );
+        assert_eq!(cookie.contains("Secure"), secure, "{cookie}");
+    }
+    let app = app_with_hub(testing::fresh_sqlite().await, quick()).await;
+    let res = client()
+        .post(app.url("/self-referral/start"))
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        400,
+        "another site cannot start (and so reset) a visitor's draft"
+    );
+}
