@@ -48,7 +48,7 @@ fn login_csrf_cookie(c: &Config) -> &'static str {
     }
 }
 
-fn cookie(c: &Config, name: &'static str, value: String) -> Cookie<'static> {
+pub(crate) fn cookie(c: &Config, name: &'static str, value: String) -> Cookie<'static> {
     Cookie::build((name, value))
         .path("/")
         .http_only(true)
@@ -139,7 +139,7 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for CsrfForm
     }
 }
 
-fn tokens_match(a: &str, b: &str) -> bool {
+pub(crate) fn tokens_match(a: &str, b: &str) -> bool {
     !a.is_empty() && a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 

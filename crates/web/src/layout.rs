@@ -1,4 +1,5 @@
-//! What every page's frame needs: title, who is signed in, the CSRF token.
+//! What every page's frame needs: title, who is signed in, the CSRF token,
+//! and which service the header names (the record, or the public front door).
 
 use kindred_domain::model::Role;
 
@@ -13,6 +14,9 @@ pub struct Layout {
     pub has_case_role: bool,
     pub is_triage: bool,
     pub runs_panel: bool,
+    /// The service named in the header, and where its name links to.
+    pub service: &'static str,
+    pub home: &'static str,
 }
 
 impl Layout {
@@ -26,6 +30,8 @@ impl Layout {
             has_case_role: cu.user.roles.iter().any(|r| *r != Role::Admin),
             is_triage: cu.user.has(Role::Triage),
             runs_panel: cu.user.has(Role::Triage) || cu.user.has(Role::Manager),
+            service: RECORD,
+            home: "/",
         }
     }
 
@@ -39,6 +45,19 @@ impl Layout {
             has_case_role: false,
             is_triage: false,
             runs_panel: false,
+            service: RECORD,
+            home: "/",
+        }
+    }
+
+    /// The public pages a family uses without an account: never a signed-in frame.
+    pub fn public(title: impl Into<String>) -> Layout {
+        Layout {
+            service: "Ask your family hub for help",
+            home: "/self-referral",
+            ..Layout::anonymous(title)
         }
     }
 }
+
+const RECORD: &str = "Family hub record";

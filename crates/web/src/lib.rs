@@ -39,6 +39,12 @@ pub struct Config {
     pub absolute_timeout_ms: i64,
     /// Where email goes (the outbox is drained only when this is set).
     pub smtp: Option<mail::Smtp>,
+    /// A self-referral sent sooner than this after it was started is taken for a bot's.
+    pub self_referral_min_ms: i64,
+    /// Self-referrals started from one address in an hour.
+    pub self_referral_starts_per_hour: i64,
+    /// Self-referrals sent from one address in an hour.
+    pub self_referral_sends_per_hour: i64,
 }
 
 impl Default for Config {
@@ -51,6 +57,9 @@ impl Default for Config {
             idle_timeout_ms: 30 * 60 * 1000,
             absolute_timeout_ms: 12 * 60 * 60 * 1000,
             smtp: None,
+            self_referral_min_ms: 5000,
+            self_referral_starts_per_hour: 10,
+            self_referral_sends_per_hour: 3,
         }
     }
 }

@@ -17,6 +17,7 @@ mod persons;
 mod profile;
 mod referrals;
 mod search;
+mod self_referral;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -84,6 +85,37 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/hub-sites", post(admin::add_hub_site))
         .route("/admin/triage", get(admin::triage_rule).post(admin::set_triage_rule))
+        .merge(self_referral_routes())
+}
+
+/// The public self-referral: no account, its own draft and CSRF token.
+fn self_referral_routes() -> Router<AppState> {
+    use self_referral as s;
+    Router::new()
+        .route("/self-referral", get(s::start_page))
+        .route("/self-referral/expired", get(s::expired_page))
+        .route("/self-referral/start", post(s::start))
+        .route("/self-referral/name", get(s::name_form).post(s::name))
+        .route("/self-referral/date-of-birth", get(s::dob_form).post(s::dob))
+        .route("/self-referral/address", get(s::address_form).post(s::address))
+        .route("/self-referral/council", get(s::council_form).post(s::council))
+        .route("/self-referral/contact", get(s::contact_form).post(s::contact))
+        .route("/self-referral/people", get(s::people_form).post(s::people))
+        .route("/self-referral/people/new", get(s::new_person_form).post(s::add_person))
+        .route(
+            "/self-referral/people/{n}",
+            get(s::edit_person_form).post(s::edit_person),
+        )
+        .route(
+            "/self-referral/people/{n}/remove",
+            get(s::remove_person_form).post(s::remove_person),
+        )
+        .route("/self-referral/help", get(s::help_form).post(s::help))
+        .route("/self-referral/your-words", get(s::words_form).post(s::words))
+        .route("/self-referral/consent", get(s::consent_form).post(s::consent))
+        .route("/self-referral/check", get(s::check_form))
+        .route("/self-referral/send", post(s::send))
+        .route("/self-referral/confirmation", get(s::confirmation))
 }
 
 /// "12 March 1994 (32)", or "Due 20 January 2027" for an unborn baby.

@@ -4,6 +4,7 @@
 mod access;
 mod forms;
 mod front_door;
+mod self_referral;
 mod sign_in;
 
 use kindred_domain::model::{MemberRole, OrgKind, Profession, Role, Sex};
