@@ -100,3 +100,16 @@ impl Db {
         Ok(n)
     }
 }
+
+impl Db {
+    /// Forgets counted events older than `before_ms`: limits look back an hour at most.
+    pub async fn purge_rate_events(&self, before_ms: i64) -> Result<u64> {
+        Ok(on_pool!(self, |p| sqlx::query(
+            "DELETE FROM rate_events WHERE at_ms < $1"
+        )
+        .bind(before_ms)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?)
+    }
+}

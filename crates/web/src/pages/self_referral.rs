@@ -185,6 +185,7 @@ pub async fn start(
     }
     let db = &state.db;
     db.purge_drafts(kindred_store::now_ms() - KEEP_MS).await?;
+    db.purge_rate_events(kindred_store::now_ms() - 2 * 3_600_000).await?;
     if let Some(old) = jar.get(draft_cookie(cfg)) {
         db.delete_draft(&sha256_hex(old.value())).await?;
     }

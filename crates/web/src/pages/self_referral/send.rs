@@ -11,7 +11,7 @@ use axum_extra::extract::CookieJar;
 use kindred_domain::audit::{AuditAction, NewEvent};
 use kindred_domain::dates;
 use kindred_domain::model::MemberRole;
-use kindred_domain::referral::{self, DueRule, Route, Urgency};
+use kindred_domain::referral::{self, DueRule, Route, Status, Urgency};
 use kindred_store::StoreError;
 use kindred_store::referrals::{Consent, NewReferral, PersonAsGiven, ReferralDetails, Referrer};
 
@@ -206,17 +206,25 @@ async fn create_referral(state: &AppState, tenant_id: i64, a: &Answers) -> AppRe
             reference: a.reference.clone(),
         })
         .await;
-    let referral = match created {
-        Ok(r) => r,
+    let id = match created {
+        Ok(r) => r.id,
         Err(StoreError::Conflict(c)) => {
-            if db.referral_id_by_reference(tenant_id, &a.reference).await?.is_some() {
+            let Some(id) = db.referral_id_by_reference(tenant_id, &a.reference).await? else {
+                return Err(AppError::Internal(StoreError::Conflict(c).into()));
+            };
+            let existing = db.referral(id).await?.ok_or(AppError::NotFound)?;
+            // Sent already, or another press of Send is still making it.
+            if existing.status != Status::Draft || kindred_store::now_ms() - existing.received_at_ms < 60_000 {
                 return Ok(());
             }
-            return Err(AppError::Internal(StoreError::Conflict(c).into()));
+            // An earlier send stopped part-way: make its people again and finish it.
+            for p in db.referral_people(id).await? {
+                db.remove_referral_person(id, p.id).await?;
+            }
+            id
         }
         Err(e) => return Err(e.into()),
     };
-    let id = referral.id;
     let adult = PersonAsGiven {
         given_name: a.given_name.clone(),
         family_name: a.family_name.clone(),
