@@ -43,6 +43,28 @@ fn set_up_a_tenant_and_its_first_administrator_then_verify_the_audit_chain() {
         &["tenant", "add", "westminster", "Westminster City Council"],
         None,
     ));
+    // How soon referrals are due: bad values are refused, good ones reported.
+    let out = kindred(&db, &["tenant", "triage-time", "westminster", "--hours", "0"], None);
+    assert!(
+        !out.status.success() && text(&out).contains("--hours"),
+        "{}",
+        text(&out)
+    );
+    let out = ok(kindred(
+        &db,
+        &[
+            "tenant",
+            "triage-time",
+            "westminster",
+            "--hours",
+            "16",
+            "--working-hours",
+        ],
+        None,
+    ));
+    assert!(out.contains("due 16 working hours"), "{out}");
+    let out = kindred(&db, &["tenant", "triage-time", "nowhere", "--hours", "16"], None);
+    assert!(!out.status.success() && text(&out).contains("no tenant"));
     let out = kindred(
         &db,
         &[
