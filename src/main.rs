@@ -60,6 +60,9 @@ enum Command {
         /// Build the database and exit without serving.
         #[arg(long)]
         no_serve: bool,
+        /// The share of families, in percent, with a referral waiting in the triage queue.
+        #[arg(long, default_value_t = 3.0)]
+        open_referral_percent: f64,
         #[command(flatten)]
         serve: ServeArgs,
     },
@@ -165,10 +168,16 @@ async fn main() -> anyhow::Result<()> {
             families,
             seed,
             no_serve,
+            open_referral_percent,
             serve: args,
         } => {
             let db = Db::open(&cli.db).await.context("opening the database")?;
-            demo(&db, families, seed).await?;
+            let opts = kindred_demo::Options {
+                families,
+                seed,
+                open_referral_percent,
+            };
+            demo(&db, &opts).await?;
             if no_serve { Ok(()) } else { serve(db, args).await }
         }
         Command::Migrate => {
@@ -271,7 +280,8 @@ async fn serve(db: Db, args: ServeArgs) -> anyhow::Result<()> {
     kindred_web::serve(db, config, listener).await
 }
 
-async fn demo(db: &Db, families: u32, seed: u64) -> anyhow::Result<()> {
+async fn demo(db: &Db, opts: &kindred_demo::Options) -> anyhow::Result<()> {
+    let families = opts.families;
     let started = Instant::now();
     let terminal = std::io::stderr().is_terminal();
     let bar = indicatif::ProgressBar::new(families as u64);
@@ -291,14 +301,18 @@ async fn demo(db: &Db, families: u32, seed: u64) -> anyhow::Result<()> {
             eprintln!("demo: {done}/{total} families");
         }
     };
-    let opts = kindred_demo::Options { families, seed };
-    let built = kindred_demo::build(db, &opts, &progress).await?;
+    let built = kindred_demo::build(db, opts, &progress).await?;
     bar.finish_and_clear();
-    if built {
+    if let Some(s) = built {
         println!(
-            "Built a demo partnership of {families} families in {:.1} s.",
-            started.elapsed().as_secs_f64()
+            "Built a demo partnership of {families} families in {:.1} s: {} referrals waiting for triage, {} contacts.",
+            started.elapsed().as_secs_f64(),
+            s.open_referrals,
+            s.contacts
         );
+        for (tenant, id) in &s.large_families {
+            println!("A family of eight with 500 contacts this year ({tenant}): /families/{id}/profile");
+        }
     } else {
         println!("The database already holds a partnership; using it as it is.");
     }

@@ -12,14 +12,16 @@ use anyhow::Context;
 use kindred_domain::NhsNumber;
 use kindred_domain::model::{OrgKind, Profession, Role, Upn};
 use kindred_domain::postcode::Postcode;
+use kindred_domain::referral::DueRule;
 use kindred_store::Db;
-use kindred_store::bulk::{AddressRow, Batch, FamilyRow, PersonRow};
+use kindred_store::bulk::{AddressRow, Batch, FamilyRow, MaxIds, PersonRow};
 use kindred_store::users::NewUser;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use time::{Date, Duration};
 
+mod casework;
 mod names;
 
 /// Every demo sign-in uses this password. Only `kindred demo` creates accounts with it.
@@ -29,6 +31,8 @@ pub const DEMO_PASSWORD: &str = "kindred-demo-2026";
 pub struct Options {
     pub families: u32,
     pub seed: u64,
+    /// The share of families, in percent, with a referral waiting in the triage queue.
+    pub open_referral_percent: f64,
 }
 
 impl Default for Options {
@@ -36,6 +40,7 @@ impl Default for Options {
         Options {
             families: 5_000,
             seed: 42,
+            open_referral_percent: 3.0,
         }
     }
 }
@@ -257,19 +262,30 @@ fn org_plans(b: &Borough) -> Vec<OrgPlan> {
 /// What the family generator needs to know about one borough's partnership.
 struct Partnership {
     tenant_id: i64,
+    code: &'static str,
     la_code: u32,
     districts: Vec<&'static str>,
+    /// Hub sites and the postcode districts each reaches.
+    hubs: Vec<(i64, &'static [&'static str])>,
+    /// When the tenant's referrals are due.
+    rule: DueRule,
+    /// Every worker's display name, by user id.
+    names: BTreeMap<i64, String>,
+    /// The organisation of each worker.
+    org_of: BTreeMap<i64, i64>,
+    /// The named demo accounts (`hv`, `triage`, …) by the local part of their email.
+    named: BTreeMap<&'static str, i64>,
     /// Organisation ids by kind (several for schools, GPs, VCS).
     orgs: BTreeMap<OrgKind, Vec<i64>>,
     /// Practitioner user ids by organisation.
     workers: BTreeMap<i64, Vec<i64>>,
 }
 
-/// Builds the partnership into an empty database. Returns `false` (and does
+/// Builds the partnership into an empty database. Returns `None` (and does
 /// nothing) if the database already holds a partnership.
-pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)) -> anyhow::Result<bool> {
+pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)) -> anyhow::Result<Option<Summary>> {
     if !db.tenants().await?.is_empty() {
-        return Ok(false);
+        return Ok(None);
     }
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     let demo_hash = kindred_web::passwords::hash(DEMO_PASSWORD);
@@ -280,35 +296,81 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
         partnerships.push(build_borough(db, b, &mut rng, &demo_hash, &locked_hash).await?);
     }
     let today = kindred_store::today();
+    let now_ms = kindred_store::now_ms();
     let mut nhs_used = HashSet::new();
-    let (mut next_person, mut next_family) = db.max_ids().await?;
+    let mut ids = db.max_ids().await?;
+    let mut known: Vec<Vec<casework::Known>> = partnerships.iter().map(|_| vec![]).collect();
+    let mut summary = Summary::default();
+    // Each borough's family of eight with 500 contacts this year: the 360° profile at its fullest.
+    let mut batch = Batch::default();
+    for (i, p) in partnerships.iter().enumerate() {
+        let mut g = FamilyGen {
+            rng: &mut rng,
+            today,
+            batch: &mut batch,
+            nhs_used: &mut nhs_used,
+            p,
+            child_cap: 99,
+            ids: &mut ids,
+            now_ms,
+            open_rate: 0.0,
+            known: &mut known[i],
+        };
+        g.ids.family += 1;
+        let id = g.ids.family;
+        g.large_family(id, 500);
+        summary.large_families.push((p.code, id));
+    }
+    db.bulk_insert(&batch)
+        .await
+        .context("loading the large demo families")?;
     let total = opts.families as u64;
     let mut done = 0u64;
+    let open_rate = (opts.open_referral_percent / 100.0).clamp(0.0, 1.0);
     while done < total {
         let n = (total - done).min(2_000);
         let mut batch = Batch::default();
         for i in 0..n {
             // Three families in five live in Westminster.
-            let p = &partnerships[if (done + i) % 5 < 3 { 0 } else { 1 }];
+            let which = if (done + i) % 5 < 3 { 0 } else { 1 };
             let mut g = FamilyGen {
                 rng: &mut rng,
                 today,
                 batch: &mut batch,
-                next_person: &mut next_person,
                 nhs_used: &mut nhs_used,
-                p,
+                p: &partnerships[which],
                 child_cap: 99,
+                ids: &mut ids,
+                now_ms,
+                open_rate,
+                known: &mut known[which],
             };
-            next_family += 1;
-            g.family(next_family);
+            g.ids.family += 1;
+            let id = g.ids.family;
+            g.family(id);
         }
+        summary.open_referrals += batch.referrals.iter().filter(|r| r.decision.is_none()).count() as u64;
+        summary.contacts += batch.contacts.len() as u64;
         db.bulk_insert(&batch).await.context("loading demo families")?;
         done += n;
         progress(done, total);
     }
     db.reset_id_sequences().await?;
+    for (p, known) in partnerships.iter().zip(&known) {
+        summary.open_referrals += casework::showcase(db, p, known, &mut rng, &mut ids).await?;
+    }
+    db.reset_id_sequences().await?;
     db.analyze().await?;
-    Ok(true)
+    Ok(Some(summary))
+}
+
+/// What `build` made, for the command line to print.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// (tenant code, family id) of each borough's family of eight with 500 contacts.
+    pub large_families: Vec<(&'static str, i64)>,
+    pub open_referrals: u64,
+    pub contacts: u64,
 }
 
 async fn build_borough(
@@ -329,18 +391,19 @@ async fn build_borough(
         by_kind_first.entry(plan.kind).or_insert(org.id);
     }
     let hub_org = by_kind_first[&OrgKind::FamilyHub];
-    let mut districts = vec![];
+    let mut districts: Vec<&'static str> = vec![];
     let mut hub_ids = vec![];
+    let mut hubs = vec![];
     for (name, areas) in b.hubs {
-        let areas: Vec<String> = areas.iter().map(|a| a.to_string()).collect();
-        let site = db.create_hub_site(tenant.id, Some(hub_org), name, None, &areas).await?;
+        let owned: Vec<String> = areas.iter().map(|a| a.to_string()).collect();
+        let site = db.create_hub_site(tenant.id, Some(hub_org), name, None, &owned).await?;
         hub_ids.push(site.id);
-        districts.extend(
-            areas
-                .iter()
-                .map(|a| -> &'static str { Box::leak(a.clone().into_boxed_str()) }),
-        );
+        hubs.push((site.id, *areas));
+        districts.extend(areas.iter().copied());
     }
+    let mut names: BTreeMap<i64, String> = BTreeMap::new();
+    let mut org_of: BTreeMap<i64, i64> = BTreeMap::new();
+    let mut named: BTreeMap<&'static str, i64> = BTreeMap::new();
     let domain = format!("{}.example", b.code);
     let mut n = 0;
     for (plan, org_ids) in plans.iter().zip(plans.iter().map(|p| orgs[&p.kind].clone())) {
@@ -372,12 +435,14 @@ async fn build_borough(
                     password_hash: locked_hash.to_string(),
                 })
                 .await?;
+            names.insert(u.id, u.display_name.clone());
+            org_of.insert(u.id, org_id);
             pool.push(u.id);
         }
     }
     // The named demo accounts, and the front door, managers and administrator.
     let first_of = |k: OrgKind| by_kind_first[&k];
-    let demo: Vec<(&str, &str, OrgKind, Profession, Vec<Role>)> = match b.code {
+    let demo: Vec<(&'static str, &str, OrgKind, Profession, Vec<Role>)> = match b.code {
         "westminster" => vec![
             (
                 "hv",
@@ -482,6 +547,9 @@ async fn build_borough(
                 password_hash: demo_hash.to_string(),
             })
             .await?;
+        names.insert(u.id, name.to_string());
+        org_of.insert(u.id, org_id);
+        named.insert(local, u.id);
         if practitioner {
             // Demo practitioners carry a real caseload: put them first in their pool, twice.
             let pool = workers.entry(org_id).or_default();
@@ -489,10 +557,26 @@ async fn build_borough(
             pool.insert(0, u.id);
         }
     }
+    // Kensington and Chelsea triages within two working days; Westminster keeps the default 48 hours.
+    let rule = if b.code == "rbkc" {
+        DueRule {
+            hours: 16,
+            working_hours_only: true,
+        }
+    } else {
+        DueRule::default()
+    };
+    db.set_triage_rule(tenant.id, rule).await?;
     Ok(Partnership {
         tenant_id: tenant.id,
+        code: b.code,
         la_code: b.la_code,
         districts,
+        hubs,
+        rule,
+        names,
+        org_of,
+        named,
         orgs,
         workers,
     })
@@ -510,11 +594,16 @@ struct FamilyGen<'a> {
     rng: &'a mut ChaCha8Rng,
     today: Date,
     batch: &'a mut Batch,
-    next_person: &'a mut i64,
     nhs_used: &'a mut HashSet<String>,
     p: &'a Partnership,
     /// The oldest a child of this family can be: 17 years younger than its first adult.
     child_cap: i32,
+    ids: &'a mut MaxIds,
+    now_ms: i64,
+    /// The chance that a family has a referral waiting in the triage queue.
+    open_rate: f64,
+    /// The first families of the borough, for the demo's hand-made referrals.
+    known: &'a mut Vec<casework::Known>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -524,12 +613,19 @@ enum Kind {
     Unborn,
 }
 
+#[derive(Clone)]
 struct Member {
     id: i64,
     kind: Kind,
     age: i32,
     role: &'static str,
     send: bool,
+    given: &'static str,
+    family: String,
+    dob: Option<Date>,
+    edd: Option<Date>,
+    sex: &'static str,
+    nhs: Option<String>,
 }
 
 impl FamilyGen<'_> {
@@ -584,8 +680,8 @@ impl FamilyGen<'_> {
         role: &'static str,
         lang: Option<&'static str>,
     ) -> Member {
-        *self.next_person += 1;
-        let id = *self.next_person;
+        self.ids.person += 1;
+        let id = self.ids.person;
         let given = match (kind, female) {
             (Kind::Adult, true) => names::WOMEN.choose(self.rng),
             (Kind::Adult, false) => names::MEN.choose(self.rng),
@@ -616,26 +712,24 @@ impl FamilyGen<'_> {
         let upn = if kind == Kind::Child { self.upn(age) } else { None };
         let preferred_name =
             (kind != Kind::Unborn && self.rng.gen_bool(0.04)).then(|| given.chars().take(3).collect::<String>());
+        let given = if kind == Kind::Unborn { "Baby" } else { given };
+        let sex = if kind == Kind::Unborn {
+            "unknown"
+        } else if female {
+            "female"
+        } else {
+            "male"
+        };
         self.batch.persons.push(PersonRow {
             id,
             tenant_id: self.p.tenant_id,
-            given_name: if kind == Kind::Unborn {
-                "Baby".into()
-            } else {
-                given.into()
-            },
+            given_name: given.into(),
             family_name: family_name.into(),
             preferred_name,
             date_of_birth,
             expected_delivery,
-            sex: if kind == Kind::Unborn {
-                "unknown"
-            } else if female {
-                "female"
-            } else {
-                "male"
-            },
-            nhs_number,
+            sex,
+            nhs_number: nhs_number.clone(),
             upn,
             language: Some(lang.unwrap_or("English").into()),
             interpreter_needed,
@@ -650,6 +744,12 @@ impl FamilyGen<'_> {
             age,
             role,
             send,
+            given,
+            family: family_name.to_string(),
+            dob: date_of_birth,
+            edd: expected_delivery,
+            sex,
+            nhs: nhs_number,
         }
     }
 
@@ -830,15 +930,44 @@ impl FamilyGen<'_> {
             name: family_name,
             lead_user_id: None,
         });
-        self.involve(family_id, &m, joined);
+        let (active, lead) = self.involve(family_id, &m, joined);
+        let hub = self.hub_of(&pc);
+        let fam = casework::FamilyFacts {
+            id: family_id,
+            members: &m,
+            active: &active,
+            lead,
+            hub,
+        };
+        self.casework(&fam);
+        if self.known.len() < 60 {
+            self.known.push(casework::Known {
+                family_id,
+                members: m.clone(),
+                postcode: pc,
+                line1,
+                hub,
+            });
+        }
+    }
+
+    /// The hub site whose reach covers a postcode's district.
+    fn hub_of(&self, postcode: &str) -> Option<i64> {
+        let district = postcode.split(' ').next().unwrap_or_default();
+        self.p
+            .hubs
+            .iter()
+            .find(|(_, areas)| areas.contains(&district))
+            .map(|(id, _)| *id)
     }
 
     fn org(&mut self, kind: OrgKind) -> Option<i64> {
         self.p.orgs.get(&kind).and_then(|v| v.choose(self.rng).copied())
     }
 
-    /// Which services are involved, who from each is in the team, and who leads.
-    fn involve(&mut self, family_id: i64, m: &[Member], joined: Date) {
+    /// Which services are involved, who from each is in the team, and who
+    /// leads. Returns the services still involved, and the lead.
+    fn involve(&mut self, family_id: i64, m: &[Member], joined: Date) -> (Vec<casework::Active>, Option<i64>) {
         let under5 = m
             .iter()
             .any(|x| x.kind == Kind::Unborn || (x.kind == Kind::Child && x.age < 5));
@@ -892,6 +1021,7 @@ impl FamilyGen<'_> {
         }
         let mut team = vec![];
         let mut lead = None;
+        let mut active = vec![];
         for (kind, service) in involved {
             let Some(org) = self.org(kind) else { continue };
             let started = joined + Duration::days(self.rng.gen_range(0..200)).min(self.today - joined);
@@ -903,6 +1033,7 @@ impl FamilyGen<'_> {
             if ended.is_some() {
                 continue;
             }
+            active.push(casework::Active { kind, org, started });
             let in_team = matches!(
                 kind,
                 OrgKind::EarlyHelp
@@ -943,17 +1074,6 @@ impl FamilyGen<'_> {
                 kindred_store::now_ms() - self.rng.gen_range(0..90) * 86_400_000,
             ));
         }
-        if self.rng.gen_bool(0.03) {
-            let received = kindred_store::now_ms() - self.rng.gen_range(0..72) * 3_600_000;
-            let reference =
-                kindred_domain::referral::reference((family_id as u64).wrapping_mul(0x9E37_79B9) & 0xFF_FFFF_FFFF);
-            self.batch.open_referrals.push((
-                self.p.tenant_id,
-                family_id,
-                reference,
-                received,
-                received + 48 * 3_600_000,
-            ));
-        }
+        (active, lead)
     }
 }

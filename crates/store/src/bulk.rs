@@ -57,8 +57,113 @@ pub struct Batch {
     pub leads: Vec<(i64, i64, i64)>,
     /// (family, organisation, service, started, ended)
     pub involvements: Vec<(i64, i64, String, Date, Option<Date>)>,
-    /// (tenant, family, reference, received ms, due ms)
-    pub open_referrals: Vec<(i64, i64, String, i64, i64)>,
+    pub referrals: Vec<ReferralRow>,
+    /// (referral, need code)
+    pub referral_needs: Vec<(i64, &'static str)>,
+    pub referral_people: Vec<ReferralPersonRow>,
+    /// (referral, at ms, user, kind, detail)
+    pub referral_events: Vec<(i64, i64, Option<i64>, &'static str, String)>,
+    pub contacts: Vec<ContactRow>,
+    /// (contact, person)
+    pub contact_people: Vec<(i64, i64)>,
+    pub episodes: Vec<EpisodeRow>,
+    pub flags: Vec<FlagRow>,
+}
+
+/// A referral with an explicit id: open in the queue, or decided.
+#[derive(Clone)]
+pub struct ReferralRow {
+    pub id: i64,
+    pub tenant_id: i64,
+    pub family_id: Option<i64>,
+    pub reference: String,
+    pub route: &'static str,
+    pub urgency: &'static str,
+    pub received_at_ms: i64,
+    pub due_at_ms: i64,
+    pub hub_site_id: Option<i64>,
+    pub referrer_user_id: Option<i64>,
+    pub referrer_organisation_id: Option<i64>,
+    pub referrer_name: String,
+    pub referrer_role: String,
+    pub summary: String,
+    /// Who agreed to the referral being shared (empty: nobody yet).
+    pub consent_by: String,
+    pub consent_on: Option<Date>,
+    pub claimed_by_user_id: Option<i64>,
+    pub decision: Option<DecisionRow>,
+}
+
+#[derive(Clone)]
+pub struct DecisionRow {
+    pub at_ms: i64,
+    pub by_user_id: i64,
+    pub level: &'static str,
+    pub outcome: &'static str,
+    pub rationale: String,
+    pub lead_user_id: Option<i64>,
+}
+
+/// A person on a referral: linked to a known person, or as given until triage links them.
+#[derive(Clone)]
+pub struct ReferralPersonRow {
+    pub referral_id: i64,
+    pub person_id: Option<i64>,
+    pub role: &'static str,
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: Option<Date>,
+    pub expected_delivery: Option<Date>,
+    pub sex: &'static str,
+    pub nhs_number: Option<String>,
+    pub postcode: Option<String>,
+    pub address_line: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct ContactRow {
+    pub id: i64,
+    pub tenant_id: i64,
+    pub family_id: i64,
+    pub organisation_id: i64,
+    pub author_user_id: i64,
+    pub occurred_on: Date,
+    pub mode: &'static str,
+    pub visibility: &'static str,
+    pub body: String,
+}
+
+#[derive(Clone)]
+pub struct EpisodeRow {
+    pub tenant_id: i64,
+    pub family_id: i64,
+    pub referral_id: Option<i64>,
+    pub lead_user_id: Option<i64>,
+    pub level: &'static str,
+    pub opened_on: Date,
+    pub closed_on: Option<Date>,
+    pub close_reason: Option<&'static str>,
+}
+
+#[derive(Clone)]
+pub struct FlagRow {
+    pub tenant_id: i64,
+    pub family_id: i64,
+    pub person_id: Option<i64>,
+    pub kind: &'static str,
+    pub description: String,
+    pub raised_by_user_id: Option<i64>,
+    pub raised_on: Date,
+    pub ended_on: Option<Date>,
+}
+
+/// The highest ids in use, so a loader can continue after them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MaxIds {
+    pub person: i64,
+    pub family: i64,
+    pub referral: i64,
+    pub contact: i64,
 }
 
 impl Batch {
@@ -71,7 +176,14 @@ impl Batch {
             + self.team.len()
             + self.leads.len()
             + self.involvements.len()
-            + self.open_referrals.len()
+            + self.referrals.len()
+            + self.referral_needs.len()
+            + self.referral_people.len()
+            + self.referral_events.len()
+            + self.contacts.len()
+            + self.contact_people.len()
+            + self.episodes.len()
+            + self.flags.len()
     }
 }
 
@@ -79,15 +191,21 @@ impl Batch {
 const CHUNK: usize = 500;
 
 impl Db {
-    /// The highest person and family ids in use, so a loader can continue after them.
-    pub async fn max_ids(&self) -> Result<(i64, i64)> {
-        let (p,): (Option<i64>,) = on_pool!(self, |p| sqlx::query_as("SELECT MAX(id) FROM persons")
+    /// The highest ids in use of the tables a loader gives ids to.
+    pub async fn max_ids(&self) -> Result<MaxIds> {
+        let (person, family, referral, contact): (Option<i64>, Option<i64>, Option<i64>, Option<i64>) =
+            on_pool!(self, |p| sqlx::query_as(
+                "SELECT (SELECT MAX(id) FROM persons), (SELECT MAX(id) FROM families),
+                        (SELECT MAX(id) FROM referrals), (SELECT MAX(id) FROM contacts)"
+            )
             .fetch_one(p)
             .await)?;
-        let (f,): (Option<i64>,) = on_pool!(self, |p| sqlx::query_as("SELECT MAX(id) FROM families")
-            .fetch_one(p)
-            .await)?;
-        Ok((p.unwrap_or(0), f.unwrap_or(0)))
+        Ok(MaxIds {
+            person: person.unwrap_or(0),
+            family: family.unwrap_or(0),
+            referral: referral.unwrap_or(0),
+            contact: contact.unwrap_or(0),
+        })
     }
 
     pub async fn family_count(&self) -> Result<i64> {
@@ -202,18 +320,148 @@ impl Db {
                 });
                 q.build().execute(&mut *tx).await?;
             }
-            for chunk in b.open_referrals.chunks(CHUNK) {
+            for chunk in b.referrals.chunks(CHUNK) {
                 let mut q = QueryBuilder::<DB>::new(
-                    "INSERT INTO referrals (tenant_id, family_id, reference, route, status, received_at_ms, due_at_ms) ",
+                    "INSERT INTO referrals (id, tenant_id, family_id, reference, route, status, urgency, received_at_ms,
+                       due_at_ms, hub_site_id, referrer_user_id, referrer_organisation_id, referrer_name, referrer_role,
+                       summary, family_aware, consent_given, consent_by, consent_on, consent_scope, decided_at_ms,
+                       decided_by_user_id, level, outcome, rationale, outcome_detail, lead_user_id, claimed_by_user_id) ",
                 );
+                q.push_values(chunk, |mut r, x| {
+                    let d = x.decision.as_ref();
+                    r.push_bind(x.id)
+                        .push_bind(x.tenant_id)
+                        .push_bind(x.family_id)
+                        .push_bind(x.reference.clone());
+                    r.push_bind(x.route)
+                        .push_bind(if d.is_some() { "decided" } else { "open" })
+                        .push_bind(x.urgency)
+                        .push_bind(x.received_at_ms);
+                    r.push_bind(x.due_at_ms)
+                        .push_bind(x.hub_site_id)
+                        .push_bind(x.referrer_user_id)
+                        .push_bind(x.referrer_organisation_id);
+                    r.push_bind(x.referrer_name.clone())
+                        .push_bind(x.referrer_role.clone())
+                        .push_bind(x.summary.clone())
+                        .push_bind(!x.consent_by.is_empty());
+                    r.push_bind(!x.consent_by.is_empty())
+                        .push_bind(x.consent_by.clone())
+                        .push_bind(x.consent_on)
+                        .push_bind(if x.consent_by.is_empty() {
+                            ""
+                        } else {
+                            "Partners in the early help partnership"
+                        });
+                    r.push_bind(d.map(|d| d.at_ms))
+                        .push_bind(d.map(|d| d.by_user_id))
+                        .push_bind(d.map(|d| d.level))
+                        .push_bind(d.map(|d| d.outcome));
+                    r.push_bind(d.map(|d| d.rationale.clone()))
+                        .push_bind(d.map(|_| String::new()))
+                        .push_bind(d.and_then(|d| d.lead_user_id))
+                        .push_bind(x.claimed_by_user_id);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            for chunk in b.referral_needs.chunks(CHUNK) {
+                let mut q = QueryBuilder::<DB>::new("INSERT INTO referral_needs (referral_id, need) ");
+                q.push_values(chunk, |mut r, x| {
+                    r.push_bind(x.0).push_bind(x.1);
+                });
+                q.push(" ON CONFLICT DO NOTHING");
+                q.build().execute(&mut *tx).await?;
+            }
+            for chunk in b.referral_people.chunks(CHUNK) {
+                let mut q = QueryBuilder::<DB>::new(
+                    "INSERT INTO referral_people (referral_id, person_id, role, given_name, family_name, date_of_birth,
+                       expected_delivery, sex, nhs_number, postcode, address_line) ",
+                );
+                q.push_values(chunk, |mut r, x| {
+                    r.push_bind(x.referral_id)
+                        .push_bind(x.person_id)
+                        .push_bind(x.role)
+                        .push_bind(x.given_name.clone());
+                    r.push_bind(x.family_name.clone())
+                        .push_bind(x.date_of_birth)
+                        .push_bind(x.expected_delivery)
+                        .push_bind(x.sex);
+                    r.push_bind(x.nhs_number.clone())
+                        .push_bind(x.postcode.clone())
+                        .push_bind(x.address_line.clone());
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            for chunk in b.referral_events.chunks(CHUNK) {
+                let mut q =
+                    QueryBuilder::<DB>::new("INSERT INTO referral_events (referral_id, at_ms, user_id, kind, detail) ");
                 q.push_values(chunk, |mut r, x| {
                     r.push_bind(x.0)
                         .push_bind(x.1)
-                        .push_bind(x.2.clone())
-                        .push_bind("professional")
-                        .push_bind("open")
+                        .push_bind(x.2)
                         .push_bind(x.3)
-                        .push_bind(x.4);
+                        .push_bind(x.4.clone());
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            for chunk in b.contacts.chunks(CHUNK) {
+                let mut q = QueryBuilder::<DB>::new(
+                    "INSERT INTO contacts (id, tenant_id, family_id, organisation_id, author_user_id, occurred_on, mode,
+                       visibility, body, created_at_ms) ",
+                );
+                q.push_values(chunk, |mut r, x| {
+                    r.push_bind(x.id)
+                        .push_bind(x.tenant_id)
+                        .push_bind(x.family_id)
+                        .push_bind(x.organisation_id);
+                    r.push_bind(x.author_user_id)
+                        .push_bind(x.occurred_on)
+                        .push_bind(x.mode)
+                        .push_bind(x.visibility);
+                    r.push_bind(x.body.clone()).push_bind(now);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            for chunk in b.contact_people.chunks(CHUNK) {
+                let mut q = QueryBuilder::<DB>::new("INSERT INTO contact_people (contact_id, person_id) ");
+                q.push_values(chunk, |mut r, x| {
+                    r.push_bind(x.0).push_bind(x.1);
+                });
+                q.push(" ON CONFLICT DO NOTHING");
+                q.build().execute(&mut *tx).await?;
+            }
+            for chunk in b.episodes.chunks(CHUNK) {
+                let mut q = QueryBuilder::<DB>::new(
+                    "INSERT INTO episodes (tenant_id, family_id, referral_id, lead_user_id, level, status, opened_on,
+                       closed_on, close_reason) ",
+                );
+                q.push_values(chunk, |mut r, x| {
+                    r.push_bind(x.tenant_id)
+                        .push_bind(x.family_id)
+                        .push_bind(x.referral_id)
+                        .push_bind(x.lead_user_id);
+                    r.push_bind(x.level)
+                        .push_bind(if x.closed_on.is_some() { "closed" } else { "open" })
+                        .push_bind(x.opened_on)
+                        .push_bind(x.closed_on)
+                        .push_bind(x.close_reason);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            for chunk in b.flags.chunks(CHUNK) {
+                let mut q = QueryBuilder::<DB>::new(
+                    "INSERT INTO flags (tenant_id, family_id, person_id, kind, description, raised_by_user_id,
+                       raised_on, ended_on) ",
+                );
+                q.push_values(chunk, |mut r, x| {
+                    r.push_bind(x.tenant_id)
+                        .push_bind(x.family_id)
+                        .push_bind(x.person_id)
+                        .push_bind(x.kind);
+                    r.push_bind(x.description.clone())
+                        .push_bind(x.raised_by_user_id)
+                        .push_bind(x.raised_on)
+                        .push_bind(x.ended_on);
                 });
                 q.build().execute(&mut *tx).await?;
             }
@@ -238,6 +486,11 @@ impl Db {
             "lead_history",
             "involvements",
             "referrals",
+            "referral_people",
+            "referral_events",
+            "contacts",
+            "episodes",
+            "flags",
         ] {
             on_pool!(self, |p| {
                 sqlx::query(&format!(

@@ -196,6 +196,22 @@ impl Db {
         Ok(id)
     }
 
+    /// How many contacts since `since` had at least one current member of the
+    /// family present, in any of their families: each contact counted once.
+    pub async fn member_contact_total(&self, family_id: i64, since: Date) -> Result<i64> {
+        let (n,): (i64,) = on_pool!(self, |p| sqlx::query_as(
+            "SELECT COUNT(DISTINCT c.id) FROM family_members m
+             JOIN contact_people cp ON cp.person_id = m.person_id
+             JOIN contacts c ON c.id = cp.contact_id
+             WHERE m.family_id = $1 AND m.left_on IS NULL AND c.occurred_on >= $2"
+        )
+        .bind(family_id)
+        .bind(since)
+        .fetch_one(p)
+        .await)?;
+        Ok(n)
+    }
+
     /// The 360° profile of each current member of a family since `since`, by person id.
     /// Everything is gathered across all the families each member belongs to.
     pub async fn profile(&self, family_id: i64, since: Date) -> Result<BTreeMap<i64, MemberProfile>> {

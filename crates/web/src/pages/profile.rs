@@ -178,7 +178,7 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
         family_id: id,
         family_name: family.name,
         since: dates::long(since),
-        total_contacts: views.iter().map(|v| v.contacts).sum(),
+        total_contacts: db.member_contact_total(id, since).await?,
         agencies: agencies.len(),
         members: views,
     };
@@ -188,6 +188,10 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
 pub fn flag_label(kind: &str) -> String {
     match kind {
         "safeguarding_concern" => "Safeguarding concern".into(),
+        "child_protection_plan" => "Child protection plan".into(),
+        "child_in_need" => "Child in need".into(),
+        "looked_after" => "Looked-after child".into(),
+        "ehcp" => "EHCP".into(),
         "domestic_abuse_marac" => "Domestic abuse (MARAC)".into(),
         "young_carer" => "Young carer".into(),
         "interpreter" => "Needs an interpreter".into(),

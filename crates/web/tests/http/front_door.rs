@@ -766,3 +766,77 @@ async fn step_down_from_social_care_comes_through_the_same_door() {
         .unwrap();
     assert!(need.contains("0 referrals waiting"));
 }
+
+#[tokio::test]
+async fn the_360_profile_counts_contacts_per_service_and_never_shows_note_text() {
+    for db in testing::fresh_databases().await {
+        let app = spawn_with(db, Default::default()).await;
+        let khan = app.world.khan_family;
+        let lead = app.db.user_by_email("lead@west.test").await.unwrap().unwrap();
+        let sw = app.db.user_by_email("sw@west.test").await.unwrap().unwrap();
+        let members: Vec<i64> = app
+            .db
+            .members(khan)
+            .await
+            .unwrap()
+            .iter()
+            .map(|m| m.person.id)
+            .collect();
+        let today = kindred_store::today();
+        let contact = |author: &kindred_store::users::User, days: i64, people: Vec<i64>, visibility| {
+            kindred_store::profile::NewContact {
+                tenant_id: author.tenant_id,
+                family_id: khan,
+                organisation_id: author.organisation_id,
+                author_user_id: author.id,
+                occurred_on: today - time::Duration::days(days),
+                mode: "home_visit",
+                visibility,
+                body: format!("CONFIDENTIAL-NOTE-{days}"),
+                people,
+            }
+        };
+        // Three health visiting contacts (one with both members present), two by
+        // social care, and one from before the last 12 months that must not count.
+        for (author, days, people, vis) in [
+            (&lead, 3, members.clone(), "team"),
+            (&lead, 40, vec![members[1]], "profession"),
+            (&lead, 200, vec![members[0]], "sensitive"),
+            (&sw, 10, vec![members[1]], "organisation"),
+            (&sw, 100, vec![members[1]], "team"),
+            (&sw, 500, vec![members[1]], "team"),
+        ] {
+            app.db.add_contact(&contact(author, days, people, vis)).await.unwrap();
+        }
+        app.db
+            .add_flag(
+                lead.tenant_id,
+                khan,
+                Some(members[1]),
+                "child_in_need",
+                "Child in need plan",
+                Some(sw.id),
+                today,
+            )
+            .await
+            .unwrap();
+        let since = today - time::Duration::days(365);
+        assert_eq!(app.db.member_contact_total(khan, since).await.unwrap(), 5);
+
+        let (c, _) = app.sign_in("lead@west.test").await;
+        let res = c
+            .get(app.url(&format!("/families/{khan}/profile")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let page = res.text().await.unwrap();
+        // Each contact counted once in the headline, though one had two members present.
+        assert!(page.contains("5 contacts with 2 agencies"), "{page}");
+        assert!(page.contains("Child in need: Child in need plan"));
+        assert!(
+            !page.contains("CONFIDENTIAL-NOTE"),
+            "note text never reaches the profile"
+        );
+    }
+}

@@ -1,0 +1,132 @@
+//! The demo over real HTTP: what each demo user finds on signing in. A
+//! newcomer must see the front door at work, not empty pages.
+
+use kindred_demo::{DEMO_PASSWORD, Options};
+use kindred_domain::referral::Route;
+use kindred_store::Db;
+use kindred_store::referrals::QueueFilter;
+use kindred_store::testing;
+
+struct Demo {
+    base: String,
+    db: Db,
+    large_family: i64,
+}
+
+async fn demo(db: Db) -> Demo {
+    let opts = Options {
+        families: 300,
+        ..Options::default()
+    };
+    let summary = kindred_demo::build(&db, &opts, &|_, _| {})
+        .await
+        .expect("demo builds")
+        .expect("into an empty database");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let served = db.clone();
+    tokio::spawn(async move { kindred_web::serve(served, Default::default(), listener).await });
+    Demo {
+        base,
+        db,
+        large_family: summary.large_families[0].1,
+    }
+}
+
+fn csrf(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+impl Demo {
+    async fn sign_in(&self, email: &str) -> reqwest::Client {
+        let c = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let page = self.get(&c, "/login").await.1;
+        let res = c
+            .post(format!("{}/login", self.base))
+            .form(&[
+                ("csrf", csrf(&page).as_str()),
+                ("email", email),
+                ("password", DEMO_PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "sign-in for {email}");
+        c
+    }
+
+    async fn get(&self, c: &reqwest::Client, path: &str) -> (u16, String) {
+        let res = c.get(format!("{}{path}", self.base)).send().await.unwrap();
+        (res.status().as_u16(), res.text().await.unwrap())
+    }
+}
+
+#[tokio::test]
+async fn each_demo_user_finds_the_front_door_at_work() {
+    for db in testing::fresh_databases().await {
+        let d = demo(db).await;
+        let west = d.db.tenant_by_code("westminster").await.unwrap();
+
+        // Triage: a queue from every route, some overdue, on the home page and the queue.
+        let triage = d.sign_in("triage@westminster.example").await;
+        let (_, home) = d.get(&triage, "/").await;
+        assert!(home.contains("referrals waiting for triage"), "{home}");
+        let (status, queue) = d.get(&triage, "/triage").await;
+        assert_eq!(status, 200);
+        for route in ["Self-referral", "Step-down", "Professional referral", "Overdue"] {
+            assert!(queue.contains(route), "{route} in the queue");
+        }
+        // A self-referral with the parent's name misspelt still finds them.
+        let (self_referrals, _) =
+            d.db.triage_queue(
+                west.id,
+                &QueueFilter {
+                    route: Some(Route::SelfReferral),
+                    ..Default::default()
+                },
+                500,
+                0,
+            )
+            .await
+            .unwrap();
+        let mut matched = false;
+        for r in self_referrals.iter().filter(|r| r.family_id.is_none()) {
+            let (_, page) = d.get(&triage, &format!("/referrals/{}", r.id)).await;
+            matched |= page.contains("Possible matches for") && page.contains("/link\"");
+        }
+        assert!(matched, "a typo'd self-referral offers its family as a match");
+        let (_, panels) = d.get(&triage, "/panels").await;
+        assert!(panels.contains("Upcoming"));
+
+        // The voluntary sector worker: their referrals and what was decided, never the 360°.
+        let vcs = d.sign_in("vcs@westminster.example").await;
+        let (_, sent) = d.get(&vcs, "/referrals").await;
+        assert!(sent.contains("Awaiting triage"), "{sent}");
+        assert!(sent.contains("Signpost to a service"));
+        let (_, notes) = d.get(&vcs, "/notifications").await;
+        assert!(notes.contains("has been triaged"));
+        let vcs_user = d.db.user_by_email("vcs@westminster.example").await.unwrap().unwrap();
+        let decided = d.db.referrals_sent_by(vcs_user.id, 50).await.unwrap();
+        let decided = decided
+            .iter()
+            .find(|r| r.status == "decided")
+            .expect("a decided referral");
+        let family = d.db.referral(decided.id).await.unwrap().unwrap().family_id.unwrap();
+        let (status, _) = d.get(&vcs, &format!("/families/{family}/profile")).await;
+        assert_ne!(status, 200, "a referrer never sees the 360° profile");
+
+        // The health visitor: the family of eight's full profile, and the decision on their referral.
+        let hv = d.sign_in("hv@westminster.example").await;
+        let (status, profile) = d.get(&hv, &format!("/families/{}/profile", d.large_family)).await;
+        assert_eq!(status, 200);
+        assert!(profile.contains("500 contacts with 10 agencies"), "{profile}");
+        assert!(profile.contains("Child in need"));
+        let (_, home) = d.get(&hv, "/").await;
+        assert!(home.contains("new notification"));
+    }
+}
