@@ -26,7 +26,7 @@ export default function professionalReferral(ctx) {
       await assertVisible(page.locator('.govuk-error-summary'), 'no error summary for an empty referral');
 
       // Add someone new.
-      await page.getByText('Add someone new').click();
+      await page.getByText('Add someone new', { exact: true }).click();
       await page.getByLabel('Role in the family').selectOption({ label: 'Child' });
       await page.getByLabel('First name').fill('Jordan');
       await page.getByLabel('Last name').fill('Browserly');

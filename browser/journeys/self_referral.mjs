@@ -55,10 +55,7 @@ export default function selfReferral(ctx) {
       await page.getByLabel('Phone number').fill('07700 900123');
       await page.getByLabel('Email address').fill('robin.testfield@example.com');
       await page.getByRole('radio', { name: 'Yes', exact: true }).check();
-      await submit(page, cont, { status: 200, label: 'people question' });
-      assert.equal(path(page), '/self-referral/people');
-
-      await page.getByRole('radio', { name: 'Yes', exact: true }).check();
+      // With no one added yet, the service asks straight away about the first person.
       await submit(page, cont, { status: 200, label: 'a person in the family' });
       assert.equal(path(page), '/self-referral/people/new');
       await page.getByLabel('First name').fill('Sky');
@@ -70,6 +67,19 @@ export default function selfReferral(ctx) {
       await submit(page, cont, { status: 200, label: 'people, with one added' });
       assert.equal(path(page), '/self-referral/people');
       await assertVisible(page.getByText('Sky Testfield'));
+      // Add a second person, a partner, through the question on the people page.
+      await page.getByRole('radio', { name: 'Yes', exact: true }).check();
+      await submit(page, cont, { status: 200, label: 'a second person' });
+      assert.equal(path(page), '/self-referral/people/new');
+      await page.getByLabel('First name').fill('Alex');
+      await page.getByLabel('Last name').fill('Testfield');
+      await page.getByLabel('My partner', { exact: true }).check();
+      await page.getByLabel('Day').fill('2');
+      await page.getByLabel('Month').fill('11');
+      await page.getByLabel('Year').fill('1989');
+      await submit(page, cont, { status: 200, label: 'people, with two added' });
+      assert.equal(path(page), '/self-referral/people');
+      await assertVisible(page.getByText('Alex Testfield'));
       await page.getByRole('radio', { name: /^No/ }).check();
       await submit(page, cont, { status: 200, label: 'help question' });
       assert.equal(path(page), '/self-referral/help');

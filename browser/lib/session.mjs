@@ -10,7 +10,20 @@ export async function newPage(ctx) {
   page.problems = [];
   // A CSP refusal or script error shows here; the journeys assert there are none.
   page.on('console', (m) => {
-    if (m.type() === 'error') page.problems.push(`console: ${m.text()} (${page.url()})`);
+    // A 4xx page (a refusal, a form with errors) is logged as a failed load; those statuses are asserted where expected.
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) {
+      page.problems.push(`console: ${m.text()} (${page.url()})`);
+    }
+  });
+  // Every stylesheet, script, image and font the pages use must load.
+  page.on('response', (r) => {
+    const req = r.request();
+    if (r.status() >= 400 && !req.isNavigationRequest() && !r.url().endsWith('/favicon.ico')) {
+      page.problems.push(`${r.status()} for ${req.resourceType()} ${r.url()} (${page.url()})`);
+    }
+  });
+  page.on('requestfailed', (req) => {
+    if (!req.url().endsWith('/favicon.ico')) page.problems.push(`failed: ${req.url()} ${req.failure()?.errorText}`);
   });
   page.on('pageerror', (e) => page.problems.push(`page error: ${e.message} (${page.url()})`));
   return page;
@@ -37,8 +50,10 @@ export async function visit(page, path, { status = 200, axe = true } = {}) {
 export async function submit(page, locator, { status, axe = true, label } = {}) {
   const [res] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), locator.click()]);
   const code = res ? res.status() : 0;
-  if (status !== undefined) {
-    assert.equal(code, status, `${label ?? 'submit'} answered ${code} at ${page.url()}, expected ${status}`);
+  if (status !== undefined && code !== status) {
+    const summary = page.locator('.govuk-error-summary');
+    const why = (await summary.count()) ? `\n${await summary.first().innerText()}` : '';
+    assert.fail(`${label ?? 'submit'} answered ${code} at ${page.url()}, expected ${status}${why}`);
   }
   if (axe) await checkA11y(page, label ?? `after submit to ${page.url()}`);
   return res;
@@ -69,9 +84,9 @@ export async function assertVisible(locator, message) {
 
 /** The id in the first link on the page whose href matches /prefix/{id}. */
 export async function firstId(page, prefix) {
-  const href = await page.locator(`main a[href^="${prefix}/"]`).first().getAttribute('href');
-  assert.ok(href, `no link to ${prefix}/… on ${page.url()}`);
-  const id = href.slice(prefix.length + 1).split(/[/?#]/)[0];
-  assert.match(id, /^\d+$/);
-  return id;
+  for (const href of await page.locator(`main a[href^="${prefix}/"]`).evaluateAll((as) => as.map((a) => a.getAttribute('href')))) {
+    const id = href.slice(prefix.length + 1).split(/[/?#]/)[0];
+    if (/^\d+$/.test(id)) return id;
+  }
+  assert.fail(`no link to ${prefix}/{id} on ${page.url()}`);
 }
