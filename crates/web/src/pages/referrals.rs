@@ -486,8 +486,12 @@ impl DetailsForm {
 #[serde(default)]
 pub struct FindForm {
     pub name: String,
+    // The page's date input is `m::date("find_dob", …)`.
+    #[serde(rename = "find_dob_day")]
     pub dob_day: String,
+    #[serde(rename = "find_dob_month")]
     pub dob_month: String,
+    #[serde(rename = "find_dob_year")]
     pub dob_year: String,
 }
 
