@@ -25,6 +25,17 @@ export default function professionalReferral(ctx) {
       await submit(page, button(page, 'Send referral'), { status: 422, label: 'draft sent empty' });
       await assertVisible(page.locator('.govuk-error-summary'), 'no error summary for an empty referral');
 
+      // Find someone the charity works with: name and date of birth (none match this one).
+      await page.getByText('Find someone you already work with', { exact: true }).click();
+      await page.getByLabel('Name', { exact: true }).fill('Jordan Browserly');
+      const fdob = page.locator('#find_dob');
+      await fdob.getByLabel('Day').fill('12');
+      await fdob.getByLabel('Month').fill('1');
+      await fdob.getByLabel('Year').fill('2017');
+      await submit(page, button(page, 'Search'), { status: 200, label: 'draft with search results' });
+      await assertVisible(page.getByText('No one you work with matches'));
+      assert.equal(await page.locator('#find_dob_year').inputValue(), '2017', 'the date searched for is not kept');
+
       // Add someone new.
       await page.getByText('Add someone new', { exact: true }).click();
       await page.getByLabel('Role in the family').selectOption({ label: 'Child' });

@@ -42,8 +42,16 @@ export default function staff(ctx) {
       await visit(page, `/referrals/${referralId}`);
       await visit(page, '/triage?claimed=unclaimed&route=professional');
       await visit(page, '/panels');
-      const panel = page.locator('main a[href^="/panels/"]');
-      if (await panel.count()) await visit(page, await panel.first().getAttribute('href'));
+      // Arrange a panel meeting next week, through the form as the page draws it.
+      const next = new Date(Date.now() + 7 * 86_400_000);
+      await page.getByLabel('Name', { exact: true }).fill('Browser suite panel');
+      const on = page.locator('#on');
+      await on.getByLabel('Day').fill(String(next.getDate()));
+      await on.getByLabel('Month').fill(String(next.getMonth() + 1));
+      await on.getByLabel('Year').fill(String(next.getFullYear()));
+      await submit(page, button(page, 'Arrange meeting'), { status: 200, label: 'the new panel meeting' });
+      assert.match(new URL(page.url()).pathname, /^\/panels\/\d+$/);
+      await assertVisible(page.getByText('Browser suite panel'));
       await visit(page, '/notifications');
       await signOut(page);
       await closePage(page);
