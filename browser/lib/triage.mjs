@@ -37,7 +37,10 @@ export async function settlePeopleAndFamily(page) {
   if (await use.count()) {
     await submit(page, use, { status: 200, label: 'referral after choosing the family' });
   }
-  await assertVisible(page.getByRole('link', { name: 'See the 360° profile' }), 'no 360° profile link once the family is chosen');
+  const profile = page.getByRole('link', { name: 'See the 360° profile' });
+  await assertVisible(profile, 'no 360° profile link once the family is chosen');
+  // The family's path, /families/{id}.
+  return (await profile.getAttribute('href')).replace(/\/profile$/, '');
 }
 
 /** Records a decision at /referrals/{id}/decision, first showing the rationale is mandatory. */
