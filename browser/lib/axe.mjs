@@ -21,6 +21,9 @@ function describe(violations) {
     .join('\n');
 }
 
+/** How many pages axe has checked in this run. */
+export const checked = { pages: 0 };
+
 /** Runs axe on the page as it is now and fails, listing every violation, unless there are none. */
 export async function checkA11y(page, label = page.url()) {
   const has = await page.evaluate(() => typeof window.axe !== 'undefined');
@@ -29,6 +32,7 @@ export async function checkA11y(page, label = page.url()) {
     (tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] }),
     AXE_TAGS,
   );
+  checked.pages += 1;
   const v = result.violations;
   if (v.length > 0) {
     const text = `axe found ${v.length} accessibility violation(s) on ${label} (${page.url()}):\n${describe(v)}`;

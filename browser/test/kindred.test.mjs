@@ -4,6 +4,7 @@
 import { describe, before, after } from 'node:test';
 import { startKindred } from '../lib/server.mjs';
 import { launch } from '../lib/browser.mjs';
+import { checked } from '../lib/axe.mjs';
 import staff from '../journeys/staff.mjs';
 import selfReferral from '../journeys/self_referral.mjs';
 import professionalReferral from '../journeys/professional_referral.mjs';
@@ -15,6 +16,7 @@ describe('Kindred in Chromium, with axe on every page', () => {
     ctx.browser = await launch();
   });
   after(async () => {
+    console.log(`axe-core checked ${checked.pages} pages`);
     await ctx.browser?.close();
     await ctx.server?.stop();
   });
