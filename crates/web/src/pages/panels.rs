@@ -40,8 +40,12 @@ struct MeetingRow {
 #[serde(default)]
 pub struct NewMeetingForm {
     title: String,
+    // The page's date input is `m::date("on", …)`: on_day, on_month, on_year.
+    #[serde(rename = "on_day")]
     day: String,
+    #[serde(rename = "on_month")]
     month: String,
+    #[serde(rename = "on_year")]
     year: String,
     hub: String,
 }

@@ -319,9 +319,9 @@ impl DetailsForm {
                 "family_aware" => f.family_aware = v,
                 "consent_given" => f.consent_given = v,
                 "consent_by" => f.consent_by = v,
-                "consent_day" => f.consent_day = v,
-                "consent_month" => f.consent_month = v,
-                "consent_year" => f.consent_year = v,
+                "consent_on_day" => f.consent_day = v,
+                "consent_on_month" => f.consent_month = v,
+                "consent_on_year" => f.consent_year = v,
                 "consent_scope" => f.consent_scope = v,
                 "referrer_phone" => f.referrer_phone = v,
                 "referrer_email" => f.referrer_email = v,
@@ -486,8 +486,12 @@ impl DetailsForm {
 #[serde(default)]
 pub struct FindForm {
     pub name: String,
+    // The page's date input is `m::date("find_dob", …)`.
+    #[serde(rename = "find_dob_day")]
     pub dob_day: String,
+    #[serde(rename = "find_dob_month")]
     pub dob_month: String,
+    #[serde(rename = "find_dob_year")]
     pub dob_year: String,
 }
 

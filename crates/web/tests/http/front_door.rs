@@ -134,9 +134,9 @@ async fn a_partners_referral_is_triaged_and_the_referrer_sees_only_the_outcome()
                 ("family_aware", "yes"),
                 ("consent_given", "yes"),
                 ("consent_by", "Aisha Khan"),
-                ("consent_day", &d),
-                ("consent_month", &m),
-                ("consent_year", &y),
+                ("consent_on_day", &d),
+                ("consent_on_month", &m),
+                ("consent_on_year", &y),
                 ("consent_scope", "Early help partners"),
                 ("referrer_phone", "020 7946 0000"),
             ],
@@ -336,9 +336,9 @@ async fn the_panel_discusses_a_family_and_its_record_shows_the_decision() {
         &[
             ("csrf", &tt),
             ("title", "Family Matters panel"),
-            ("on_day", &next_week.day().to_string()),
-            ("on_month", &(next_week.month() as u8).to_string()),
-            ("on_year", &next_week.year().to_string()),
+            ("day", &next_week.day().to_string()),
+            ("month", &(next_week.month() as u8).to_string()),
+            ("year", &next_week.year().to_string()),
         ],
     )
     .await;
@@ -351,9 +351,9 @@ async fn the_panel_discusses_a_family_and_its_record_shows_the_decision() {
         &[
             ("csrf", &tt),
             ("title", "Family Matters panel"),
-            ("day", &next_week.day().to_string()),
-            ("month", &(next_week.month() as u8).to_string()),
-            ("year", &next_week.year().to_string()),
+            ("on_day", &next_week.day().to_string()),
+            ("on_month", &(next_week.month() as u8).to_string()),
+            ("on_year", &next_week.year().to_string()),
         ],
     )
     .await;

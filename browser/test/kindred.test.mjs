@@ -1,0 +1,26 @@
+// Kindred in a real browser: Debian's Chromium through playwright-core, with
+// axe-core run on every page visited. One server (the real binary over a fresh
+// demo database) and one browser serve every journey, in order.
+import { describe, before, after } from 'node:test';
+import { startKindred } from '../lib/server.mjs';
+import { launch } from '../lib/browser.mjs';
+import { checked } from '../lib/axe.mjs';
+import staff from '../journeys/staff.mjs';
+import selfReferral from '../journeys/self_referral.mjs';
+import professionalReferral from '../journeys/professional_referral.mjs';
+
+describe('Kindred in Chromium, with axe on every page', () => {
+  const ctx = {};
+  before(async () => {
+    ctx.server = await startKindred({ families: 300 });
+    ctx.browser = await launch();
+  });
+  after(async () => {
+    console.log(`axe-core checked ${checked.pages} pages`);
+    await ctx.browser?.close();
+    await ctx.server?.stop();
+  });
+  staff(ctx);
+  selfReferral(ctx);
+  professionalReferral(ctx);
+});
