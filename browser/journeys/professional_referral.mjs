@@ -122,13 +122,9 @@ export default function professionalReferral(ctx) {
       await closePage(page);
     });
 
-    // KNOWN BUG, left as a TODO so that it shows in every run: the 360° profile
-    // (pages/profile.rs) is gated by FamilyAction::View, so a VCS worker whose
-    // charity is involved with a family sees it, and the family page offers the
-    // link. Refusing it needs a policy change in domain::access (a profile
-    // action, or the subject's organisation kind), not a fix in a template.
-    // Once fixed, this test passes: then remove the todo.
-    test('a VCS worker is never shown a 360° profile', { todo: 'VCS workers are not refused the 360° profile yet' }, async () => {
+    // The policy's ViewProfile (domain::access) keeps the 360° profile from
+    // voluntary sector workers unless they lead the family's plan.
+    test('a VCS worker is never shown a 360° profile', async () => {
       const page = await newPage(ctx);
       await signIn(page, 'vcs@westminster.example');
       // A family the charity supports: its page, but not its 360° profile.

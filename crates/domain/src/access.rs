@@ -4,7 +4,7 @@
 //! store gathers the facts ([`FamilyFacts`]); this module decides. A denial is
 //! shown to the user exactly like a record that does not exist.
 
-use crate::model::Role;
+use crate::model::{Profession, Role};
 
 /// Who is asking.
 #[derive(Debug, Clone)]
@@ -12,6 +12,7 @@ pub struct Subject {
     pub user_id: i64,
     pub tenant_id: i64,
     pub organisation_id: i64,
+    pub profession: Profession,
     pub roles: Vec<Role>,
     pub active: bool,
 }
@@ -66,6 +67,9 @@ pub enum FamilyAction {
     Edit,
     /// See who viewed the record.
     ViewAccessLog,
+    /// See the 360° profile: every agency's involvement with each member,
+    /// contacts per service, flags, referrals and episodes.
+    ViewProfile,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +124,11 @@ pub fn family(subject: &Subject, facts: &FamilyFacts, action: FamilyAction) -> D
             basis,
             Basis::LeadProfessional | Basis::TeamAroundTheFamily | Basis::ManagerOfInvolvedOrganisation
         ),
+        // The whole picture across agencies is for the statutory and health
+        // partners, triage and the family's lead professional. Voluntary
+        // sector workers see their own work with the family and what triage
+        // decided on their referrals, not every other agency's involvement.
+        FamilyAction::ViewProfile => basis == Basis::LeadProfessional || subject.profession != Profession::VcsWorker,
     };
     if permitted {
         Decision::Allow(basis)
@@ -241,6 +250,7 @@ mod tests {
             user_id,
             tenant_id,
             organisation_id,
+            profession: Profession::EarlyHelpWorker,
             roles,
             active: true,
         }
@@ -348,10 +358,13 @@ mod tests {
             f_tenant in 1i64..3, lead in proptest::option::of(1i64..6),
             team in proptest::collection::vec(1i64..6, 0..3),
             orgs in proptest::collection::vec(1i64..6, 0..3),
-            open_referral: bool,
-            action in proptest::sample::select(vec![FamilyAction::View, FamilyAction::Edit, FamilyAction::ViewAccessLog]),
+            open_referral: bool, vcs: bool,
+            action in proptest::sample::select(vec![
+                FamilyAction::View, FamilyAction::Edit, FamilyAction::ViewAccessLog, FamilyAction::ViewProfile,
+            ]),
         ) {
-            let s = Subject { user_id, tenant_id, organisation_id, roles, active };
+            let profession = if vcs { Profession::VcsWorker } else { Profession::HealthVisitor };
+            let s = Subject { user_id, tenant_id, organisation_id, profession, roles, active };
             let f = FamilyFacts { family_id: 1, tenant_id: f_tenant, lead_user_id: lead, team_user_ids: team, involved_organisation_ids: orgs, open_referral };
             let d = family(&s, &f, action);
             if let Decision::Allow(basis) = d {
@@ -364,6 +377,10 @@ mod tests {
                 prop_assert!(relationship);
                 prop_assert!(s.roles.iter().any(|r| *r != Role::Admin));
                 if basis == Basis::TriageOfOpenReferral { prop_assert!(f.open_referral); }
+                // The 360° profile never opens to the voluntary sector but as lead professional.
+                if action == FamilyAction::ViewProfile && vcs {
+                    prop_assert_eq!(basis, Basis::LeadProfessional);
+                }
             }
         }
     }

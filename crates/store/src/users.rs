@@ -36,6 +36,7 @@ impl User {
             user_id: self.id,
             tenant_id: self.tenant_id,
             organisation_id: self.organisation_id,
+            profession: self.profession,
             roles: self.roles.clone(),
             active: self.active,
         }

@@ -75,6 +75,7 @@ struct FamilyPage {
     basis: &'static str,
     can_edit: bool,
     can_view_log: bool,
+    can_view_profile: bool,
     lead: String,
     members: Vec<MemberView>,
     former: Vec<MemberView>,
@@ -109,6 +110,7 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
     let subject = cu.user.subject();
     let can_edit = access::family(&subject, &facts, FamilyAction::Edit).allowed();
     let can_view_log = access::family(&subject, &facts, FamilyAction::ViewAccessLog).allowed();
+    let can_view_profile = access::family(&subject, &facts, FamilyAction::ViewProfile).allowed();
     let today = kindred_store::today();
 
     let mut members = vec![];
@@ -265,6 +267,7 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
         basis: basis_label(basis),
         can_edit,
         can_view_log,
+        can_view_profile,
         lead,
         members,
         former,

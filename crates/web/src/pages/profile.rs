@@ -60,7 +60,7 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
         &state,
         &cu,
         id,
-        FamilyAction::View,
+        FamilyAction::ViewProfile,
         false,
         "web GET /families/{id}/profile",
     )
