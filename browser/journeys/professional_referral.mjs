@@ -138,6 +138,7 @@ export default function professionalReferral(ctx) {
       assert.equal(await page.getByRole('heading', { name: /360/ }).count(), 0, 'the refusal page shows a profile');
       const { checkA11y } = await import('../lib/axe.mjs');
       await checkA11y(page, 'profile refused to a VCS worker');
+      await visit(page, '/');
       await signOut(page);
       await closePage(page);
     });
