@@ -8,6 +8,7 @@ import { checked } from '../lib/axe.mjs';
 import staff from '../journeys/staff.mjs';
 import selfReferral from '../journeys/self_referral.mjs';
 import professionalReferral from '../journeys/professional_referral.mjs';
+import contacts from '../journeys/contacts.mjs';
 
 describe('Kindred in Chromium, with axe on every page', () => {
   const ctx = {};
@@ -23,4 +24,5 @@ describe('Kindred in Chromium, with axe on every page', () => {
   staff(ctx);
   selfReferral(ctx);
   professionalReferral(ctx);
+  contacts(ctx);
 });

@@ -705,6 +705,22 @@ impl FamilyGen<'_> {
             }
             self.contact(&facts, &active[i]);
         }
+        // The demo's health visitor wrote some of them, for health visitors only:
+        // the school nurse in the same team sees they happened, not what they say.
+        let hv_org = active.iter().find(|a| a.kind == OrgKind::HealthVisiting).map(|a| a.org);
+        if let (Some(hv), Some(org)) = (self.p.named.get("hv").copied(), hv_org) {
+            for c in self
+                .batch
+                .contacts
+                .iter_mut()
+                .filter(|c| c.family_id == family_id && c.organisation_id == org)
+                .take(3)
+            {
+                c.author_user_id = hv;
+                c.visibility = "profession";
+                c.body = "Mum disclosed low mood since the baby; agreed to see the GP. Health visitors only.".into();
+            }
+        }
         let raised = self.today - Duration::days(150);
         let social_worker = self.p.named.get("socialworker").copied();
         self.flag(

@@ -4,7 +4,7 @@
 //! store gathers the facts ([`FamilyFacts`]); this module decides. A denial is
 //! shown to the user exactly like a record that does not exist.
 
-use crate::model::{Profession, Role};
+use crate::model::{NoteVisibility, Profession, Role};
 
 /// Who is asking.
 #[derive(Debug, Clone)]
@@ -134,6 +134,36 @@ pub fn family(subject: &Subject, facts: &FamilyFacts, action: FamilyAction) -> D
         Decision::Allow(basis)
     } else {
         Decision::Deny
+    }
+}
+
+/// What decides who reads a contact note's text.
+#[derive(Debug, Clone)]
+pub struct NoteFacts {
+    pub author_user_id: i64,
+    pub author_profession: Profession,
+    pub author_organisation_id: i64,
+    pub visibility: NoteVisibility,
+    /// For a sensitive note: the people besides the author who may read it.
+    pub named_user_ids: Vec<i64>,
+}
+
+/// Whether `subject` may read the text of a contact note about a family, given
+/// the policy's decision on the family itself. Without access to the family,
+/// never; the author always; then as the note's visibility says. Whoever may
+/// see the family sees that the contact happened, whatever this says.
+pub fn read_note(subject: &Subject, family: Decision, note: &NoteFacts) -> bool {
+    if !family.allowed() || !subject.active {
+        return false;
+    }
+    if subject.user_id == note.author_user_id {
+        return true;
+    }
+    match note.visibility {
+        NoteVisibility::Team => true,
+        NoteVisibility::Profession => subject.profession == note.author_profession,
+        NoteVisibility::Organisation => subject.organisation_id == note.author_organisation_id,
+        NoteVisibility::Sensitive => note.named_user_ids.contains(&subject.user_id),
     }
 }
 
@@ -350,6 +380,44 @@ mod tests {
     }
 
     proptest! {
+        /// Note text: never without access to the family; restricted notes only
+        /// to the author's profession, organisation or the named people.
+        #[test]
+        fn note_text_follows_its_visibility(
+            user_id in 1i64..6, organisation_id in 1i64..4, prof in 0usize..4, active: bool,
+            family_allowed: bool,
+            author in 1i64..6, author_org in 1i64..4, author_prof in 0usize..4,
+            vis in proptest::sample::select(NoteVisibility::ALL.to_vec()),
+            named in proptest::collection::vec(1i64..6, 0..3),
+        ) {
+            let professions = [
+                Profession::HealthVisitor, Profession::SchoolNurse, Profession::SocialWorker, Profession::VcsWorker,
+            ];
+            let s = Subject {
+                user_id, tenant_id: 1, organisation_id, profession: professions[prof],
+                roles: vec![Role::Practitioner], active,
+            };
+            let family = if family_allowed { Decision::Allow(Basis::TeamAroundTheFamily) } else { Decision::Deny };
+            let note = NoteFacts {
+                author_user_id: author, author_profession: professions[author_prof],
+                author_organisation_id: author_org, visibility: vis, named_user_ids: named.clone(),
+            };
+            let can = read_note(&s, family, &note);
+            if !family_allowed || !active {
+                prop_assert!(!can);
+            } else if user_id == author {
+                prop_assert!(can);
+            } else {
+                let expected = match vis {
+                    NoteVisibility::Team => true,
+                    NoteVisibility::Profession => professions[prof] == professions[author_prof],
+                    NoteVisibility::Organisation => organisation_id == author_org,
+                    NoteVisibility::Sensitive => named.contains(&user_id),
+                };
+                prop_assert_eq!(can, expected);
+            }
+        }
+
         /// In random worlds, no grant is ever made without a working relationship
         /// inside the subject's own tenant.
         #[test]

@@ -198,3 +198,26 @@ mod tests {
         assert_eq!(Upn::parse("A12345"), Err(UpnError::Shape));
     }
 }
+
+code_enum!(
+    /// How a contact with the family took place.
+    ContactMode {
+        HomeVisit = "home_visit": "Home visit",
+        Hub = "hub": "At the family hub",
+        School = "school": "At school",
+        Virtual = "virtual": "Video call",
+        Phone = "phone": "Phone call",
+        Outreach = "outreach": "Outreach",
+    }
+);
+
+code_enum!(
+    /// Who may read what a contact note says. Everyone with access to the
+    /// family sees that the contact happened; only these read its text.
+    NoteVisibility {
+        Team = "team": "Everyone working with the family",
+        Profession = "profession": "The author's profession only",
+        Organisation = "organisation": "The author's organisation only",
+        Sensitive = "sensitive": "Sensitive: the author and named people only",
+    }
+);

@@ -16,6 +16,7 @@ use sqlx::{PgPool, SqlitePool};
 
 pub mod audit;
 pub mod bulk;
+pub mod contacts;
 pub mod families;
 pub mod notify;
 pub mod organisations;

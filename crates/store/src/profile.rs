@@ -77,73 +77,7 @@ pub struct MemberProfile {
     pub episodes: Vec<ProfileEpisode>,
 }
 
-/// A contact to record: the working-with-a-family issue adds the pages.
-#[derive(Debug, Clone)]
-pub struct NewContact {
-    pub tenant_id: i64,
-    pub family_id: i64,
-    pub organisation_id: i64,
-    pub author_user_id: i64,
-    pub occurred_on: Date,
-    pub mode: &'static str,
-    pub visibility: &'static str,
-    pub body: String,
-    pub people: Vec<i64>,
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ContactCount {
-    pub organisation_id: i64,
-    pub organisation_name: String,
-    pub contacts: i64,
-    pub last: Option<Date>,
-}
-
 impl Db {
-    pub async fn add_contact(&self, c: &NewContact) -> Result<i64> {
-        let (id,): (i64,) = on_pool!(self, |p| {
-            sqlx::query_as(
-            "INSERT INTO contacts (tenant_id, family_id, organisation_id, author_user_id, occurred_on, mode, visibility, body, created_at_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"
-        )
-        .bind(c.tenant_id)
-        .bind(c.family_id)
-        .bind(c.organisation_id)
-        .bind(c.author_user_id)
-        .bind(c.occurred_on)
-        .bind(c.mode)
-        .bind(c.visibility)
-        .bind(&c.body)
-        .bind(crate::now_ms())
-        .fetch_one(p)
-        .await
-        })?;
-        for person in &c.people {
-            on_pool!(self, |p| sqlx::query(
-                "INSERT INTO contact_people (contact_id, person_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
-            )
-            .bind(id)
-            .bind(person)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
-        }
-        Ok(id)
-    }
-
-    /// Contacts with the family per organisation since a date: "who is involved" counts.
-    pub async fn contact_counts(&self, family_id: i64, since: Date) -> Result<Vec<ContactCount>> {
-        Ok(on_pool!(self, |p| sqlx::query_as(
-            "SELECT c.organisation_id, o.name AS organisation_name, COUNT(*) AS contacts, MAX(c.occurred_on) AS last
-             FROM contacts c JOIN organisations o ON o.id = c.organisation_id
-             WHERE c.family_id = $1 AND c.occurred_on >= $2 GROUP BY c.organisation_id, o.name ORDER BY o.name"
-        )
-        .bind(family_id)
-        .bind(since)
-        .fetch_all(p)
-        .await)?)
-    }
-
     /// Opens an episode of early help; returns its id.
     pub async fn open_episode(
         &self,

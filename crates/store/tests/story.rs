@@ -389,6 +389,43 @@ async fn story(db: &Db) {
             .is_empty()
     );
 
+    // Contacts and case notes: who was present, who else may read a sensitive
+    // note, counts per organisation, and how many workers are active at once.
+    let today = kindred_store::today();
+    let note = |days: i64, people: Vec<i64>, visibility, readers: Vec<i64>| kindred_store::contacts::NewContact {
+        tenant_id: west.id,
+        family_id: fam.id,
+        organisation_id: hv.id,
+        author_user_id: hannah.id,
+        occurred_on: today - time::Duration::days(days),
+        mode: "home_visit",
+        visibility,
+        body: format!("note {days}"),
+        people,
+        readers,
+    };
+    let older = db.add_contact(&note(30, vec![mum.id], "team", vec![])).await.unwrap();
+    let newer = db
+        .add_contact(&note(2, vec![mum.id, child.id], "sensitive", vec![hannah.id]))
+        .await
+        .unwrap();
+    db.add_contact(&note(400, vec![child.id], "profession", vec![]))
+        .await
+        .unwrap();
+    let (page, total) = db.contacts_of_family(fam.id, 2, 0).await.unwrap();
+    assert_eq!(total, 3);
+    assert_eq!(page.iter().map(|c| c.id).collect::<Vec<_>>(), vec![newer, older]);
+    assert_eq!(page[0].present.len(), 2);
+    assert_eq!(page[0].readers, vec![hannah.id]);
+    assert_eq!(page[0].visibility, "sensitive");
+    assert_eq!(page[0].body, "note 2");
+    assert_eq!(page[1].organisation_name, "Central London Health Visiting");
+    let year_ago = today - time::Duration::days(365);
+    let counts = db.contact_counts(fam.id, year_ago).await.unwrap();
+    assert_eq!((counts.len(), counts[0].contacts), (1, 2));
+    assert_eq!(db.member_contact_total(fam.id, year_ago).await.unwrap(), 2);
+    assert!(db.active_professionals(fam.id, year_ago).await.unwrap() >= 1);
+
     // The audit chain.
     for i in 0..3 {
         db.audit(NewEvent {

@@ -26,6 +26,7 @@ pub enum Record {
     Referral { id: i64, family: Option<i64> },
     ReferralQueue,
     Panel(i64),
+    Contact { id: i64, family: i64 },
 }
 
 impl Record {
@@ -40,6 +41,7 @@ impl Record {
             Record::Referral { id, family } => ("referral", Some(id), family),
             Record::ReferralQueue => ("referral_queue", None, None),
             Record::Panel(id) => ("panel", Some(id), None),
+            Record::Contact { id, family } => ("contact", Some(id), Some(family)),
         }
     }
 }

@@ -53,6 +53,8 @@ struct TeamView {
 
 struct InvolvementView {
     id: i64,
+    /// Contacts by the organisation with the family in the last 12 months.
+    contacts: i64,
     organisation: String,
     kind: &'static str,
     service: String,
@@ -76,6 +78,9 @@ struct FamilyPage {
     can_edit: bool,
     can_view_log: bool,
     can_view_profile: bool,
+    contacts_this_year: i64,
+    active_workers: i64,
+    seagull: bool,
     lead: String,
     members: Vec<MemberView>,
     former: Vec<MemberView>,
@@ -102,6 +107,10 @@ fn basis_label(b: access::Basis) -> &'static str {
         access::Basis::TriageOfOpenReferral => "a referral is waiting for triage",
     }
 }
+
+/// Five or more workers active with a family at once is the "seagull effect":
+/// professionals swooping in and out, none of them knowing the whole family.
+const SEAGULL_THRESHOLD: i64 = 5;
 
 pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i64>) -> AppResult<Response> {
     let (family, basis, facts) =
@@ -195,12 +204,25 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
             to: h.to_ms.map(super::when).unwrap_or_default(),
         })
         .collect();
+    let year_ago = today
+        .replace_year(today.year() - 1)
+        .unwrap_or(today - time::Duration::days(365));
+    let counts = db.contact_counts(id, year_ago).await?;
+    let contacts_by = |org: i64| {
+        counts
+            .iter()
+            .find(|c| c.organisation_id == org)
+            .map_or(0, |c| c.contacts)
+    };
+    let contacts_this_year: i64 = counts.iter().map(|c| c.contacts).sum();
+    let active_workers = db.active_professionals(id, today - time::Duration::days(90)).await?;
     let (involvements, past_involvements): (Vec<_>, Vec<_>) = db
         .involvements(id)
         .await?
         .into_iter()
         .map(|i| InvolvementView {
             id: i.id,
+            contacts: contacts_by(i.organisation_id),
             organisation: i.organisation_name,
             kind: i.organisation_kind.label(),
             service: i.service,
@@ -258,6 +280,9 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
         .collect();
     let runs_panel = kindred_domain::access::run_panel(&subject);
     let page = FamilyPage {
+        contacts_this_year,
+        active_workers,
+        seagull: active_workers >= SEAGULL_THRESHOLD,
         referrals,
         discussions,
         runs_panel,

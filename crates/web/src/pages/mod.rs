@@ -9,6 +9,7 @@ use kindred_store::persons::Person;
 use crate::AppState;
 
 mod admin;
+mod contacts;
 mod families;
 mod home;
 mod notifications;
@@ -43,6 +44,11 @@ pub fn routes() -> Router<AppState> {
         .route("/families/{id}/involvements/{inv}/end", post(families::end_involvement))
         .route("/families/{id}/access-log", get(families::access_log))
         .route("/families/{id}/profile", get(profile::show))
+        .route("/families/{id}/contacts", get(contacts::list))
+        .route(
+            "/families/{id}/contacts/new",
+            get(contacts::new_form).post(contacts::create),
+        )
         .route(
             "/families/{id}/panel",
             get(panels::family_form).post(panels::add_from_family),

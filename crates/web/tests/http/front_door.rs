@@ -30,6 +30,11 @@ fn link_forms(html: &str, referral: i64) -> Vec<(i64, i64)> {
     out
 }
 
+async fn read(app: &TestApp, c: &reqwest::Client, path: &str) -> (u16, String) {
+    let res = c.get(app.url(path)).send().await.unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
 async fn post(c: &reqwest::Client, app: &TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
     c.post(app.url(path)).form(form).send().await.unwrap()
 }
@@ -784,7 +789,7 @@ async fn the_360_profile_counts_contacts_per_service_and_never_shows_note_text()
             .collect();
         let today = kindred_store::today();
         let contact = |author: &kindred_store::users::User, days: i64, people: Vec<i64>, visibility| {
-            kindred_store::profile::NewContact {
+            kindred_store::contacts::NewContact {
                 tenant_id: author.tenant_id,
                 family_id: khan,
                 organisation_id: author.organisation_id,
@@ -794,6 +799,7 @@ async fn the_360_profile_counts_contacts_per_service_and_never_shows_note_text()
                 visibility,
                 body: format!("CONFIDENTIAL-NOTE-{days}"),
                 people,
+                readers: vec![],
             }
         };
         // Three health visiting contacts (one with both members present), two by
@@ -838,5 +844,121 @@ async fn the_360_profile_counts_contacts_per_service_and_never_shows_note_text()
             !page.contains("CONFIDENTIAL-NOTE"),
             "note text never reaches the profile"
         );
+    }
+}
+
+#[tokio::test]
+async fn contact_notes_are_read_only_as_their_visibility_allows_and_counts_stay_visible() {
+    for db in testing::fresh_databases().await {
+        let app = spawn_with(db, Default::default()).await;
+        let khan = app.world.khan_family;
+        let today = kindred_store::today();
+        let teacher = app.db.user_by_email("teacher@west.test").await.unwrap().unwrap();
+        let colleague = app.db.user_by_email("colleague@west.test").await.unwrap().unwrap();
+        app.db
+            .add_involvement(khan, teacher.organisation_id, "Education", today)
+            .await
+            .unwrap();
+        app.db.add_team_member(khan, colleague.id, today).await.unwrap();
+        let members: Vec<i64> = app
+            .db
+            .members(khan)
+            .await
+            .unwrap()
+            .iter()
+            .map(|m| m.person.id)
+            .collect();
+        let (lead, lt) = app.sign_in("lead@west.test").await;
+        let path = format!("/families/{khan}/contacts/new");
+        let (d, m, y) = (
+            today.day().to_string(),
+            (today.month() as u8).to_string(),
+            today.year().to_string(),
+        );
+        // Bad input: GOV.UK errors for each field, and the note typed is kept.
+        let res = post(
+            &lead,
+            &app,
+            &path,
+            &[
+                ("csrf", &lt),
+                ("occurred_day", "31"),
+                ("occurred_month", "2"),
+                ("occurred_year", &y),
+                ("text", "Typed before the mistake"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), 422);
+        let body = res.text().await.unwrap();
+        for field in ["#occurred", "#mode", "#people", "#visibility"] {
+            assert!(
+                body.contains(&format!("href=\"{field}\"")),
+                "{field} in the error summary"
+            );
+        }
+        assert!(body.contains("Typed before the mistake"));
+        // Four notes, one of each visibility; the sensitive one names the colleague.
+        let person = members[0].to_string();
+        let colleague_id = colleague.id.to_string();
+        for (vis, text) in [
+            ("team", "TEAM-NOTE"),
+            ("profession", "HEALTH-VISITORS-ONLY"),
+            ("organisation", "HV-SERVICE-ONLY"),
+            ("sensitive", "SENSITIVE-NAMED"),
+        ] {
+            let mut form = vec![
+                ("csrf", lt.as_str()),
+                ("occurred_day", d.as_str()),
+                ("occurred_month", m.as_str()),
+                ("occurred_year", y.as_str()),
+                ("mode", "home_visit"),
+                ("person", person.as_str()),
+                ("visibility", vis),
+                ("text", text),
+            ];
+            if vis == "sensitive" {
+                form.push(("reader", colleague_id.as_str()));
+            }
+            let res = post(&lead, &app, &path, &form).await;
+            assert_eq!(res.status(), 303, "recording a {vis} note");
+        }
+        let contacts = format!("/families/{khan}/contacts");
+        // The author reads everything.
+        let (_, page) = read(&app, &lead, &contacts).await;
+        for t in [
+            "TEAM-NOTE",
+            "HEALTH-VISITORS-ONLY",
+            "HV-SERVICE-ONLY",
+            "SENSITIVE-NAMED",
+        ] {
+            assert!(page.contains(t), "the author reads {t}");
+        }
+        // A health visitor colleague in the same service, named on the sensitive note.
+        let (hv, _) = app.sign_in("colleague@west.test").await;
+        let (_, page) = read(&app, &hv, &contacts).await;
+        for t in [
+            "TEAM-NOTE",
+            "HEALTH-VISITORS-ONLY",
+            "HV-SERVICE-ONLY",
+            "SENSITIVE-NAMED",
+        ] {
+            assert!(page.contains(t), "the colleague reads {t}");
+        }
+        // The school sees that four contacts happened, and reads only the team's note.
+        let (school, _) = app.sign_in("teacher@west.test").await;
+        let (status, page) = read(&app, &school, &contacts).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("4 contacts recorded"));
+        assert!(page.contains("TEAM-NOTE"));
+        for t in ["HEALTH-VISITORS-ONLY", "HV-SERVICE-ONLY", "SENSITIVE-NAMED"] {
+            assert!(!page.contains(t), "the teacher must not read {t}");
+        }
+        assert_eq!(page.matches("Restricted").count(), 3);
+        let (_, family) = read(&app, &school, &format!("/families/{khan}")).await;
+        assert!(family.contains("4 contacts with the family in the last 12 months"));
+        // No working relationship: not even the list.
+        let (sw, _) = app.sign_in("sw@west.test").await;
+        assert_eq!(read(&app, &sw, &contacts).await.0, 404);
     }
 }
