@@ -6,6 +6,7 @@
 //! export asks the same code.
 
 pub mod access;
+pub mod assessment;
 pub mod audit;
 pub mod dates;
 pub mod model;

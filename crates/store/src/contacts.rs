@@ -110,9 +110,8 @@ impl Db {
 
     /// A page of the family's contacts, newest first, and how many there are.
     pub async fn contacts_of_family(&self, family_id: i64, limit: i64, offset: i64) -> Result<(Vec<Contact>, i64)> {
-        let mut rows: Vec<Contact> =
-            on_pool!(self, |p| {
-                sqlx::query_as(
+        let mut rows: Vec<Contact> = on_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT c.id, c.occurred_on, c.mode, c.visibility, c.body, c.author_user_id, u.display_name AS author_name,
                u.profession AS author_profession, c.organisation_id, o.name AS organisation_name
              FROM contacts c JOIN users u ON u.id = c.author_user_id JOIN organisations o ON o.id = c.organisation_id
@@ -123,7 +122,7 @@ impl Db {
         .bind(offset)
         .fetch_all(p)
         .await
-            })?;
+        })?;
         let (total,): (i64,) = on_pool!(self, |p| sqlx::query_as(
             "SELECT COUNT(*) FROM contacts WHERE family_id = $1"
         )

@@ -426,6 +426,30 @@ async fn story(db: &Db) {
     assert_eq!(db.member_contact_total(fam.id, year_ago).await.unwrap(), 2);
     assert!(db.active_professionals(fam.id, year_ago).await.unwrap() >= 1);
 
+    // Family-led assessments, repeated: oldest first, each with its scores.
+    for (days, score) in [(60, 3u8), (5, 7u8)] {
+        db.create_assessment(&kindred_store::assessments::NewAssessment {
+            tenant_id: west.id,
+            family_id: fam.id,
+            author_user_id: hannah.id,
+            assessed_on: today - time::Duration::days(days),
+            strengths: "We stick together".into(),
+            changes: "Getting to school on time".into(),
+            future: "Calmer mornings".into(),
+            scores: vec![("education".into(), score, "Mornings are hard".into())],
+        })
+        .await
+        .unwrap();
+    }
+    let assessments = db.assessments_of_family(fam.id).await.unwrap();
+    assert_eq!(assessments.len(), 2);
+    assert_eq!(
+        assessments[0].scores,
+        vec![("education".to_string(), 3, "Mornings are hard".to_string())]
+    );
+    assert_eq!(assessments[1].scores[0].1, 7);
+    assert_eq!(assessments[1].author_name, "Hannah.HV");
+
     // The audit chain.
     for i in 0..3 {
         db.audit(NewEvent {

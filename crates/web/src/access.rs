@@ -27,6 +27,7 @@ pub enum Record {
     ReferralQueue,
     Panel(i64),
     Contact { id: i64, family: i64 },
+    Assessment { id: i64, family: i64 },
 }
 
 impl Record {
@@ -42,6 +43,7 @@ impl Record {
             Record::ReferralQueue => ("referral_queue", None, None),
             Record::Panel(id) => ("panel", Some(id), None),
             Record::Contact { id, family } => ("contact", Some(id), Some(family)),
+            Record::Assessment { id, family } => ("assessment", Some(id), Some(family)),
         }
     }
 }

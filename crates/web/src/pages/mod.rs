@@ -9,6 +9,7 @@ use kindred_store::persons::Person;
 use crate::AppState;
 
 mod admin;
+mod assessments;
 mod contacts;
 mod families;
 mod home;
@@ -45,6 +46,11 @@ pub fn routes() -> Router<AppState> {
         .route("/families/{id}/access-log", get(families::access_log))
         .route("/families/{id}/profile", get(profile::show))
         .route("/families/{id}/contacts", get(contacts::list))
+        .route("/families/{id}/assessments", get(assessments::list))
+        .route(
+            "/families/{id}/assessments/new",
+            get(assessments::new_form).post(assessments::create),
+        )
         .route(
             "/families/{id}/contacts/new",
             get(contacts::new_form).post(contacts::create),

@@ -962,3 +962,60 @@ async fn contact_notes_are_read_only_as_their_visibility_allows_and_counts_stay_
         assert_eq!(read(&app, &sw, &contacts).await.0, 404);
     }
 }
+
+#[tokio::test]
+async fn a_family_assessment_is_told_once_read_by_partners_and_shows_distance_travelled() {
+    for db in testing::fresh_databases().await {
+        let app = spawn_with(db, Default::default()).await;
+        let khan = app.world.khan_family;
+        let teacher = app.db.user_by_email("teacher@west.test").await.unwrap().unwrap();
+        app.db
+            .add_involvement(khan, teacher.organisation_id, "Education", kindred_store::today())
+            .await
+            .unwrap();
+        let (lead, lt) = app.sign_in("lead@west.test").await;
+        let path = format!("/families/{khan}/assessments/new");
+        let areas = kindred_domain::assessment::default_areas();
+        // Missing scores: an error for each, and the family's words kept.
+        let res = post(
+            &lead,
+            &app,
+            &path,
+            &[("csrf", &lt), ("words-housing", "Damp in the bedroom"), ("changes", "")],
+        )
+        .await;
+        assert_eq!(res.status(), 422);
+        let page = res.text().await.unwrap();
+        assert!(page.contains("href=\"#housing\""));
+        assert!(page.contains("href=\"#changes\""));
+        assert!(page.contains("Damp in the bedroom"));
+        // The first assessment: every area scored 3; the second, 7.
+        for score in ["3", "7"] {
+            let keys: Vec<String> = areas.iter().map(|a| format!("score-{}", a.code)).collect();
+            let mut form: Vec<(&str, &str)> = vec![("csrf", &lt), ("changes", "Getting to school on time")];
+            form.extend(keys.iter().map(|k| (k.as_str(), score)));
+            if score == "3" {
+                form.push(("words-housing", "Damp in the bedroom"));
+            }
+            let res = post(&lead, &app, &path, &form).await;
+            assert_eq!(res.status(), 303, "assessment scored {score}");
+            if score == "3" {
+                // Starting the next one, the family's words are already there.
+                let again = lead.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
+                assert!(again.contains("Damp in the bedroom"));
+                assert!(again.contains("Getting to school on time"));
+            }
+        }
+        // A partner with access reads the same assessment and the distance travelled.
+        let (school, _) = app.sign_in("teacher@west.test").await;
+        let (status, page) = read(&app, &school, &format!("/families/{khan}/assessments")).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("Distance travelled"));
+        assert!(page.contains("<svg"));
+        assert!(page.contains("3 → 7"));
+        assert!(page.contains("Damp in the bedroom"));
+        // Without a working relationship, nothing.
+        let (sw, _) = app.sign_in("sw@west.test").await;
+        assert_eq!(read(&app, &sw, &format!("/families/{khan}/assessments")).await.0, 404);
+    }
+}

@@ -1,0 +1,93 @@
+//! Family-led assessments: recorded once, read by every partner with access.
+
+use time::Date;
+
+use crate::{Db, Result, on_pool};
+
+#[derive(Debug, Clone)]
+pub struct NewAssessment {
+    pub tenant_id: i64,
+    pub family_id: i64,
+    pub author_user_id: i64,
+    pub assessed_on: Date,
+    pub strengths: String,
+    pub changes: String,
+    pub future: String,
+    /// (area code, score 1–10, the family's words)
+    pub scores: Vec<(String, u8, String)>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Assessment {
+    pub id: i64,
+    pub assessed_on: Date,
+    pub author_name: String,
+    pub organisation_name: String,
+    pub strengths: String,
+    pub changes: String,
+    pub future: String,
+    #[sqlx(skip)]
+    pub scores: Vec<(String, u8, String)>,
+}
+
+impl Db {
+    pub async fn create_assessment(&self, a: &NewAssessment) -> Result<i64> {
+        let (id,): (i64,) = on_pool!(self, |p| {
+            sqlx::query_as(
+            "INSERT INTO assessments (tenant_id, family_id, author_user_id, assessed_on, strengths, changes, future,
+               created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id"
+        )
+        .bind(a.tenant_id)
+        .bind(a.family_id)
+        .bind(a.author_user_id)
+        .bind(a.assessed_on)
+        .bind(&a.strengths)
+        .bind(&a.changes)
+        .bind(&a.future)
+        .bind(crate::now_ms())
+        .fetch_one(p)
+        .await
+        })?;
+        for (area, score, words) in &a.scores {
+            on_pool!(self, |p| sqlx::query(
+                "INSERT INTO assessment_scores (assessment_id, area, score, words) VALUES ($1, $2, $3, $4)"
+            )
+            .bind(id)
+            .bind(area)
+            .bind(i32::from(*score))
+            .bind(words)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        }
+        Ok(id)
+    }
+
+    /// A family's assessments, oldest first, each with its scores.
+    pub async fn assessments_of_family(&self, family_id: i64) -> Result<Vec<Assessment>> {
+        let mut rows: Vec<Assessment> = on_pool!(self, |p| sqlx::query_as(
+            "SELECT a.id, a.assessed_on, u.display_name AS author_name, o.name AS organisation_name, a.strengths,
+               a.changes, a.future
+             FROM assessments a JOIN users u ON u.id = a.author_user_id JOIN organisations o ON o.id = u.organisation_id
+             WHERE a.family_id = $1 ORDER BY a.assessed_on, a.id"
+        )
+        .bind(family_id)
+        .fetch_all(p)
+        .await)?;
+        let scores: Vec<(i64, String, i32, String)> = on_pool!(self, |p| sqlx::query_as(
+            "SELECT s.assessment_id, s.area, s.score, s.words FROM assessment_scores s
+             JOIN assessments a ON a.id = s.assessment_id WHERE a.family_id = $1"
+        )
+        .bind(family_id)
+        .fetch_all(p)
+        .await)?;
+        for r in &mut rows {
+            r.scores = scores
+                .iter()
+                .filter(|s| s.0 == r.id)
+                .map(|s| (s.1.clone(), u8::try_from(s.2).unwrap_or(0), s.3.clone()))
+                .collect();
+        }
+        Ok(rows)
+    }
+}
