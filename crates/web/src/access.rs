@@ -6,7 +6,9 @@ use kindred_domain::access::{
     self, Basis, Decision, FamilyAction, FamilyFacts, ReferralAction, ReferralBasis, ReferralFacts,
 };
 use kindred_domain::audit::{AuditAction, NewEvent};
+use kindred_domain::model::{NoteVisibility, Profession};
 use kindred_domain::referral::Status;
+use kindred_store::contacts::Contact;
 use kindred_store::families::Family;
 use kindred_store::persons::Person;
 use kindred_store::referrals::Referral;
@@ -242,4 +244,25 @@ pub fn require_admin(cu: &CurrentUser) -> AppResult<()> {
     } else {
         Err(AppError::NotFound)
     }
+}
+
+/// Whether the signed-in user may read this contact's note, given their
+/// access to the family: the one place a note's text is let through.
+pub fn readable_note(cu: &CurrentUser, basis: access::Basis, c: &Contact) -> bool {
+    // A code this build does not know: only the author reads the note.
+    let (author_profession, visibility) = match (
+        Profession::parse(&c.author_profession),
+        NoteVisibility::parse(&c.visibility),
+    ) {
+        (Some(p), Some(v)) => (p, v),
+        _ => (Profession::Administrator, NoteVisibility::Sensitive),
+    };
+    let note = access::NoteFacts {
+        author_user_id: c.author_user_id,
+        author_profession,
+        author_organisation_id: c.organisation_id,
+        visibility,
+        named_user_ids: c.readers.clone(),
+    };
+    access::read_note(&cu.user.subject(), access::Decision::Allow(basis), &note)
 }

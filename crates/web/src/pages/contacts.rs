@@ -5,11 +5,11 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use kindred_domain::access::{self, Decision, FamilyAction, NoteFacts};
+use kindred_domain::access::{self, FamilyAction};
 use kindred_domain::audit::AuditAction;
 use kindred_domain::dates;
 use kindred_domain::model::{ContactMode, NoteVisibility, Profession};
-use kindred_store::contacts::{Contact, NewContact};
+use kindred_store::contacts::NewContact;
 use serde::Deserialize;
 
 use crate::AppState;
@@ -20,26 +20,6 @@ use crate::forms::Errors;
 use crate::layout::Layout;
 
 const PAGE: i64 = 50;
-
-/// Whether the signed-in user may read this contact's note, given their access to the family.
-pub fn readable(cu: &CurrentUser, basis: access::Basis, c: &Contact) -> bool {
-    // A code this build does not know: only the author reads the note.
-    let (author_profession, visibility) = match (
-        Profession::parse(&c.author_profession),
-        NoteVisibility::parse(&c.visibility),
-    ) {
-        (Some(p), Some(v)) => (p, v),
-        _ => (Profession::Administrator, NoteVisibility::Sensitive),
-    };
-    let note = NoteFacts {
-        author_user_id: c.author_user_id,
-        author_profession,
-        author_organisation_id: c.organisation_id,
-        visibility,
-        named_user_ids: c.readers.clone(),
-    };
-    access::read_note(&cu.user.subject(), Decision::Allow(basis), &note)
-}
 
 struct ContactView {
     date: String,
@@ -94,7 +74,7 @@ pub async fn list(
     let contacts = rows
         .into_iter()
         .map(|c| {
-            let text = readable(&cu, basis, &c).then(|| c.body.clone());
+            let text = gate::readable_note(&cu, basis, &c).then(|| c.body.clone());
             hidden += usize::from(text.is_none());
             let visibility = NoteVisibility::parse(&c.visibility).unwrap_or(NoteVisibility::Sensitive);
             let restricted_to = match visibility {

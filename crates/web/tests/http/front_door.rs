@@ -847,6 +847,14 @@ async fn the_360_profile_counts_contacts_per_service_and_never_shows_note_text()
     }
 }
 
+/// The text of each of the four notes the contact-notes test records.
+const EVERY_NOTE: [&str; 4] = [
+    "TEAM-NOTE",
+    "HEALTH-VISITORS-ONLY",
+    "HV-SERVICE-ONLY",
+    "SENSITIVE-NAMED",
+];
+
 #[tokio::test]
 async fn contact_notes_are_read_only_as_their_visibility_allows_and_counts_stay_visible() {
     for db in testing::fresh_databases().await {
@@ -926,23 +934,13 @@ async fn contact_notes_are_read_only_as_their_visibility_allows_and_counts_stay_
         let contacts = format!("/families/{khan}/contacts");
         // The author reads everything.
         let (_, page) = read(&app, &lead, &contacts).await;
-        for t in [
-            "TEAM-NOTE",
-            "HEALTH-VISITORS-ONLY",
-            "HV-SERVICE-ONLY",
-            "SENSITIVE-NAMED",
-        ] {
+        for t in EVERY_NOTE {
             assert!(page.contains(t), "the author reads {t}");
         }
         // A health visitor colleague in the same service, named on the sensitive note.
         let (hv, _) = app.sign_in("colleague@west.test").await;
         let (_, page) = read(&app, &hv, &contacts).await;
-        for t in [
-            "TEAM-NOTE",
-            "HEALTH-VISITORS-ONLY",
-            "HV-SERVICE-ONLY",
-            "SENSITIVE-NAMED",
-        ] {
+        for t in EVERY_NOTE {
             assert!(page.contains(t), "the colleague reads {t}");
         }
         // The school sees that four contacts happened, and reads only the team's note.
