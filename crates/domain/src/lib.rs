@@ -12,6 +12,7 @@ pub mod dates;
 pub mod model;
 pub mod names;
 pub mod nhs_number;
+pub mod plan;
 pub mod postcode;
 pub mod referral;
 

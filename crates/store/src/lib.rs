@@ -23,6 +23,8 @@ pub mod notify;
 pub mod organisations;
 pub mod panels;
 pub mod persons;
+pub mod plans;
+pub mod portal;
 pub mod profile;
 pub mod public;
 pub mod referrals;

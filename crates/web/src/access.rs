@@ -30,6 +30,8 @@ pub enum Record {
     Panel(i64),
     Contact { id: i64, family: i64 },
     Assessment { id: i64, family: i64 },
+    Plan(i64),
+    PortalInvite { id: i64, family: i64 },
 }
 
 impl Record {
@@ -46,6 +48,8 @@ impl Record {
             Record::Panel(id) => ("panel", Some(id), None),
             Record::Contact { id, family } => ("contact", Some(id), Some(family)),
             Record::Assessment { id, family } => ("assessment", Some(id), Some(family)),
+            Record::Plan(family) => ("plan", None, Some(family)),
+            Record::PortalInvite { id, family } => ("portal_invite", Some(id), Some(family)),
         }
     }
 }

@@ -16,6 +16,8 @@ mod home;
 mod notifications;
 mod panels;
 mod persons;
+mod plan;
+mod portal;
 mod profile;
 mod referrals;
 mod search;
@@ -59,6 +61,22 @@ pub fn routes() -> Router<AppState> {
             "/families/{id}/panel",
             get(panels::family_form).post(panels::add_from_family),
         )
+        .route("/families/{id}/plan", get(plan::show))
+        .route(
+            "/families/{id}/plan/goals/new",
+            get(plan::new_goal_form).post(plan::create_goal),
+        )
+        .route(
+            "/families/{id}/plan/actions/new",
+            get(plan::new_action_form).post(plan::create_action),
+        )
+        .route("/families/{id}/plan/actions/{action}", post(plan::update_action))
+        .route("/families/{id}/plan/review", get(plan::review_form).post(plan::review))
+        .route("/families/{id}/plan/versions", get(plan::versions))
+        .route("/families/{id}/plan/versions/{v}", get(plan::version))
+        .route("/families/{id}/portal", get(portal::invites).post(portal::invite))
+        .route("/families/{id}/portal/{invite}/revoke", post(portal::revoke))
+        .route("/actions/overdue", get(plan::overdue))
         .route("/referrals", get(referrals::mine).post(referrals::start))
         .route("/referrals/{id}", get(referrals::show))
         .route("/referrals/{id}/edit", get(referrals::edit).post(referrals::save))
@@ -104,6 +122,12 @@ pub fn routes() -> Router<AppState> {
 fn self_referral_routes() -> Router<AppState> {
     use self_referral as s;
     Router::new()
+        .route("/portal", get(portal::home))
+        .route("/portal/sign-in", get(portal::sign_in_form).post(portal::sign_in))
+        .route("/portal/email", post(portal::email_code))
+        .route("/portal/sign-out", post(portal::sign_out))
+        .route("/portal/access", get(portal::access))
+        .route("/portal/actions/{id}", post(portal::update_action))
         .route("/self-referral", get(s::start_page))
         .route("/self-referral/expired", get(s::expired_page))
         .route("/self-referral/start", post(s::start))

@@ -130,7 +130,7 @@ fn too_many() -> AppResult<Response> {
 }
 
 /// Counts one event against an address's hourly limit; false when it is used up.
-async fn within_limit(state: &AppState, what: &str, addr: SocketAddr, per_hour: i64) -> AppResult<bool> {
+pub(crate) async fn within_limit(state: &AppState, what: &str, addr: SocketAddr, per_hour: i64) -> AppResult<bool> {
     let key = sha256_hex(&format!("{what}:{}", addr.ip()));
     let since = kindred_store::now_ms() - HOUR_MS;
     if state.db.rate_events_since(&key, since).await? >= per_hour {

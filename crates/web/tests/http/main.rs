@@ -4,6 +4,7 @@
 mod access;
 mod forms;
 mod front_door;
+mod plan;
 mod self_referral;
 mod sign_in;
 
