@@ -450,6 +450,156 @@ async fn story(db: &Db) {
     assert_eq!(assessments[1].scores[0].1, 7);
     assert_eq!(assessments[1].author_name, "Hannah.HV");
 
+    // The family plan: goal, actions, status with a comment, review, versions.
+    {
+        use kindred_domain::plan::{ActionStatus, GoalStatus, Owner};
+        use kindred_store::plans::{Author, NewAction, NewGoal, NewReview};
+        let goal = db
+            .add_plan_goal(&NewGoal {
+                tenant_id: west.id,
+                family_id: fam.id,
+                area: "education".into(),
+                words: "Zara gets to nursery every day".into(),
+                baseline_score: Some(3),
+                shared_with_family: true,
+                by_user: hannah.id,
+            })
+            .await
+            .unwrap();
+        let new_action = |description: &str, owner, due_on, shared| NewAction {
+            tenant_id: west.id,
+            family_id: fam.id,
+            goal_id: goal,
+            description: description.into(),
+            owner,
+            due_on,
+            shared_with_family: shared,
+            by_user: hannah.id,
+        };
+        let late = db
+            .add_plan_action(&new_action(
+                "Book a visit",
+                Owner::Worker(hannah.id),
+                date!(2025 - 01 - 01),
+                true,
+            ))
+            .await
+            .unwrap();
+        let mums = db
+            .add_plan_action(&new_action(
+                "Bedtime chart",
+                Owner::FamilyMember(mum.id),
+                date!(2030 - 01 - 01),
+                false,
+            ))
+            .await
+            .unwrap();
+        // An action cannot hang off another family's goal.
+        let mut stray = new_action("Stray", Owner::Worker(hannah.id), date!(2030 - 01 - 01), true);
+        stray.family_id = second.id;
+        assert!(db.add_plan_action(&stray).await.is_err());
+        let today = date!(2026 - 06 - 01);
+        let overdue = db.overdue_actions(hannah.id, today).await.unwrap();
+        assert_eq!(overdue.iter().map(|a| a.id).collect::<Vec<_>>(), vec![late]);
+        db.set_action_status(
+            fam.id,
+            mums,
+            ActionStatus::InProgress,
+            Author::Person(mum.id),
+            "Two good nights",
+            today,
+        )
+        .await
+        .unwrap();
+        assert!(
+            db.set_action_status(second.id, mums, ActionStatus::Done, Author::User(hannah.id), "", today)
+                .await
+                .is_err()
+        );
+        db.add_plan_comment(fam.id, late, Author::User(hannah.id), "Rang twice")
+            .await
+            .unwrap();
+        assert!(
+            db.add_plan_comment(second.id, late, Author::User(hannah.id), "x")
+                .await
+                .is_err()
+        );
+        db.add_plan_review(&NewReview {
+            tenant_id: west.id,
+            family_id: fam.id,
+            reviewed_on: today,
+            by_user: hannah.id,
+            summary: "Going well".into(),
+            next_review_on: Some(date!(2026 - 09 - 01)),
+            scores: vec![(goal, 7)],
+        })
+        .await
+        .unwrap();
+        db.set_goal_status(fam.id, goal, GoalStatus::Achieved, hannah.id)
+            .await
+            .unwrap();
+        let plan = db.plan_of_family(fam.id).await.unwrap();
+        assert_eq!(plan.goals.len(), 1);
+        let g = &plan.goals[0];
+        assert_eq!(
+            (g.baseline_score, g.latest_score, g.status),
+            (Some(3), Some(7), GoalStatus::Achieved)
+        );
+        assert_eq!(g.actions.len(), 2);
+        assert_eq!(g.actions[1].owner, Some(Owner::FamilyMember(mum.id)));
+        assert_eq!(g.actions[1].status, ActionStatus::InProgress);
+        assert_eq!(g.actions[1].owner_name, "Aisha Khan-Ahmed");
+        assert_eq!(plan.reviews.len(), 1);
+        let comments = db.plan_comments(fam.id).await.unwrap();
+        assert_eq!(comments.len(), 2);
+        assert!(comments[0].by_family && comments[0].author_name == "Aisha Khan-Ahmed");
+        assert_eq!(comments[0].progress.as_deref(), Some("in_progress"));
+        // Goal, two actions, a status, a review, a goal status: six versions.
+        let versions = db.plan_versions(fam.id).await.unwrap();
+        assert_eq!(
+            versions.iter().map(|v| v.version).collect::<Vec<_>>(),
+            vec![6, 5, 4, 3, 2, 1]
+        );
+        assert_eq!(plan.version, 6);
+        let v2 = db.plan_version(fam.id, 2).await.unwrap().unwrap();
+        assert_eq!(v2.goals[0].actions.len(), 1);
+        assert_eq!(v2.goals[0].actions[0].owner, format!("user:{}", hannah.id));
+        assert!(db.plan_version(fam.id, 7).await.unwrap().is_none());
+
+        // The portal: an invitation, a one-time code, a session; revoking ends it.
+        let invite = db
+            .create_portal_invite(west.id, fam.id, mum.id, Some("Aisha@Example.test"), hannah.id)
+            .await
+            .unwrap();
+        assert_eq!(
+            db.portal_invites_for_email("aisha@example.TEST").await.unwrap(),
+            vec![invite]
+        );
+        let now = kindred_store::now_ms();
+        db.add_portal_code(invite, "code-hash", now + 60_000).await.unwrap();
+        db.add_portal_code(invite, "old-hash", now - 1).await.unwrap();
+        assert_eq!(db.redeem_portal_code("old-hash", now).await.unwrap(), None);
+        assert_eq!(db.redeem_portal_code("code-hash", now).await.unwrap(), Some(invite));
+        assert_eq!(
+            db.redeem_portal_code("code-hash", now).await.unwrap(),
+            None,
+            "once only"
+        );
+        db.create_portal_session("token-hash", invite, "csrf").await.unwrap();
+        let s = db.portal_session("token-hash").await.unwrap().unwrap();
+        assert_eq!(
+            (s.family_id, s.person_id, s.person_name.as_str()),
+            (fam.id, mum.id, "Aisha Khan-Ahmed")
+        );
+        db.touch_portal_session("token-hash", now + 5).await.unwrap();
+        assert!(!db.revoke_portal_invite(second.id, invite).await.unwrap());
+        assert!(db.revoke_portal_invite(fam.id, invite).await.unwrap());
+        assert!(db.portal_session("token-hash").await.unwrap().is_none());
+        let listed = db.portal_invites(fam.id).await.unwrap();
+        assert!(listed[0].revoked_at_ms.is_some());
+        db.delete_portal_session("token-hash").await.unwrap();
+    }
+
     // The audit chain.
     for i in 0..3 {
         db.audit(NewEvent {
