@@ -23,6 +23,7 @@ use time::{Date, Duration};
 
 mod casework;
 mod names;
+mod plans;
 
 /// Every demo sign-in uses this password. Only `kindred demo` creates accounts with it.
 pub const DEMO_PASSWORD: &str = "kindred-demo-2026";
@@ -360,6 +361,15 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
         summary.open_referrals += casework::showcase(db, p, known, &mut rng, &mut ids).await?;
     }
     db.reset_id_sequences().await?;
+    // Family plans: the large families' with a portal invitation, and a few more.
+    for ((p, known), (_, large)) in partnerships.iter().zip(&known).zip(summary.large_families.clone()) {
+        if let Some(code) = plans::plan_for(db, p.tenant_id, large, 0, true).await? {
+            summary.portal_codes.push((large, code));
+        }
+        for (n, k) in known.iter().skip(10).take(12).enumerate() {
+            plans::plan_for(db, p.tenant_id, k.family_id, n + 1, false).await?;
+        }
+    }
     db.analyze().await?;
     Ok(Some(summary))
 }
@@ -371,6 +381,8 @@ pub struct Summary {
     pub large_families: Vec<(&'static str, i64)>,
     pub open_referrals: u64,
     pub contacts: u64,
+    /// (family id, one-time code) for a parent of each large family to sign in to `/portal`.
+    pub portal_codes: Vec<(i64, String)>,
 }
 
 async fn build_borough(

@@ -72,6 +72,41 @@ pub fn random_token() -> String {
     hex::encode(b)
 }
 
+/// A family portal code works for this long.
+pub const PORTAL_CODE_TTL_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+
+/// Letters and digits that cannot be mistaken for one another.
+pub const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+
+/// A new one-time family portal code, as `ABCD-EFGH` (about 40 bits).
+pub fn portal_code() -> String {
+    use rand::Rng;
+    let mut rng = rand::rngs::OsRng;
+    let c: String = (0..8)
+        .map(|_| CODE_ALPHABET[rng.gen_range(0..CODE_ALPHABET.len())] as char)
+        .collect();
+    format!("{}-{}", &c[..4], &c[4..])
+}
+
+/// A typed portal code, whatever its case, spaces and dashes.
+pub fn normalise_portal_code(s: &str) -> String {
+    let c: String = s
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if c.len() == 8 {
+        format!("{}-{}", &c[..4], &c[4..])
+    } else {
+        c
+    }
+}
+
+/// What is stored of a portal code.
+pub fn portal_code_hash(code: &str) -> String {
+    sha256_hex(&format!("portal-code:{code}"))
+}
+
 pub fn sha256_hex(s: &str) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(s.as_bytes()))

@@ -29,14 +29,15 @@ use crate::auth::{CsrfForm, CurrentUser, cookie, tokens_match};
 use crate::errors::{AppError, AppResult, Ids};
 use crate::forms::Errors;
 use crate::layout::Layout;
-use crate::passwords::{random_token, sha256_hex};
+use crate::passwords::{
+    normalise_portal_code as normalise_code, portal_code as new_code, portal_code_hash as code_hash, random_token,
+    sha256_hex,
+};
 
 /// A one-time code works for this long.
-const CODE_TTL_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+const CODE_TTL_MS: i64 = crate::passwords::PORTAL_CODE_TTL_MS;
 /// Sign-in attempts (codes tried, codes asked for) from one address in an hour.
 const ATTEMPTS_PER_HOUR: i64 = 20;
-/// Letters and digits that cannot be mistaken for one another.
-const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 
 fn session_cookie(state: &AppState) -> &'static str {
     if state.config.tls {
@@ -52,34 +53,6 @@ fn signin_cookie(state: &AppState) -> &'static str {
     } else {
         "kindred-portal-signin"
     }
-}
-
-/// A new one-time code, as `ABCD-EFGH` (about 40 bits).
-fn new_code() -> String {
-    use rand::Rng;
-    let mut rng = rand::rngs::OsRng;
-    let c: String = (0..8)
-        .map(|_| CODE_ALPHABET[rng.gen_range(0..CODE_ALPHABET.len())] as char)
-        .collect();
-    format!("{}-{}", &c[..4], &c[4..])
-}
-
-/// A typed code, whatever its case, spaces and dashes.
-fn normalise_code(s: &str) -> String {
-    let c: String = s
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    if c.len() == 8 {
-        format!("{}-{}", &c[..4], &c[4..])
-    } else {
-        c
-    }
-}
-
-fn code_hash(code: &str) -> String {
-    sha256_hex(&format!("portal-code:{code}"))
 }
 
 /// A family member signed in to the portal.
@@ -698,6 +671,7 @@ pub async fn revoke(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::passwords::CODE_ALPHABET;
 
     #[test]
     fn codes_are_read_however_they_are_typed() {
