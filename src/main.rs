@@ -313,6 +313,9 @@ async fn demo(db: &Db, opts: &kindred_demo::Options) -> anyhow::Result<()> {
         for (tenant, id) in &s.large_families {
             println!("A family of eight with 500 contacts this year ({tenant}): /families/{id}/profile");
         }
+        if let Some((tenant, id)) = s.busiest_family {
+            println!("A family of ten with 2,000 contacts this year ({tenant}): /families/{id}");
+        }
         for (id, code) in &s.portal_codes {
             println!("Family portal for a parent in /families/{id}: /portal/sign-in with the one-time code {code}");
         }

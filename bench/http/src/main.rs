@@ -4,7 +4,8 @@
 //! up: `family` fetches a random family page, `search` posts a surname search,
 //! `mixed` does 80% family pages and 20% searches, `triage` fetches the
 //! triage queue (page 1 most often, else one of its first 20 pages), and
-//! `profile` fetches the 360° profile of `--profile-family`. Each request's latency (to
+//! `profile` fetches the 360° profile of `--profile-family`, and `one-family`
+//! that family's page (the figure for a family with thousands of contacts). Each request's latency (to
 //! the last byte of the body) goes into an HdrHistogram in microseconds; any
 //! non-2xx status, transport error, timeout or search page without results
 //! heading counts as an error. Failed requests are recorded at the time they
@@ -68,7 +69,8 @@ struct Args {
     /// Seed for the random choices (default: from the clock).
     #[arg(long)]
     seed: Option<u64>,
-    /// The family whose 360° profile the `profile` scenario fetches.
+    /// The family whose 360° profile the `profile` scenario fetches, and whose
+    /// page the `one-family` scenario fetches.
     #[arg(long)]
     profile_family: Option<i64>,
 }
@@ -80,6 +82,7 @@ enum Scenario {
     Mixed,
     Triage,
     Profile,
+    OneFamily,
 }
 
 impl Scenario {
@@ -90,6 +93,7 @@ impl Scenario {
             Scenario::Mixed => "mixed",
             Scenario::Triage => "triage",
             Scenario::Profile => "profile",
+            Scenario::OneFamily => "one-family",
         }
     }
 }
@@ -100,6 +104,7 @@ enum Kind {
     Search,
     Triage,
     Profile,
+    OneFamily,
 }
 
 /// One signed-in client: its own cookie jar, connection and CSRF token.
@@ -302,6 +307,7 @@ async fn run_client(
             Scenario::Mixed => Kind::Search,
             Scenario::Triage => Kind::Triage,
             Scenario::Profile => Kind::Profile,
+            Scenario::OneFamily => Kind::OneFamily,
         };
         let req = match kind {
             Kind::Family => {
@@ -328,12 +334,17 @@ async fn run_client(
                 let id = profile_family.expect("checked in main");
                 s.http.get(base.join(&format!("/families/{id}/profile")).expect("join"))
             }
+            Kind::OneFamily => {
+                let id = profile_family.expect("checked in main");
+                s.http.get(base.join(&format!("/families/{id}")).expect("join"))
+            }
         };
         let k = match kind {
             Kind::Family => &mut st.family,
             Kind::Search => &mut st.search,
             Kind::Triage => &mut st.triage,
-            Kind::Profile => &mut st.profile,
+            // One scenario runs at a time: the single-family kinds share a slot.
+            Kind::Profile | Kind::OneFamily => &mut st.profile,
         };
         let t0 = Instant::now();
         let outcome = match req.send().await {
@@ -359,6 +370,7 @@ async fn run_client(
                     let must_show = match kind {
                         Kind::Triage => Some("waiting, soonest due first"),
                         Kind::Profile => Some("360° profile"),
+                        Kind::OneFamily => Some("contacts with the family in the last 12 months"),
                         _ => None,
                     };
                     if must_show.is_some_and(|m| !String::from_utf8_lossy(&body).contains(m)) {
@@ -472,8 +484,9 @@ async fn main() -> Result<()> {
 
     let families = collect_families(&sessions[0], &base, args.max_pages).await?;
     ensure!(
-        args.profile_family.is_some() || !args.scenario.contains(&Scenario::Profile),
-        "the profile scenario needs --profile-family ID"
+        args.profile_family.is_some()
+            || !args.scenario.iter().any(|s| matches!(s, Scenario::Profile | Scenario::OneFamily)),
+        "the profile and one-family scenarios need --profile-family ID"
     );
     if families.is_empty()
         && args
@@ -534,6 +547,7 @@ async fn main() -> Result<()> {
             Scenario::Search => rows.push(row(scenario, "search", &all.search, c, secs)),
             Scenario::Triage => rows.push(row(scenario, "triage", &all.triage, c, secs)),
             Scenario::Profile => rows.push(row(scenario, "profile", &all.profile, c, secs)),
+            Scenario::OneFamily => rows.push(row(scenario, "one family", &all.profile, c, secs)),
             Scenario::Mixed => {
                 let mut both = KindStats::new();
                 both.merge(&all.family);

@@ -593,14 +593,17 @@ impl FamilyGen<'_> {
     }
 
     /// A family of eight known to ten services, with `contacts` contacts in the last year.
-    pub(crate) fn large_family(&mut self, family_id: i64, contacts: u32) {
+    /// A family of eight (two parents, a grandparent, five children), or of
+    /// eight plus `extra_children`, known to ten services, with `contacts` this year.
+    pub(crate) fn large_family(&mut self, family_id: i64, contacts: u32, extra_children: usize) {
         let surname = names::SURNAMES.choose(self.rng).copied().unwrap_or("Okafor");
         let mut m = vec![
             self.person(surname, true, Kind::Adult, 36, 40, "parent", None),
             self.person(surname, false, Kind::Adult, 39, 44, "parent", None),
             self.person(surname, true, Kind::Adult, 64, 70, "grandparent", None),
         ];
-        for (lo, hi) in [(15, 16), (12, 13), (8, 9), (3, 4), (0, 0)] {
+        let ages = [(15, 16), (12, 13), (8, 9), (3, 4), (0, 0), (10, 11), (5, 6), (1, 2)];
+        for &(lo, hi) in &ages[..(5 + extra_children).min(ages.len())] {
             let female = self.rng.gen_bool(0.5);
             m.push(self.person(surname, female, Kind::Child, lo, hi, "child", None));
         }

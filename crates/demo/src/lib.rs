@@ -319,8 +319,27 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
         };
         g.ids.family += 1;
         let id = g.ids.family;
-        g.large_family(id, 500);
+        g.large_family(id, 500, 0);
         summary.large_families.push((p.code, id));
+    }
+    // The busiest family: ten members and 2,000 contacts this year, for the family page's figure.
+    {
+        let mut g = FamilyGen {
+            rng: &mut rng,
+            today,
+            batch: &mut batch,
+            nhs_used: &mut nhs_used,
+            p: &partnerships[0],
+            child_cap: 99,
+            ids: &mut ids,
+            now_ms,
+            open_rate: 0.0,
+            known: &mut known[0],
+        };
+        g.ids.family += 1;
+        let id = g.ids.family;
+        g.large_family(id, 2_000, 2);
+        summary.busiest_family = Some((partnerships[0].code, id));
     }
     db.bulk_insert(&batch)
         .await
@@ -379,6 +398,8 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
 pub struct Summary {
     /// (tenant code, family id) of each borough's family of eight with 500 contacts.
     pub large_families: Vec<(&'static str, i64)>,
+    /// (tenant code, family id) of the family of ten with 2,000 contacts this year.
+    pub busiest_family: Option<(&'static str, i64)>,
     pub open_referrals: u64,
     pub contacts: u64,
     /// (family id, one-time code) for a parent of each large family to sign in to `/portal`.
