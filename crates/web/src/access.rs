@@ -30,6 +30,11 @@ pub enum Record {
     Panel(i64),
     Contact { id: i64, family: i64 },
     Assessment { id: i64, family: i64 },
+    Questionnaire { id: i64, family: i64 },
+    TwoYearReview { id: i64, family: i64 },
+    EarlyHelpAssessment { id: i64, family: i64 },
+    /// A tenant's ASQ cut-offs (no personal data).
+    AsqCutoffs,
 }
 
 impl Record {
@@ -46,6 +51,10 @@ impl Record {
             Record::Panel(id) => ("panel", Some(id), None),
             Record::Contact { id, family } => ("contact", Some(id), Some(family)),
             Record::Assessment { id, family } => ("assessment", Some(id), Some(family)),
+            Record::Questionnaire { id, family } => ("questionnaire", Some(id), Some(family)),
+            Record::TwoYearReview { id, family } => ("two_year_review", Some(id), Some(family)),
+            Record::EarlyHelpAssessment { id, family } => ("early_help_assessment", Some(id), Some(family)),
+            Record::AsqCutoffs => ("asq_cutoffs", None, None),
         }
     }
 }
