@@ -63,14 +63,12 @@ struct ScoreView {
     result: &'static str,
     /// GOV.UK tag colour class.
     tag: &'static str,
-    concern: bool,
 }
 
 fn score_view(instrument: Instrument, interval: i32, area: &str, label: &'static str, score: u16, cuts: &Cutoffs) -> ScoreView {
     match dev::classify(instrument, score, cuts.get(instrument, interval, area)) {
         Some(z) => {
-            let concern = z.concern(instrument);
-            let tag = match (concern, z) {
+            let tag = match (z.concern(instrument), z) {
                 (true, _) => "govuk-tag--red",
                 (false, dev::Zone::Close) => "govuk-tag--yellow",
                 _ => "govuk-tag--green",
@@ -80,7 +78,6 @@ fn score_view(instrument: Instrument, interval: i32, area: &str, label: &'static
                 score,
                 result: z.label(),
                 tag,
-                concern,
             }
         }
         None => ScoreView {
@@ -88,7 +85,6 @@ fn score_view(instrument: Instrument, interval: i32, area: &str, label: &'static
             score,
             result: "No cut-off configured",
             tag: "govuk-tag--grey",
-            concern: false,
         },
     }
 }
