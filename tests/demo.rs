@@ -131,7 +131,10 @@ async fn each_demo_user_finds_the_front_door_at_work() {
         let (status, development) = d.get(&hv, &format!("/families/{}/development", d.large_family)).await;
         assert_eq!(status, 200);
         assert!(development.contains("Below cut-off"));
-        assert!(development.contains("No cut-off configured"), "36 months has none in Westminster");
+        assert!(
+            development.contains("No cut-off configured"),
+            "36 months has none in Westminster"
+        );
         assert!(development.contains("Integrated review at two"));
         assert!(development.contains("Not on track"));
         let (_, early_help) = d

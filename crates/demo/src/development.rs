@@ -187,7 +187,10 @@ pub(crate) async fn seed(
         for m in &k.members {
             let Some(born) = m.dob else { continue };
             let age = dates_age(born, today);
-            let Some(interval) = (age < 60).then(|| dev::suggested_interval(Instrument::Asq3, age)).flatten() else {
+            let Some(interval) = (age < 60)
+                .then(|| dev::suggested_interval(Instrument::Asq3, age))
+                .flatten()
+            else {
                 continue;
             };
             let mut score = || rng.gen_range(2..=12u16) * 5;
@@ -235,15 +238,8 @@ pub(crate) async fn seed(
         outcome: String::new(),
         ..completed
     };
-    db.create_early_help_assessment(
-        p.tenant_id,
-        large_family,
-        eh,
-        today - Duration::days(2),
-        &draft,
-        None,
-    )
-    .await?;
+    db.create_early_help_assessment(p.tenant_id, large_family, eh, today - Duration::days(2), &draft, None)
+        .await?;
     Ok(())
 }
 

@@ -185,11 +185,13 @@ fn parse_steps(s: &str, max: u16) -> Result<u16, ScoreError> {
         return Err(ScoreError::Missing);
     }
     if !t.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(if t.starts_with('-') && t[1..].bytes().all(|b| b.is_ascii_digit()) && t.len() > 1 {
-            ScoreError::OutOfRange
-        } else {
-            ScoreError::NotANumber
-        });
+        return Err(
+            if t.starts_with('-') && t[1..].bytes().all(|b| b.is_ascii_digit()) && t.len() > 1 {
+                ScoreError::OutOfRange
+            } else {
+                ScoreError::NotANumber
+            },
+        );
     }
     let n: u32 = t.parse().map_err(|_| ScoreError::OutOfRange)?;
     if n > u32::from(max) {
@@ -276,8 +278,7 @@ pub fn parse_points(s: &str) -> Result<u32, CutoffError> {
     let t = s.trim();
     let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
     let digits = |x: &str| x.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() || !digits(whole) || !digits(frac) || frac.len() > 2 || (t.contains('.') && frac.is_empty())
-    {
+    if whole.is_empty() || !digits(whole) || !digits(frac) || frac.len() > 2 || (t.contains('.') && frac.is_empty()) {
         return Err(CutoffError::NotANumber);
     }
     let w: u32 = whole.parse().map_err(|_| CutoffError::OutOfRange)?;

@@ -109,7 +109,8 @@ impl Db {
         value: Option<(u32, u32)>,
     ) -> Result<()> {
         match value {
-            Some((cutoff, monitoring)) => on_pool!(self, |p| sqlx::query(
+            Some((cutoff, monitoring)) => on_pool!(self, |p| {
+                sqlx::query(
                 "INSERT INTO asq_cutoffs (tenant_id, instrument, interval_months, area, cutoff_centi, monitoring_centi,
                    updated_by_user_id, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                  ON CONFLICT (tenant_id, instrument, interval_months, area) DO UPDATE SET
@@ -126,8 +127,10 @@ impl Db {
             .bind(crate::now_ms())
             .execute(p)
             .await
-            .map(|r| r.rows_affected()))?,
-            None => on_pool!(self, |p| sqlx::query(
+            .map(|r| r.rows_affected())
+            })?,
+            None => on_pool!(self, |p| {
+                sqlx::query(
                 "DELETE FROM asq_cutoffs WHERE tenant_id = $1 AND instrument = $2 AND interval_months = $3 AND area = $4"
             )
             .bind(tenant_id)
@@ -136,13 +139,15 @@ impl Db {
             .bind(area)
             .execute(p)
             .await
-            .map(|r| r.rows_affected()))?,
+            .map(|r| r.rows_affected())
+            })?,
         };
         Ok(())
     }
 
     pub async fn create_questionnaire(&self, q: &NewQuestionnaire) -> Result<i64> {
-        let (id,): (i64,) = on_pool!(self, |p| sqlx::query_as(
+        let (id,): (i64,) = on_pool!(self, |p| {
+            sqlx::query_as(
             "INSERT INTO questionnaires (tenant_id, family_id, person_id, instrument, interval_months, completed_on,
                author_user_id, notes, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"
         )
@@ -156,7 +161,8 @@ impl Db {
         .bind(&q.notes)
         .bind(crate::now_ms())
         .fetch_one(p)
-        .await)?;
+        .await
+        })?;
         for (area, score) in &q.scores {
             on_pool!(self, |p| sqlx::query(
                 "INSERT INTO questionnaire_scores (questionnaire_id, area, score) VALUES ($1, $2, $3)"
@@ -173,7 +179,8 @@ impl Db {
 
     /// A family's questionnaires, newest first, each with its scores.
     pub async fn questionnaires_of_family(&self, family_id: i64) -> Result<Vec<Questionnaire>> {
-        let mut rows: Vec<Questionnaire> = on_pool!(self, |p| sqlx::query_as(
+        let mut rows: Vec<Questionnaire> = on_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT q.id, q.person_id, q.instrument, q.interval_months, q.completed_on, u.display_name AS author_name,
                o.name AS organisation_name, q.notes
              FROM questionnaires q JOIN users u ON u.id = q.author_user_id JOIN organisations o ON o.id = u.organisation_id
@@ -181,7 +188,8 @@ impl Db {
         )
         .bind(family_id)
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         let scores: Vec<(i64, String, i32)> = on_pool!(self, |p| sqlx::query_as(
             "SELECT s.questionnaire_id, s.area, s.score FROM questionnaire_scores s
              JOIN questionnaires q ON q.id = s.questionnaire_id WHERE q.family_id = $1"
@@ -200,7 +208,8 @@ impl Db {
     }
 
     pub async fn create_two_year_review(&self, r: &NewTwoYearReview) -> Result<i64> {
-        let (id,): (i64,) = on_pool!(self, |p| sqlx::query_as(
+        let (id,): (i64,) = on_pool!(self, |p| {
+            sqlx::query_as(
             "INSERT INTO two_year_reviews (tenant_id, family_id, person_id, reviewed_on, author_user_id, questionnaire_id,
                weight_grams, height_mm, health_notes, setting_name, eyfs_communication, eyfs_physical, eyfs_psed,
                eyfs_notes, parent_views, next_steps, created_at_ms)
@@ -224,13 +233,15 @@ impl Db {
         .bind(&r.next_steps)
         .bind(crate::now_ms())
         .fetch_one(p)
-        .await)?;
+        .await
+        })?;
         Ok(id)
     }
 
     /// A family's integrated reviews, newest first.
     pub async fn two_year_reviews_of_family(&self, family_id: i64) -> Result<Vec<TwoYearReview>> {
-        Ok(on_pool!(self, |p| sqlx::query_as(
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT r.id, r.person_id, r.reviewed_on, u.display_name AS author_name, o.name AS organisation_name,
                r.questionnaire_id, r.weight_grams, r.height_mm, r.health_notes, r.setting_name, r.eyfs_communication,
                r.eyfs_physical, r.eyfs_psed, r.eyfs_notes, r.parent_views, r.next_steps
@@ -239,6 +250,7 @@ impl Db {
         )
         .bind(family_id)
         .fetch_all(p)
-        .await)?)
+        .await
+        })?)
     }
 }

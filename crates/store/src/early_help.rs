@@ -94,7 +94,8 @@ impl Db {
         completed_on: Option<Date>,
     ) -> Result<i64> {
         let now = crate::now_ms();
-        let (id,): (i64,) = on_pool!(self, |p| sqlx::query_as(
+        let (id,): (i64,) = on_pool!(self, |p| {
+            sqlx::query_as(
             "INSERT INTO early_help_assessments (tenant_id, family_id, author_user_id, status, started_on, reason,
                child_development, parenting_capacity, family_environment, child_views, family_views, strengths, needs,
                analysis, outcome, completed_on, completed_by_user_id, created_at_ms, updated_at_ms)
@@ -120,7 +121,8 @@ impl Db {
         .bind(now)
         .bind(now)
         .fetch_one(p)
-        .await)?;
+        .await
+        })?;
         Ok(id)
     }
 
@@ -133,7 +135,8 @@ impl Db {
         t: &EarlyHelpText,
         complete: Option<(i64, Date)>,
     ) -> Result<()> {
-        let n = on_pool!(self, |p| sqlx::query(
+        let n = on_pool!(self, |p| {
+            sqlx::query(
             "UPDATE early_help_assessments SET reason = $3, child_development = $4, parenting_capacity = $5,
                family_environment = $6, child_views = $7, family_views = $8, strengths = $9, needs = $10, analysis = $11,
                outcome = $12, status = $13, completed_by_user_id = $14, completed_on = $15, updated_at_ms = $16
@@ -157,7 +160,8 @@ impl Db {
         .bind(crate::now_ms())
         .execute(p)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         if n == 0 {
             return Err(StoreError::Conflict("early help assessment is not a draft".into()));
         }

@@ -451,12 +451,26 @@ async fn story(db: &Db) {
     assert_eq!(assessments[1].author_name, "Hannah.HV");
 
     // Child development: each tenant's own cut-offs, set, changed and removed.
-    db.set_asq_cutoff(west.id, Some(hannah.id), "asq3", 24, "communication", Some((2500, 3000)))
-        .await
-        .unwrap();
-    db.set_asq_cutoff(west.id, Some(hannah.id), "asq3", 24, "communication", Some((2250, 3000)))
-        .await
-        .unwrap();
+    db.set_asq_cutoff(
+        west.id,
+        Some(hannah.id),
+        "asq3",
+        24,
+        "communication",
+        Some((2500, 3000)),
+    )
+    .await
+    .unwrap();
+    db.set_asq_cutoff(
+        west.id,
+        Some(hannah.id),
+        "asq3",
+        24,
+        "communication",
+        Some((2250, 3000)),
+    )
+    .await
+    .unwrap();
     db.set_asq_cutoff(west.id, None, "asq3", 24, "fine_motor", Some((2000, 2500)))
         .await
         .unwrap();
@@ -522,7 +536,11 @@ async fn story(db: &Db) {
     let reviews = db.two_year_reviews_of_family(fam.id).await.unwrap();
     assert_eq!(reviews.len(), 1);
     assert_eq!(
-        (reviews[0].questionnaire_id, reviews[0].weight_grams, reviews[0].height_mm),
+        (
+            reviews[0].questionnaire_id,
+            reviews[0].weight_grams,
+            reviews[0].height_mm
+        ),
         (Some(asq), Some(12_400), None)
     );
     assert_eq!(reviews[0].eyfs_communication, "some_concerns");
@@ -546,7 +564,8 @@ async fn story(db: &Db) {
         .await
         .unwrap();
     assert!(matches!(
-        db.update_early_help_assessment(eha, fam.id, &Default::default(), None).await,
+        db.update_early_help_assessment(eha, fam.id, &Default::default(), None)
+            .await,
         Err(StoreError::Conflict(_))
     ));
     let done = db.early_help_assessment(fam.id, eha).await.unwrap().unwrap();

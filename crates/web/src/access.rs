@@ -33,7 +33,6 @@ pub enum Record {
     Questionnaire { id: i64, family: i64 },
     TwoYearReview { id: i64, family: i64 },
     EarlyHelpAssessment { id: i64, family: i64 },
-    /// A tenant's ASQ cut-offs (no personal data).
     AsqCutoffs,
 }
 

@@ -22,8 +22,18 @@ use super::development::Cutoffs;
 type Field = (&'static str, &'static str, &'static str, &'static str);
 
 const ASQ3_FIELDS: &[Field] = &[
-    ("communication", "Communication", "cutoff-communication", "monitoring-communication"),
-    ("gross_motor", "Gross motor", "cutoff-gross_motor", "monitoring-gross_motor"),
+    (
+        "communication",
+        "Communication",
+        "cutoff-communication",
+        "monitoring-communication",
+    ),
+    (
+        "gross_motor",
+        "Gross motor",
+        "cutoff-gross_motor",
+        "monitoring-gross_motor",
+    ),
     ("fine_motor", "Fine motor", "cutoff-fine_motor", "monitoring-fine_motor"),
     (
         "problem_solving",
@@ -211,7 +221,10 @@ pub async fn save(
         let parsed = match (cut.is_empty(), mon.is_empty()) {
             (true, true) => Ok(None),
             (true, false) => {
-                errors.add(f.2, format!("Enter the {} cut-off, or clear its monitoring zone", f.1.to_lowercase()));
+                errors.add(
+                    f.2,
+                    format!("Enter the {} cut-off, or clear its monitoring zone", f.1.to_lowercase()),
+                );
                 continue;
             }
             (false, _) => dev::parse_points(&cut)
@@ -223,9 +236,12 @@ pub async fn save(
                     } else {
                         dev::parse_points(&mon).map_err(|e| (f.3, message(f.1, "monitoring zone", e, instrument)))
                     }?;
-                    Cutoff::new(instrument, c, m)
-                        .map(Some)
-                        .map_err(|e| (if e == CutoffError::Order { f.3 } else { f.2 }, message(f.1, "cut-off", e, instrument)))
+                    Cutoff::new(instrument, c, m).map(Some).map_err(|e| {
+                        (
+                            if e == CutoffError::Order { f.3 } else { f.2 },
+                            message(f.1, "cut-off", e, instrument),
+                        )
+                    })
                 }),
         };
         match parsed {

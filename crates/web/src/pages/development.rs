@@ -65,7 +65,14 @@ struct ScoreView {
     tag: &'static str,
 }
 
-fn score_view(instrument: Instrument, interval: i32, area: &str, label: &'static str, score: u16, cuts: &Cutoffs) -> ScoreView {
+fn score_view(
+    instrument: Instrument,
+    interval: i32,
+    area: &str,
+    label: &'static str,
+    score: u16,
+    cuts: &Cutoffs,
+) -> ScoreView {
     match dev::classify(instrument, score, cuts.get(instrument, interval, area)) {
         Some(z) => {
             let tag = match (z.concern(instrument), z) {
@@ -249,7 +256,10 @@ pub async fn list(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
                                     PrimeArea::Physical => &r.eyfs_physical,
                                     PrimeArea::PersonalSocialEmotional => &r.eyfs_psed,
                                 };
-                                (a.label(), Progress::parse(code).map(|p| p.label()).unwrap_or("Not recorded"))
+                                (
+                                    a.label(),
+                                    Progress::parse(code).map(|p| p.label()).unwrap_or("Not recorded"),
+                                )
                             })
                             .collect(),
                         eyfs_notes: r.eyfs_notes.clone(),
@@ -346,7 +356,11 @@ fn questionnaire_page(
     form: QuestionnaireForm,
     errors: Errors,
 ) -> QuestionnairePage {
-    let title = format!("{}Record an {}", if errors.is_empty() { "" } else { "Error: " }, instrument.label());
+    let title = format!(
+        "{}Record an {}",
+        if errors.is_empty() { "" } else { "Error: " },
+        instrument.label()
+    );
     QuestionnairePage {
         l: Layout::new(title, cu),
         id,
@@ -404,7 +418,15 @@ pub async fn asq3_form(
     Ids(id): Ids<i64>,
     Query(q): Query<ChildQuery>,
 ) -> AppResult<Response> {
-    questionnaire_form(state, cu, id, q, Instrument::Asq3, "web GET /families/{id}/development/asq3").await
+    questionnaire_form(
+        state,
+        cu,
+        id,
+        q,
+        Instrument::Asq3,
+        "web GET /families/{id}/development/asq3",
+    )
+    .await
 }
 
 pub async fn asqse_form(
@@ -413,7 +435,15 @@ pub async fn asqse_form(
     Ids(id): Ids<i64>,
     Query(q): Query<ChildQuery>,
 ) -> AppResult<Response> {
-    questionnaire_form(state, cu, id, q, Instrument::AsqSe, "web GET /families/{id}/development/asqse").await
+    questionnaire_form(
+        state,
+        cu,
+        id,
+        q,
+        Instrument::AsqSe,
+        "web GET /families/{id}/development/asqse",
+    )
+    .await
 }
 
 fn score_message(label: &str, e: ScoreError, max: u16) -> String {
@@ -481,7 +511,10 @@ async fn create_questionnaire(
     let child = parse_child(&f.child, &children, &mut errors);
     let interval = dev::parse_interval(instrument, &f.interval);
     if interval.is_none() {
-        errors.add("interval", format!("Select the {} questionnaire's age interval", instrument.label()));
+        errors.add(
+            "interval",
+            format!("Select the {} questionnaire's age interval", instrument.label()),
+        );
     }
     let completed_on = parse_day(
         "completed",
@@ -508,7 +541,8 @@ async fn create_questionnaire(
     if f.notes.chars().count() > 5_000 {
         errors.add("notes", "Notes must be 5,000 characters or fewer");
     }
-    let (Some((child, _)), Some(interval), Some(completed_on), true) = (child, interval, completed_on, errors.is_empty())
+    let (Some((child, _)), Some(interval), Some(completed_on), true) =
+        (child, interval, completed_on, errors.is_empty())
     else {
         let page = questionnaire_page(&cu, id, family.name, instrument, &children, f, errors);
         return crate::errors::invalid(page);
@@ -546,7 +580,15 @@ pub async fn create_asq3(
     Ids(id): Ids<i64>,
     CsrfForm(f): CsrfForm<QuestionnaireForm>,
 ) -> AppResult<Response> {
-    create_questionnaire(state, cu, id, f, Instrument::Asq3, "web POST /families/{id}/development/asq3").await
+    create_questionnaire(
+        state,
+        cu,
+        id,
+        f,
+        Instrument::Asq3,
+        "web POST /families/{id}/development/asq3",
+    )
+    .await
 }
 
 pub async fn create_asqse(
@@ -555,7 +597,15 @@ pub async fn create_asqse(
     Ids(id): Ids<i64>,
     CsrfForm(f): CsrfForm<QuestionnaireForm>,
 ) -> AppResult<Response> {
-    create_questionnaire(state, cu, id, f, Instrument::AsqSe, "web POST /families/{id}/development/asqse").await
+    create_questionnaire(
+        state,
+        cu,
+        id,
+        f,
+        Instrument::AsqSe,
+        "web POST /families/{id}/development/asqse",
+    )
+    .await
 }
 
 // ---------- the integrated review at two ----------
@@ -649,7 +699,11 @@ async fn review_page(
 }
 
 /// The family's ASQ-3s at 24, 27 or 30 months: (id, child, label).
-async fn review_asqs(state: &AppState, id: i64, children: &[(i64, String, Date)]) -> AppResult<Vec<(i64, i64, String)>> {
+async fn review_asqs(
+    state: &AppState,
+    id: i64,
+    children: &[(i64, String, Date)],
+) -> AppResult<Vec<(i64, i64, String)>> {
     Ok(state
         .db
         .questionnaires_of_family(id)

@@ -44,7 +44,9 @@ struct ListPage {
 }
 
 fn outcome_label(code: &str) -> &'static str {
-    EarlyHelpOutcome::parse(code).map(|o| o.label()).unwrap_or("Not decided")
+    EarlyHelpOutcome::parse(code)
+        .map(|o| o.label())
+        .unwrap_or("Not decided")
 }
 
 pub async fn list(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i64>) -> AppResult<Response> {
@@ -112,7 +114,11 @@ pub async fn show(
         "web GET /families/{id}/early-help-assessments/{aid}",
     )
     .await?;
-    let a = state.db.early_help_assessment(id, aid).await?.ok_or(AppError::NotFound)?;
+    let a = state
+        .db
+        .early_help_assessment(id, aid)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let page = ShowPage {
         l: Layout::new(format!("Early help assessment: {}", family.name), &cu),
         id,
@@ -204,10 +210,7 @@ fn check(t: &EarlyHelpText, complete: bool) -> Errors {
         if text.chars().count() > MAX_CHARS {
             errors.add(s.code, format!("{} must be 20,000 characters or fewer", s.heading));
         } else if complete && text.is_empty() {
-            errors.add(
-                s.code,
-                format!("Enter {} before completing", s.heading.to_lowercase()),
-            );
+            errors.add(s.code, format!("Enter {} before completing", s.heading.to_lowercase()));
         }
     }
     if !t.outcome.is_empty() && EarlyHelpOutcome::parse(&t.outcome).is_none() {
@@ -309,7 +312,11 @@ pub async fn edit_form(
         "web GET /families/{id}/early-help-assessments/{aid}/edit",
     )
     .await?;
-    let a = state.db.early_help_assessment(id, aid).await?.ok_or(AppError::NotFound)?;
+    let a = state
+        .db
+        .early_help_assessment(id, aid)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if a.is_completed() {
         return Ok(Redirect::to(&format!("/families/{id}/early-help-assessments/{aid}")).into_response());
     }
@@ -335,7 +342,11 @@ pub async fn edit(
 ) -> AppResult<Response> {
     let route = "web POST /families/{id}/early-help-assessments/{aid}/edit";
     let family = gate::change_family(&state, &cu, id, route).await?;
-    let a = state.db.early_help_assessment(id, aid).await?.ok_or(AppError::NotFound)?;
+    let a = state
+        .db
+        .early_help_assessment(id, aid)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if a.is_completed() {
         return Err(AppError::Conflict(COMPLETED));
     }

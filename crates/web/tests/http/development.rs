@@ -133,10 +133,7 @@ async fn asq_scores_are_checked_and_classified_against_each_councils_own_cutoffs
                     ("monitoring-gross_motor", "30"),
                 ],
             ),
-            (
-                "asqse",
-                vec![("cutoff-total", "60"), ("monitoring-total", "45")],
-            ),
+            ("asqse", vec![("cutoff-total", "60"), ("monitoring-total", "45")]),
         ] {
             let mut f = vec![("csrf", at.as_str()), ("instrument", instrument), ("interval", "24")];
             f.extend(form);
@@ -163,7 +160,13 @@ async fn asq_scores_are_checked_and_classified_against_each_councils_own_cutoffs
             ("65", "Communication score must be between 0 and 60"),
             ("7", "Communication score must be a multiple of 5"),
         ] {
-            let res = post(&lead, &app, &path, &asq3(&lt, &child, &day, [bad, "50", "40", "45", "35"])).await;
+            let res = post(
+                &lead,
+                &app,
+                &path,
+                &asq3(&lt, &child, &day, [bad, "50", "40", "45", "35"]),
+            )
+            .await;
             assert_eq!(res.status(), 422, "score {bad}");
             let page = res.text().await.unwrap();
             assert!(page.contains(message), "{message}");
@@ -172,7 +175,10 @@ async fn asq_scores_are_checked_and_classified_against_each_councils_own_cutoffs
             assert!(page.contains(&format!("value=\"{bad}\"")));
         }
         // A child of another family is not this family's.
-        let other_child = app.db.members(app.world.other_family).await.unwrap()[0].person.id.to_string();
+        let other_child = app.db.members(app.world.other_family).await.unwrap()[0]
+            .person
+            .id
+            .to_string();
         let res = post(
             &lead,
             &app,
@@ -183,7 +189,13 @@ async fn asq_scores_are_checked_and_classified_against_each_councils_own_cutoffs
         assert_eq!(res.status(), 422);
         assert!(res.text().await.unwrap().contains("Select a child in this family"));
         // Recorded: communication 25 is below West's cut-off of 30.
-        let res = post(&lead, &app, &path, &asq3(&lt, &child, &day, ["25", "50", "40", "45", "35"])).await;
+        let res = post(
+            &lead,
+            &app,
+            &path,
+            &asq3(&lt, &child, &day, ["25", "50", "40", "45", "35"]),
+        )
+        .await;
         assert_eq!(res.status(), 303);
         let res = post(
             &lead,
@@ -224,7 +236,16 @@ async fn asq_scores_are_checked_and_classified_against_each_councils_own_cutoffs
         assert_eq!(page.matches("No cut-off configured").count(), 4);
 
         // The integrated review at two takes in the ASQ-3; the parent's views are required.
-        let asq_id = app.db.questionnaires_of_family(khan).await.unwrap().iter().find(|q| q.instrument == "asq3").unwrap().id.to_string();
+        let asq_id = app
+            .db
+            .questionnaires_of_family(khan)
+            .await
+            .unwrap()
+            .iter()
+            .find(|q| q.instrument == "asq3")
+            .unwrap()
+            .id
+            .to_string();
         let review = format!("/families/{khan}/development/two-year-review");
         let mut form = vec![
             ("csrf", lt.as_str()),
@@ -258,9 +279,18 @@ async fn asq_scores_are_checked_and_classified_against_each_councils_own_cutoffs
         let (sw, swt) = app.sign_in("sw@west.test").await;
         assert_eq!(read(&app, &sw, &format!("/families/{khan}/development")).await.0, 404);
         assert_eq!(read(&app, &sw, &path).await.0, 404);
-        let res = post(&sw, &app, &path, &asq3(&swt, &child, &day, ["25", "50", "40", "45", "35"])).await;
+        let res = post(
+            &sw,
+            &app,
+            &path,
+            &asq3(&swt, &child, &day, ["25", "50", "40", "45", "35"]),
+        )
+        .await;
         assert_eq!(res.status(), 404);
-        assert_eq!(read(&app, &stranger, &format!("/families/{khan}/development")).await.0, 404);
+        assert_eq!(
+            read(&app, &stranger, &format!("/families/{khan}/development")).await.0,
+            404
+        );
     }
 }
 
@@ -301,7 +331,11 @@ async fn a_completed_early_help_assessment_is_read_only_and_the_next_starts_from
             &lead,
             &app,
             &format!("{base}/new"),
-            &[("csrf", &lt), ("reason", "Nursery noticed few words"), ("action", "draft")],
+            &[
+                ("csrf", &lt),
+                ("reason", "Nursery noticed few words"),
+                ("action", "draft"),
+            ],
         )
         .await;
         assert_eq!(res.status(), 303);
@@ -321,7 +355,8 @@ async fn a_completed_early_help_assessment_is_read_only_and_the_next_starts_from
             "analysis",
         ];
         let texts: Vec<String> = sections.iter().map(|s| format!("Written for {s}")).collect();
-        let mut form: Vec<(&str, &str)> = vec![("csrf", &lt), ("outcome", "team_around_family"), ("action", "complete")];
+        let mut form: Vec<(&str, &str)> =
+            vec![("csrf", &lt), ("outcome", "team_around_family"), ("action", "complete")];
         form.extend(sections.iter().zip(&texts).map(|(s, t)| (*s, t.as_str())));
         let res = post(&lead, &app, &format!("{base}/{aid}/edit"), &form).await;
         assert_eq!(res.status(), 303);
