@@ -37,8 +37,7 @@ fn at_months(born: Date, months: u8) -> Date {
 
 fn asq3(
     p: &Partnership,
-    family_id: i64,
-    person_id: i64,
+    (family_id, person_id): (i64, i64),
     interval: u8,
     on: Date,
     by: i64,
@@ -108,8 +107,7 @@ pub(crate) async fn seed(
             let q24 = db
                 .create_questionnaire(&asq3(
                     p,
-                    large_family,
-                    *person,
+                    (large_family, *person),
                     24,
                     on24,
                     hv,
@@ -121,7 +119,7 @@ pub(crate) async fn seed(
                 instrument: Instrument::AsqSe.code().into(),
                 scores: vec![(dev::SE_TOTAL.into(), 50)],
                 notes: "Some tantrums at bedtime.".into(),
-                ..asq3(p, large_family, *person, 24, on24, hv, [0; 5], "")
+                ..asq3(p, (large_family, *person), 24, on24, hv, [0; 5], "")
             })
             .await?;
             db.create_two_year_review(&NewTwoYearReview {
@@ -145,8 +143,7 @@ pub(crate) async fn seed(
             .await?;
             db.create_questionnaire(&asq3(
                 p,
-                large_family,
-                *person,
+                (large_family, *person),
                 30,
                 at_months(*born, 30),
                 hv,
@@ -157,8 +154,7 @@ pub(crate) async fn seed(
             if age >= 36 {
                 db.create_questionnaire(&asq3(
                     p,
-                    large_family,
-                    *person,
+                    (large_family, *person),
                     36,
                     at_months(*born, 36),
                     hv,
@@ -170,8 +166,7 @@ pub(crate) async fn seed(
         } else if let Some(interval) = dev::suggested_interval(Instrument::Asq3, age) {
             db.create_questionnaire(&asq3(
                 p,
-                large_family,
-                *person,
+                (large_family, *person),
                 interval,
                 at_months(*born, interval),
                 hv,
@@ -197,8 +192,7 @@ pub(crate) async fn seed(
             let scores = [score(), score(), score(), score(), score()];
             db.create_questionnaire(&asq3(
                 p,
-                k.family_id,
-                m.id,
+                (k.family_id, m.id),
                 interval,
                 at_months(born, interval),
                 hv,

@@ -197,7 +197,7 @@ fn parse_steps(s: &str, max: u16) -> Result<u16, ScoreError> {
     if n > u32::from(max) {
         return Err(ScoreError::OutOfRange);
     }
-    if n % 5 != 0 {
+    if !n.is_multiple_of(5) {
         return Err(ScoreError::NotMultipleOfFive);
     }
     Ok(n as u16)
@@ -293,7 +293,7 @@ pub fn show_points(centi: u32) -> String {
     let (w, f) = (centi / 100, centi % 100);
     match f {
         0 => w.to_string(),
-        f if f % 10 == 0 => format!("{w}.{}", f / 10),
+        f if f.is_multiple_of(10) => format!("{w}.{}", f / 10),
         f => format!("{w}.{f:02}"),
     }
 }
@@ -420,7 +420,7 @@ pub fn parse_weight_grams(s: &str) -> Option<u32> {
 /// Height in millimetres from centimetres as typed ("86.5"), 40–150 cm.
 pub fn parse_height_mm(s: &str) -> Option<u32> {
     let centi = parse_points(s).ok()?;
-    if centi % 10 != 0 {
+    if !centi.is_multiple_of(10) {
         return None;
     }
     let mm = centi / 10;
@@ -548,7 +548,7 @@ mod tests {
         fn area_scores_are_0_to_60_in_fives(s in "-?[0-9]{0,3}|.{0,4}") {
             let t = s.trim();
             let digits = !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
-            let expected = t.parse::<u32>().ok().filter(|n| digits && *n <= 60 && n % 5 == 0);
+            let expected = t.parse::<u32>().ok().filter(|n| digits && *n <= 60 && n.is_multiple_of(5));
             prop_assert_eq!(AreaScore::parse(&s).ok().map(|a| u32::from(a.value())), expected);
         }
 
@@ -556,7 +556,7 @@ mod tests {
         #[test]
         fn six_answers_make_a_score(items in proptest::array::uniform6(answer())) {
             let a = AreaScore::from_items(items);
-            prop_assert!(a.value() <= 60 && a.value() % 5 == 0);
+            prop_assert!(a.value() <= 60 && a.value().is_multiple_of(5));
             prop_assert_eq!(AreaScore::parse(&a.value().to_string()), Ok(a));
         }
 
