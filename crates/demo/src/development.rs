@@ -137,7 +137,7 @@ pub(crate) async fn seed(
                 eyfs_physical: "on_track".into(),
                 eyfs_psed: "some_concerns".into(),
                 eyfs_notes: "Plays alongside others; uses gestures more than words.".into(),
-                parent_views: "Mum is worried she is not talking like her brothers did.".into(),
+                parent_views: "Mum is worried about talking: the older children had more words at this age.".into(),
                 next_steps: "Hearing test; Chatter Group at the family hub; review at 30 months.".into(),
             })
             .await?;

@@ -150,6 +150,8 @@ struct ChildView {
     id: i64,
     name: String,
     born: String,
+    /// Aged 18 months to 4 years: the integrated review is offered.
+    review_age: bool,
     asq3: Vec<QuestionnaireView>,
     asqse: Vec<QuestionnaireView>,
     reviews: Vec<ReviewView>,
@@ -232,6 +234,10 @@ pub async fn list(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
                 id: m.person.id,
                 name: m.person.full_name(),
                 born: super::born(&m.person, today),
+                review_age: m
+                    .person
+                    .date_of_birth
+                    .is_some_and(|d| (18..48).contains(&dev::age_in_months(d, today))),
                 asq3: mine(Instrument::Asq3),
                 asqse: mine(Instrument::AsqSe),
                 reviews: reviews
