@@ -73,6 +73,14 @@ pub fn suggested_interval(instrument: Instrument, months: i32) -> Option<u8> {
         .find(|i| i32::from(*i) <= months)
 }
 
+/// Whether a child of `months` (chronological age) can have answered the
+/// questionnaire of `interval`: not one for an older child than they were,
+/// give or take the month either side that the questionnaires allow. Younger
+/// intervals are allowed (a premature baby's corrected age is lower).
+pub fn interval_fits(interval: u8, months: i32) -> bool {
+    i32::from(interval) <= months + 1
+}
+
 /// Whole months between a date of birth and `on`.
 pub fn age_in_months(born: time::Date, on: time::Date) -> i32 {
     let mut m = (on.year() - born.year()) * 12 + (on.month() as i32 - born.month() as i32);
@@ -623,6 +631,7 @@ mod tests {
         assert_eq!(parse_interval(Instrument::Asq3, "25"), None);
         assert_eq!(suggested_interval(Instrument::Asq3, 26), Some(24));
         assert_eq!(suggested_interval(Instrument::Asq3, 1), None);
+        assert!(interval_fits(24, 23) && interval_fits(24, 40) && !interval_fits(36, 24));
         let d = |y, m, day| time::Date::from_calendar_date(y, time::Month::try_from(m).unwrap(), day).unwrap();
         assert_eq!(age_in_months(d(2024, 3, 15), d(2026, 3, 14)), 23);
         assert_eq!(age_in_months(d(2024, 3, 15), d(2026, 3, 15)), 24);

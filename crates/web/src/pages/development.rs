@@ -529,6 +529,15 @@ async fn create_questionnaire(
         child.map(|c| c.1),
         &mut errors,
     );
+    if let (Some((_, born)), Some(i), Some(on)) = (child, interval, completed_on) {
+        let months = dev::age_in_months(born, on);
+        if !dev::interval_fits(i, months) {
+            errors.add(
+                "interval",
+                format!("The child was {months} months old on that date: choose a questionnaire for their age, not {i} months"),
+            );
+        }
+    }
     let mut scores = vec![];
     match instrument {
         Instrument::Asq3 => {

@@ -222,6 +222,23 @@ async fn asq_scores_are_checked_and_classified_against_each_councils_own_cutoffs
         // The same scores in the other council: communication 25 is above its cut-off of 20.
         let (stranger, st) = app.sign_in("stranger@east.test").await;
         let east_child = east_child.to_string();
+        // A questionnaire for an older child than this two-year-old is refused.
+        let mut older = asq3(&st, &east_child, &day, ["25", "50", "40", "45", "35"]);
+        older[2] = ("interval", "36");
+        let res = post(
+            &stranger,
+            &app,
+            &format!("/families/{east_fam}/development/asq3"),
+            &older,
+        )
+        .await;
+        assert_eq!(res.status(), 422);
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("choose a questionnaire for their age, not 36 months")
+        );
         let res = post(
             &stranger,
             &app,
