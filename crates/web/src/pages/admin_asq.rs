@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::access as gate;
 use crate::auth::{CsrfForm, CurrentUser};
-use crate::errors::AppResult;
+use crate::errors::{AppError, AppResult};
 use crate::forms::Errors;
 use crate::layout::Layout;
 
@@ -185,6 +185,8 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Query(q): Quer
     ))
 }
 
+const BAD_FORM: &str = "Choose a questionnaire and an age interval from the page, then try again.";
+
 fn message(label: &str, what: &str, e: CutoffError, instrument: Instrument) -> String {
     let max = match instrument {
         Instrument::Asq3 => 60,
@@ -213,7 +215,9 @@ pub async fn save(
             .map(|(_, v)| v.trim().to_string())
             .unwrap_or_default()
     };
-    let (instrument, interval) = which(&value("instrument"), &value("interval"));
+    // The page sends both; anything else is not a form of ours.
+    let instrument = Instrument::parse(&value("instrument")).ok_or(AppError::BadRequest(BAD_FORM))?;
+    let interval = dev::parse_interval(instrument, &value("interval")).ok_or(AppError::BadRequest(BAD_FORM))?;
     let mut errors = Errors::default();
     let mut values = vec![];
     for f in fields(instrument) {

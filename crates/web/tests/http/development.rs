@@ -140,6 +140,20 @@ async fn asq_scores_are_checked_and_classified_against_each_councils_own_cutoffs
             let res = post(&admin, &app, "/admin/asq-cutoffs", &f).await;
             assert_eq!(res.status(), 303, "{instrument} cut-offs saved");
         }
+        // An interval the questionnaire does not have is not saved anywhere.
+        let res = post(
+            &admin,
+            &app,
+            "/admin/asq-cutoffs",
+            &[
+                ("csrf", &at),
+                ("instrument", "asq3"),
+                ("interval", "25"),
+                ("cutoff-communication", "10"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), 400);
         let (_, page) = read(&app, &admin, "/admin/asq-cutoffs?instrument=asq3&interval=24").await;
         assert!(page.contains("22.5 / 30"));
         // Only administrators set them.
