@@ -126,6 +126,26 @@ async fn each_demo_user_finds_the_front_door_at_work() {
         assert_eq!(status, 200);
         assert!(profile.contains("500 contacts with 10 agencies"), "{profile}");
         assert!(profile.contains("Child in need"));
+        // Child development against Westminster's made-up cut-offs, and the
+        // family's early help assessments, completed and draft.
+        let (status, development) = d.get(&hv, &format!("/families/{}/development", d.large_family)).await;
+        assert_eq!(status, 200);
+        assert!(development.contains("Below cut-off"));
+        assert!(
+            development.contains("No cut-off configured"),
+            "36 months has none in Westminster"
+        );
+        assert!(development.contains("Integrated review at two"));
+        assert!(development.contains("Not on track"));
+        let (_, early_help) = d
+            .get(&hv, &format!("/families/{}/early-help-assessments", d.large_family))
+            .await;
+        assert!(early_help.contains("Completed"));
+        assert!(early_help.contains("Draft"));
+        let admin = d.sign_in("admin@westminster.example").await;
+        let (status, cutoffs) = d.get(&admin, "/admin/asq-cutoffs").await;
+        assert_eq!(status, 200);
+        assert!(cutoffs.contains("25 / 35"));
         let (_, home) = d.get(&hv, "/").await;
         assert!(home.contains("new notification"));
     }

@@ -10,6 +10,7 @@ import selfReferral from '../journeys/self_referral.mjs';
 import professionalReferral from '../journeys/professional_referral.mjs';
 import contacts from '../journeys/contacts.mjs';
 import planAndPortal from '../journeys/plan_portal.mjs';
+import development from '../journeys/development.mjs';
 
 describe('Kindred in Chromium, with axe on every page', () => {
   const ctx = {};
@@ -27,4 +28,5 @@ describe('Kindred in Chromium, with axe on every page', () => {
   professionalReferral(ctx);
   contacts(ctx);
   planAndPortal(ctx);
+  development(ctx);
 });

@@ -485,7 +485,10 @@ async fn main() -> Result<()> {
     let families = collect_families(&sessions[0], &base, args.max_pages).await?;
     ensure!(
         args.profile_family.is_some()
-            || !args.scenario.iter().any(|s| matches!(s, Scenario::Profile | Scenario::OneFamily)),
+            || !args
+                .scenario
+                .iter()
+                .any(|s| matches!(s, Scenario::Profile | Scenario::OneFamily)),
         "the profile and one-family scenarios need --profile-family ID"
     );
     if families.is_empty()

@@ -22,6 +22,7 @@ use rand_chacha::ChaCha8Rng;
 use time::{Date, Duration};
 
 mod casework;
+mod development;
 mod names;
 mod plans;
 
@@ -378,6 +379,11 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
     db.reset_id_sequences().await?;
     for (p, known) in partnerships.iter().zip(&known) {
         summary.open_referrals += casework::showcase(db, p, known, &mut rng, &mut ids).await?;
+    }
+    for ((p, known), (_, large)) in partnerships.iter().zip(&known).zip(&summary.large_families) {
+        development::seed(db, p, *large, known, &mut rng)
+            .await
+            .context("child development and early help in the demo")?;
     }
     db.reset_id_sequences().await?;
     // Family plans: the large families' with a portal invitation, and a few more.

@@ -9,6 +9,7 @@ pub mod access;
 pub mod assessment;
 pub mod audit;
 pub mod dates;
+pub mod development;
 pub mod model;
 pub mod names;
 pub mod nhs_number;

@@ -18,6 +18,8 @@ pub mod assessments;
 pub mod audit;
 pub mod bulk;
 pub mod contacts;
+pub mod development;
+pub mod early_help;
 pub mod families;
 pub mod notify;
 pub mod organisations;

@@ -599,6 +599,136 @@ async fn story(db: &Db) {
         assert!(listed[0].revoked_at_ms.is_some());
         db.delete_portal_session("token-hash").await.unwrap();
     }
+    // Child development: each tenant's own cut-offs, set, changed and removed.
+    db.set_asq_cutoff(
+        west.id,
+        Some(hannah.id),
+        "asq3",
+        24,
+        "communication",
+        Some((2500, 3000)),
+    )
+    .await
+    .unwrap();
+    db.set_asq_cutoff(
+        west.id,
+        Some(hannah.id),
+        "asq3",
+        24,
+        "communication",
+        Some((2250, 3000)),
+    )
+    .await
+    .unwrap();
+    db.set_asq_cutoff(west.id, None, "asq3", 24, "fine_motor", Some((2000, 2500)))
+        .await
+        .unwrap();
+    db.set_asq_cutoff(west.id, None, "asq3", 24, "fine_motor", None)
+        .await
+        .unwrap();
+    db.set_asq_cutoff(kc.id, None, "asqse", 24, "total", Some((6000, 4500)))
+        .await
+        .unwrap();
+    let cuts = db.asq_cutoffs(west.id).await.unwrap();
+    assert_eq!(cuts.len(), 1);
+    assert_eq!((cuts[0].area.as_str(), cuts[0].cutoff_centi), ("communication", 2250));
+    assert_eq!(db.asq_cutoffs(kc.id).await.unwrap()[0].instrument, "asqse");
+    // Questionnaires and the integrated review at two.
+    let q = |instrument: &str, interval: u8, scores: Vec<(String, u16)>| kindred_store::development::NewQuestionnaire {
+        tenant_id: west.id,
+        family_id: fam.id,
+        person_id: child.id,
+        instrument: instrument.into(),
+        interval_months: interval,
+        completed_on: today - time::Duration::days(3),
+        author_user_id: hannah.id,
+        notes: "Completed with mum at home".into(),
+        scores,
+    };
+    let asq = db
+        .create_questionnaire(&q(
+            "asq3",
+            24,
+            vec![("communication".into(), 20), ("gross_motor".into(), 55)],
+        ))
+        .await
+        .unwrap();
+    db.create_questionnaire(&q("asqse", 24, vec![("total".into(), 65)]))
+        .await
+        .unwrap();
+    let qs = db.questionnaires_of_family(fam.id).await.unwrap();
+    assert_eq!(qs.len(), 2);
+    let first = qs.iter().find(|x| x.id == asq).unwrap();
+    assert_eq!(first.scores.len(), 2);
+    assert!(first.scores.contains(&("communication".to_string(), 20)));
+    assert_eq!(first.author_name, "Hannah.HV");
+    db.create_two_year_review(&kindred_store::development::NewTwoYearReview {
+        tenant_id: west.id,
+        family_id: fam.id,
+        person_id: child.id,
+        reviewed_on: today,
+        author_user_id: hannah.id,
+        questionnaire_id: Some(asq),
+        weight_grams: Some(12_400),
+        height_mm: None,
+        health_notes: "Growing well".into(),
+        setting_name: "Little Acorns Nursery".into(),
+        eyfs_communication: "some_concerns".into(),
+        eyfs_physical: "on_track".into(),
+        eyfs_psed: "on_track".into(),
+        eyfs_notes: String::new(),
+        parent_views: "Worried about talking".into(),
+        next_steps: "Stay and play: talking group".into(),
+    })
+    .await
+    .unwrap();
+    let reviews = db.two_year_reviews_of_family(fam.id).await.unwrap();
+    assert_eq!(reviews.len(), 1);
+    assert_eq!(
+        (
+            reviews[0].questionnaire_id,
+            reviews[0].weight_grams,
+            reviews[0].height_mm
+        ),
+        (Some(asq), Some(12_400), None)
+    );
+    assert_eq!(reviews[0].eyfs_communication, "some_concerns");
+    // The common early help assessment: a draft, saved, completed, then read-only.
+    let mut text = kindred_store::early_help::EarlyHelpText {
+        reason: "Nursery noticed few words".into(),
+        ..Default::default()
+    };
+    let eha = db
+        .create_early_help_assessment(west.id, fam.id, hannah.id, today, &text, None)
+        .await
+        .unwrap();
+    text.set_section("strengths", "Loving grandparents nearby".into());
+    text.outcome = "team_around_family".into();
+    db.update_early_help_assessment(eha, fam.id, &text, None).await.unwrap();
+    assert!(matches!(
+        db.update_early_help_assessment(eha, second.id, &text, None).await,
+        Err(StoreError::Conflict(_))
+    ));
+    db.update_early_help_assessment(eha, fam.id, &text, Some((hannah.id, today)))
+        .await
+        .unwrap();
+    assert!(matches!(
+        db.update_early_help_assessment(eha, fam.id, &Default::default(), None)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    let done = db.early_help_assessment(fam.id, eha).await.unwrap().unwrap();
+    assert!(done.is_completed());
+    assert_eq!(done.text.section("strengths"), "Loving grandparents nearby");
+    assert_eq!(done.completed_by_name.as_deref(), Some("Hannah.HV"));
+    assert!(db.early_help_assessment(second.id, eha).await.unwrap().is_none());
+    let again = db
+        .create_early_help_assessment(west.id, fam.id, hannah.id, today, &done.text, Some(today))
+        .await
+        .unwrap();
+    let all = db.early_help_assessments_of_family(fam.id).await.unwrap();
+    assert_eq!(all.iter().map(|a| a.id).collect::<Vec<_>>(), vec![again, eha]);
+    assert_eq!(all[0].text, done.text);
 
     // The audit chain.
     for i in 0..3 {

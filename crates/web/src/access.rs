@@ -32,6 +32,10 @@ pub enum Record {
     Assessment { id: i64, family: i64 },
     Plan(i64),
     PortalInvite { id: i64, family: i64 },
+    Questionnaire { id: i64, family: i64 },
+    TwoYearReview { id: i64, family: i64 },
+    EarlyHelpAssessment { id: i64, family: i64 },
+    AsqCutoffs,
 }
 
 impl Record {
@@ -50,6 +54,10 @@ impl Record {
             Record::Assessment { id, family } => ("assessment", Some(id), Some(family)),
             Record::Plan(family) => ("plan", None, Some(family)),
             Record::PortalInvite { id, family } => ("portal_invite", Some(id), Some(family)),
+            Record::Questionnaire { id, family } => ("questionnaire", Some(id), Some(family)),
+            Record::TwoYearReview { id, family } => ("two_year_review", Some(id), Some(family)),
+            Record::EarlyHelpAssessment { id, family } => ("early_help_assessment", Some(id), Some(family)),
+            Record::AsqCutoffs => ("asq_cutoffs", None, None),
         }
     }
 }

@@ -19,6 +19,9 @@ pub enum AppError {
     SignInRequired,
     #[error("bad request: {0}")]
     BadRequest(&'static str),
+    /// The record cannot change any more (a completed assessment).
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
     #[error("too many requests")]
     TooManyRequests,
     #[error("internal error")]
@@ -73,6 +76,7 @@ impl IntoResponse for AppError {
             ),
             AppError::SignInRequired => Redirect::to("/login").into_response(),
             AppError::BadRequest(msg) => page(StatusCode::BAD_REQUEST, "There is a problem", msg.into(), None),
+            AppError::Conflict(msg) => page(StatusCode::CONFLICT, "This cannot be changed", msg.into(), None),
             AppError::TooManyRequests => page(
                 StatusCode::TOO_MANY_REQUESTS,
                 "Too many attempts",

@@ -9,8 +9,11 @@ use kindred_store::persons::Person;
 use crate::AppState;
 
 mod admin;
+mod admin_asq;
 mod assessments;
 mod contacts;
+mod development;
+mod early_help;
 mod families;
 mod home;
 mod notifications;
@@ -52,6 +55,29 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/families/{id}/assessments/new",
             get(assessments::new_form).post(assessments::create),
+        )
+        .route("/families/{id}/development", get(development::list))
+        .route(
+            "/families/{id}/development/asq3",
+            get(development::asq3_form).post(development::create_asq3),
+        )
+        .route(
+            "/families/{id}/development/asqse",
+            get(development::asqse_form).post(development::create_asqse),
+        )
+        .route(
+            "/families/{id}/development/two-year-review",
+            get(development::review_form).post(development::create_review),
+        )
+        .route("/families/{id}/early-help-assessments", get(early_help::list))
+        .route(
+            "/families/{id}/early-help-assessments/new",
+            get(early_help::new_form).post(early_help::create),
+        )
+        .route("/families/{id}/early-help-assessments/{aid}", get(early_help::show))
+        .route(
+            "/families/{id}/early-help-assessments/{aid}/edit",
+            get(early_help::edit_form).post(early_help::edit),
         )
         .route(
             "/families/{id}/contacts/new",
@@ -115,6 +141,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/hub-sites", post(admin::add_hub_site))
         .route("/admin/triage", get(admin::triage_rule).post(admin::set_triage_rule))
+        .route("/admin/asq-cutoffs", get(admin_asq::show).post(admin_asq::save))
         .merge(self_referral_routes())
 }
 

@@ -2,6 +2,7 @@
 //! real HTTP client. One binary, one `spawn_app`, one fixture world.
 
 mod access;
+mod development;
 mod forms;
 mod front_door;
 mod plan;
