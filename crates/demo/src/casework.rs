@@ -1122,7 +1122,7 @@ async fn decide(db: &Db, p: &Partnership, id: i64, by: i64, outcome: Outcome, le
     )
     .await?;
     if let (Outcome::MultiAgency, Some(fid), Some(lead)) = (outcome, r.family_id, lead) {
-        db.open_episode(r.tenant_id, fid, Some(id), Some(lead), level.code(), today)
+        db.open_episode(r.tenant_id, fid, Some(id), Some(lead), level.code(), Some(by), today)
             .await?;
         if let Some(org) = p.org_of.get(&lead)
             && !db

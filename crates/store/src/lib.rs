@@ -18,6 +18,7 @@ pub mod assessments;
 pub mod audit;
 pub mod bulk;
 pub mod contacts;
+pub mod episodes;
 pub mod families;
 pub mod notify;
 pub mod organisations;
@@ -27,6 +28,7 @@ pub mod profile;
 pub mod public;
 pub mod referrals;
 pub mod search;
+pub mod tasks;
 pub mod testing;
 pub mod users;
 
