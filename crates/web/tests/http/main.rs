@@ -2,6 +2,7 @@
 //! real HTTP client. One binary, one `spawn_app`, one fixture world.
 
 mod access;
+mod episodes;
 mod forms;
 mod front_door;
 mod self_referral;
