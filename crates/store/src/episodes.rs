@@ -173,4 +173,16 @@ impl Db {
         })?;
         Ok(())
     }
+
+    /// How many timeline events of each kind a tenant's episodes have: the
+    /// shape of the work (opened, closed, reopened, stepped up…), counts only.
+    pub async fn episode_event_counts(&self, tenant_id: i64) -> Result<Vec<(String, i64)>> {
+        Ok(on_pool!(self, |p| sqlx::query_as(
+            "SELECT ev.kind, COUNT(*) FROM episode_events ev JOIN episodes e ON e.id = ev.episode_id
+             WHERE e.tenant_id = $1 GROUP BY ev.kind ORDER BY ev.kind"
+        )
+        .bind(tenant_id)
+        .fetch_all(p)
+        .await)?)
+    }
 }

@@ -567,6 +567,8 @@ async fn episodes_and_tasks(
     assert_eq!(timeline[4].detail, "Children's social care lead now");
     assert_eq!(timeline[2].to_value.as_deref(), Some("4"));
     assert_eq!(db.episode_events(second).await.unwrap()[0].by_user_id, None);
+    let counts = db.episode_event_counts(tenant).await.unwrap();
+    assert!(counts.contains(&("opened".to_string(), 2)) && counts.contains(&("reopened".to_string(), 1)));
     let episodes = db.episodes_of_family(family).await.unwrap();
     assert_eq!(episodes.iter().map(|e| e.id).collect::<Vec<_>>(), vec![ep, second]);
 
