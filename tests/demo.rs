@@ -136,7 +136,11 @@ async fn each_demo_user_finds_the_front_door_at_work() {
         let eh = d.sign_in("earlyhelp@westminster.example").await;
         let (_, home) = d.get(&eh, "/").await;
         assert!(home.contains("Review due") && home.contains("Overdue"), "{home}");
-        let eh_user = d.db.user_by_email("earlyhelp@westminster.example").await.unwrap().unwrap();
+        let eh_user =
+            d.db.user_by_email("earlyhelp@westminster.example")
+                .await
+                .unwrap()
+                .unwrap();
         let tasks = d.db.tasks_of_user(eh_user.id, true, 500).await.unwrap();
         let review = tasks.iter().find(|t| t.kind == "review_due").expect("a review due");
         let (family, episode) = (review.family_id.unwrap(), review.episode_id.unwrap());
@@ -147,7 +151,10 @@ async fn each_demo_user_finds_the_front_door_at_work() {
         // The manager: their team's caseload and what is overdue across it.
         let manager = d.sign_in("manager@westminster.example").await;
         let (_, home) = d.get(&manager, "/").await;
-        assert!(home.contains("Caseload:") && home.contains("Overdue across the team"), "{home}");
+        assert!(
+            home.contains("Caseload:") && home.contains("Overdue across the team"),
+            "{home}"
+        );
 
         // Across the demo: episodes closed with each kind of outcome, reopened and stepped up.
         let kinds = d.db.episode_event_counts(west.id).await.unwrap();

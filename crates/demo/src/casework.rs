@@ -8,8 +8,8 @@ use kindred_domain::model::OrgKind;
 use kindred_domain::referral::{Level, Outcome};
 use kindred_store::Db;
 use kindred_store::bulk::{
-    AddressRow, Batch, ContactRow, DecisionRow, EpisodeEventRow, EpisodeRow, FamilyRow, FlagRow, MaxIds, ReferralPersonRow,
-    ReferralRow, TaskRow,
+    AddressRow, Batch, ContactRow, DecisionRow, EpisodeEventRow, EpisodeRow, FamilyRow, FlagRow, MaxIds,
+    ReferralPersonRow, ReferralRow, TaskRow,
 };
 use kindred_store::referrals::NewDecision;
 use kindred_store::tasks::NewTask;
@@ -394,7 +394,15 @@ impl FamilyGen<'_> {
                 let closed_on = opened_on + Duration::days(self.rng.gen_range(60..200));
                 let closed = closed_on < self.today && self.rng.gen_bool(0.4);
                 episode = !closed;
-                self.episode(f.id, Some(id), lead, level, opened_on, closed.then_some(closed_on), None);
+                self.episode(
+                    f.id,
+                    Some(id),
+                    lead,
+                    level,
+                    opened_on,
+                    closed.then_some(closed_on),
+                    None,
+                );
             }
         }
         // Families led by early help without a referral on record have an episode of their own.
@@ -408,7 +416,15 @@ impl FamilyGen<'_> {
             if self.rng.gen_bool(0.4) {
                 let opened_on = self.today - Duration::days(self.rng.gen_range(330..500));
                 let closed_on = opened_on + Duration::days(self.rng.gen_range(90..250));
-                self.episode(f.id, None, f.lead, Level::SingleAgency, opened_on, Some(closed_on), f.lead);
+                self.episode(
+                    f.id,
+                    None,
+                    f.lead,
+                    Level::SingleAgency,
+                    opened_on,
+                    Some(closed_on),
+                    f.lead,
+                );
             }
             let opened_on = self.today - Duration::days(self.rng.gen_range(14..200));
             self.episode(f.id, None, f.lead, Level::SingleAgency, opened_on, None, f.lead);
@@ -454,19 +470,41 @@ impl FamilyGen<'_> {
         let mut level = level;
         let mut d = opened_on + Duration::days(self.rng.gen_range(21..42));
         while d < end {
-            let next = if stage == Stage::Plan { Stage::Review } else { Stage::Plan };
+            let next = if stage == Stage::Plan {
+                Stage::Review
+            } else {
+                Stage::Plan
+            };
             ev(d, lead, "stage_changed", Some(stage.code()), Some(next.code()), "");
             stage = next;
             entered = d;
-            d += Duration::days(if stage == Stage::Plan { self.rng.gen_range(70..100) } else { self.rng.gen_range(7..21) });
+            d += Duration::days(if stage == Stage::Plan {
+                self.rng.gen_range(70..100)
+            } else {
+                self.rng.gen_range(7..21)
+            });
         }
         let mid = opened_on + Duration::days(((end - opened_on).whole_days() / 2).max(1));
         if lead.is_some() && self.rng.gen_bool(0.04) && level != Level::Statutory {
-            ev(mid, lead, "stepped_up", Some(level.code()), Some(Level::Statutory.code()), "");
+            ev(
+                mid,
+                lead,
+                "stepped_up",
+                Some(level.code()),
+                Some(Level::Statutory.code()),
+                "",
+            );
             level = Level::Statutory;
             if self.rng.gen_bool(0.5) {
                 let back = mid + Duration::days(((end - mid).whole_days() / 2).max(1));
-                ev(back, lead, "stepped_down", Some(level.code()), Some(Level::Targeted.code()), "");
+                ev(
+                    back,
+                    lead,
+                    "stepped_down",
+                    Some(level.code()),
+                    Some(Level::Targeted.code()),
+                    "",
+                );
                 level = Level::Targeted;
             }
         }
@@ -475,8 +513,14 @@ impl FamilyGen<'_> {
         let mut reason = None;
         if let Some(c) = closed_on {
             let (o, why) = match self.rng.gen_range(0..100) {
-                0..=44 => (End::NeedsMet, "Outcomes achieved: the family's goals were met at review"),
-                45..=64 => (End::PartlyMet, "Some goals met; the family is supported by universal services"),
+                0..=44 => (
+                    End::NeedsMet,
+                    "Outcomes achieved: the family's goals were met at review",
+                ),
+                45..=64 => (
+                    End::PartlyMet,
+                    "Some goals met; the family is supported by universal services",
+                ),
                 65..=71 => (End::NotMet, "Needs not met; signposted to the family hub's drop-in"),
                 72..=79 => (End::SteppedUp, "Stepped up to children's social care"),
                 80..=91 => (End::Disengaged, "The family chose to stop working with us"),
@@ -487,7 +531,14 @@ impl FamilyGen<'_> {
             reason = Some(why);
             // About one closed episode in twelve was reopened when things changed again.
             if c + Duration::days(14) < today && self.rng.gen_bool(0.08) {
-                ev(c + Duration::days(self.rng.gen_range(7..14)), lead, "reopened", Some("closure"), Some("assessment"), "");
+                ev(
+                    c + Duration::days(self.rng.gen_range(7..14)),
+                    lead,
+                    "reopened",
+                    Some("closure"),
+                    Some("assessment"),
+                    "",
+                );
                 status_closed = false;
                 (outcome, reason) = (None, None);
                 stage = Stage::Assessment;
@@ -504,7 +555,11 @@ impl FamilyGen<'_> {
             opened_on,
             closed_on: if status_closed { closed_on } else { None },
             close_reason: reason,
-            stage: if status_closed { Stage::Closure.code() } else { stage.code() },
+            stage: if status_closed {
+                Stage::Closure.code()
+            } else {
+                stage.code()
+            },
             outcome,
         });
         if let (false, Some(lead), Stage::Plan | Stage::Review) = (status_closed, lead, stage) {
@@ -1259,11 +1314,17 @@ async fn decide(db: &Db, p: &Partnership, id: i64, by: i64, outcome: Outcome, le
 /// families they work with, and an alert for the health visitors' team.
 async fn personal_tasks(db: &Db, p: &Partnership, today: Date) -> anyhow::Result<()> {
     use kindred_domain::task::Kind as T;
-    let plan: [(&str, &[(T, &str, i64)]); 5] = [
+    /// (kind, title, due in days from today)
+    type Work = (T, &'static str, i64);
+    let plan: [(&str, &[Work]); 5] = [
         (
             "hv",
             &[
-                (T::WelcomeContact, "Welcome visit: a baby born this month in the hub's area", 3),
+                (
+                    T::WelcomeContact,
+                    "Welcome visit: a baby born this month in the hub's area",
+                    3,
+                ),
                 (T::Alert, "Missed 12-month immunisations: check with the family", -6),
                 (T::FollowUp, "Check the breastfeeding group referral went through", -2),
                 (T::FollowUp, "Book the two-year review", 12),
@@ -1350,24 +1411,83 @@ async fn showcase_episodes(db: &Db, p: &Partnership, today: Date, now_ms: i64) -
     let (families, _) = db.visible_families(&user.subject(), 3, 0).await?;
     let mut id = db.max_ids().await?.episode;
     let mut batch = Batch::default();
-    type Line = (i64, &'static str, Option<&'static str>, Option<&'static str>, &'static str);
-    let stories: [(i64, &str, &str, Option<(&str, &str)>, &[Line]); 3] = [
-        (260, "3", "plan", None, &[
-            (230, "stage_changed", Some("assessment"), Some("plan"), ""),
-            (150, "stage_changed", Some("plan"), Some("review"), ""),
-            (140, "closed", Some("review"), Some("closure"), "Outcomes achieved at review: mornings and school attendance are better"),
-            (40, "reopened", Some("closure"), Some("assessment"), "Dad's hours cut; rent arrears again"),
-            (20, "stage_changed", Some("assessment"), Some("plan"), ""),
-        ]),
-        (120, "4", "plan", None, &[
-            (95, "stage_changed", Some("assessment"), Some("plan"), ""),
-            (30, "stepped_up", Some("3"), Some("4"), "Disclosure of domestic abuse: strategy discussion held"),
-        ]),
-        (300, "3", "closure", Some(("moved_away", "The family moved to another borough; their early help team has the plan")), &[
-            (270, "stage_changed", Some("assessment"), Some("plan"), ""),
-            (185, "stage_changed", Some("plan"), Some("review"), ""),
-            (170, "closed", Some("review"), Some("closure"), "The family moved to another borough; their early help team has the plan"),
-        ]),
+    type Line = (
+        i64,
+        &'static str,
+        Option<&'static str>,
+        Option<&'static str>,
+        &'static str,
+    );
+    /// (opened days ago, level, stage now, (outcome, reason) if closed, the timeline after opening)
+    type Story = (
+        i64,
+        &'static str,
+        &'static str,
+        Option<(&'static str, &'static str)>,
+        &'static [Line],
+    );
+    let stories: [Story; 3] = [
+        (
+            260,
+            "3",
+            "plan",
+            None,
+            &[
+                (230, "stage_changed", Some("assessment"), Some("plan"), ""),
+                (150, "stage_changed", Some("plan"), Some("review"), ""),
+                (
+                    140,
+                    "closed",
+                    Some("review"),
+                    Some("closure"),
+                    "Outcomes achieved at review: mornings and school attendance are better",
+                ),
+                (
+                    40,
+                    "reopened",
+                    Some("closure"),
+                    Some("assessment"),
+                    "Dad's hours cut; rent arrears again",
+                ),
+                (20, "stage_changed", Some("assessment"), Some("plan"), ""),
+            ],
+        ),
+        (
+            120,
+            "4",
+            "plan",
+            None,
+            &[
+                (95, "stage_changed", Some("assessment"), Some("plan"), ""),
+                (
+                    30,
+                    "stepped_up",
+                    Some("3"),
+                    Some("4"),
+                    "Disclosure of domestic abuse: strategy discussion held",
+                ),
+            ],
+        ),
+        (
+            300,
+            "3",
+            "closure",
+            Some((
+                "moved_away",
+                "The family moved to another borough; their early help team has the plan",
+            )),
+            &[
+                (270, "stage_changed", Some("assessment"), Some("plan"), ""),
+                (185, "stage_changed", Some("plan"), Some("review"), ""),
+                (
+                    170,
+                    "closed",
+                    Some("review"),
+                    Some("closure"),
+                    "The family moved to another borough; their early help team has the plan",
+                ),
+            ],
+        ),
     ];
     let at = |days: i64| now_ms - days * DAY - 5 * HOUR;
     for (f, (opened, level, stage, closed, lines)) in families.iter().zip(stories) {

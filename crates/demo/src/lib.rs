@@ -542,7 +542,11 @@ async fn build_borough(
             .create_user(&NewUser {
                 tenant_id: tenant.id,
                 organisation_id: org_id,
-                team_id: if local == "admin" { None } else { team_of_org.get(&org_id).copied() },
+                team_id: if local == "admin" {
+                    None
+                } else {
+                    team_of_org.get(&org_id).copied()
+                },
                 email: format!("{local}@{domain}"),
                 display_name: name.to_string(),
                 profession,

@@ -82,7 +82,10 @@ pub enum Change {
     StepUp,
     /// From children's social care to early help (level 3).
     StepDown,
-    Close { reason: String, outcome: Option<Outcome> },
+    Close {
+        reason: String,
+        outcome: Option<Outcome>,
+    },
     Reopen,
 }
 
@@ -237,7 +240,10 @@ mod tests {
             Just(Change::ChangeLead),
             Just(Change::StepUp),
             Just(Change::StepDown),
-            (prop_oneof![Just(String::new()), Just("  ".to_string()), "[a-z ]{1,20}"], outcome())
+            (
+                prop_oneof![Just(String::new()), Just("  ".to_string()), "[a-z ]{1,20}"],
+                outcome()
+            )
                 .prop_map(|(reason, outcome)| Change::Close { reason, outcome }),
             Just(Change::Reopen),
         ]
@@ -310,8 +316,12 @@ mod tests {
     fn a_new_episode_is_assessed_first() {
         let s = State::opened(Level::Targeted);
         assert_eq!(s.stage, Stage::Assessment);
-        assert_eq!(apply(s, &Change::MoveTo(Stage::Review)).unwrap_err().to_string(),
-            "The episode cannot move from Assessment to Review");
-        assert!(review_due_on_entering(apply(s, &Change::MoveTo(Stage::Plan)).unwrap().stage));
+        assert_eq!(
+            apply(s, &Change::MoveTo(Stage::Review)).unwrap_err().to_string(),
+            "The episode cannot move from Assessment to Review"
+        );
+        assert!(review_due_on_entering(
+            apply(s, &Change::MoveTo(Stage::Plan)).unwrap().stage
+        ));
     }
 }

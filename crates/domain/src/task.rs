@@ -38,7 +38,12 @@ pub fn inbox_key(status: Status, due_on: Date, id: i64) -> (bool, Date, i64) {
 
 /// Who may mark a task done: the worker it is assigned to, or anyone in the
 /// team it is assigned to.
-pub fn may_complete(user_id: i64, team_id: Option<i64>, assigned_user: Option<i64>, assigned_team: Option<i64>) -> bool {
+pub fn may_complete(
+    user_id: i64,
+    team_id: Option<i64>,
+    assigned_user: Option<i64>,
+    assigned_team: Option<i64>,
+) -> bool {
     assigned_user == Some(user_id) || (assigned_team.is_some() && assigned_team == team_id)
 }
 

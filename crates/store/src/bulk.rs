@@ -240,8 +240,8 @@ impl Db {
             "SELECT (SELECT MAX(id) FROM persons), (SELECT MAX(id) FROM families),
                     (SELECT MAX(id) FROM referrals), (SELECT MAX(id) FROM contacts), (SELECT MAX(id) FROM episodes)"
         )
-            .fetch_one(p)
-            .await)?;
+        .fetch_one(p)
+        .await)?;
         Ok(MaxIds {
             person: person.unwrap_or(0),
             family: family.unwrap_or(0),

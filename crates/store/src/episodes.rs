@@ -58,7 +58,8 @@ pub struct EpisodeUpdate {
     pub outcome: Option<&'static str>,
 }
 
-const EPISODE_COLUMNS: &str = "e.id, e.tenant_id, e.family_id, e.referral_id, e.lead_user_id, u.display_name AS lead_name,
+const EPISODE_COLUMNS: &str =
+    "e.id, e.tenant_id, e.family_id, e.referral_id, e.lead_user_id, u.display_name AS lead_name,
     e.level, e.status, e.stage, e.opened_on, e.closed_on, e.close_reason, e.outcome";
 
 impl Db {
@@ -127,14 +128,16 @@ impl Db {
 
     /// The timeline, oldest first.
     pub async fn episode_events(&self, episode_id: i64) -> Result<Vec<EpisodeEvent>> {
-        Ok(on_pool!(self, |p| sqlx::query_as(
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT ev.id, ev.at_ms, ev.by_user_id, u.display_name AS by_name, ev.kind, ev.from_value, ev.to_value, ev.detail
              FROM episode_events ev LEFT JOIN users u ON u.id = ev.by_user_id
              WHERE ev.episode_id = $1 ORDER BY ev.at_ms, ev.id"
         )
         .bind(episode_id)
         .fetch_all(p)
-        .await)?)
+        .await
+        })?)
     }
 
     /// Stores an episode's new state and the timeline event that explains it, together.

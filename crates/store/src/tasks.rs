@@ -59,7 +59,8 @@ pub struct CaseloadRow {
 const TASK_COLUMNS: &str = "t.id, t.tenant_id, t.kind, t.family_id, f.name AS family_name, t.episode_id,
     t.assigned_user_id, u.display_name AS assigned_user_name, t.assigned_team_id, tm.name AS assigned_team_name,
     t.title, t.due_on, t.status, t.created_by_user_id, t.created_at_ms, t.completed_by_user_id, t.completed_at_ms";
-const TASK_FROM: &str = "tasks t LEFT JOIN families f ON f.id = t.family_id LEFT JOIN users u ON u.id = t.assigned_user_id
+const TASK_FROM: &str =
+    "tasks t LEFT JOIN families f ON f.id = t.family_id LEFT JOIN users u ON u.id = t.assigned_user_id
     LEFT JOIN teams tm ON tm.id = t.assigned_team_id";
 /// Open before done, soonest due first (so overdue first): `domain::task::inbox_key`.
 const INBOX_ORDER: &str = "ORDER BY CASE WHEN t.status = 'open' THEN 0 ELSE 1 END, t.due_on, t.id";
@@ -68,7 +69,8 @@ const TEAM_WORK: &str = "(t.assigned_team_id = $1 OR t.assigned_user_id IN (SELE
 
 impl Db {
     pub async fn add_task(&self, t: &NewTask) -> Result<i64> {
-        let (id,): (i64,) = on_pool!(self, |p| sqlx::query_as(
+        let (id,): (i64,) = on_pool!(self, |p| {
+            sqlx::query_as(
             "INSERT INTO tasks (tenant_id, kind, family_id, episode_id, assigned_user_id, assigned_team_id, title, due_on,
                status, created_by_user_id, created_at_ms)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10) RETURNING id"
@@ -84,7 +86,8 @@ impl Db {
         .bind(t.created_by_user_id)
         .bind(crate::now_ms())
         .fetch_one(p)
-        .await)?;
+        .await
+        })?;
         Ok(id)
     }
 
@@ -140,7 +143,8 @@ impl Db {
         today: Date,
         limit: i64,
     ) -> Result<Vec<Task>> {
-        Ok(on_pool!(self, |p| sqlx::query_as(&format!(
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(&format!(
             "SELECT {TASK_COLUMNS} FROM {TASK_FROM}
              WHERE t.status = 'open' AND t.due_on < $3
                AND (t.assigned_user_id IN (SELECT id FROM users WHERE organisation_id = $1 AND ($2 IS NULL OR team_id = $2))
@@ -152,12 +156,14 @@ impl Db {
         .bind(today)
         .bind(limit)
         .fetch_all(p)
-        .await)?)
+        .await
+        })?)
     }
 
     /// Marks an open task done; false if it was not open.
     pub async fn complete_task(&self, id: i64, by: i64) -> Result<bool> {
-        let n = on_pool!(self, |p| sqlx::query(
+        let n = on_pool!(self, |p| {
+            sqlx::query(
             "UPDATE tasks SET status = 'done', completed_by_user_id = $2, completed_at_ms = $3 WHERE id = $1 AND status = 'open'"
         )
         .bind(id)
@@ -165,7 +171,8 @@ impl Db {
         .bind(crate::now_ms())
         .execute(p)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         Ok(n == 1)
     }
 
@@ -202,7 +209,8 @@ impl Db {
     /// team): how many families they work with, the episodes they lead and
     /// their open and overdue tasks. Counts only: no family is named.
     pub async fn caseload(&self, organisation_id: i64, team_id: Option<i64>, today: Date) -> Result<Vec<CaseloadRow>> {
-        Ok(on_pool!(self, |p| sqlx::query_as(
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT u.id AS user_id, u.display_name,
                (SELECT COUNT(*) FROM (SELECT family_id FROM team_members WHERE user_id = u.id AND until_date IS NULL
                                       UNION SELECT id FROM families WHERE lead_user_id = u.id) w) AS families,
@@ -218,6 +226,7 @@ impl Db {
         .bind(team_id)
         .bind(today)
         .fetch_all(p)
-        .await)?)
+        .await
+        })?)
     }
 }

@@ -498,7 +498,10 @@ async fn episodes_and_tasks(
         .await
         .unwrap();
     let e = db.episode(ep).await.unwrap().unwrap();
-    assert_eq!((e.status.as_str(), e.stage.as_str(), e.level.as_str()), ("open", "assessment", "3"));
+    assert_eq!(
+        (e.status.as_str(), e.stage.as_str(), e.level.as_str()),
+        ("open", "assessment", "3")
+    );
     assert_eq!(e.lead_name.as_deref(), Some("Hannah.HV"));
     assert!(db.episode(ep + 1000).await.unwrap().is_none());
     let event = |kind, from: &str, to: &str, detail: &str| NewEpisodeEvent {
@@ -521,7 +524,9 @@ async fn episodes_and_tasks(
         .await
         .unwrap();
     state.level = "4";
-    db.update_episode(ep, &state, &event("stepped_up", "3", "4", "")).await.unwrap();
+    db.update_episode(ep, &state, &event("stepped_up", "3", "4", ""))
+        .await
+        .unwrap();
     state.lead_user_id = Some(eric.id);
     db.update_episode(ep, &state, &event("lead_changed", "Hannah.HV", "eric", ""))
         .await
@@ -534,15 +539,27 @@ async fn episodes_and_tasks(
         outcome: Some("stepped_up"),
         ..state
     };
-    db.update_episode(ep, &state, &event("closed", "plan", "closure", "Children's social care lead now"))
-        .await
-        .unwrap();
+    db.update_episode(
+        ep,
+        &state,
+        &event("closed", "plan", "closure", "Children's social care lead now"),
+    )
+    .await
+    .unwrap();
     let closed = db.episode(ep).await.unwrap().unwrap();
     assert_eq!(
-        (closed.status.as_str(), closed.stage.as_str(), closed.level.as_str(), closed.outcome.as_deref()),
+        (
+            closed.status.as_str(),
+            closed.stage.as_str(),
+            closed.level.as_str(),
+            closed.outcome.as_deref()
+        ),
         ("closed", "closure", "4", Some("stepped_up"))
     );
-    assert_eq!((closed.closed_on, closed.lead_name.as_deref()), (Some(today), Some("eric")));
+    assert_eq!(
+        (closed.closed_on, closed.lead_name.as_deref()),
+        (Some(today), Some("eric"))
+    );
     let reopened = EpisodeUpdate {
         status: "open",
         stage: "assessment",
@@ -561,7 +578,14 @@ async fn episodes_and_tasks(
     let timeline = db.episode_events(ep).await.unwrap();
     assert_eq!(
         timeline.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
-        vec!["opened", "stage_changed", "stepped_up", "lead_changed", "closed", "reopened"]
+        vec![
+            "opened",
+            "stage_changed",
+            "stepped_up",
+            "lead_changed",
+            "closed",
+            "reopened"
+        ]
     );
     assert_eq!(timeline[0].by_name.as_deref(), Some("Hannah.HV"));
     assert_eq!(timeline[4].detail, "Children's social care lead now");
@@ -584,34 +608,67 @@ async fn episodes_and_tasks(
         due_on: today + time::Duration::days(due),
         created_by_user_id: Some(hannah.id),
     };
-    let later = db.add_task(&task("follow_up", Some(hannah.id), None, 10, "Ring about nursery")).await.unwrap();
-    let overdue = db.add_task(&task("review_due", Some(hannah.id), None, -3, "Review the plan")).await.unwrap();
-    let team_task = db.add_task(&task("alert", None, Some(team), 0, "Missed immunisation")).await.unwrap();
-    let erics = db.add_task(&task("review_due", Some(eric.id), None, -1, "Review")).await.unwrap();
+    let later = db
+        .add_task(&task("follow_up", Some(hannah.id), None, 10, "Ring about nursery"))
+        .await
+        .unwrap();
+    let overdue = db
+        .add_task(&task("review_due", Some(hannah.id), None, -3, "Review the plan"))
+        .await
+        .unwrap();
+    let team_task = db
+        .add_task(&task("alert", None, Some(team), 0, "Missed immunisation"))
+        .await
+        .unwrap();
+    let erics = db
+        .add_task(&task("review_due", Some(eric.id), None, -1, "Review"))
+        .await
+        .unwrap();
     let mine = db.tasks_of_user(hannah.id, false, 10).await.unwrap();
     assert_eq!(mine.iter().map(|t| t.id).collect::<Vec<_>>(), vec![overdue, later]);
     assert_eq!(mine[0].family_name.as_deref(), Some("Khan-Ahmed household"));
     assert_eq!(mine[0].assigned_user_name.as_deref(), Some("Hannah.HV"));
     let teams = db.tasks_of_team(team, true, 10).await.unwrap();
-    assert_eq!(teams.iter().map(|t| t.id).collect::<Vec<_>>(), vec![overdue, team_task, later]);
+    assert_eq!(
+        teams.iter().map(|t| t.id).collect::<Vec<_>>(),
+        vec![overdue, team_task, later]
+    );
     assert_eq!(teams[1].assigned_team_name.as_deref(), Some("Church Street Early Help"));
     assert_eq!(db.task_counts(hannah.id, today).await.unwrap(), (2, 1));
     assert!(db.complete_task(later, hannah.id).await.unwrap());
     assert!(!db.complete_task(later, hannah.id).await.unwrap(), "only once");
     let done = db.task(later).await.unwrap().unwrap();
-    assert_eq!((done.status.as_str(), done.completed_by_user_id), ("done", Some(hannah.id)));
+    assert_eq!(
+        (done.status.as_str(), done.completed_by_user_id),
+        ("done", Some(hannah.id))
+    );
     let mine = db.tasks_of_user(hannah.id, false, 10).await.unwrap();
-    assert_eq!(mine.iter().map(|t| t.id).collect::<Vec<_>>(), vec![overdue, later], "open first");
+    assert_eq!(
+        mine.iter().map(|t| t.id).collect::<Vec<_>>(),
+        vec![overdue, later],
+        "open first"
+    );
     assert_eq!(db.tasks_of_user(hannah.id, true, 10).await.unwrap().len(), 1);
     assert_eq!(db.open_tasks_of_family(family).await.unwrap().len(), 3);
     assert_eq!(db.complete_episode_tasks(ep, "review_due", eric.id).await.unwrap(), 2);
     assert_eq!(db.task_counts(hannah.id, today).await.unwrap(), (0, 0));
-    let still = db.add_task(&task("follow_up", Some(eric.id), None, -5, "Chase housing")).await.unwrap();
+    let still = db
+        .add_task(&task("follow_up", Some(eric.id), None, -5, "Chase housing"))
+        .await
+        .unwrap();
     // Overdue across Eric's organisation, then across Hannah's team.
-    let over = db.overdue_tasks_of(eric.organisation_id, None, today, 10).await.unwrap();
+    let over = db
+        .overdue_tasks_of(eric.organisation_id, None, today, 10)
+        .await
+        .unwrap();
     assert_eq!(over.iter().map(|t| t.id).collect::<Vec<_>>(), vec![still]);
     assert!(!over.iter().any(|t| t.id == erics), "done");
-    assert!(db.overdue_tasks_of(hannah.organisation_id, Some(team), today, 10).await.unwrap().is_empty());
+    assert!(
+        db.overdue_tasks_of(hannah.organisation_id, Some(team), today, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let load = db.caseload(eric.organisation_id, None, today).await.unwrap();
     let eric_load = load.iter().find(|r| r.user_id == eric.id).unwrap();
     assert_eq!(

@@ -334,7 +334,12 @@ pub struct ShownTask {
 /// Hands tasks over for an inbox: asks the policy about each task's family,
 /// blanks the family name and title of any the reader may not see, and audits
 /// the list when it names any family.
-pub async fn shown_tasks(state: &AppState, cu: &CurrentUser, tasks: Vec<Task>, route: &str) -> AppResult<Vec<ShownTask>> {
+pub async fn shown_tasks(
+    state: &AppState,
+    cu: &CurrentUser,
+    tasks: Vec<Task>,
+    route: &str,
+) -> AppResult<Vec<ShownTask>> {
     let mut ids: Vec<i64> = tasks.iter().filter_map(|t| t.family_id).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -353,7 +358,10 @@ pub async fn shown_tasks(state: &AppState, cu: &CurrentUser, tasks: Vec<Task>, r
             ShownTask { task, family_visible }
         })
         .collect();
-    let named = shown.iter().filter(|t| t.family_visible && t.task.family_id.is_some()).count();
+    let named = shown
+        .iter()
+        .filter(|t| t.family_visible && t.task.family_id.is_some())
+        .count();
     if named > 0 {
         audit(
             state,

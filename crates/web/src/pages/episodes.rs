@@ -41,7 +41,9 @@ impl EpisodeView {
     pub fn of(e: &Episode) -> EpisodeView {
         EpisodeView {
             id: e.id,
-            level: Level::parse(&e.level).map(|l| l.label()).unwrap_or("Level not recorded"),
+            level: Level::parse(&e.level)
+                .map(|l| l.label())
+                .unwrap_or("Level not recorded"),
             stage: Stage::parse(&e.stage).map(|s| s.label()).unwrap_or(""),
             open: e.status == Status::Open.code(),
             lead: e.lead_name.clone().unwrap_or_default(),
@@ -105,16 +107,27 @@ fn state_of(e: &Episode) -> episode::State {
     }
 }
 
+/// What the closure form sent back, with its errors.
+#[derive(Default)]
+struct Answers {
+    errors: Errors,
+    reason: String,
+    outcome: String,
+}
+
 async fn render(
     state: &AppState,
     cu: &CurrentUser,
     family_name: String,
     e: &Episode,
     manage: bool,
-    errors: Errors,
-    reason: String,
-    outcome: String,
+    answers: Answers,
 ) -> AppResult<Response> {
+    let Answers {
+        errors,
+        reason,
+        outcome,
+    } = answers;
     let events = state.db.episode_events(e.id).await?;
     let timeline = events
         .into_iter()
@@ -123,7 +136,11 @@ async fn render(
             let what = match kind {
                 Some(k) => {
                     let to = ev.to_value.as_deref().map(|v| value_label(k, v)).unwrap_or_default();
-                    if to.is_empty() { k.label().to_string() } else { format!("{}: {to}", k.label()) }
+                    if to.is_empty() {
+                        k.label().to_string()
+                    } else {
+                        format!("{}: {to}", k.label())
+                    }
                 }
                 None => "Changed".to_string(),
             };
@@ -180,10 +197,21 @@ async fn render(
     }
 }
 
-pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids((id, eid)): Ids<(i64, i64)>) -> AppResult<Response> {
-    let (family, e, manage) =
-        gate::episode(&state, &cu, id, eid, false, "web GET /families/{id}/episodes/{episode_id}").await?;
-    render(&state, &cu, family.name, &e, manage, Errors::default(), String::new(), String::new()).await
+pub async fn show(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Ids((id, eid)): Ids<(i64, i64)>,
+) -> AppResult<Response> {
+    let (family, e, manage) = gate::episode(
+        &state,
+        &cu,
+        id,
+        eid,
+        false,
+        "web GET /families/{id}/episodes/{episode_id}",
+    )
+    .await?;
+    render(&state, &cu, family.name, &e, manage, Answers::default()).await
 }
 
 fn field(pairs: &[(String, String)], k: &str) -> String {
@@ -227,7 +255,15 @@ pub async fn open(
     let today = kindred_store::today();
     let eid = state
         .db
-        .open_episode(cu.user.tenant_id, family.id, None, Some(lead), level.code(), Some(cu.user.id), today)
+        .open_episode(
+            cu.user.tenant_id,
+            family.id,
+            None,
+            Some(lead),
+            level.code(),
+            Some(cu.user.id),
+            today,
+        )
         .await?;
     state.db.touch_family(id).await?;
     gate::audit(
@@ -282,7 +318,12 @@ pub async fn change(
             }
             if !errors.is_empty() {
                 let manage = true;
-                return render(&state, &cu, family.name, &e, manage, errors, reason, outcome_code).await;
+                let answers = Answers {
+                    errors,
+                    reason,
+                    outcome: outcome_code,
+                };
+                return render(&state, &cu, family.name, &e, manage, answers).await;
             }
             Change::Close { reason, outcome }
         }
@@ -294,7 +335,11 @@ pub async fn change(
         Err(refusal) => {
             let mut errors = Errors::default();
             errors.add("episode", refusal.to_string());
-            return render(&state, &cu, family.name, &e, true, errors, String::new(), String::new()).await;
+            let answers = Answers {
+                errors,
+                ..Answers::default()
+            };
+            return render(&state, &cu, family.name, &e, true, answers).await;
         }
     };
     let today = kindred_store::today();
@@ -309,9 +354,21 @@ pub async fn change(
     };
     let kind = change.event();
     let (from_value, to_value, detail) = match &change {
-        Change::MoveTo(_) | Change::Reopen => (Some(before.stage.code().into()), Some(after.stage.code().into()), String::new()),
-        Change::Close { reason, .. } => (Some(before.stage.code().into()), Some(after.stage.code().into()), reason.clone()),
-        Change::StepUp | Change::StepDown => (Some(before.level.code().into()), Some(after.level.code().into()), String::new()),
+        Change::MoveTo(_) | Change::Reopen => (
+            Some(before.stage.code().into()),
+            Some(after.stage.code().into()),
+            String::new(),
+        ),
+        Change::Close { reason, .. } => (
+            Some(before.stage.code().into()),
+            Some(after.stage.code().into()),
+            reason.clone(),
+        ),
+        Change::StepUp | Change::StepDown => (
+            Some(before.level.code().into()),
+            Some(after.level.code().into()),
+            String::new(),
+        ),
         Change::ChangeLead => (e.lead_name.clone(), lead_name, String::new()),
     };
     state

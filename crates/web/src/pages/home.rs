@@ -138,7 +138,10 @@ pub async fn home(State(state): State<AppState>, cu: CurrentUser, Query(q): Quer
                 .unwrap_or(organisation.name),
             None => organisation.name,
         };
-        let rows = state.db.caseload(cu.user.organisation_id, cu.user.team_id, today).await?;
+        let rows = state
+            .db
+            .caseload(cu.user.organisation_id, cu.user.team_id, today)
+            .await?;
         let overdue = state
             .db
             .overdue_tasks_of(cu.user.organisation_id, cu.user.team_id, today, 25)

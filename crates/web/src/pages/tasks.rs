@@ -131,7 +131,10 @@ pub async fn done(
         &state,
         &cu,
         AuditAction::Update,
-        gate::Record::Task { id, family: t.family_id },
+        gate::Record::Task {
+            id,
+            family: t.family_id,
+        },
         "web POST /tasks/{id}/done",
         String::new(),
     )
@@ -187,7 +190,15 @@ async fn assignees(state: &AppState, cu: &CurrentUser, family_id: i64) -> AppRes
 }
 
 pub async fn new_form(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i64>) -> AppResult<Response> {
-    let (family, _) = gate::family(&state, &cu, id, FamilyAction::Edit, false, "web GET /families/{id}/tasks/new").await?;
+    let (family, _) = gate::family(
+        &state,
+        &cu,
+        id,
+        FamilyAction::Edit,
+        false,
+        "web GET /families/{id}/tasks/new",
+    )
+    .await?;
     let page = NewTaskPage {
         l: Layout::new("Add a follow-up", &cu),
         id,
@@ -243,7 +254,10 @@ pub async fn create(
             None
         }
     };
-    let assignee = options.iter().find(|(v, _)| *v == form.assignee).map(|(v, _)| v.clone());
+    let assignee = options
+        .iter()
+        .find(|(v, _)| *v == form.assignee)
+        .map(|(v, _)| v.clone());
     if assignee.is_none() {
         errors.add("assignee", "Choose who should do it");
     }

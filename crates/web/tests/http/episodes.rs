@@ -45,7 +45,13 @@ async fn a_lead_runs_an_episode_from_opening_to_closure_and_others_cannot() {
         let (_, family) = read(&app, &lead, &format!("/families/{khan}")).await;
         assert!(family.contains("No episode of work has been opened"), "{family}");
         assert!(family.contains(&format!("action=\"/families/{khan}/episodes\"")));
-        let (status, to) = post(&lead, &app, &format!("/families/{khan}/episodes"), &[("csrf", &lt), ("level", "3")]).await;
+        let (status, to) = post(
+            &lead,
+            &app,
+            &format!("/families/{khan}/episodes"),
+            &[("csrf", &lt), ("level", "3")],
+        )
+        .await;
         assert_eq!(status, 303);
         let page = to.clone();
         let eid: i64 = to.rsplit('/').next().unwrap().parse().unwrap();
@@ -54,7 +60,10 @@ async fn a_lead_runs_an_episode_from_opening_to_closure_and_others_cannot() {
         assert!(html.contains("Assessment") && html.contains("Level 3: targeted multi-agency early help"));
         assert!(html.contains("Close the episode"));
         let (_, family) = read(&app, &lead, &format!("/families/{khan}")).await;
-        assert!(family.contains(&format!("/families/{khan}/episodes/{eid}")), "listed on the family page");
+        assert!(
+            family.contains(&format!("/families/{khan}/episodes/{eid}")),
+            "listed on the family page"
+        );
 
         // A colleague of the lead's organisation sees it but may not change it;
         // a worker from an organisation without access, or another borough, finds nothing.
@@ -63,7 +72,13 @@ async fn a_lead_runs_an_episode_from_opening_to_closure_and_others_cannot() {
         assert_eq!(status, 200);
         assert!(!html.contains("Close the episode"));
         let close = format!("{page}/close");
-        let (status, _) = post(&colleague, &app, &close, &[("csrf", &ct), ("reason", "x"), ("outcome", "needs_met")]).await;
+        let (status, _) = post(
+            &colleague,
+            &app,
+            &close,
+            &[("csrf", &ct), ("reason", "x"), ("outcome", "needs_met")],
+        )
+        .await;
         assert_eq!(status, 404);
         for outsider in ["teacher@west.test", "stranger@east.test"] {
             let (c, _) = app.sign_in(outsider).await;
@@ -71,50 +86,100 @@ async fn a_lead_runs_an_episode_from_opening_to_closure_and_others_cannot() {
         }
         // An episode is only found under its own family.
         let other = app.world.other_family;
-        assert_eq!(read(&app, &lead, &format!("/families/{other}/episodes/{eid}")).await.0, 404);
+        assert_eq!(
+            read(&app, &lead, &format!("/families/{other}/episodes/{eid}")).await.0,
+            404
+        );
         // Managers oversee: they do not open episodes.
         let (manager, mt) = app.sign_in("manager@west.test").await;
-        assert_eq!(post(&manager, &app, &format!("/families/{khan}/episodes"), &[("csrf", &mt)]).await.0, 404);
+        assert_eq!(
+            post(&manager, &app, &format!("/families/{khan}/episodes"), &[("csrf", &mt)])
+                .await
+                .0,
+            404
+        );
 
         // Stages follow the work: a review needs a plan first.
         let stage = format!("{page}/stage");
         let (status, html) = post(&lead, &app, &stage, &[("csrf", &lt), ("stage", "review")]).await;
         assert_eq!(status, 422);
-        assert!(html.contains("The episode cannot move from Assessment to Review"), "{html}");
-        assert_eq!(post(&lead, &app, &stage, &[("csrf", &lt), ("stage", "plan")]).await.0, 303);
+        assert!(
+            html.contains("The episode cannot move from Assessment to Review"),
+            "{html}"
+        );
+        assert_eq!(
+            post(&lead, &app, &stage, &[("csrf", &lt), ("stage", "plan")]).await.0,
+            303
+        );
         // The plan puts a review in the lead's inbox, 12 weeks on.
         let (_, tasks) = read(&app, &lead, "/tasks").await;
-        assert!(tasks.contains("Review due") && tasks.contains("Review the episode&#39;s plan"), "{tasks}");
+        assert!(
+            tasks.contains("Review due") && tasks.contains("Review the episode&#39;s plan"),
+            "{tasks}"
+        );
 
         // Closure needs a reason and an outcome, each named.
-        let (status, html) = post(&lead, &app, &close, &[("csrf", &lt), ("reason", " "), ("outcome", "needs_met")]).await;
+        let (status, html) = post(
+            &lead,
+            &app,
+            &close,
+            &[("csrf", &lt), ("reason", " "), ("outcome", "needs_met")],
+        )
+        .await;
         assert_eq!(status, 422);
-        assert!(html.contains("href=\"#reason\">Enter the reason for closing the episode"), "{html}");
+        assert!(
+            html.contains("href=\"#reason\">Enter the reason for closing the episode"),
+            "{html}"
+        );
         assert!(html.contains("checked"), "the answer is kept");
         let (status, html) = post(&lead, &app, &close, &[("csrf", &lt), ("reason", "Goals met")]).await;
         assert_eq!(status, 422);
-        assert!(html.contains("href=\"#outcome\">Choose the outcome of the episode"), "{html}");
+        assert!(
+            html.contains("href=\"#outcome\">Choose the outcome of the episode"),
+            "{html}"
+        );
         assert!(html.contains("Goals met"), "the reason is kept");
-        let form = [("csrf", lt.as_str()), ("reason", "Goals met at review"), ("outcome", "needs_met")];
+        let form = [
+            ("csrf", lt.as_str()),
+            ("reason", "Goals met at review"),
+            ("outcome", "needs_met"),
+        ];
         assert_eq!(post(&lead, &app, &close, &form).await.0, 303);
         let (_, html) = read(&app, &lead, &page).await;
-        assert!(html.contains("Needs met") && html.contains("Goals met at review") && html.contains("Reopen the episode"));
+        assert!(
+            html.contains("Needs met") && html.contains("Goals met at review") && html.contains("Reopen the episode")
+        );
         let (_, tasks) = read(&app, &lead, "/tasks").await;
         assert!(!tasks.contains("Mark done"), "closing completes the review: {tasks}");
         // A closed episode can only be reopened.
         let (status, html) = post(&lead, &app, &format!("{page}/step-up"), &[("csrf", &lt)]).await;
         assert_eq!(status, 422);
         assert!(html.contains("This episode is closed: it can only be reopened"));
-        assert_eq!(post(&lead, &app, &format!("{page}/reopen"), &[("csrf", &lt)]).await.0, 303);
-        assert_eq!(post(&lead, &app, &format!("{page}/step-up"), &[("csrf", &lt)]).await.0, 303);
+        assert_eq!(
+            post(&lead, &app, &format!("{page}/reopen"), &[("csrf", &lt)]).await.0,
+            303
+        );
+        assert_eq!(
+            post(&lead, &app, &format!("{page}/step-up"), &[("csrf", &lt)]).await.0,
+            303
+        );
         let (_, html) = read(&app, &lead, &page).await;
         assert!(html.contains("Level 4: statutory"));
         // The timeline: every change, who made it, in order.
-        let timeline = html.split("<h2 class=\"govuk-heading-m\">Timeline</h2>").nth(1).unwrap();
-        let order: Vec<usize> = ["Opened", "Stage changed: Plan", "Closed", "Reopened", "Stepped up: Level 4"]
-            .iter()
-            .map(|w| timeline.find(w).unwrap_or_else(|| panic!("{w} in {timeline}")))
-            .collect();
+        let timeline = html
+            .split("<h2 class=\"govuk-heading-m\">Timeline</h2>")
+            .nth(1)
+            .unwrap();
+        let order: Vec<usize> = [
+            "Opened",
+            "Stage changed: Plan",
+            "Closed",
+            "Reopened",
+            "Stepped up: Level 4",
+        ]
+        .iter()
+        .map(|w| timeline.find(w).unwrap_or_else(|| panic!("{w} in {timeline}")))
+        .collect();
         assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
         assert!(timeline.contains("lead"));
         assert!(timeline.contains("Goals met at review"));
@@ -159,7 +224,14 @@ async fn inboxes_show_only_their_own_tasks_and_no_family_out_of_reach() {
             &lead,
             &app,
             &path,
-            &[("csrf", &lt), ("title", ""), ("assignee", "me"), ("due_day", "1"), ("due_month", "1"), ("due_year", "2099")],
+            &[
+                ("csrf", &lt),
+                ("title", ""),
+                ("assignee", "me"),
+                ("due_day", "1"),
+                ("due_month", "1"),
+                ("due_year", "2099"),
+            ],
         )
         .await;
         assert_eq!(status, 422);
@@ -168,7 +240,14 @@ async fn inboxes_show_only_their_own_tasks_and_no_family_out_of_reach() {
             &lead,
             &app,
             &path,
-            &[("csrf", &lt), ("title", "Book the nursery visit"), ("assignee", "me"), ("due_day", "1"), ("due_month", "1"), ("due_year", "2099")],
+            &[
+                ("csrf", &lt),
+                ("title", "Book the nursery visit"),
+                ("assignee", "me"),
+                ("due_day", "1"),
+                ("due_month", "1"),
+                ("due_year", "2099"),
+            ],
         )
         .await;
         assert_eq!(status, 303);
@@ -189,7 +268,10 @@ async fn inboxes_show_only_their_own_tasks_and_no_family_out_of_reach() {
         assert!(!theirs.contains("Book the nursery visit") && theirs.contains("Nothing to do"));
         let done = format!("/tasks/{booked}/done");
         assert_eq!(post(&colleague, &app, &done, &[("csrf", &ct)]).await.0, 404);
-        assert_eq!(post(&lead, &app, &done, &[("csrf", &lt)]).await, (303, "/tasks".to_string()));
+        assert_eq!(
+            post(&lead, &app, &done, &[("csrf", &lt)]).await,
+            (303, "/tasks".to_string())
+        );
         assert_eq!(app.db.task(booked).await.unwrap().unwrap().status, "done");
 
         // A team's inbox: the team's tasks and its members'.
@@ -231,7 +313,13 @@ async fn inboxes_show_only_their_own_tasks_and_no_family_out_of_reach() {
         assert!(!own.contains("Weigh the baby"), "only mine at /tasks");
         let team_task = app.db.tasks_of_team(team.id, true, 10).await.unwrap()[0].id;
         assert_eq!(
-            post(&north2, &app, &format!("/tasks/{team_task}/done"), &[("csrf", &nt), ("back", "/tasks/team")]).await,
+            post(
+                &north2,
+                &app,
+                &format!("/tasks/{team_task}/done"),
+                &[("csrf", &nt), ("back", "/tasks/team")]
+            )
+            .await,
             (303, "/tasks/team".to_string())
         );
         let (_, none) = read(&app, &colleague, "/tasks/team").await;
@@ -293,7 +381,10 @@ async fn each_role_lands_on_a_home_page_for_its_work() {
         let (manager, _) = app.sign_in("manager@west.test").await;
         let (_, home) = read(&app, &manager, "/").await;
         assert!(home.contains("Caseload: West Health Visiting"), "{home}");
-        let row = home.split("<th scope=\"row\" class=\"govuk-table__header\">lead</th>").nth(1).unwrap();
+        let row = home
+            .split("<th scope=\"row\" class=\"govuk-table__header\">lead</th>")
+            .nth(1)
+            .unwrap();
         let cells: Vec<&str> = row
             .split("</tr>")
             .next()
