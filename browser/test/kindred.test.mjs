@@ -9,6 +9,7 @@ import staff from '../journeys/staff.mjs';
 import selfReferral from '../journeys/self_referral.mjs';
 import professionalReferral from '../journeys/professional_referral.mjs';
 import contacts from '../journeys/contacts.mjs';
+import episodes from '../journeys/episodes.mjs';
 
 describe('Kindred in Chromium, with axe on every page', () => {
   const ctx = {};
@@ -25,4 +26,5 @@ describe('Kindred in Chromium, with axe on every page', () => {
   selfReferral(ctx);
   professionalReferral(ctx);
   contacts(ctx);
+  episodes(ctx);
 });
