@@ -265,6 +265,22 @@ pub fn triage(subject: &Subject) -> bool {
     subject.active && subject.has(Role::Triage)
 }
 
+/// Whether `subject` may open an episode of work with a family directly (not
+/// through triage), given the policy's decision to let them edit the family:
+/// a practitioner working with the family, who then leads it or names a
+/// worker in the team around the family to. Managers and triage do not.
+pub fn open_episode(subject: &Subject, family_edit: Decision) -> bool {
+    let Decision::Allow(basis) = family_edit else {
+        return false;
+    };
+    subject.active
+        && subject.has(Role::Practitioner)
+        && !matches!(
+            basis,
+            Basis::ManagerOfInvolvedOrganisation | Basis::TriageOfOpenReferral
+        )
+}
+
 /// Whether `subject` may change an episode of work with a family (move its
 /// stage, change its lead, step it up or down, close or reopen it), given the
 /// policy's decision to let them edit the family. The episode's lead does;
@@ -452,6 +468,11 @@ mod tests {
                 prop_assert!(episode_lead.is_none() || episode_lead == Some(user_id) || f.lead_user_id == Some(user_id));
             }
             prop_assert!(!manage_episode(&s, Decision::Deny, episode_lead));
+            if open_episode(&s, edit) {
+                prop_assert!(edit.allowed() && s.has(Role::Practitioner) && s.active);
+            }
+            prop_assert!(!open_episode(&s, Decision::Deny));
+            prop_assert!(!open_episode(&s, Decision::Allow(Basis::TriageOfOpenReferral)));
             prop_assert!(!manage_episode(&s, Decision::Allow(Basis::ManagerOfInvolvedOrganisation), episode_lead));
         }
 

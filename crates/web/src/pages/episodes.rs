@@ -8,10 +8,10 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use kindred_domain::access::{self, FamilyAction};
 use kindred_domain::audit::AuditAction;
 use kindred_domain::dates;
 use kindred_domain::episode::{self, Change, EventKind, Outcome, Stage, Status};
-use kindred_domain::model::Role;
 use kindred_domain::referral::Level;
 use kindred_domain::task;
 use kindred_store::episodes::{Episode, EpisodeUpdate, NewEpisodeEvent};
@@ -230,12 +230,13 @@ pub async fn open(
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let route = "web POST /families/{id}/episodes";
-    let (family, basis, facts) =
-        gate::family_with_facts(&state, &cu, id, kindred_domain::access::FamilyAction::Edit, true, route).await?;
-    if !cu.user.has(Role::Practitioner) {
+    let facts = state.db.family_facts(id).await?.ok_or(AppError::NotFound)?;
+    let subject = cu.user.subject();
+    let edit = access::family(&subject, &facts, FamilyAction::Edit);
+    if !access::open_episode(&subject, edit) {
         return Err(AppError::NotFound);
     }
-    let _ = (basis, facts);
+    let family = gate::change_family(&state, &cu, id, route).await?;
     // Early help: single agency or multi-agency; a family with social care is stepped up from an episode.
     let level = match Level::parse(&field(&pairs, "level")) {
         Some(l @ (Level::SingleAgency | Level::Targeted)) => l,

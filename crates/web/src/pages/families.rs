@@ -291,7 +291,7 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
         .iter()
         .map(super::episodes::EpisodeView::of)
         .collect();
-    let can_open_episode = can_edit && cu.user.has(Role::Practitioner);
+    let can_open_episode = access::open_episode(&subject, access::family(&subject, &facts, FamilyAction::Edit));
     let mut episode_leads = vec![(cu.user.id, format!("Me ({})", cu.user.display_name))];
     episode_leads.extend(
         team_rows
