@@ -192,6 +192,21 @@ impl Db {
         .map(|r| r.rows_affected()))?)
     }
 
+    /// Hands an episode's open tasks of one kind to another worker (a new lead
+    /// takes over the reviews); returns how many.
+    pub async fn reassign_episode_tasks(&self, episode_id: i64, kind: &str, user_id: i64) -> Result<u64> {
+        Ok(on_pool!(self, |p| sqlx::query(
+            "UPDATE tasks SET assigned_user_id = $3, assigned_team_id = NULL
+             WHERE episode_id = $1 AND kind = $2 AND status = 'open'"
+        )
+        .bind(episode_id)
+        .bind(kind)
+        .bind(user_id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?)
+    }
+
     /// (open, overdue) tasks assigned to a worker.
     pub async fn task_counts(&self, user_id: i64, today: Date) -> Result<(i64, i64)> {
         let (open, overdue): (i64, Option<i64>) = on_pool!(self, |p| sqlx::query_as(

@@ -650,8 +650,11 @@ async fn episodes_and_tasks(
     );
     assert_eq!(db.tasks_of_user(hannah.id, true, 10).await.unwrap().len(), 1);
     assert_eq!(db.open_tasks_of_family(family).await.unwrap().len(), 3);
+    assert_eq!(db.reassign_episode_tasks(ep, "review_due", eric.id).await.unwrap(), 2);
+    assert_eq!(db.task(overdue).await.unwrap().unwrap().assigned_user_id, Some(eric.id));
     assert_eq!(db.complete_episode_tasks(ep, "review_due", eric.id).await.unwrap(), 2);
     assert_eq!(db.task_counts(hannah.id, today).await.unwrap(), (0, 0));
+    assert_eq!(db.task_counts(eric.id, today).await.unwrap(), (0, 0));
     let still = db
         .add_task(&task("follow_up", Some(eric.id), None, -5, "Chase housing"))
         .await

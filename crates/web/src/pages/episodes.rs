@@ -394,6 +394,13 @@ pub async fn change(
             },
         )
         .await?;
+    // A new lead takes over the reviews.
+    if let (Change::ChangeLead, Some(new_lead)) = (&change, lead) {
+        state
+            .db
+            .reassign_episode_tasks(eid, task::Kind::ReviewDue.code(), new_lead)
+            .await?;
+    }
     // A plan or a review starts the clock on the next review; closing stops it.
     if after.stage != before.stage || after.status != before.status {
         state
