@@ -183,6 +183,34 @@ async fn a_lead_runs_an_episode_from_opening_to_closure_and_others_cannot() {
         assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
         assert!(timeline.contains("lead"));
         assert!(timeline.contains("Goals met at review"));
+        // A new lead takes the episode over, reviews and all, and may now close it.
+        let colleague_id = user_id(&app, "colleague@west.test").await;
+        app.db
+            .add_team_member(khan, colleague_id, kindred_store::today())
+            .await
+            .unwrap();
+        assert_eq!(
+            post(&lead, &app, &stage, &[("csrf", &lt), ("stage", "plan")]).await.0,
+            303
+        );
+        let lead_to = format!("{page}/lead");
+        let who = colleague_id.to_string();
+        assert_eq!(
+            post(&lead, &app, &lead_to, &[("csrf", &lt), ("lead", &who)]).await.0,
+            303
+        );
+        let (_, theirs) = read(&app, &colleague, "/tasks").await;
+        assert!(theirs.contains("Review the episode&#39;s plan"), "{theirs}");
+        let (_, html) = read(&app, &colleague, &page).await;
+        assert!(html.contains("Close the episode") && html.contains("Lead professional changed: colleague"));
+        // Someone outside the team cannot be made lead.
+        let teacher = user_id(&app, "teacher@west.test").await.to_string();
+        assert_eq!(
+            post(&colleague, &app, &lead_to, &[("csrf", &ct), ("lead", &teacher)])
+                .await
+                .0,
+            404
+        );
         // Without the CSRF token nothing changes.
         let (status, _) = post(&lead, &app, &format!("{page}/step-down"), &[("csrf", "wrong")]).await;
         assert_ne!(status, 303);
