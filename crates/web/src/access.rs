@@ -275,6 +275,17 @@ pub fn readable_note(cu: &CurrentUser, basis: access::Basis, c: &Contact) -> boo
     access::read_note(&cu.user.subject(), access::Decision::Allow(basis), &note)
 }
 
+/// Opens a family to open an episode of work directly: only for someone the
+/// policy lets do so (`access::open_episode`), audited as an update.
+pub async fn open_episode(state: &AppState, cu: &CurrentUser, family_id: i64, route: &str) -> AppResult<Family> {
+    let facts = state.db.family_facts(family_id).await?.ok_or(AppError::NotFound)?;
+    let subject = cu.user.subject();
+    if !access::open_episode(&subject, access::family(&subject, &facts, FamilyAction::Edit)) {
+        return Err(AppError::NotFound);
+    }
+    change_family(state, cu, family_id, route).await
+}
+
 /// An episode of work with a family, opened through the family's policy:
 /// `View` to read it, or with `write` only for someone the policy lets manage
 /// it (`access::manage_episode`). An episode of another family is not found.

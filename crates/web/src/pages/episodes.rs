@@ -8,7 +8,6 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use kindred_domain::access::{self, FamilyAction};
 use kindred_domain::audit::AuditAction;
 use kindred_domain::dates;
 use kindred_domain::episode::{self, Change, EventKind, Outcome, Stage, Status};
@@ -230,13 +229,7 @@ pub async fn open(
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let route = "web POST /families/{id}/episodes";
-    let facts = state.db.family_facts(id).await?.ok_or(AppError::NotFound)?;
-    let subject = cu.user.subject();
-    let edit = access::family(&subject, &facts, FamilyAction::Edit);
-    if !access::open_episode(&subject, edit) {
-        return Err(AppError::NotFound);
-    }
-    let family = gate::change_family(&state, &cu, id, route).await?;
+    let family = gate::open_episode(&state, &cu, id, route).await?;
     // Early help: single agency or multi-agency; a family with social care is stepped up from an episode.
     let level = match Level::parse(&field(&pairs, "level")) {
         Some(l @ (Level::SingleAgency | Level::Targeted)) => l,
