@@ -450,7 +450,9 @@ impl FamilyGen<'_> {
         self.ids.episode += 1;
         let id = self.ids.episode;
         let (now_ms, today) = (self.now_ms, self.today);
-        let at = |d: Date, hour: i64| now_ms - (today - d).whole_days() * DAY - 8 * HOUR + hour * HOUR;
+        // Working hours: from 09:00 UTC on the day, never later than now.
+        let midnight = now_ms - now_ms.rem_euclid(DAY);
+        let at = |d: Date, hour: i64| (midnight - (today - d).whole_days() * DAY + (9 + hour) * HOUR).min(now_ms);
         let mut events = vec![];
         let mut ev = |d: Date, by: Option<i64>, kind: &'static str, from, to, detail: &str| {
             events.push(EpisodeEventRow {
@@ -1489,7 +1491,8 @@ async fn showcase_episodes(db: &Db, p: &Partnership, today: Date, now_ms: i64) -
             ],
         ),
     ];
-    let at = |days: i64| now_ms - days * DAY - 5 * HOUR;
+    let midnight = now_ms - now_ms.rem_euclid(DAY);
+    let at = |days: i64| midnight - days * DAY + 14 * HOUR;
     for (f, (opened, level, stage, closed, lines)) in families.iter().zip(stories) {
         id += 1;
         let opened_on = today - Duration::days(opened);

@@ -91,7 +91,9 @@ fn value_label(kind: EventKind, v: &str) -> String {
         EventKind::Opened | EventKind::SteppedUp | EventKind::SteppedDown => {
             Level::parse(v).map(|l| l.label().to_string()).unwrap_or_default()
         }
-        EventKind::StageChanged | EventKind::Closed | EventKind::Reopened => {
+        // Closing always leads to closure: the reason, shown below it, says more.
+        EventKind::Closed => String::new(),
+        EventKind::StageChanged | EventKind::Reopened => {
             Stage::parse(v).map(|s| s.label().to_string()).unwrap_or_default()
         }
         EventKind::LeadChanged => v.to_string(),
