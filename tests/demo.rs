@@ -148,5 +148,38 @@ async fn each_demo_user_finds_the_front_door_at_work() {
         assert!(cutoffs.contains("25 / 35"));
         let (_, home) = d.get(&hv, "/").await;
         assert!(home.contains("new notification"));
+        assert!(home.contains("Welcome visit") && home.contains("Overdue"), "{home}");
+        let (_, team) = d.get(&hv, "/tasks/team").await;
+        assert!(team.contains("Missed immunisations this month"), "{team}");
+
+        // The early help worker: reviews due, some overdue, and episodes with timelines.
+        let eh = d.sign_in("earlyhelp@westminster.example").await;
+        let (_, home) = d.get(&eh, "/").await;
+        assert!(home.contains("Review due") && home.contains("Overdue"), "{home}");
+        let eh_user =
+            d.db.user_by_email("earlyhelp@westminster.example")
+                .await
+                .unwrap()
+                .unwrap();
+        let tasks = d.db.tasks_of_user(eh_user.id, true, 500).await.unwrap();
+        let review = tasks.iter().find(|t| t.kind == "review_due").expect("a review due");
+        let (family, episode) = (review.family_id.unwrap(), review.episode_id.unwrap());
+        let (status, page) = d.get(&eh, &format!("/families/{family}/episodes/{episode}")).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("Opened") && page.contains("Stage changed"), "{page}");
+
+        // The manager: their team's caseload and what is overdue across it.
+        let manager = d.sign_in("manager@westminster.example").await;
+        let (_, home) = d.get(&manager, "/").await;
+        assert!(
+            home.contains("Caseload:") && home.contains("Overdue across the team"),
+            "{home}"
+        );
+
+        // Across the demo: episodes closed with each kind of outcome, reopened and stepped up.
+        let kinds = d.db.episode_event_counts(west.id).await.unwrap();
+        for kind in ["closed", "opened", "reopened", "stage_changed", "stepped_up"] {
+            assert!(kinds.iter().any(|(k, n)| k == kind && *n > 0), "{kind}: {kinds:?}");
+        }
     }
 }

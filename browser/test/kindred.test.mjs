@@ -11,6 +11,7 @@ import professionalReferral from '../journeys/professional_referral.mjs';
 import contacts from '../journeys/contacts.mjs';
 import planAndPortal from '../journeys/plan_portal.mjs';
 import development from '../journeys/development.mjs';
+import episodes from '../journeys/episodes.mjs';
 
 describe('Kindred in Chromium, with axe on every page', () => {
   const ctx = {};
@@ -29,4 +30,5 @@ describe('Kindred in Chromium, with axe on every page', () => {
   contacts(ctx);
   planAndPortal(ctx);
   development(ctx);
+  episodes(ctx);
 });

@@ -8,9 +8,11 @@ use kindred_domain::model::OrgKind;
 use kindred_domain::referral::{Level, Outcome};
 use kindred_store::Db;
 use kindred_store::bulk::{
-    AddressRow, Batch, ContactRow, DecisionRow, EpisodeRow, FamilyRow, FlagRow, MaxIds, ReferralPersonRow, ReferralRow,
+    AddressRow, Batch, ContactRow, DecisionRow, EpisodeEventRow, EpisodeRow, FamilyRow, FlagRow, MaxIds,
+    ReferralPersonRow, ReferralRow, TaskRow,
 };
 use kindred_store::referrals::NewDecision;
+use kindred_store::tasks::NewTask;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -392,24 +394,15 @@ impl FamilyGen<'_> {
                 let closed_on = opened_on + Duration::days(self.rng.gen_range(60..200));
                 let closed = closed_on < self.today && self.rng.gen_bool(0.4);
                 episode = !closed;
-                self.batch.episodes.push(EpisodeRow {
-                    tenant_id: self.p.tenant_id,
-                    family_id: f.id,
-                    referral_id: Some(id),
-                    lead_user_id: lead,
-                    level: level.code(),
+                self.episode(
+                    f.id,
+                    Some(id),
+                    lead,
+                    level,
                     opened_on,
-                    closed_on: closed.then_some(closed_on),
-                    close_reason: closed.then(|| {
-                        *[
-                            "Outcomes achieved",
-                            "Family moved away",
-                            "Stepped down to universal services",
-                        ]
-                        .choose(self.rng)
-                        .unwrap_or(&"Outcomes achieved")
-                    }),
-                });
+                    closed.then_some(closed_on),
+                    None,
+                );
             }
         }
         // Families led by early help without a referral on record have an episode of their own.
@@ -419,17 +412,173 @@ impl FamilyGen<'_> {
             .and_then(|o| self.p.kind_of_org(*o))
             == Some(OrgKind::EarlyHelp);
         if eh_lead && !episode && self.rng.gen_bool(0.5) {
-            self.batch.episodes.push(EpisodeRow {
-                tenant_id: self.p.tenant_id,
-                family_id: f.id,
-                referral_id: None,
-                lead_user_id: f.lead,
-                level: Level::SingleAgency.code(),
-                opened_on: self.today - Duration::days(self.rng.gen_range(14..200)),
-                closed_on: None,
-                close_reason: None,
+            // Some came back: an earlier episode, closed with its outcome.
+            if self.rng.gen_bool(0.4) {
+                let opened_on = self.today - Duration::days(self.rng.gen_range(330..500));
+                let closed_on = opened_on + Duration::days(self.rng.gen_range(90..250));
+                self.episode(
+                    f.id,
+                    None,
+                    f.lead,
+                    Level::SingleAgency,
+                    opened_on,
+                    Some(closed_on),
+                    f.lead,
+                );
+            }
+            let opened_on = self.today - Duration::days(self.rng.gen_range(14..200));
+            self.episode(f.id, None, f.lead, Level::SingleAgency, opened_on, None, f.lead);
+        }
+    }
+
+    /// An episode with its timeline: opened, moved from assessment to a plan
+    /// after about a month and to review twelve weeks later, now and then a
+    /// step up to social care (and sometimes back), closed with an outcome — a few closed and reopened. An open episode at plan or review
+    /// has its review due in the lead's tasks, overdue where the review was missed.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn episode(
+        &mut self,
+        family_id: i64,
+        referral_id: Option<i64>,
+        lead: Option<i64>,
+        level: Level,
+        opened_on: Date,
+        closed_on: Option<Date>,
+        opened_by: Option<i64>,
+    ) -> i64 {
+        use kindred_domain::episode::{Outcome as End, Stage};
+        self.ids.episode += 1;
+        let id = self.ids.episode;
+        let (now_ms, today) = (self.now_ms, self.today);
+        // Working hours: from 09:00 UTC on the day, never later than now.
+        let midnight = now_ms - now_ms.rem_euclid(DAY);
+        let at = |d: Date, hour: i64| (midnight - (today - d).whole_days() * DAY + (9 + hour) * HOUR).min(now_ms);
+        let mut events = vec![];
+        let mut ev = |d: Date, by: Option<i64>, kind: &'static str, from, to, detail: &str| {
+            events.push(EpisodeEventRow {
+                episode_id: id,
+                at_ms: at(d.min(today), 2),
+                by_user_id: by,
+                kind,
+                from_value: from,
+                to_value: to,
+                detail: detail.to_string(),
+            })
+        };
+        ev(opened_on, opened_by.or(lead), "opened", None, Some(level.code()), "");
+        let end = closed_on.unwrap_or(today);
+        let mut stage = Stage::Assessment;
+        let mut entered = opened_on;
+        let mut level = level;
+        let mut d = opened_on + Duration::days(self.rng.gen_range(21..42));
+        while d < end {
+            let next = if stage == Stage::Plan {
+                Stage::Review
+            } else {
+                Stage::Plan
+            };
+            ev(d, lead, "stage_changed", Some(stage.code()), Some(next.code()), "");
+            stage = next;
+            entered = d;
+            d += Duration::days(if stage == Stage::Plan {
+                self.rng.gen_range(70..100)
+            } else {
+                self.rng.gen_range(7..21)
             });
         }
+        let mid = opened_on + Duration::days(((end - opened_on).whole_days() / 2).max(1));
+        if lead.is_some() && self.rng.gen_bool(0.04) && level != Level::Statutory {
+            ev(
+                mid,
+                lead,
+                "stepped_up",
+                Some(level.code()),
+                Some(Level::Statutory.code()),
+                "",
+            );
+            level = Level::Statutory;
+            if self.rng.gen_bool(0.5) {
+                let back = mid + Duration::days(((end - mid).whole_days() / 2).max(1));
+                ev(
+                    back,
+                    lead,
+                    "stepped_down",
+                    Some(level.code()),
+                    Some(Level::Targeted.code()),
+                    "",
+                );
+                level = Level::Targeted;
+            }
+        }
+        let mut status_closed = closed_on.is_some();
+        let mut outcome = None;
+        let mut reason = None;
+        if let Some(c) = closed_on {
+            let (o, why) = match self.rng.gen_range(0..100) {
+                0..=44 => (
+                    End::NeedsMet,
+                    "Outcomes achieved: the family's goals were met at review",
+                ),
+                45..=64 => (
+                    End::PartlyMet,
+                    "Some goals met; the family is supported by universal services",
+                ),
+                65..=71 => (End::NotMet, "Needs not met; signposted to the family hub's drop-in"),
+                72..=79 => (End::SteppedUp, "Stepped up to children's social care"),
+                80..=91 => (End::Disengaged, "The family chose to stop working with us"),
+                _ => (End::MovedAway, "The family moved away"),
+            };
+            ev(c, lead, "closed", Some(stage.code()), Some(Stage::Closure.code()), why);
+            outcome = Some(o.code());
+            reason = Some(why);
+            // About one closed episode in twelve was reopened when things changed again.
+            if c + Duration::days(14) < today && self.rng.gen_bool(0.08) {
+                ev(
+                    c + Duration::days(self.rng.gen_range(7..14)),
+                    lead,
+                    "reopened",
+                    Some("closure"),
+                    Some("assessment"),
+                    "",
+                );
+                status_closed = false;
+                (outcome, reason) = (None, None);
+                stage = Stage::Assessment;
+            }
+        }
+        self.batch.episode_events.append(&mut events);
+        self.batch.episodes.push(EpisodeRow {
+            id,
+            tenant_id: self.p.tenant_id,
+            family_id,
+            referral_id,
+            lead_user_id: lead,
+            level: level.code(),
+            opened_on,
+            closed_on: if status_closed { closed_on } else { None },
+            close_reason: reason,
+            stage: if status_closed {
+                Stage::Closure.code()
+            } else {
+                stage.code()
+            },
+            outcome,
+        });
+        if let (false, Some(lead), Stage::Plan | Stage::Review) = (status_closed, lead, stage) {
+            self.batch.tasks.push(TaskRow {
+                tenant_id: self.p.tenant_id,
+                kind: kindred_domain::task::Kind::ReviewDue.code(),
+                family_id: Some(family_id),
+                episode_id: Some(id),
+                assigned_user_id: Some(lead),
+                assigned_team_id: None,
+                title: format!("Review the episode's {}", stage.label().to_lowercase()),
+                due_on: entered + Duration::weeks(kindred_domain::episode::REVIEW_WEEKS),
+                done: false,
+                created_at_ms: at(entered, 3),
+            });
+        }
+        id
     }
 
     /// A referral about a known family, waiting in the queue.
@@ -774,16 +923,8 @@ impl FamilyGen<'_> {
             spec.referrer = self.p.named.get("hv").copied().or(spec.referrer);
             let id = self.referral(spec);
             if outcome == Outcome::MultiAgency {
-                self.batch.episodes.push(EpisodeRow {
-                    tenant_id: self.p.tenant_id,
-                    family_id,
-                    referral_id: Some(id),
-                    lead_user_id: lead,
-                    level: level.code(),
-                    opened_on: day_of(self.now_ms, self.today, decided_at),
-                    closed_on: None,
-                    close_reason: None,
-                });
+                let opened_on = day_of(self.now_ms, self.today, decided_at);
+                self.episode(family_id, Some(id), lead, level, opened_on, None, None);
             }
         }
         let mut waiting = self.spec_for(&facts, self.now_ms - 5 * HOUR, None);
@@ -1018,6 +1159,8 @@ pub(crate) async fn showcase(
     }
     db.bulk_insert(&batch).await?;
     db.reset_id_sequences().await?;
+    personal_tasks(db, p, today).await?;
+    showcase_episodes(db, p, today, now_ms).await?;
 
     let Some(triage) = triage else { return Ok(waiting) };
     if let Some(id) = to_signpost {
@@ -1125,7 +1268,7 @@ async fn decide(db: &Db, p: &Partnership, id: i64, by: i64, outcome: Outcome, le
     )
     .await?;
     if let (Outcome::MultiAgency, Some(fid), Some(lead)) = (outcome, r.family_id, lead) {
-        db.open_episode(r.tenant_id, fid, Some(id), Some(lead), level.code(), today)
+        db.open_episode(r.tenant_id, fid, Some(id), Some(lead), level.code(), Some(by), today)
             .await?;
         if let Some(org) = p.org_of.get(&lead)
             && !db
@@ -1168,5 +1311,247 @@ async fn decide(db: &Db, p: &Partnership, id: i64, by: i64, outcome: Outcome, le
         )
         .await?;
     }
+    Ok(())
+}
+
+/// Each demo practitioner's own work beyond reviews: follow-ups, alerts,
+/// welcome contacts from births, a transition plan — some overdue — about
+/// families they work with, and an alert for the health visitors' team.
+async fn personal_tasks(db: &Db, p: &Partnership, today: Date) -> anyhow::Result<()> {
+    use kindred_domain::task::Kind as T;
+    /// (kind, title, due in days from today)
+    type Work = (T, &'static str, i64);
+    let plan: [(&str, &[Work]); 5] = [
+        (
+            "hv",
+            &[
+                (
+                    T::WelcomeContact,
+                    "Welcome visit: a baby born this month in the hub's area",
+                    3,
+                ),
+                (T::Alert, "Missed 12-month immunisations: check with the family", -6),
+                (T::FollowUp, "Check the breastfeeding group referral went through", -2),
+                (T::FollowUp, "Book the two-year review", 12),
+            ],
+        ),
+        (
+            "schoolnurse",
+            &[
+                (T::FollowUp, "Ask school about attendance since half term", -3),
+                (T::Alert, "A&E attendance reported: follow up", -1),
+                (T::FollowUp, "Drop-in session about sleep", 9),
+            ],
+        ),
+        (
+            "socialworker",
+            &[
+                (T::TransitionPlan, "Plan the move to adult services before 18", 30),
+                (T::FollowUp, "Step-down meeting with early help", -5),
+                (T::FollowUp, "Core group minutes to the family", 4),
+            ],
+        ),
+        (
+            "earlyhelp",
+            &[
+                (T::FollowUp, "Home visit to agree the family plan", -4),
+                (T::FollowUp, "Chase the housing repair request", 2),
+                (T::FollowUp, "Introduce the family to the parenting group", 14),
+            ],
+        ),
+        (
+            "vcs",
+            &[
+                (T::FollowUp, "Food bank voucher: check it was used", -1),
+                (T::FollowUp, "Invite to the Saturday dads' group", 6),
+            ],
+        ),
+    ];
+    for (who, tasks) in plan {
+        let Some(&uid) = p.named.get(who) else { continue };
+        let user = db.user(uid).await?;
+        let (families, _) = db.visible_families(&user.subject(), tasks.len() as i64, 0).await?;
+        for ((kind, title, days), f) in tasks.iter().zip(families.iter().cycle()) {
+            db.add_task(&NewTask {
+                tenant_id: p.tenant_id,
+                kind: kind.code(),
+                family_id: Some(f.id),
+                episode_id: None,
+                assigned_user_id: Some(uid),
+                assigned_team_id: None,
+                title: title.to_string(),
+                due_on: today + Duration::days(*days),
+                created_by_user_id: Some(uid),
+            })
+            .await?;
+        }
+        if who == "hv"
+            && let Some(team) = user.team_id
+        {
+            db.add_task(&NewTask {
+                tenant_id: p.tenant_id,
+                kind: T::Alert.code(),
+                family_id: None,
+                episode_id: None,
+                assigned_user_id: None,
+                assigned_team_id: Some(team),
+                title: "Missed immunisations this month: share the list at the team meeting".into(),
+                due_on: today - Duration::days(1),
+                created_by_user_id: None,
+            })
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Three episodes of the early help worker's families told in full: one
+/// closed at review and reopened months later, one stepped up to children's
+/// social care with its review now overdue, one closed when the family moved.
+async fn showcase_episodes(db: &Db, p: &Partnership, today: Date, now_ms: i64) -> anyhow::Result<()> {
+    let Some(&eh) = p.named.get("earlyhelp") else {
+        return Ok(());
+    };
+    let user = db.user(eh).await?;
+    let (families, _) = db.visible_families(&user.subject(), 3, 0).await?;
+    let mut id = db.max_ids().await?.episode;
+    let mut batch = Batch::default();
+    type Line = (
+        i64,
+        &'static str,
+        Option<&'static str>,
+        Option<&'static str>,
+        &'static str,
+    );
+    /// (opened days ago, level, stage now, (outcome, reason) if closed, the timeline after opening)
+    type Story = (
+        i64,
+        &'static str,
+        &'static str,
+        Option<(&'static str, &'static str)>,
+        &'static [Line],
+    );
+    let stories: [Story; 3] = [
+        (
+            260,
+            "3",
+            "plan",
+            None,
+            &[
+                (230, "stage_changed", Some("assessment"), Some("plan"), ""),
+                (150, "stage_changed", Some("plan"), Some("review"), ""),
+                (
+                    140,
+                    "closed",
+                    Some("review"),
+                    Some("closure"),
+                    "Outcomes achieved at review: mornings and school attendance are better",
+                ),
+                (
+                    40,
+                    "reopened",
+                    Some("closure"),
+                    Some("assessment"),
+                    "Dad's hours cut; rent arrears again",
+                ),
+                (20, "stage_changed", Some("assessment"), Some("plan"), ""),
+            ],
+        ),
+        (
+            120,
+            "4",
+            "plan",
+            None,
+            &[
+                (95, "stage_changed", Some("assessment"), Some("plan"), ""),
+                (
+                    30,
+                    "stepped_up",
+                    Some("3"),
+                    Some("4"),
+                    "Disclosure of domestic abuse: strategy discussion held",
+                ),
+            ],
+        ),
+        (
+            300,
+            "3",
+            "closure",
+            Some((
+                "moved_away",
+                "The family moved to another borough; their early help team has the plan",
+            )),
+            &[
+                (270, "stage_changed", Some("assessment"), Some("plan"), ""),
+                (185, "stage_changed", Some("plan"), Some("review"), ""),
+                (
+                    170,
+                    "closed",
+                    Some("review"),
+                    Some("closure"),
+                    "The family moved to another borough; their early help team has the plan",
+                ),
+            ],
+        ),
+    ];
+    let midnight = now_ms - now_ms.rem_euclid(DAY);
+    let at = |days: i64| midnight - days * DAY + 14 * HOUR;
+    for (f, (opened, level, stage, closed, lines)) in families.iter().zip(stories) {
+        id += 1;
+        let opened_on = today - Duration::days(opened);
+        batch.episode_events.push(EpisodeEventRow {
+            episode_id: id,
+            at_ms: at(opened),
+            by_user_id: Some(eh),
+            kind: "opened",
+            from_value: None,
+            to_value: Some("3"),
+            detail: String::new(),
+        });
+        for (days, kind, from, to, detail) in lines {
+            batch.episode_events.push(EpisodeEventRow {
+                episode_id: id,
+                at_ms: at(*days),
+                by_user_id: Some(eh),
+                kind,
+                from_value: *from,
+                to_value: *to,
+                detail: detail.to_string(),
+            });
+        }
+        batch.episodes.push(EpisodeRow {
+            id,
+            tenant_id: p.tenant_id,
+            family_id: f.id,
+            referral_id: None,
+            lead_user_id: Some(eh),
+            level: if level == "4" { "4" } else { "3" },
+            opened_on,
+            closed_on: closed.map(|_| today - Duration::days(lines.last().map_or(0, |l| l.0))),
+            close_reason: closed.map(|c| c.1),
+            stage: match stage {
+                "plan" => "plan",
+                _ => "closure",
+            },
+            outcome: closed.map(|c| c.0),
+        });
+        if closed.is_none() {
+            let entered = lines.iter().rev().find(|l| l.1 == "stage_changed").map_or(0, |l| l.0);
+            batch.tasks.push(TaskRow {
+                tenant_id: p.tenant_id,
+                kind: kindred_domain::task::Kind::ReviewDue.code(),
+                family_id: Some(f.id),
+                episode_id: Some(id),
+                assigned_user_id: Some(eh),
+                assigned_team_id: None,
+                title: "Review the episode's plan".into(),
+                due_on: today - Duration::days(entered) + Duration::weeks(kindred_domain::episode::REVIEW_WEEKS),
+                done: false,
+                created_at_ms: at(entered),
+            });
+        }
+    }
+    db.bulk_insert(&batch).await?;
+    db.reset_id_sequences().await?;
     Ok(())
 }

@@ -443,6 +443,8 @@ async fn build_borough(
     let mut names: BTreeMap<i64, String> = BTreeMap::new();
     let mut org_of: BTreeMap<i64, i64> = BTreeMap::new();
     let mut named: BTreeMap<&'static str, i64> = BTreeMap::new();
+    // Each organisation's first team: the named demo accounts work in it.
+    let mut team_of_org: BTreeMap<i64, i64> = BTreeMap::new();
     let domain = format!("{}.example", b.code);
     let mut n = 0;
     for (plan, org_ids) in plans.iter().zip(plans.iter().map(|p| orgs[&p.kind].clone())) {
@@ -454,6 +456,7 @@ async fn build_borough(
         let team = db
             .create_team(tenant.id, org_id, Some(hub), &format!("{} team", plan.name))
             .await?;
+        team_of_org.entry(org_id).or_insert(team.id);
         let pool = workers.entry(org_id).or_default();
         for _ in 0..plan.workers {
             n += 1;
@@ -578,7 +581,11 @@ async fn build_borough(
             .create_user(&NewUser {
                 tenant_id: tenant.id,
                 organisation_id: org_id,
-                team_id: None,
+                team_id: if local == "admin" {
+                    None
+                } else {
+                    team_of_org.get(&org_id).copied()
+                },
                 email: format!("{local}@{domain}"),
                 display_name: name.to_string(),
                 profession,

@@ -265,6 +265,37 @@ pub fn triage(subject: &Subject) -> bool {
     subject.active && subject.has(Role::Triage)
 }
 
+/// Whether `subject` may open an episode of work with a family directly (not
+/// through triage), given the policy's decision to let them edit the family:
+/// a practitioner working with the family, who then leads it or names a
+/// worker in the team around the family to. Managers and triage do not.
+pub fn open_episode(subject: &Subject, family_edit: Decision) -> bool {
+    let Decision::Allow(basis) = family_edit else {
+        return false;
+    };
+    subject.active
+        && subject.has(Role::Practitioner)
+        && !matches!(
+            basis,
+            Basis::ManagerOfInvolvedOrganisation | Basis::TriageOfOpenReferral
+        )
+}
+
+/// Whether `subject` may change an episode of work with a family (move its
+/// stage, change its lead, step it up or down, close or reopen it), given the
+/// policy's decision to let them edit the family. The episode's lead does;
+/// so does the family's lead professional; when the episode has no lead,
+/// anyone who may edit the family does. Managers oversee, through their staff.
+pub fn manage_episode(subject: &Subject, family_edit: Decision, episode_lead: Option<i64>) -> bool {
+    let Decision::Allow(basis) = family_edit else {
+        return false;
+    };
+    subject.active
+        && subject.has(Role::Practitioner)
+        && basis != Basis::ManagerOfInvolvedOrganisation
+        && (episode_lead.is_none() || episode_lead == Some(subject.user_id) || basis == Basis::LeadProfessional)
+}
+
 /// Whether `subject` may run the multi-agency panel: triage officers and managers.
 pub fn run_panel(subject: &Subject) -> bool {
     subject.active && (subject.has(Role::Triage) || subject.has(Role::Manager))
@@ -416,6 +447,33 @@ mod tests {
                 };
                 prop_assert_eq!(can, expected);
             }
+        }
+
+        /// Episodes change only through someone who may edit the family: the
+        /// episode's lead or the family's lead professional, never a manager.
+        #[test]
+        fn episodes_change_only_through_their_leads(
+            user_id in 1i64..6, roles in roles(), active: bool,
+            f_tenant in 1i64..3, lead in proptest::option::of(1i64..6),
+            team in proptest::collection::vec(1i64..6, 0..3),
+            orgs in proptest::collection::vec(1i64..6, 0..3),
+            episode_lead in proptest::option::of(1i64..6),
+        ) {
+            let s = Subject { user_id, tenant_id: 1, organisation_id: 1, profession: Profession::EarlyHelpWorker, roles, active };
+            let f = FamilyFacts { family_id: 1, tenant_id: f_tenant, lead_user_id: lead, team_user_ids: team, involved_organisation_ids: orgs, open_referral: false };
+            let edit = family(&s, &f, FamilyAction::Edit);
+            if manage_episode(&s, edit, episode_lead) {
+                prop_assert!(edit.allowed());
+                prop_assert!(s.has(Role::Practitioner));
+                prop_assert!(episode_lead.is_none() || episode_lead == Some(user_id) || f.lead_user_id == Some(user_id));
+            }
+            prop_assert!(!manage_episode(&s, Decision::Deny, episode_lead));
+            if open_episode(&s, edit) {
+                prop_assert!(edit.allowed() && s.has(Role::Practitioner) && s.active);
+            }
+            prop_assert!(!open_episode(&s, Decision::Deny));
+            prop_assert!(!open_episode(&s, Decision::Allow(Basis::TriageOfOpenReferral)));
+            prop_assert!(!manage_episode(&s, Decision::Allow(Basis::ManagerOfInvolvedOrganisation), episode_lead));
         }
 
         /// In random worlds, no grant is ever made without a working relationship

@@ -10,12 +10,14 @@ pub mod assessment;
 pub mod audit;
 pub mod dates;
 pub mod development;
+pub mod episode;
 pub mod model;
 pub mod names;
 pub mod nhs_number;
 pub mod plan;
 pub mod postcode;
 pub mod referral;
+pub mod task;
 
 pub use nhs_number::{NhsNumber, NhsNumberError};
 pub use postcode::{Postcode, PostcodeError};

@@ -67,7 +67,9 @@ pub struct Batch {
     /// (contact, person)
     pub contact_people: Vec<(i64, i64)>,
     pub episodes: Vec<EpisodeRow>,
+    pub episode_events: Vec<EpisodeEventRow>,
     pub flags: Vec<FlagRow>,
+    pub tasks: Vec<TaskRow>,
 }
 
 /// A referral with an explicit id: open in the queue, or decided.
@@ -135,6 +137,7 @@ pub struct ContactRow {
 
 #[derive(Clone)]
 pub struct EpisodeRow {
+    pub id: i64,
     pub tenant_id: i64,
     pub family_id: i64,
     pub referral_id: Option<i64>,
@@ -143,6 +146,36 @@ pub struct EpisodeRow {
     pub opened_on: Date,
     pub closed_on: Option<Date>,
     pub close_reason: Option<&'static str>,
+    /// `domain::episode::Stage` code: `closure` when closed.
+    pub stage: &'static str,
+    /// `domain::episode::Outcome` code, when closed.
+    pub outcome: Option<&'static str>,
+}
+
+/// A line of an episode's timeline.
+#[derive(Clone)]
+pub struct EpisodeEventRow {
+    pub episode_id: i64,
+    pub at_ms: i64,
+    pub by_user_id: Option<i64>,
+    pub kind: &'static str,
+    pub from_value: Option<&'static str>,
+    pub to_value: Option<&'static str>,
+    pub detail: String,
+}
+
+#[derive(Clone)]
+pub struct TaskRow {
+    pub tenant_id: i64,
+    pub kind: &'static str,
+    pub family_id: Option<i64>,
+    pub episode_id: Option<i64>,
+    pub assigned_user_id: Option<i64>,
+    pub assigned_team_id: Option<i64>,
+    pub title: String,
+    pub due_on: Date,
+    pub done: bool,
+    pub created_at_ms: i64,
 }
 
 #[derive(Clone)]
@@ -164,6 +197,7 @@ pub struct MaxIds {
     pub family: i64,
     pub referral: i64,
     pub contact: i64,
+    pub episode: i64,
 }
 
 impl Batch {
@@ -183,7 +217,9 @@ impl Batch {
             + self.contacts.len()
             + self.contact_people.len()
             + self.episodes.len()
+            + self.episode_events.len()
             + self.flags.len()
+            + self.tasks.len()
     }
 }
 
@@ -193,18 +229,25 @@ const CHUNK: usize = 500;
 impl Db {
     /// The highest ids in use of the tables a loader gives ids to.
     pub async fn max_ids(&self) -> Result<MaxIds> {
-        let (person, family, referral, contact): (Option<i64>, Option<i64>, Option<i64>, Option<i64>) =
-            on_pool!(self, |p| sqlx::query_as(
-                "SELECT (SELECT MAX(id) FROM persons), (SELECT MAX(id) FROM families),
-                        (SELECT MAX(id) FROM referrals), (SELECT MAX(id) FROM contacts)"
-            )
-            .fetch_one(p)
-            .await)?;
+        #[allow(clippy::type_complexity)]
+        let (person, family, referral, contact, episode): (
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+        ) = on_pool!(self, |p| sqlx::query_as(
+            "SELECT (SELECT MAX(id) FROM persons), (SELECT MAX(id) FROM families),
+                    (SELECT MAX(id) FROM referrals), (SELECT MAX(id) FROM contacts), (SELECT MAX(id) FROM episodes)"
+        )
+        .fetch_one(p)
+        .await)?;
         Ok(MaxIds {
             person: person.unwrap_or(0),
             family: family.unwrap_or(0),
             referral: referral.unwrap_or(0),
             contact: contact.unwrap_or(0),
+            episode: episode.unwrap_or(0),
         })
     }
 
@@ -432,11 +475,12 @@ impl Db {
             }
             for chunk in b.episodes.chunks(CHUNK) {
                 let mut q = QueryBuilder::<DB>::new(
-                    "INSERT INTO episodes (tenant_id, family_id, referral_id, lead_user_id, level, status, opened_on,
-                       closed_on, close_reason) ",
+                    "INSERT INTO episodes (id, tenant_id, family_id, referral_id, lead_user_id, level, status, opened_on,
+                       closed_on, close_reason, stage, outcome) ",
                 );
                 q.push_values(chunk, |mut r, x| {
-                    r.push_bind(x.tenant_id)
+                    r.push_bind(x.id)
+                        .push_bind(x.tenant_id)
                         .push_bind(x.family_id)
                         .push_bind(x.referral_id)
                         .push_bind(x.lead_user_id);
@@ -444,7 +488,44 @@ impl Db {
                         .push_bind(if x.closed_on.is_some() { "closed" } else { "open" })
                         .push_bind(x.opened_on)
                         .push_bind(x.closed_on)
-                        .push_bind(x.close_reason);
+                        .push_bind(x.close_reason)
+                        .push_bind(x.stage)
+                        .push_bind(x.outcome);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            for chunk in b.episode_events.chunks(CHUNK) {
+                let mut q = QueryBuilder::<DB>::new(
+                    "INSERT INTO episode_events (episode_id, at_ms, by_user_id, kind, from_value, to_value, detail) ",
+                );
+                q.push_values(chunk, |mut r, x| {
+                    r.push_bind(x.episode_id)
+                        .push_bind(x.at_ms)
+                        .push_bind(x.by_user_id)
+                        .push_bind(x.kind);
+                    r.push_bind(x.from_value)
+                        .push_bind(x.to_value)
+                        .push_bind(x.detail.clone());
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            for chunk in b.tasks.chunks(CHUNK) {
+                let mut q = QueryBuilder::<DB>::new(
+                    "INSERT INTO tasks (tenant_id, kind, family_id, episode_id, assigned_user_id, assigned_team_id, title,
+                       due_on, status, created_at_ms, completed_at_ms) ",
+                );
+                q.push_values(chunk, |mut r, x| {
+                    r.push_bind(x.tenant_id)
+                        .push_bind(x.kind)
+                        .push_bind(x.family_id)
+                        .push_bind(x.episode_id);
+                    r.push_bind(x.assigned_user_id)
+                        .push_bind(x.assigned_team_id)
+                        .push_bind(x.title.clone())
+                        .push_bind(x.due_on);
+                    r.push_bind(if x.done { "done" } else { "open" })
+                        .push_bind(x.created_at_ms)
+                        .push_bind(x.done.then_some(x.created_at_ms));
                 });
                 q.build().execute(&mut *tx).await?;
             }
@@ -490,7 +571,9 @@ impl Db {
             "referral_events",
             "contacts",
             "episodes",
+            "episode_events",
             "flags",
+            "tasks",
         ] {
             on_pool!(self, |p| {
                 sqlx::query(&format!(

@@ -20,6 +20,7 @@ pub mod bulk;
 pub mod contacts;
 pub mod development;
 pub mod early_help;
+pub mod episodes;
 pub mod families;
 pub mod notify;
 pub mod organisations;
@@ -31,6 +32,7 @@ pub mod profile;
 pub mod public;
 pub mod referrals;
 pub mod search;
+pub mod tasks;
 pub mod testing;
 pub mod users;
 

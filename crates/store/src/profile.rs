@@ -78,31 +78,6 @@ pub struct MemberProfile {
 }
 
 impl Db {
-    /// Opens an episode of early help; returns its id.
-    pub async fn open_episode(
-        &self,
-        tenant_id: i64,
-        family_id: i64,
-        referral_id: Option<i64>,
-        lead_user_id: Option<i64>,
-        level: &str,
-        on: Date,
-    ) -> Result<i64> {
-        let (id,): (i64,) = on_pool!(self, |p| sqlx::query_as(
-            "INSERT INTO episodes (tenant_id, family_id, referral_id, lead_user_id, level, status, opened_on)
-             VALUES ($1, $2, $3, $4, $5, 'open', $6) RETURNING id"
-        )
-        .bind(tenant_id)
-        .bind(family_id)
-        .bind(referral_id)
-        .bind(lead_user_id)
-        .bind(level)
-        .bind(on)
-        .fetch_one(p)
-        .await)?;
-        Ok(id)
-    }
-
     #[allow(clippy::too_many_arguments)]
     pub async fn add_flag(
         &self,

@@ -729,6 +729,8 @@ async fn story(db: &Db) {
     let all = db.early_help_assessments_of_family(fam.id).await.unwrap();
     assert_eq!(all.iter().map(|a| a.id).collect::<Vec<_>>(), vec![again, eha]);
     assert_eq!(all[0].text, done.text);
+    // Episodes and their timelines; tasks, inboxes and caseloads.
+    episodes_and_tasks(db, west.id, fam.id, &hannah, &eric, team.id).await;
 
     // The audit chain.
     for i in 0..3 {
@@ -753,4 +755,209 @@ async fn story(db: &Db) {
     let report = db.verify_audit().await.unwrap();
     assert_eq!((report.checked, report.broken), (3, None));
     db.ping().await.unwrap();
+}
+
+/// Episodes: opened, moved through their stages, stepped up and down, closed
+/// and reopened, each change on the timeline. Tasks: added, listed in the
+/// worker's and the team's inboxes (open and soonest due first), completed,
+/// overdue for the manager, and counted in the caseload.
+async fn episodes_and_tasks(
+    db: &Db,
+    tenant: i64,
+    family: i64,
+    hannah: &kindred_store::users::User,
+    eric: &kindred_store::users::User,
+    team: i64,
+) {
+    use kindred_store::episodes::{EpisodeUpdate, NewEpisodeEvent};
+    use kindred_store::tasks::NewTask;
+    let today = kindred_store::today();
+    let ep = db
+        .open_episode(tenant, family, None, Some(hannah.id), "3", Some(hannah.id), today)
+        .await
+        .unwrap();
+    let e = db.episode(ep).await.unwrap().unwrap();
+    assert_eq!(
+        (e.status.as_str(), e.stage.as_str(), e.level.as_str()),
+        ("open", "assessment", "3")
+    );
+    assert_eq!(e.lead_name.as_deref(), Some("Hannah.HV"));
+    assert!(db.episode(ep + 1000).await.unwrap().is_none());
+    let event = |kind, from: &str, to: &str, detail: &str| NewEpisodeEvent {
+        by_user_id: Some(hannah.id),
+        kind,
+        from_value: Some(from.into()),
+        to_value: Some(to.into()),
+        detail: detail.into(),
+    };
+    let mut state = EpisodeUpdate {
+        status: "open",
+        stage: "plan",
+        level: "3",
+        lead_user_id: Some(hannah.id),
+        closed_on: None,
+        close_reason: None,
+        outcome: None,
+    };
+    db.update_episode(ep, &state, &event("stage_changed", "assessment", "plan", ""))
+        .await
+        .unwrap();
+    state.level = "4";
+    db.update_episode(ep, &state, &event("stepped_up", "3", "4", ""))
+        .await
+        .unwrap();
+    state.lead_user_id = Some(eric.id);
+    db.update_episode(ep, &state, &event("lead_changed", "Hannah.HV", "eric", ""))
+        .await
+        .unwrap();
+    state = EpisodeUpdate {
+        status: "closed",
+        stage: "closure",
+        closed_on: Some(today),
+        close_reason: Some("Children's social care lead now".into()),
+        outcome: Some("stepped_up"),
+        ..state
+    };
+    db.update_episode(
+        ep,
+        &state,
+        &event("closed", "plan", "closure", "Children's social care lead now"),
+    )
+    .await
+    .unwrap();
+    let closed = db.episode(ep).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            closed.status.as_str(),
+            closed.stage.as_str(),
+            closed.level.as_str(),
+            closed.outcome.as_deref()
+        ),
+        ("closed", "closure", "4", Some("stepped_up"))
+    );
+    assert_eq!(
+        (closed.closed_on, closed.lead_name.as_deref()),
+        (Some(today), Some("eric"))
+    );
+    let reopened = EpisodeUpdate {
+        status: "open",
+        stage: "assessment",
+        closed_on: None,
+        close_reason: None,
+        outcome: None,
+        ..state
+    };
+    db.update_episode(ep, &reopened, &event("reopened", "closure", "assessment", ""))
+        .await
+        .unwrap();
+    let second = db
+        .open_episode(tenant, family, None, None, "2", None, today - time::Duration::days(400))
+        .await
+        .unwrap();
+    let timeline = db.episode_events(ep).await.unwrap();
+    assert_eq!(
+        timeline.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+        vec![
+            "opened",
+            "stage_changed",
+            "stepped_up",
+            "lead_changed",
+            "closed",
+            "reopened"
+        ]
+    );
+    assert_eq!(timeline[0].by_name.as_deref(), Some("Hannah.HV"));
+    assert_eq!(timeline[4].detail, "Children's social care lead now");
+    assert_eq!(timeline[2].to_value.as_deref(), Some("4"));
+    assert_eq!(db.episode_events(second).await.unwrap()[0].by_user_id, None);
+    let counts = db.episode_event_counts(tenant).await.unwrap();
+    assert!(counts.contains(&("opened".to_string(), 2)) && counts.contains(&("reopened".to_string(), 1)));
+    let episodes = db.episodes_of_family(family).await.unwrap();
+    assert_eq!(episodes.iter().map(|e| e.id).collect::<Vec<_>>(), vec![ep, second]);
+
+    // Tasks: Hannah's own, her team's, and Eric's.
+    let task = |kind, user: Option<i64>, team: Option<i64>, due: i64, title: &str| NewTask {
+        tenant_id: tenant,
+        kind,
+        family_id: Some(family),
+        episode_id: Some(ep),
+        assigned_user_id: user,
+        assigned_team_id: team,
+        title: title.into(),
+        due_on: today + time::Duration::days(due),
+        created_by_user_id: Some(hannah.id),
+    };
+    let later = db
+        .add_task(&task("follow_up", Some(hannah.id), None, 10, "Ring about nursery"))
+        .await
+        .unwrap();
+    let overdue = db
+        .add_task(&task("review_due", Some(hannah.id), None, -3, "Review the plan"))
+        .await
+        .unwrap();
+    let team_task = db
+        .add_task(&task("alert", None, Some(team), 0, "Missed immunisation"))
+        .await
+        .unwrap();
+    let erics = db
+        .add_task(&task("review_due", Some(eric.id), None, -1, "Review"))
+        .await
+        .unwrap();
+    let mine = db.tasks_of_user(hannah.id, false, 10).await.unwrap();
+    assert_eq!(mine.iter().map(|t| t.id).collect::<Vec<_>>(), vec![overdue, later]);
+    assert_eq!(mine[0].family_name.as_deref(), Some("Khan-Ahmed household"));
+    assert_eq!(mine[0].assigned_user_name.as_deref(), Some("Hannah.HV"));
+    let teams = db.tasks_of_team(team, true, 10).await.unwrap();
+    assert_eq!(
+        teams.iter().map(|t| t.id).collect::<Vec<_>>(),
+        vec![overdue, team_task, later]
+    );
+    assert_eq!(teams[1].assigned_team_name.as_deref(), Some("Church Street Early Help"));
+    assert_eq!(db.task_counts(hannah.id, today).await.unwrap(), (2, 1));
+    assert!(db.complete_task(later, hannah.id).await.unwrap());
+    assert!(!db.complete_task(later, hannah.id).await.unwrap(), "only once");
+    let done = db.task(later).await.unwrap().unwrap();
+    assert_eq!(
+        (done.status.as_str(), done.completed_by_user_id),
+        ("done", Some(hannah.id))
+    );
+    let mine = db.tasks_of_user(hannah.id, false, 10).await.unwrap();
+    assert_eq!(
+        mine.iter().map(|t| t.id).collect::<Vec<_>>(),
+        vec![overdue, later],
+        "open first"
+    );
+    assert_eq!(db.tasks_of_user(hannah.id, true, 10).await.unwrap().len(), 1);
+    assert_eq!(db.open_tasks_of_family(family).await.unwrap().len(), 3);
+    assert_eq!(db.reassign_episode_tasks(ep, "review_due", eric.id).await.unwrap(), 2);
+    assert_eq!(db.task(overdue).await.unwrap().unwrap().assigned_user_id, Some(eric.id));
+    assert_eq!(db.complete_episode_tasks(ep, "review_due", eric.id).await.unwrap(), 2);
+    assert_eq!(db.task_counts(hannah.id, today).await.unwrap(), (0, 0));
+    assert_eq!(db.task_counts(eric.id, today).await.unwrap(), (0, 0));
+    let still = db
+        .add_task(&task("follow_up", Some(eric.id), None, -5, "Chase housing"))
+        .await
+        .unwrap();
+    // Overdue across Eric's organisation, then across Hannah's team.
+    let over = db
+        .overdue_tasks_of(eric.organisation_id, None, today, 10)
+        .await
+        .unwrap();
+    assert_eq!(over.iter().map(|t| t.id).collect::<Vec<_>>(), vec![still]);
+    assert!(!over.iter().any(|t| t.id == erics), "done");
+    assert!(
+        db.overdue_tasks_of(hannah.organisation_id, Some(team), today, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let load = db.caseload(eric.organisation_id, None, today).await.unwrap();
+    let eric_load = load.iter().find(|r| r.user_id == eric.id).unwrap();
+    assert_eq!(
+        (eric_load.open_episodes, eric_load.open_tasks, eric_load.overdue_tasks),
+        (1, 1, 1)
+    );
+    let hv_load = db.caseload(hannah.organisation_id, Some(team), today).await.unwrap();
+    assert_eq!(hv_load.len(), 1);
+    assert!(hv_load[0].families >= 1, "Hannah leads the family");
 }

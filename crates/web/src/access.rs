@@ -9,9 +9,11 @@ use kindred_domain::audit::{AuditAction, NewEvent};
 use kindred_domain::model::{NoteVisibility, Profession};
 use kindred_domain::referral::Status;
 use kindred_store::contacts::Contact;
+use kindred_store::episodes::Episode;
 use kindred_store::families::Family;
 use kindred_store::persons::Person;
 use kindred_store::referrals::Referral;
+use kindred_store::tasks::Task;
 
 use crate::AppState;
 use crate::auth::CurrentUser;
@@ -36,6 +38,9 @@ pub enum Record {
     TwoYearReview { id: i64, family: i64 },
     EarlyHelpAssessment { id: i64, family: i64 },
     AsqCutoffs,
+    Episode { id: i64, family: i64 },
+    Task { id: i64, family: Option<i64> },
+    TaskList,
 }
 
 impl Record {
@@ -58,6 +63,9 @@ impl Record {
             Record::TwoYearReview { id, family } => ("two_year_review", Some(id), Some(family)),
             Record::EarlyHelpAssessment { id, family } => ("early_help_assessment", Some(id), Some(family)),
             Record::AsqCutoffs => ("asq_cutoffs", None, None),
+            Record::Episode { id, family } => ("episode", Some(id), Some(family)),
+            Record::Task { id, family } => ("task", Some(id), family),
+            Record::TaskList => ("task_list", None, None),
         }
     }
 }
@@ -277,4 +285,116 @@ pub fn readable_note(cu: &CurrentUser, basis: access::Basis, c: &Contact) -> boo
         named_user_ids: c.readers.clone(),
     };
     access::read_note(&cu.user.subject(), access::Decision::Allow(basis), &note)
+}
+
+/// Opens a family to open an episode of work directly: only for someone the
+/// policy lets do so (`access::open_episode`), audited as an update.
+pub async fn open_episode(state: &AppState, cu: &CurrentUser, family_id: i64, route: &str) -> AppResult<Family> {
+    let facts = state.db.family_facts(family_id).await?.ok_or(AppError::NotFound)?;
+    let subject = cu.user.subject();
+    if !access::open_episode(&subject, access::family(&subject, &facts, FamilyAction::Edit)) {
+        return Err(AppError::NotFound);
+    }
+    change_family(state, cu, family_id, route).await
+}
+
+/// An episode of work with a family, opened through the family's policy:
+/// `View` to read it, or with `write` only for someone the policy lets manage
+/// it (`access::manage_episode`). An episode of another family is not found.
+/// Audits a read or an update of the episode. Returns the family, the
+/// episode, and whether the user may manage it.
+pub async fn episode(
+    state: &AppState,
+    cu: &CurrentUser,
+    family_id: i64,
+    episode_id: i64,
+    write: bool,
+    route: &str,
+) -> AppResult<(Family, Episode, bool)> {
+    let facts = state.db.family_facts(family_id).await?.ok_or(AppError::NotFound)?;
+    let subject = cu.user.subject();
+    let Decision::Allow(basis) = access::family(&subject, &facts, FamilyAction::View) else {
+        return Err(AppError::NotFound);
+    };
+    let episode = state
+        .db
+        .episode(episode_id)
+        .await?
+        .filter(|e| e.family_id == family_id && e.tenant_id == cu.user.tenant_id)
+        .ok_or(AppError::NotFound)?;
+    let manage = access::manage_episode(
+        &subject,
+        access::family(&subject, &facts, FamilyAction::Edit),
+        episode.lead_user_id,
+    );
+    if write && !manage {
+        return Err(AppError::NotFound);
+    }
+    let family = state.db.family(family_id).await?;
+    audit(
+        state,
+        cu,
+        if write { AuditAction::Update } else { AuditAction::Read },
+        Record::Episode {
+            id: episode_id,
+            family: family_id,
+        },
+        route,
+        basis.code().into(),
+    )
+    .await?;
+    Ok((family, episode, manage))
+}
+
+/// A task as an inbox may show it: its family's name and the title only when
+/// the policy lets the reader see that family (a title may name people).
+pub struct ShownTask {
+    pub task: Task,
+    /// The family is visible to the reader: name, title and link may be shown.
+    pub family_visible: bool,
+}
+
+/// Hands tasks over for an inbox: asks the policy about each task's family,
+/// blanks the family name and title of any the reader may not see, and audits
+/// the list when it names any family.
+pub async fn shown_tasks(
+    state: &AppState,
+    cu: &CurrentUser,
+    tasks: Vec<Task>,
+    route: &str,
+) -> AppResult<Vec<ShownTask>> {
+    let mut ids: Vec<i64> = tasks.iter().filter_map(|t| t.family_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let visible = filter_visible(state, cu, &ids).await?;
+    let shown: Vec<ShownTask> = tasks
+        .into_iter()
+        .map(|mut task| {
+            let family_visible = match task.family_id {
+                Some(f) => visible.contains(&f) && task.tenant_id == cu.user.tenant_id,
+                None => task.tenant_id == cu.user.tenant_id,
+            };
+            if !family_visible {
+                task.family_name = None;
+                task.title = String::new();
+            }
+            ShownTask { task, family_visible }
+        })
+        .collect();
+    let named = shown
+        .iter()
+        .filter(|t| t.family_visible && t.task.family_id.is_some())
+        .count();
+    if named > 0 {
+        audit(
+            state,
+            cu,
+            AuditAction::Read,
+            Record::TaskList,
+            route,
+            format!("families={named}"),
+        )
+        .await?;
+    }
+    Ok(shown)
 }

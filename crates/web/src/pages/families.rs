@@ -96,6 +96,12 @@ struct FamilyPage {
     referrals: Vec<(i64, String, String, String)>,
     discussions: Vec<(i64, String, String, String, String, String)>,
     runs_panel: bool,
+    episodes: Vec<super::episodes::EpisodeView>,
+    can_open_episode: bool,
+    /// Who may lead a new episode: the user, then the team around the family.
+    episode_leads: Vec<(i64, String)>,
+    levels: [kindred_domain::referral::Level; 2],
+    tasks: Vec<super::tasks::TaskRow>,
 }
 
 fn basis_label(b: access::Basis) -> &'static str {
@@ -279,7 +285,45 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
         })
         .collect();
     let runs_panel = kindred_domain::access::run_panel(&subject);
+    let episodes = db
+        .episodes_of_family(id)
+        .await?
+        .iter()
+        .map(super::episodes::EpisodeView::of)
+        .collect();
+    let can_open_episode = access::open_episode(&subject, access::family(&subject, &facts, FamilyAction::Edit));
+    let mut episode_leads = vec![(cu.user.id, format!("Me ({})", cu.user.display_name))];
+    episode_leads.extend(
+        team_rows
+            .iter()
+            .filter(|t| t.until_date.is_none() && t.user_id != cu.user.id)
+            .map(|t| (t.user_id, t.display_name.clone())),
+    );
+    // The family is open to the user: its tasks are shown in full.
+    let tasks = db
+        .open_tasks_of_family(id)
+        .await?
+        .into_iter()
+        .map(|task| {
+            super::tasks::TaskRow::of(
+                &cu,
+                gate::ShownTask {
+                    task,
+                    family_visible: true,
+                },
+                today,
+            )
+        })
+        .collect();
     let page = FamilyPage {
+        episodes,
+        can_open_episode,
+        episode_leads,
+        levels: [
+            kindred_domain::referral::Level::Targeted,
+            kindred_domain::referral::Level::SingleAgency,
+        ],
+        tasks,
         contacts_this_year,
         active_workers,
         seagull: active_workers >= SEAGULL_THRESHOLD,

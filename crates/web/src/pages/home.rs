@@ -1,4 +1,7 @@
-//! The start page (the user's families), and the health and metrics endpoints.
+//! Each role's home page, and the health and metrics endpoints. A triage
+//! officer sees the queue first; a manager their team's caseload and what is
+//! overdue across it; a practitioner their tasks (overdue first), new alerts
+//! and their families.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -34,7 +37,27 @@ struct Home {
     /// (waiting, overdue) in the triage queue, for triage officers.
     queue: Option<(i64, i64)>,
     unread: i64,
+    is_practitioner: bool,
+    /// The practitioner's open tasks, overdue first (a few; the rest at /tasks).
+    my_tasks: Vec<super::tasks::TaskRow>,
+    /// (open, overdue) tasks of the user.
+    task_counts: (i64, i64),
+    /// The newest unread notifications: (when, message).
+    alerts: Vec<(String, String)>,
+    /// A manager's team (or organisation) and each worker's share of its work.
+    caseload: Option<Caseload>,
+    /// The practitioner's overdue plan actions: (family id, family, action, due, days overdue).
+    overdue_actions: Vec<(i64, String, String, String, i64)>,
 }
+
+struct Caseload {
+    scope: String,
+    rows: Vec<kindred_store::tasks::CaseloadRow>,
+    overdue: Vec<super::tasks::TaskRow>,
+}
+
+/// Tasks listed on the home page; the inbox has the rest.
+const HOME_TASKS: i64 = 8;
 
 #[derive(Deserialize)]
 pub struct PageQuery {
@@ -81,10 +104,73 @@ pub async fn home(State(state): State<AppState>, cu: CurrentUser, Query(q): Quer
         None
     };
     let unread = state.db.unread_notifications(cu.user.id).await?;
+    let today = kindred_store::today();
+    let is_practitioner = cu.user.has(Role::Practitioner);
+    let (my_tasks, task_counts) = if is_practitioner {
+        let tasks = state.db.tasks_of_user(cu.user.id, true, HOME_TASKS).await?;
+        (
+            super::tasks::rows(&state, &cu, tasks, "web GET /").await?,
+            state.db.task_counts(cu.user.id, today).await?,
+        )
+    } else {
+        (vec![], (0, 0))
+    };
+    let alerts = if unread > 0 {
+        state
+            .db
+            .notifications(cu.user.id, 5)
+            .await?
+            .into_iter()
+            .filter(|n| n.read_at_ms.is_none())
+            .map(|n| (super::when(n.at_ms), n.message))
+            .collect()
+    } else {
+        vec![]
+    };
+    let caseload = if cu.user.has(Role::Manager) {
+        let organisation = state.db.organisation(cu.user.organisation_id).await?;
+        let scope = match cu.user.team_id {
+            Some(t) => state
+                .db
+                .teams(cu.user.tenant_id)
+                .await?
+                .into_iter()
+                .find(|x| x.id == t)
+                .map(|x| x.name)
+                .unwrap_or(organisation.name),
+            None => organisation.name,
+        };
+        let rows = state
+            .db
+            .caseload(cu.user.organisation_id, cu.user.team_id, today)
+            .await?;
+        let overdue = state
+            .db
+            .overdue_tasks_of(cu.user.organisation_id, cu.user.team_id, today, 25)
+            .await?;
+        Some(Caseload {
+            scope,
+            rows,
+            overdue: super::tasks::rows(&state, &cu, overdue, "web GET /").await?,
+        })
+    } else {
+        None
+    };
+    let overdue_actions = if is_practitioner {
+        super::plan::my_overdue_views(&state, &cu).await?
+    } else {
+        vec![]
+    };
     let page_html = Home {
+        overdue_actions,
         queue,
         unread,
-        l: Layout::new("Your families", &cu),
+        is_practitioner,
+        my_tasks,
+        task_counts,
+        alerts,
+        caseload,
+        l: Layout::new("Home", &cu),
         is_triage: cu.user.has(Role::Triage),
         prev_page: (page > 1).then_some(page - 1),
         next_page: (page * PAGE_SIZE < total).then_some(page + 1),

@@ -14,6 +14,7 @@ mod assessments;
 mod contacts;
 mod development;
 mod early_help;
+mod episodes;
 mod families;
 mod home;
 mod notifications;
@@ -25,6 +26,7 @@ mod profile;
 mod referrals;
 mod search;
 mod self_referral;
+mod tasks;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -83,6 +85,13 @@ pub fn routes() -> Router<AppState> {
             "/families/{id}/contacts/new",
             get(contacts::new_form).post(contacts::create),
         )
+        .route("/families/{id}/episodes", post(episodes::open))
+        .route("/families/{id}/episodes/{episode_id}", get(episodes::show))
+        .route("/families/{id}/episodes/{episode_id}/{action}", post(episodes::change))
+        .route("/families/{id}/tasks/new", get(tasks::new_form).post(tasks::create))
+        .route("/tasks", get(tasks::mine))
+        .route("/tasks/team", get(tasks::team))
+        .route("/tasks/{id}/done", post(tasks::done))
         .route(
             "/families/{id}/panel",
             get(panels::family_form).post(panels::add_from_family),

@@ -1465,8 +1465,16 @@ pub async fn decide(
         match outcome {
             Outcome::MultiAgency => {
                 let lead = lead.as_ref().expect("checked above");
-                db.open_episode(r.tenant_id, fid, Some(r.id), Some(lead.id), level.code(), today)
-                    .await?;
+                db.open_episode(
+                    r.tenant_id,
+                    fid,
+                    Some(r.id),
+                    Some(lead.id),
+                    level.code(),
+                    Some(cu.user.id),
+                    today,
+                )
+                .await?;
                 let involvements = db.involvements(fid).await?;
                 if !involvements
                     .iter()

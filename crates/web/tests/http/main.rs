@@ -3,6 +3,7 @@
 
 mod access;
 mod development;
+mod episodes;
 mod forms;
 mod front_door;
 mod plan;
