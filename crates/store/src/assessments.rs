@@ -31,35 +31,38 @@ pub struct Assessment {
 }
 
 impl Db {
+    /// Records an assessment and its scores in one transaction: all or nothing.
     pub async fn create_assessment(&self, a: &NewAssessment) -> Result<i64> {
-        let (id,): (i64,) = on_pool!(self, |p| {
-            sqlx::query_as(
-            "INSERT INTO assessments (tenant_id, family_id, author_user_id, assessed_on, strengths, changes, future,
-               created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id"
-        )
-        .bind(a.tenant_id)
-        .bind(a.family_id)
-        .bind(a.author_user_id)
-        .bind(a.assessed_on)
-        .bind(&a.strengths)
-        .bind(&a.changes)
-        .bind(&a.future)
-        .bind(crate::now_ms())
-        .fetch_one(p)
-        .await
-        })?;
-        for (area, score, words) in &a.scores {
-            on_pool!(self, |p| sqlx::query(
-                "INSERT INTO assessment_scores (assessment_id, area, score, words) VALUES ($1, $2, $3, $4)"
+        let id = on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO assessments (tenant_id, family_id, author_user_id, assessed_on, strengths, changes, future,
+                   created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
             )
-            .bind(id)
-            .bind(area)
-            .bind(i32::from(*score))
-            .bind(words)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
-        }
+            .bind(a.tenant_id)
+            .bind(a.family_id)
+            .bind(a.author_user_id)
+            .bind(a.assessed_on)
+            .bind(&a.strengths)
+            .bind(&a.changes)
+            .bind(&a.future)
+            .bind(crate::now_ms())
+            .fetch_one(&mut *tx)
+            .await?;
+            for (area, score, words) in &a.scores {
+                sqlx::query(
+                    "INSERT INTO assessment_scores (assessment_id, area, score, words) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(id)
+                .bind(area)
+                .bind(i32::from(*score))
+                .bind(words)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(id)
+        })?;
         Ok(id)
     }
 
