@@ -197,6 +197,7 @@ pub(crate) async fn plan_for(
             .into(),
         next_review_on: Some(today + Duration::days(22)),
         scores: goals.iter().map(|(g, b)| (*g, (b + 2).min(10))).collect(),
+        goal_statuses: vec![],
     })
     .await?;
     if !invite {
@@ -205,12 +206,6 @@ pub(crate) async fn plan_for(
     let invite = db
         .create_portal_invite(tenant_id, family_id, parent, None, lead)
         .await?;
-    let code = kindred_web::passwords::portal_code();
-    db.add_portal_code(
-        invite,
-        &kindred_web::passwords::portal_code_hash(&code),
-        kindred_store::now_ms() + kindred_web::passwords::PORTAL_CODE_TTL_MS,
-    )
-    .await?;
+    let code = kindred_web::passwords::issue_portal_code(db, invite).await?;
     Ok(Some(code))
 }

@@ -58,6 +58,8 @@ pub struct NewReview {
     pub next_review_on: Option<Date>,
     /// (goal id, score 1–10)
     pub scores: Vec<(i64, u8)>,
+    /// Goals the review closes: (goal id, achieved or dropped).
+    pub goal_statuses: Vec<(i64, GoalStatus)>,
 }
 
 #[derive(Debug, Clone)]
@@ -400,7 +402,8 @@ impl Db {
         Ok(())
     }
 
-    /// A review of the plan, re-scoring its goals. Scores for goals of other
+    /// A review of the plan, re-scoring its goals and closing those it says
+    /// are achieved or dropped: one transaction, one version. Goals of other
     /// families are ignored.
     pub async fn add_plan_review(&self, r: &NewReview) -> Result<i64> {
         let id = on_pool!(self, |p| {
@@ -429,6 +432,14 @@ impl Db {
                 .bind(r.family_id)
                 .execute(&mut *tx)
                 .await?;
+            }
+            for (goal, status) in &r.goal_statuses {
+                sqlx::query("UPDATE plan_goals SET status = $1 WHERE id = $2 AND family_id = $3")
+                    .bind(status.code())
+                    .bind(goal)
+                    .bind(r.family_id)
+                    .execute(&mut *tx)
+                    .await?;
             }
             record_version!(tx, r.family_id, Author::User(r.by_user), "Reviewed the plan");
             tx.commit().await?;

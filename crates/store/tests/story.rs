@@ -532,6 +532,7 @@ async fn story(db: &Db) {
             summary: "Going well".into(),
             next_review_on: Some(date!(2026 - 09 - 01)),
             scores: vec![(goal, 7)],
+            goal_statuses: vec![],
         })
         .await
         .unwrap();

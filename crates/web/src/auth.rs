@@ -57,6 +57,12 @@ pub(crate) fn cookie(c: &Config, name: &'static str, value: String) -> Cookie<'s
         .build()
 }
 
+/// A session ends after the idle timeout without a request, and after the
+/// absolute timeout in all: staff and family portal sessions alike.
+pub(crate) fn session_expired(c: &Config, created_at_ms: i64, last_seen_ms: i64, now_ms: i64) -> bool {
+    now_ms - last_seen_ms > c.idle_timeout_ms || now_ms - created_at_ms > c.absolute_timeout_ms
+}
+
 /// Loads the session named by the cookie, ends it if it has timed out, and
 /// puts the [`CurrentUser`] in the request for handlers.
 pub async fn load_session(State(state): State<AppState>, jar: CookieJar, mut req: Request, next: Next) -> Response {
@@ -71,9 +77,7 @@ pub async fn load_session(State(state): State<AppState>, jar: CookieJar, mut req
         match state.db.session(&key).await {
             Ok(Some((session, user))) => {
                 let now = kindred_store::now_ms();
-                let expired = now - session.last_seen_ms > state.config.idle_timeout_ms
-                    || now - session.created_at_ms > state.config.absolute_timeout_ms;
-                if expired {
+                if session_expired(&state.config, session.created_at_ms, session.last_seen_ms, now) {
                     let _ = state.db.delete_session(&key).await;
                 } else {
                     // Touch at most once a minute: a write per request would serialise reads on SQLite.

@@ -39,6 +39,21 @@ impl Errors {
     }
 }
 
+/// A field of a form read as repeated keys (`CsrfForm<Vec<(String, String)>>`):
+/// the first value for `key`, trimmed, or empty.
+pub fn field(pairs: &[(String, String)], key: &str) -> String {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Whether a checkbox sent as `key=yes` is ticked.
+pub fn ticked(pairs: &[(String, String)], key: &str) -> bool {
+    pairs.iter().any(|(k, v)| k == key && v == "yes")
+}
+
 fn opt(s: &str) -> Option<String> {
     let t = s.trim();
     (!t.is_empty()).then(|| t.to_string())

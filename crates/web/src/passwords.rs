@@ -107,6 +107,19 @@ pub fn portal_code_hash(code: &str) -> String {
     sha256_hex(&format!("portal-code:{code}"))
 }
 
+/// Makes a new one-time code for a portal invitation and stores its hash;
+/// returns the code, to be shown or sent once.
+pub async fn issue_portal_code(db: &kindred_store::Db, invite_id: i64) -> kindred_store::Result<String> {
+    let code = portal_code();
+    db.add_portal_code(
+        invite_id,
+        &portal_code_hash(&code),
+        kindred_store::now_ms() + PORTAL_CODE_TTL_MS,
+    )
+    .await?;
+    Ok(code)
+}
+
 pub fn sha256_hex(s: &str) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(s.as_bytes()))

@@ -208,13 +208,7 @@ pub async fn save(
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     gate::require_admin(&cu)?;
-    let value = |k: &str| {
-        pairs
-            .iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or_default()
-    };
+    let value = |k: &str| crate::forms::field(&pairs, k);
     // The page sends both; anything else is not a form of ours.
     let instrument = Instrument::parse(&value("instrument")).ok_or(AppError::BadRequest(BAD_FORM))?;
     let interval = dev::parse_interval(instrument, &value("interval")).ok_or(AppError::BadRequest(BAD_FORM))?;

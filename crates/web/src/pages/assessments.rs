@@ -213,13 +213,7 @@ pub async fn create(
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let family = gate::change_family(&state, &cu, id, "web POST /families/{id}/assessments/new").await?;
-    let value = |k: &str| {
-        pairs
-            .iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or_default()
-    };
+    let value = |k: &str| crate::forms::field(&pairs, k);
     let mut errors = Errors::default();
     let mut areas = vec![];
     let mut scores = vec![];

@@ -20,7 +20,7 @@ use crate::AppState;
 use crate::access as gate;
 use crate::auth::{CsrfForm, CurrentUser};
 use crate::errors::{AppError, AppResult, Ids};
-use crate::forms::Errors;
+use crate::forms::{Errors, field};
 use crate::layout::Layout;
 
 /// An episode as a list or page shows it.
@@ -213,14 +213,6 @@ pub async fn show(
     )
     .await?;
     render(&state, &cu, family.name, &e, manage, Answers::default()).await
-}
-
-fn field(pairs: &[(String, String)], k: &str) -> String {
-    pairs
-        .iter()
-        .find(|(key, _)| key == k)
-        .map(|(_, v)| v.trim().to_string())
-        .unwrap_or_default()
 }
 
 /// Opens an episode directly: the user must be able to change the family.

@@ -19,7 +19,7 @@ use crate::AppState;
 use crate::access as gate;
 use crate::auth::{CsrfForm, CurrentUser};
 use crate::errors::{AppError, AppResult, Ids};
-use crate::forms::Errors;
+use crate::forms::{Errors, field, ticked};
 use crate::layout::Layout;
 
 const ROUTE: &str = "web GET /families/{id}/plan";
@@ -178,18 +178,6 @@ async fn audit_change(state: &AppState, cu: &CurrentUser, id: i64, route: &str, 
     gate::audit(state, cu, AuditAction::Update, gate::Record::Plan(id), route, detail).await
 }
 
-fn value(pairs: &[(String, String)], k: &str) -> String {
-    pairs
-        .iter()
-        .find(|(key, _)| key == k)
-        .map(|(_, v)| v.trim().to_string())
-        .unwrap_or_default()
-}
-
-fn checked(pairs: &[(String, String)], k: &str) -> bool {
-    pairs.iter().any(|(key, v)| key == k && v == "yes")
-}
-
 // ---- goals ----
 
 #[derive(Default)]
@@ -276,10 +264,10 @@ pub async fn create_goal(
     let route = "web POST /families/{id}/plan/goals/new";
     let family = gate::change_family(&state, &cu, id, route).await?;
     let form = GoalForm {
-        area: value(&pairs, "area"),
-        words: value(&pairs, "words"),
-        baseline: value(&pairs, "baseline"),
-        shared: checked(&pairs, "shared"),
+        area: field(&pairs, "area"),
+        words: field(&pairs, "words"),
+        baseline: field(&pairs, "baseline"),
+        shared: ticked(&pairs, "shared"),
     };
     let mut errors = Errors::default();
     if !form.area.is_empty() && area_question(&form.area).is_empty() {
@@ -464,13 +452,13 @@ pub async fn create_action(
     let route = "web POST /families/{id}/plan/actions/new";
     let family = gate::change_family(&state, &cu, id, route).await?;
     let form = ActionForm {
-        goal: value(&pairs, "goal"),
-        description: value(&pairs, "description"),
-        owner: value(&pairs, "owner"),
-        day: value(&pairs, "due_day"),
-        month: value(&pairs, "due_month"),
-        year: value(&pairs, "due_year"),
-        shared: checked(&pairs, "shared"),
+        goal: field(&pairs, "goal"),
+        description: field(&pairs, "description"),
+        owner: field(&pairs, "owner"),
+        day: field(&pairs, "due_day"),
+        month: field(&pairs, "due_month"),
+        year: field(&pairs, "due_year"),
+        shared: ticked(&pairs, "shared"),
     };
     let mut errors = Errors::default();
     let plan = state.db.plan_of_family(id).await?;
@@ -536,8 +524,8 @@ pub async fn update_action(
 ) -> AppResult<Response> {
     let route = "web POST /families/{id}/plan/actions/{action}";
     gate::change_family(&state, &cu, id, route).await?;
-    let comment = value(&pairs, "comment");
-    let status = ActionStatus::parse(&value(&pairs, "status"));
+    let comment = field(&pairs, "comment");
+    let status = ActionStatus::parse(&field(&pairs, "status"));
     let plan = state.db.plan_of_family(id).await?;
     let current = plan
         .goals
@@ -650,8 +638,8 @@ pub async fn review(
     let mut scores = vec![];
     let mut statuses = vec![];
     for g in plan.goals.into_iter().filter(|g| g.status == GoalStatus::Active) {
-        let raw = value(&pairs, &format!("score-{}", g.id));
-        let status = value(&pairs, &format!("status-{}", g.id));
+        let raw = field(&pairs, &format!("score-{}", g.id));
+        let status = field(&pairs, &format!("status-{}", g.id));
         match Score::parse(&raw) {
             Some(s) => scores.push((g.id, s.value())),
             None if errors.is_empty() => errors.add(
@@ -673,14 +661,14 @@ pub async fn review(
             status,
         });
     }
-    let summary = value(&pairs, "summary");
+    let summary = field(&pairs, "summary");
     if summary.is_empty() {
         errors.add("summary", "Enter what the review found and agreed");
     }
     let (d, m, y) = (
-        value(&pairs, "next_day"),
-        value(&pairs, "next_month"),
-        value(&pairs, "next_year"),
+        field(&pairs, "next_day"),
+        field(&pairs, "next_month"),
+        field(&pairs, "next_year"),
     );
     let today = kindred_store::today();
     let next: Option<Date> = if d.is_empty() && m.is_empty() && y.is_empty() {
@@ -723,11 +711,9 @@ pub async fn review(
             summary,
             next_review_on: next,
             scores,
+            goal_statuses: statuses,
         })
         .await?;
-    for (goal, status) in statuses {
-        state.db.set_goal_status(id, goal, status, cu.user.id).await?;
-    }
     audit_change(&state, &cu, id, route, format!("review={review}")).await?;
     Ok(Redirect::to(&format!("/families/{id}/plan")).into_response())
 }

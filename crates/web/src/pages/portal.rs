@@ -30,12 +30,9 @@ use crate::errors::{AppError, AppResult, Ids};
 use crate::forms::Errors;
 use crate::layout::Layout;
 use crate::passwords::{
-    normalise_portal_code as normalise_code, portal_code as new_code, portal_code_hash as code_hash, random_token,
-    sha256_hex,
+    normalise_portal_code as normalise_code, portal_code_hash as code_hash, random_token, sha256_hex,
 };
 
-/// A one-time code works for this long.
-const CODE_TTL_MS: i64 = crate::passwords::PORTAL_CODE_TTL_MS;
 /// Sign-in attempts (codes tried, codes asked for) from one address in an hour.
 const ATTEMPTS_PER_HOUR: i64 = 20;
 
@@ -86,9 +83,7 @@ impl FromRequestParts<AppState> for FamilyMember {
             return Err(Redirect::to("/portal/sign-in").into_response());
         };
         let now = kindred_store::now_ms();
-        if now - session.last_seen_ms > state.config.idle_timeout_ms
-            || now - session.created_at_ms > state.config.absolute_timeout_ms
-        {
+        if crate::auth::session_expired(&state.config, session.created_at_ms, session.last_seen_ms, now) {
             let _ = state.db.delete_portal_session(&key).await;
             return Err(Redirect::to("/portal/sign-in").into_response());
         }
@@ -266,11 +261,7 @@ pub async fn email_code(
 }
 
 async fn send_code(state: &AppState, invite: i64, email: &str) -> AppResult<String> {
-    let code = new_code();
-    state
-        .db
-        .add_portal_code(invite, &code_hash(&code), kindred_store::now_ms() + CODE_TTL_MS)
-        .await?;
+    let code = crate::passwords::issue_portal_code(&state.db, invite).await?;
     state
         .db
         .queue_email(
@@ -533,16 +524,8 @@ async fn invitable(state: &AppState, id: i64) -> AppResult<Vec<(i64, String)>> {
         .collect())
 }
 
-async fn invites_page(
-    state: &AppState,
-    cu: &CurrentUser,
-    id: i64,
-    action: FamilyAction,
-    route: &str,
-) -> AppResult<InvitesPage> {
-    let (family, _, facts) =
-        gate::family_with_facts(state, cu, id, action, action == FamilyAction::Edit, route).await?;
-    let invites = state
+async fn invite_views(state: &AppState, id: i64) -> AppResult<Vec<InviteView>> {
+    Ok(state
         .db
         .portal_invites(id)
         .await?
@@ -554,7 +537,19 @@ async fn invites_page(
             when: super::when(i.created_at_ms),
             active: i.revoked_at_ms.is_none(),
         })
-        .collect();
+        .collect())
+}
+
+async fn invites_page(
+    state: &AppState,
+    cu: &CurrentUser,
+    id: i64,
+    action: FamilyAction,
+    route: &str,
+) -> AppResult<InvitesPage> {
+    let (family, _, facts) =
+        gate::family_with_facts(state, cu, id, action, action == FamilyAction::Edit, route).await?;
+    let invites = invite_views(state, id).await?;
     Ok(InvitesPage {
         l: Layout::new(format!("Family portal: {}", family.name), cu),
         id,
@@ -622,12 +617,7 @@ pub async fn invite(
         )
         .await?;
     let code = if email.is_empty() {
-        let code = new_code();
-        state
-            .db
-            .add_portal_code(invite, &code_hash(&code), kindred_store::now_ms() + CODE_TTL_MS)
-            .await?;
-        code
+        crate::passwords::issue_portal_code(&state.db, invite).await?
     } else {
         send_code(&state, invite, &email).await?
     };
@@ -640,7 +630,7 @@ pub async fn invite(
         String::new(),
     )
     .await?;
-    let mut page = invites_page(&state, &cu, id, FamilyAction::View, route).await?;
+    page.invites = invite_views(&state, id).await?;
     page.code = Some((name, code));
     Ok(Html(page.render()?).into_response())
 }
@@ -675,7 +665,7 @@ mod tests {
 
     #[test]
     fn codes_are_read_however_they_are_typed() {
-        let c = new_code();
+        let c = crate::passwords::portal_code();
         assert_eq!(c.len(), 9);
         assert_eq!(normalise_code(&c.to_lowercase().replace('-', " ")), c);
         assert!(c.chars().all(|ch| ch == '-' || CODE_ALPHABET.contains(&(ch as u8))));

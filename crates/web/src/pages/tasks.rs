@@ -221,13 +221,7 @@ pub async fn create(
 ) -> AppResult<Response> {
     let route = "web POST /families/{id}/tasks/new";
     let family = gate::change_family(&state, &cu, id, route).await?;
-    let value = |k: &str| {
-        pairs
-            .iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or_default()
-    };
+    let value = |k: &str| crate::forms::field(&pairs, k);
     let form = TaskForm {
         title: value("title"),
         assignee: value("assignee"),
