@@ -316,6 +316,9 @@ async fn demo(db: &Db, opts: &kindred_demo::Options) -> anyhow::Result<()> {
         if let Some((tenant, id)) = s.busiest_family {
             println!("A family of ten with 2,000 contacts this year ({tenant}): /families/{id}");
         }
+        for (tenant, id) in &s.needs_add_up {
+            println!("A family whose needs add up across services ({tenant}): /families/{id}");
+        }
         for (id, code) in &s.portal_codes {
             println!("Family portal for a parent in /families/{id}: /portal/sign-in with the one-time code {code}");
         }

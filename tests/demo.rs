@@ -11,6 +11,8 @@ struct Demo {
     base: String,
     db: Db,
     large_family: i64,
+    needs_add_up: i64,
+    portal_code: String,
 }
 
 async fn demo(db: Db) -> Demo {
@@ -30,6 +32,8 @@ async fn demo(db: Db) -> Demo {
         base,
         db,
         large_family: summary.large_families[0].1,
+        needs_add_up: summary.needs_add_up[0].1,
+        portal_code: summary.portal_codes[0].1.clone(),
     }
 }
 
@@ -57,6 +61,23 @@ impl Demo {
             .await
             .unwrap();
         assert_eq!(res.status(), 303, "sign-in for {email}");
+        c
+    }
+
+    async fn sign_in_portal(&self, code: &str) -> reqwest::Client {
+        let c = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let page = self.get(&c, "/portal/sign-in").await.1;
+        let res = c
+            .post(format!("{}/portal/sign-in", self.base))
+            .form(&[("csrf", csrf(&page).as_str()), ("code", code)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "portal sign-in with the demo's code");
         c
     }
 
@@ -126,6 +147,18 @@ async fn each_demo_user_finds_the_front_door_at_work() {
         assert_eq!(status, 200);
         assert!(profile.contains("500 contacts with 10 agencies"), "{profile}");
         assert!(profile.contains("Child in need"));
+        // A family where three services' single needs add up, which none saw alone.
+        let (status, family) = d.get(&hv, &format!("/families/{}", d.needs_add_up)).await;
+        assert_eq!(status, 200);
+        assert!(
+            family.contains("id=\"needs-add-up\""),
+            "needs add up on the family page"
+        );
+        // A parent of the family of eight signs in to the portal with the printed code.
+        let parent = d.sign_in_portal(&d.portal_code).await;
+        let (status, portal) = d.get(&parent, "/portal").await;
+        assert_eq!(status, 200);
+        assert!(portal.contains("Your family plan") && portal.contains("Your lead professional"));
         // Child development against Westminster's made-up cut-offs, and the
         // family's early help assessments, completed and draft.
         let (status, development) = d.get(&hv, &format!("/families/{}/development", d.large_family)).await;

@@ -394,6 +394,12 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
         for (n, k) in known.iter().skip(10).take(12).enumerate() {
             plans::plan_for(db, p.tenant_id, k.family_id, n + 1, false).await?;
         }
+        if let Some(triage) = p.named.get("triage").copied() {
+            let candidates: Vec<i64> = known.iter().skip(40).take(60).map(|k| k.family_id).collect();
+            if let Some(id) = plans::needs_add_up_family(db, p.tenant_id, &candidates, triage).await? {
+                summary.needs_add_up.push((p.code, id));
+            }
+        }
     }
     db.analyze().await?;
     Ok(Some(summary))
@@ -404,6 +410,8 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
 pub struct Summary {
     /// (tenant code, family id) of each borough's family of eight with 500 contacts.
     pub large_families: Vec<(&'static str, i64)>,
+    /// (tenant code, family id) of a family whose needs add up, in each borough.
+    pub needs_add_up: Vec<(&'static str, i64)>,
     /// (tenant code, family id) of the family of ten with 2,000 contacts this year.
     pub busiest_family: Option<(&'static str, i64)>,
     pub open_referrals: u64,

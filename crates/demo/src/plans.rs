@@ -209,3 +209,73 @@ pub(crate) async fn plan_for(
     let code = kindred_web::passwords::issue_portal_code(db, invite).await?;
     Ok(Some(code))
 }
+
+/// Makes one family whose needs add up: three services each refer it with one
+/// need in a different headline outcome, and triage signposts each — none
+/// alone reaches the threshold. Picks the first candidate with no referral,
+/// flag or open episode of its own, so that only these three count.
+pub(crate) async fn needs_add_up_family(
+    db: &Db,
+    tenant_id: i64,
+    candidates: &[i64],
+    triage_user: i64,
+) -> anyhow::Result<Option<i64>> {
+    use kindred_domain::referral::{Level, Outcome, Route};
+    use kindred_store::referrals::{NewDecision, NewReferral, ReferralDetails};
+    for &family_id in candidates {
+        let quiet = db.referrals_of_family(family_id).await?.is_empty()
+            && db.recorded_needs(family_id, 0).await?.flags.is_empty()
+            && db
+                .episodes_of_family(family_id)
+                .await?
+                .iter()
+                .all(|e| e.status != "open");
+        let mut orgs: Vec<i64> = db
+            .involvements(family_id)
+            .await?
+            .into_iter()
+            .filter(|i| i.ended_on.is_none())
+            .map(|i| i.organisation_id)
+            .collect();
+        orgs.dedup();
+        if !quiet || orgs.len() < 3 {
+            continue;
+        }
+        let needs = ["school_attendance", "housing", "parent_mental_health"];
+        for (n, (org, need)) in orgs.iter().zip(needs).enumerate() {
+            let r = db
+                .create_referral(&NewReferral {
+                    tenant_id,
+                    route: Route::Professional,
+                    referrer_user_id: None,
+                    referrer_organisation_id: Some(*org),
+                    referrer: Default::default(),
+                    family_id: Some(family_id),
+                    reference: format!("KR-ADDS-{family_id}-{n}"),
+                })
+                .await?;
+            let details = ReferralDetails {
+                needs: vec![need.to_string()],
+                summary: "One concern of ours; the family may be known to others.".into(),
+                ..Default::default()
+            };
+            db.update_referral_details(r.id, &details).await?;
+            db.submit_referral(r.id, None, None).await?;
+            db.decide_referral(
+                r.id,
+                &NewDecision {
+                    user_id: triage_user,
+                    level: Level::SingleAgency,
+                    outcome: Outcome::Signpost,
+                    rationale: "A single need; signposted to the universal offer.".into(),
+                    detail: String::new(),
+                    organisation_id: None,
+                    lead_user_id: None,
+                },
+            )
+            .await?;
+        }
+        return Ok(Some(family_id));
+    }
+    Ok(None)
+}

@@ -13,6 +13,7 @@ pub mod development;
 pub mod episode;
 pub mod model;
 pub mod names;
+pub mod needs;
 pub mod nhs_number;
 pub mod plan;
 pub mod postcode;

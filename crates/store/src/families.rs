@@ -450,3 +450,37 @@ impl Db {
         Ok(())
     }
 }
+
+/// What a family page needs to tell whether needs add up: each need recorded
+/// on a referral sent (not a draft) since a time, and each open flag, with the
+/// organisation that recorded it (none for a family's own request).
+#[derive(Debug, Clone, Default)]
+pub struct RecordedNeeds {
+    /// (need code, organisation)
+    pub referral_needs: Vec<(String, Option<i64>)>,
+    /// (flag kind, organisation of whoever raised it)
+    pub flags: Vec<(String, Option<i64>)>,
+}
+
+impl Db {
+    pub async fn recorded_needs(&self, family_id: i64, since_ms: i64) -> Result<RecordedNeeds> {
+        let referral_needs: Vec<(String, Option<i64>)> = on_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT n.need, r.referrer_organisation_id FROM referrals r JOIN referral_needs n ON n.referral_id = r.id
+             WHERE r.family_id = $1 AND r.status <> 'draft' AND r.received_at_ms >= $2"
+        )
+        .bind(family_id)
+        .bind(since_ms)
+        .fetch_all(p)
+        .await
+        })?;
+        let flags: Vec<(String, Option<i64>)> = on_pool!(self, |p| sqlx::query_as(
+            "SELECT f.kind, u.organisation_id FROM flags f LEFT JOIN users u ON u.id = f.raised_by_user_id
+             WHERE f.family_id = $1 AND f.ended_on IS NULL"
+        )
+        .bind(family_id)
+        .fetch_all(p)
+        .await)?;
+        Ok(RecordedNeeds { referral_needs, flags })
+    }
+}

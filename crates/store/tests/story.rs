@@ -450,6 +450,64 @@ async fn story(db: &Db) {
     assert_eq!(assessments[1].scores[0].1, 7);
     assert_eq!(assessments[1].author_name, "Hannah.HV");
 
+    // What the family page adds up: referral needs and open flags, with who recorded them.
+    {
+        let r = db
+            .create_referral(&kindred_store::referrals::NewReferral {
+                tenant_id: west.id,
+                route: kindred_domain::referral::Route::Professional,
+                referrer_user_id: Some(hannah.id),
+                referrer_organisation_id: Some(hannah.organisation_id),
+                referrer: Default::default(),
+                family_id: Some(fam.id),
+                reference: "KR-STORY-NEEDS".into(),
+            })
+            .await
+            .unwrap();
+        let details = kindred_store::referrals::ReferralDetails {
+            needs: vec!["housing".into(), "debt".into()],
+            ..Default::default()
+        };
+        db.update_referral_details(r.id, &details).await.unwrap();
+        assert!(
+            db.recorded_needs(fam.id, 0).await.unwrap().referral_needs.is_empty(),
+            "a draft records nothing"
+        );
+        db.submit_referral(r.id, Some(hannah.id), None).await.unwrap();
+        db.add_flag(
+            west.id,
+            fam.id,
+            Some(child.id),
+            "young_carer",
+            "Cares for mum",
+            Some(hannah.id),
+            date!(2026 - 01 - 01),
+        )
+        .await
+        .unwrap();
+        let rn = db.recorded_needs(fam.id, 0).await.unwrap();
+        let mut needs = rn.referral_needs.clone();
+        needs.sort();
+        assert_eq!(
+            needs,
+            vec![
+                ("debt".to_string(), Some(hannah.organisation_id)),
+                ("housing".to_string(), Some(hannah.organisation_id))
+            ]
+        );
+        assert!(
+            rn.flags
+                .contains(&("young_carer".to_string(), Some(hannah.organisation_id)))
+        );
+        assert!(
+            db.recorded_needs(fam.id, kindred_store::now_ms() + 1)
+                .await
+                .unwrap()
+                .referral_needs
+                .is_empty()
+        );
+    }
+
     // The family plan: goal, actions, status with a comment, review, versions.
     {
         use kindred_domain::plan::{ActionStatus, GoalStatus, Owner};

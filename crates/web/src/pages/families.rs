@@ -81,6 +81,9 @@ struct FamilyPage {
     contacts_this_year: i64,
     active_workers: i64,
     seagull: bool,
+    /// Needs recorded by several agencies that together reach the threshold
+    /// for multi-agency early help: (the outcomes, as labels; how many sources).
+    needs_add_up: Option<(Vec<&'static str>, usize)>,
     lead: String,
     members: Vec<MemberView>,
     former: Vec<MemberView>,
@@ -112,6 +115,41 @@ fn basis_label(b: access::Basis) -> &'static str {
         access::Basis::ManagerOfInvolvedOrganisation => "you manage an organisation that is involved",
         access::Basis::TriageOfOpenReferral => "a referral is waiting for triage",
     }
+}
+
+/// Whether the needs recorded in the last 12 months by each agency (referral
+/// needs, flags) add up, though none alone reaches the threshold, for a
+/// family without an open multi-agency or statutory episode or a child in
+/// need or protection plan (`domain::needs`).
+async fn needs_add_up(
+    db: &kindred_store::Db,
+    id: i64,
+    episodes: &[kindred_store::episodes::Episode],
+) -> AppResult<Option<(Vec<&'static str>, usize)>> {
+    use kindred_domain::needs::{self, RecordedNeed, Source};
+    let year_ago = kindred_store::now_ms() - 365 * 24 * 60 * 60 * 1000;
+    let recorded = db.recorded_needs(id, year_ago).await?;
+    let source = |org: Option<i64>| org.map(Source::Organisation).unwrap_or(Source::Family);
+    let statutory_flag = recorded
+        .flags
+        .iter()
+        .any(|(kind, _)| kind == "child_in_need" || kind == "child_protection_plan");
+    let open_at_threshold = episodes
+        .iter()
+        .any(|e| e.status == "open" && (e.level == "3" || e.level == "4"));
+    let list: Vec<RecordedNeed> = recorded
+        .referral_needs
+        .iter()
+        .filter_map(|(code, org)| RecordedNeed::from_need_code(code, source(*org)))
+        .chain(
+            recorded
+                .flags
+                .iter()
+                .filter_map(|(kind, org)| RecordedNeed::from_flag(kind, source(*org))),
+        )
+        .collect();
+    Ok(needs::needs_add_up(&list, statutory_flag || open_at_threshold)
+        .map(|a| (a.outcomes.iter().map(|o| o.label()).collect(), a.sources)))
 }
 
 /// Five or more workers active with a family at once is the "seagull effect":
@@ -285,12 +323,9 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
         })
         .collect();
     let runs_panel = kindred_domain::access::run_panel(&subject);
-    let episodes = db
-        .episodes_of_family(id)
-        .await?
-        .iter()
-        .map(super::episodes::EpisodeView::of)
-        .collect();
+    let all_episodes = db.episodes_of_family(id).await?;
+    let needs_add_up = needs_add_up(db, id, &all_episodes).await?;
+    let episodes = all_episodes.iter().map(super::episodes::EpisodeView::of).collect();
     let can_open_episode = access::open_episode(&subject, access::family(&subject, &facts, FamilyAction::Edit));
     let mut episode_leads = vec![(cu.user.id, format!("Me ({})", cu.user.display_name))];
     episode_leads.extend(
@@ -327,6 +362,7 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
         contacts_this_year,
         active_workers,
         seagull: active_workers >= SEAGULL_THRESHOLD,
+        needs_add_up,
         referrals,
         discussions,
         runs_panel,

@@ -431,3 +431,56 @@ async fn the_family_sees_only_their_shared_plan_in_the_portal_and_comments_on_it
         assert_eq!(read(&app, &family, "/portal").await.0, 303);
     }
 }
+
+#[tokio::test]
+async fn the_family_page_says_when_needs_add_up_though_no_agency_alone_meets_the_threshold() {
+    use kindred_domain::referral::Route;
+    use kindred_store::referrals::{NewReferral, ReferralDetails};
+    for db in testing::fresh_databases().await {
+        let app = spawn_with(db, Default::default()).await;
+        let khan = app.world.khan_family;
+        let lead = app.db.user_by_email("lead@west.test").await.unwrap().unwrap();
+        let teacher = app.db.user_by_email("teacher@west.test").await.unwrap().unwrap();
+        let (c, _) = app.sign_in("lead@west.test").await;
+        let refer = |org: Option<i64>, needs: &'static [&'static str], n: u32| {
+            let db = app.db.clone();
+            async move {
+                let r = db
+                    .create_referral(&NewReferral {
+                        tenant_id: lead.tenant_id,
+                        route: if org.is_some() {
+                            Route::Professional
+                        } else {
+                            Route::SelfReferral
+                        },
+                        referrer_user_id: None,
+                        referrer_organisation_id: org,
+                        referrer: Default::default(),
+                        family_id: Some(khan),
+                        reference: format!("KR-NEEDS-{n}"),
+                    })
+                    .await
+                    .unwrap();
+                let details = ReferralDetails {
+                    needs: needs.iter().map(|s| s.to_string()).collect(),
+                    ..Default::default()
+                };
+                db.update_referral_details(r.id, &details).await.unwrap();
+                db.submit_referral(r.id, None, None).await.unwrap();
+            }
+        };
+        let shows = |html: &str| html.contains("id=\"needs-add-up\"");
+        let page = || async { read(&app, &c, &format!("/families/{khan}")).await.1 };
+        refer(Some(lead.organisation_id), &["school_attendance"], 1).await;
+        refer(Some(teacher.organisation_id), &["housing", "exclusion"], 2).await;
+        assert!(!shows(&page().await), "two outcomes do not add up");
+        // The family's own request adds a third outcome: together they reach the threshold.
+        refer(None, &["parent_mental_health"], 3).await;
+        let html = page().await;
+        assert!(shows(&html));
+        assert!(html.contains("secure housing") && html.contains("getting a good education"));
+        // When one agency alone has seen enough, it is that agency's referral, not a sum.
+        refer(Some(teacher.organisation_id), &["debt"], 4).await;
+        assert!(!shows(&page().await), "one agency alone meets the threshold");
+    }
+}
