@@ -6,6 +6,7 @@ mod development;
 mod episodes;
 mod forms;
 mod front_door;
+mod note_routes;
 mod plan;
 mod self_referral;
 mod sign_in;
