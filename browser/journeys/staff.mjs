@@ -86,6 +86,8 @@ export default function staff(ctx) {
       await visit(page, '/admin/users');
       await visit(page, '/admin/organisations');
       await visit(page, '/admin/triage');
+      await visit(page, '/admin/assessment-areas');
+      await assertVisible(page.locator('input[value="Our faith and our community"]'), "Westminster's own area");
       await signOut(page);
       await closePage(page);
     });

@@ -386,6 +386,16 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
             .context("child development and early help in the demo")?;
     }
     db.reset_id_sequences().await?;
+    // Westminster asks families one area of its own in the family-led assessment.
+    db.save_assessment_areas(
+        partnerships[0].tenant_id,
+        &[kindred_domain::assessment::TenantArea {
+            code: "own_1".into(),
+            question: "Our faith and our community".into(),
+            asked: true,
+        }],
+    )
+    .await?;
     // Family plans: the large families' with a portal invitation, and a few more.
     for ((p, known), (_, large)) in partnerships.iter().zip(&known).zip(summary.large_families.clone()) {
         if let Some(code) = plans::plan_for(db, p.tenant_id, large, 0, true).await? {

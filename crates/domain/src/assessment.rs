@@ -55,6 +55,49 @@ pub fn default_areas() -> Vec<Area> {
         .collect()
 }
 
+/// An area as a local authority sets it: the defaults reworded or no longer
+/// asked, and areas of its own. Scores already recorded keep their area.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantArea {
+    pub code: String,
+    pub question: String,
+    /// Whether new assessments ask it.
+    pub asked: bool,
+}
+
+/// The longest question an area may have.
+pub const MAX_QUESTION: usize = 200;
+
+/// A tenant's areas: every default area in its place (as the tenant
+/// reworded or retired it, if it did), then the tenant's own, in their order.
+pub fn tenant_areas(saved: &[TenantArea]) -> Vec<TenantArea> {
+    let defaults = default_areas();
+    let mut out: Vec<TenantArea> = defaults
+        .iter()
+        .map(|d| {
+            saved.iter().find(|s| s.code == d.code).cloned().unwrap_or(TenantArea {
+                code: d.code.to_string(),
+                question: d.question.to_string(),
+                asked: true,
+            })
+        })
+        .collect();
+    for s in saved {
+        if !out.iter().any(|o| o.code == s.code) {
+            out.push(s.clone());
+        }
+    }
+    out
+}
+
+/// The code for a tenant's next area of its own: `own_1`, `own_2`, …
+pub fn next_own_code(areas: &[TenantArea]) -> String {
+    (1..)
+        .map(|n| format!("own_{n}"))
+        .find(|c| !areas.iter().any(|a| &a.code == c))
+        .unwrap_or_default()
+}
+
 /// How far each area has moved from the first assessment to the latest:
 /// (area code, first score, latest score), for areas scored both times.
 pub fn distance_travelled<'a>(first: &'a [(String, u8)], latest: &'a [(String, u8)]) -> Vec<(&'a str, u8, u8)> {
@@ -98,6 +141,39 @@ mod tests {
                 let k = codes.iter().position(|c| c.code == area).unwrap();
                 prop_assert_eq!((a, b), (first[&k], latest[&k]));
             }
+        }
+    }
+
+    proptest! {
+        /// Every default area appears once, in order, reworded or not; the
+        /// tenant's own follow; no code twice.
+        #[test]
+        fn tenant_areas_keep_every_default_once(
+            reworded in proptest::collection::btree_map(0usize..10, ("[a-z ]{1,12}", any::<bool>()), 0..10),
+            own in 0usize..4,
+        ) {
+            let d = default_areas();
+            let mut saved: Vec<TenantArea> = reworded
+                .iter()
+                .map(|(k, (q, asked))| TenantArea { code: d[*k].code.into(), question: q.clone(), asked: *asked })
+                .collect();
+            for _ in 0..own {
+                let code = next_own_code(&saved);
+                saved.push(TenantArea { code, question: "Ours".into(), asked: true });
+            }
+            let areas = tenant_areas(&saved);
+            prop_assert_eq!(areas.len(), d.len() + own);
+            for (i, a) in d.iter().enumerate() {
+                prop_assert_eq!(&areas[i].code, a.code);
+                match reworded.get(&i) {
+                    Some((q, asked)) => prop_assert_eq!((&areas[i].question, areas[i].asked), (q, *asked)),
+                    None => prop_assert_eq!((areas[i].question.as_str(), areas[i].asked), (a.question, true)),
+                }
+            }
+            let mut codes: Vec<_> = areas.iter().map(|a| a.code.clone()).collect();
+            codes.sort();
+            codes.dedup();
+            prop_assert_eq!(codes.len(), areas.len());
         }
     }
 

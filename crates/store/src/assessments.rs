@@ -1,5 +1,6 @@
 //! Family-led assessments: recorded once, read by every partner with access.
 
+use kindred_domain::assessment::TenantArea;
 use time::Date;
 
 use crate::{Db, Result, on_pool};
@@ -92,5 +93,47 @@ impl Db {
                 .collect();
         }
         Ok(rows)
+    }
+}
+
+impl Db {
+    /// A tenant's saved areas (reworded defaults and its own), in order.
+    /// `kindred_domain::assessment::tenant_areas` merges them with the defaults.
+    pub async fn assessment_areas(&self, tenant_id: i64) -> Result<Vec<TenantArea>> {
+        let rows: Vec<(String, String, bool)> = on_pool!(self, |p| sqlx::query_as(
+            "SELECT code, question, asked FROM assessment_areas WHERE tenant_id = $1 ORDER BY position"
+        )
+        .bind(tenant_id)
+        .fetch_all(p)
+        .await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(code, question, asked)| TenantArea { code, question, asked })
+            .collect())
+    }
+
+    /// Replaces a tenant's areas, in one transaction.
+    pub async fn save_assessment_areas(&self, tenant_id: i64, areas: &[TenantArea]) -> Result<()> {
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query("DELETE FROM assessment_areas WHERE tenant_id = $1")
+                .bind(tenant_id)
+                .execute(&mut *tx)
+                .await?;
+            for (i, a) in areas.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO assessment_areas (tenant_id, code, question, asked, position) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(tenant_id)
+                .bind(&a.code)
+                .bind(&a.question)
+                .bind(a.asked)
+                .bind(i as i64)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await
+        })?;
+        Ok(())
     }
 }

@@ -450,6 +450,27 @@ async fn story(db: &Db) {
     assert_eq!(assessments[1].scores[0].1, 7);
     assert_eq!(assessments[1].author_name, "Hannah.HV");
 
+    // A tenant's own assessment areas: saved in order, replaced whole.
+    {
+        use kindred_domain::assessment::TenantArea;
+        assert!(db.assessment_areas(west.id).await.unwrap().is_empty());
+        let area = |code: &str, question: &str, asked| TenantArea {
+            code: code.into(),
+            question: question.into(),
+            asked,
+        };
+        let saved = vec![
+            area("housing", "Our flat", true),
+            area("crime", "Trouble", false),
+            area("own_1", "Faith", true),
+        ];
+        db.save_assessment_areas(west.id, &saved).await.unwrap();
+        assert_eq!(db.assessment_areas(west.id).await.unwrap(), saved);
+        db.save_assessment_areas(west.id, &saved[2..]).await.unwrap();
+        assert_eq!(db.assessment_areas(west.id).await.unwrap(), saved[2..].to_vec());
+        db.save_assessment_areas(west.id, &[]).await.unwrap();
+    }
+
     // What the family page adds up: referral needs and open flags, with who recorded them.
     {
         let r = db

@@ -11,7 +11,9 @@ use time::Date;
 
 #[derive(Debug, Clone)]
 pub struct FieldError {
-    pub field: &'static str,
+    /// The id of the field in error: fixed for most forms, made from a
+    /// tenant's own codes for configurable ones.
+    pub field: std::borrow::Cow<'static, str>,
     pub message: String,
 }
 
@@ -19,9 +21,9 @@ pub struct FieldError {
 pub struct Errors(pub Vec<FieldError>);
 
 impl Errors {
-    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+    pub fn add(&mut self, field: impl Into<std::borrow::Cow<'static, str>>, message: impl Into<String>) {
         self.0.push(FieldError {
-            field,
+            field: field.into(),
             message: message.into(),
         });
     }

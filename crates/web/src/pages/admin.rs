@@ -392,7 +392,7 @@ struct TriageRulePage {
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(default)]
 pub struct SavedQuery {
-    saved: Option<u8>,
+    pub(crate) saved: Option<u8>,
 }
 
 pub async fn triage_rule(

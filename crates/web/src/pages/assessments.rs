@@ -9,7 +9,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use kindred_domain::access::{self, FamilyAction};
-use kindred_domain::assessment::{self, Area, Score};
+use kindred_domain::assessment::{self, Score, TenantArea};
 use kindred_domain::audit::AuditAction;
 use kindred_domain::dates;
 use kindred_store::assessments::NewAssessment;
@@ -22,7 +22,7 @@ use crate::forms::Errors;
 use crate::layout::Layout;
 
 struct ScoreView {
-    question: &'static str,
+    question: String,
     score: u8,
     words: String,
 }
@@ -39,7 +39,7 @@ struct AssessmentView {
 
 /// One area's bars on the distance-travelled chart.
 struct ChartRow {
-    question: &'static str,
+    question: String,
     first: u8,
     latest: u8,
     y: u32,
@@ -62,12 +62,18 @@ struct AssessmentsPage {
     latest_date: String,
 }
 
-fn question(code: &str) -> &'static str {
-    assessment::default_areas()
-        .into_iter()
+/// The tenant's areas: Kindred's defaults as the tenant words them, and its own.
+pub(crate) async fn tenant_areas(state: &AppState, tenant_id: i64) -> AppResult<Vec<TenantArea>> {
+    Ok(assessment::tenant_areas(&state.db.assessment_areas(tenant_id).await?))
+}
+
+/// The question of an area, asked or not any more.
+pub(crate) fn question(areas: &[TenantArea], code: &str) -> String {
+    areas
+        .iter()
         .find(|a| a.code == code)
-        .map(|a| a.question)
-        .unwrap_or("Another area")
+        .map(|a| a.question.clone())
+        .unwrap_or_else(|| "Another area".into())
 }
 
 const ROW: u32 = 34;
@@ -85,6 +91,7 @@ pub async fn list(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
     )
     .await?;
     let all = state.db.assessments_of_family(id).await?;
+    let areas = tenant_areas(&state, cu.user.tenant_id).await?;
     let mut chart = vec![];
     let (mut first_date, mut latest_date) = (String::new(), String::new());
     if let (Some(first), Some(latest)) = (all.first(), all.last())
@@ -95,11 +102,11 @@ pub async fn list(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
         let f: Vec<(String, u8)> = first.scores.iter().map(|s| (s.0.clone(), s.1)).collect();
         let l: Vec<(String, u8)> = latest.scores.iter().map(|s| (s.0.clone(), s.1)).collect();
         let pairs = assessment::distance_travelled(&f, &l);
-        for area in assessment::default_areas() {
+        for area in &areas {
             if let Some((_, a, b)) = pairs.iter().find(|p| p.0 == area.code) {
                 let y = chart.len() as u32 * ROW;
                 chart.push(ChartRow {
-                    question: area.question,
+                    question: area.question.clone(),
                     first: *a,
                     latest: *b,
                     y,
@@ -123,7 +130,7 @@ pub async fn list(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
                 .scores
                 .into_iter()
                 .map(|(code, score, words)| ScoreView {
-                    question: question(&code),
+                    question: question(&areas, &code),
                     score,
                     words,
                 })
@@ -145,7 +152,7 @@ pub async fn list(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
 }
 
 struct AreaField {
-    area: Area,
+    area: TenantArea,
     score: String,
     words: String,
 }
@@ -181,8 +188,10 @@ pub async fn new_form(State(state): State<AppState>, cu: CurrentUser, Ids(id): I
     .await?;
     // Start from the last assessment: the family changes what has changed.
     let last = state.db.assessments_of_family(id).await?.pop();
-    let areas = assessment::default_areas()
+    let areas = tenant_areas(&state, cu.user.tenant_id)
+        .await?
         .into_iter()
+        .filter(|a| a.asked)
         .map(|area| {
             let before = last.as_ref().and_then(|a| a.scores.iter().find(|s| s.0 == area.code));
             AreaField {
@@ -217,13 +226,17 @@ pub async fn create(
     let mut errors = Errors::default();
     let mut areas = vec![];
     let mut scores = vec![];
-    for area in assessment::default_areas() {
-        let raw = value(&area_key(area.code));
+    for area in tenant_areas(&state, cu.user.tenant_id)
+        .await?
+        .into_iter()
+        .filter(|a| a.asked)
+    {
+        let raw = value(&area_key(&area.code));
         let words = value(&format!("words-{}", area.code));
         match Score::parse(&raw) {
-            Some(s) => scores.push((area.code.to_string(), s.value(), words.clone())),
+            Some(s) => scores.push((area.code.clone(), s.value(), words.clone())),
             None => errors.add(
-                area.code,
+                area.code.clone(),
                 format!("Choose a score from 1 to 10 for {}", area.question.to_lowercase()),
             ),
         }

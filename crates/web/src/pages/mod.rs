@@ -9,6 +9,7 @@ use kindred_store::persons::Person;
 use crate::AppState;
 
 mod admin;
+mod admin_areas;
 mod admin_asq;
 mod assessments;
 mod contacts;
@@ -151,6 +152,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/hub-sites", post(admin::add_hub_site))
         .route("/admin/triage", get(admin::triage_rule).post(admin::set_triage_rule))
         .route("/admin/asq-cutoffs", get(admin_asq::show).post(admin_asq::save))
+        .route(
+            "/admin/assessment-areas",
+            get(admin_areas::show).post(admin_areas::save),
+        )
         .merge(self_referral_routes())
 }
 

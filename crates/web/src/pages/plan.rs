@@ -8,7 +8,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use kindred_domain::access::FamilyAction;
-use kindred_domain::assessment::{self, Score};
+use kindred_domain::assessment::{Score, TenantArea};
 use kindred_domain::audit::AuditAction;
 use kindred_domain::dates;
 use kindred_domain::plan::{self, ActionStatus, GoalStatus, Owner};
@@ -23,15 +23,6 @@ use crate::forms::{Errors, field, ticked};
 use crate::layout::Layout;
 
 const ROUTE: &str = "web GET /families/{id}/plan";
-
-/// The question an assessment area asks, or the empty string.
-pub fn area_question(code: &str) -> &'static str {
-    assessment::default_areas()
-        .into_iter()
-        .find(|a| a.code == code)
-        .map(|a| a.question)
-        .unwrap_or("")
-}
 
 pub struct CommentView {
     pub author: String,
@@ -57,7 +48,8 @@ pub struct ActionView {
 
 pub struct GoalView {
     pub id: i64,
-    pub area: &'static str,
+    /// The assessment area's question, as the tenant words it, or empty.
+    pub area: String,
     pub words: String,
     pub baseline: String,
     pub latest: String,
@@ -77,6 +69,7 @@ pub struct ReviewView {
 /// goals and actions appear (everything for staff; the shared ones in the portal).
 pub async fn plan_views(
     state: &AppState,
+    tenant_id: i64,
     family_id: i64,
     keep: impl Fn(bool) -> bool,
     portal_person: Option<i64>,
@@ -84,13 +77,18 @@ pub async fn plan_views(
     let p = state.db.plan_of_family(family_id).await?;
     let comments = state.db.plan_comments(family_id).await?;
     let today = kindred_store::today();
+    let areas = super::assessments::tenant_areas(state, tenant_id).await?;
     let goals = p
         .goals
         .into_iter()
         .filter(|g| keep(g.shared_with_family))
         .map(|g| GoalView {
             id: g.id,
-            area: area_question(&g.area),
+            area: if g.area.is_empty() {
+                String::new()
+            } else {
+                super::assessments::question(&areas, &g.area)
+            },
             words: g.words,
             baseline: g.baseline_score.map(|s| s.to_string()).unwrap_or_default(),
             latest: g.latest_score.map(|s| s.to_string()).unwrap_or_default(),
@@ -160,7 +158,7 @@ struct PlanPage {
 
 pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i64>) -> AppResult<Response> {
     let (family, _, facts) = gate::family_with_facts(&state, &cu, id, FamilyAction::View, false, ROUTE).await?;
-    let (goals, reviews, version) = plan_views(&state, id, |_| true, None).await?;
+    let (goals, reviews, version) = plan_views(&state, cu.user.tenant_id, id, |_| true, None).await?;
     let page = PlanPage {
         l: Layout::new(format!("Family plan: {}", family.name), &cu),
         id,
@@ -196,7 +194,8 @@ struct GoalPage {
     family_name: String,
     form: GoalForm,
     errors: Errors,
-    areas: Vec<assessment::Area>,
+    /// The areas new assessments ask, as the tenant words them.
+    areas: Vec<TenantArea>,
     /// (area code, score) from the latest family-led assessment.
     last_scores: Vec<(String, u8)>,
 }
@@ -248,7 +247,11 @@ async fn goal_page(
         family_name,
         form,
         errors,
-        areas: assessment::default_areas(),
+        areas: super::assessments::tenant_areas(state, cu.user.tenant_id)
+            .await?
+            .into_iter()
+            .filter(|a| a.asked)
+            .collect(),
         last_scores: last
             .map(|a| a.scores.into_iter().map(|s| (s.0, s.1)).collect())
             .unwrap_or_default(),
@@ -270,7 +273,8 @@ pub async fn create_goal(
         shared: ticked(&pairs, "shared"),
     };
     let mut errors = Errors::default();
-    if !form.area.is_empty() && area_question(&form.area).is_empty() {
+    let asked = super::assessments::tenant_areas(&state, cu.user.tenant_id).await?;
+    if !form.area.is_empty() && !asked.iter().any(|a| a.asked && a.code == form.area) {
         errors.add("area", "Select an area of family life from the list");
     }
     if form.words.is_empty() {

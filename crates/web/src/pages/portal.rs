@@ -318,6 +318,7 @@ pub async fn home(State(state): State<AppState>, m: FamilyMember) -> AppResult<R
     let family = subject.family_id;
     let (goals, _, _) = plan_views(
         &state,
+        m.session.tenant_id,
         family,
         |shared| {
             plan::portal_may_see(

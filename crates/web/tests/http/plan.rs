@@ -484,3 +484,77 @@ async fn the_family_page_says_when_needs_add_up_though_no_agency_alone_meets_the
         assert!(!shows(&page().await), "one agency alone meets the threshold");
     }
 }
+
+#[tokio::test]
+async fn a_council_words_its_own_assessment_areas_and_families_are_asked_them() {
+    for db in testing::fresh_databases().await {
+        let app = spawn_with(db, Default::default()).await;
+        let khan = app.world.khan_family;
+        let (admin, at) = app.sign_in("admin@west.test").await;
+        let (lead, lt) = app.sign_in("lead@west.test").await;
+        assert_eq!(read(&app, &lead, "/admin/assessment-areas").await.0, 404);
+        let (status, page) = read(&app, &admin, "/admin/assessment-areas").await;
+        assert_eq!(status, 200);
+        assert!(page.contains("Our home and somewhere settled to live"));
+        let areas = kindred_domain::assessment::default_areas();
+        let form = |housing: &'static str, new: &'static str| {
+            let mut f: Vec<(String, String)> = vec![("csrf".into(), at.clone()), ("new_question".into(), new.into())];
+            for a in &areas {
+                let q = if a.code == "housing" { housing } else { a.question };
+                f.push((format!("question-{}", a.code), q.into()));
+                if a.code != "crime" {
+                    f.push((format!("asked-{}", a.code), "yes".into()));
+                }
+            }
+            f
+        };
+        // An empty question is refused, naming the area's field; nothing is saved.
+        let res = admin
+            .post(app.url("/admin/assessment-areas"))
+            .form(&form("", ""))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422);
+        assert!(res.text().await.unwrap().contains("href=\"#question-housing\""));
+        let res = admin
+            .post(app.url("/admin/assessment-areas"))
+            .form(&form("Our flat and the repairs", "Our faith and our community"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+        // The next assessment asks the council's areas: reworded, its own, not the retired one.
+        let (_, new) = read(&app, &lead, &format!("/families/{khan}/assessments/new")).await;
+        assert!(new.contains("Our flat and the repairs") && new.contains("Our faith and our community"));
+        assert!(!new.contains("Staying out of trouble"));
+        let mut scores: Vec<(String, String)> =
+            vec![("csrf".into(), lt.clone()), ("changes".into(), "A dry bedroom".into())];
+        for a in areas.iter().filter(|a| a.code != "crime") {
+            scores.push((format!("score-{}", a.code), "4".into()));
+        }
+        // The council's own area must be scored too.
+        let res = lead
+            .post(app.url(&format!("/families/{khan}/assessments/new")))
+            .form(&scores)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422);
+        assert!(res.text().await.unwrap().contains("href=\"#own_1\""));
+        scores.push(("score-own_1".into(), "8".into()));
+        scores.push(("words-own_1".into(), "The mosque helps us a lot".into()));
+        let res = lead
+            .post(app.url(&format!("/families/{khan}/assessments/new")))
+            .form(&scores)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+        let (_, list) = read(&app, &lead, &format!("/families/{khan}/assessments")).await;
+        assert!(list.contains("Our faith and our community") && list.contains("The mosque helps us a lot"));
+        // The plan offers the council's areas for goals.
+        let (_, goal) = read(&app, &lead, &format!("/families/{khan}/plan/goals/new")).await;
+        assert!(goal.contains("value=\"own_1\"") && !goal.contains("value=\"crime\""));
+    }
+}
