@@ -25,6 +25,7 @@ mod casework;
 mod development;
 mod names;
 mod plans;
+mod transitions;
 
 /// Every demo sign-in uses this password. Only `kindred demo` creates accounts with it.
 pub const DEMO_PASSWORD: &str = "kindred-demo-2026";
@@ -394,6 +395,12 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
         for (n, k) in known.iter().skip(10).take(12).enumerate() {
             plans::plan_for(db, p.tenant_id, k.family_id, n + 1, false).await?;
         }
+    }
+    // Young people approaching 18, some with their transition-plan tasks.
+    for p in &partnerships {
+        transitions::seed(db, p, today)
+            .await
+            .context("transitions in the demo")?;
     }
     db.analyze().await?;
     Ok(Some(summary))
