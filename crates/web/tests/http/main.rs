@@ -9,6 +9,7 @@ mod front_door;
 mod plan;
 mod self_referral;
 mod sign_in;
+mod transitions;
 
 use kindred_domain::model::{MemberRole, OrgKind, Profession, Role, Sex};
 use kindred_store::Db;
