@@ -262,10 +262,7 @@ async fn main() -> anyhow::Result<()> {
                 detail: format!("tasks={made}"),
             })
             .await?;
-            println!(
-                "Made {made} transition-plan task{}.",
-                if made == 1 { "" } else { "s" }
-            );
+            println!("Made {made} transition-plan task{}.", if made == 1 { "" } else { "s" });
             Ok(())
         }
         Command::Audit {

@@ -122,11 +122,17 @@ mod tests {
         assert_eq!(school_year(date!(2016 - 09 - 01), today), Some(5));
         assert_eq!(school_year(date!(2021 - 09 - 01), today), Some(0));
         assert_eq!(school_year(date!(2021 - 09 - 02), date!(2026 - 08 - 31)), None);
-        assert_eq!(year_6_birth_window(today), (date!(2015 - 09 - 01), date!(2016 - 08 - 31)));
+        assert_eq!(
+            year_6_birth_window(today),
+            (date!(2015 - 09 - 01), date!(2016 - 08 - 31))
+        );
         // Turning 18 on 29 May 2027 is within six months of 29 November 2026; 30 May is not.
         assert!(approaching_18(date!(2009 - 05 - 29), today));
         assert!(!approaching_18(date!(2009 - 05 - 30), today));
-        assert!(!approaching_18(date!(2008 - 11 - 29), today), "18 today is no longer approaching");
+        assert!(
+            !approaching_18(date!(2008 - 11 - 29), today),
+            "18 today is no longer approaching"
+        );
         assert!(approaching_18(date!(2008 - 11 - 30), today));
         assert_eq!(plan_due(date!(2027 - 05 - 29), today), date!(2027 - 02 - 28));
         assert_eq!(plan_due(date!(2026 - 12 - 29), today), date!(2026 - 12 - 13));

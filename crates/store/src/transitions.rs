@@ -84,7 +84,12 @@ impl Db {
 
     /// The young people of a tenant approaching 18 on `today` in families with
     /// an open involvement or episode (`transition::approaching_18`).
-    pub async fn approaching_18(&self, tenant_id: i64, reader: Option<&Subject>, today: Date) -> Result<Vec<YoungPerson>> {
+    pub async fn approaching_18(
+        &self,
+        tenant_id: i64,
+        reader: Option<&Subject>,
+        today: Date,
+    ) -> Result<Vec<YoungPerson>> {
         let (from, to) = transition::approaching_18_birth_window(today);
         let mut rows = self
             .transition_candidates(tenant_id, reader, from, to, OpenWork::InvolvementOrEpisode)

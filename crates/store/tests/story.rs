@@ -1056,8 +1056,14 @@ async fn transitions(
 
     // Tasks: one each, to the family's first team member; made once.
     assert!(db.transition_tasks(&[soon, later]).await.unwrap().is_empty());
-    assert_eq!(db.create_transition_plans(&all, today, Some(hannah.id)).await.unwrap(), 2);
-    assert_eq!(db.create_transition_plans(&all, today, Some(hannah.id)).await.unwrap(), 0);
+    assert_eq!(
+        db.create_transition_plans(&all, today, Some(hannah.id)).await.unwrap(),
+        2
+    );
+    assert_eq!(
+        db.create_transition_plans(&all, today, Some(hannah.id)).await.unwrap(),
+        0
+    );
     let tasks = db.transition_tasks(&[soon, later, sixteen]).await.unwrap();
     assert_eq!(tasks.len(), 2);
     assert_eq!(tasks[&soon].assigned_user_id, Some(hannah.id));
@@ -1066,7 +1072,14 @@ async fn transitions(
     assert_eq!(tasks[&soon].status, "open");
     // The lead professional comes first.
     db.set_lead(c, kim.id, today).await.unwrap();
-    assert_eq!(db.create_all_transition_plans(today).await.unwrap(), 1, "the other borough's");
+    assert_eq!(
+        db.create_all_transition_plans(today).await.unwrap(),
+        1,
+        "the other borough's"
+    );
     assert_eq!(db.create_all_transition_plans(today).await.unwrap(), 0);
-    assert_eq!(db.transition_tasks(&[theirs]).await.unwrap()[&theirs].assigned_user_id, Some(kim.id));
+    assert_eq!(
+        db.transition_tasks(&[theirs]).await.unwrap()[&theirs].assigned_user_id,
+        Some(kim.id)
+    );
 }

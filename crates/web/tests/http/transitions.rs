@@ -67,7 +67,10 @@ async fn young_people_approaching_18_are_listed_for_those_who_work_with_them_and
         let (lead, token) = app.sign_in("lead@west.test").await;
         let (status, page) = read(&app, &lead, "/").await;
         assert_eq!(status, 200);
-        assert!(page.contains("href=\"/transitions\""), "the navigation links to transitions");
+        assert!(
+            page.contains("href=\"/transitions\""),
+            "the navigation links to transitions"
+        );
         let (status, page) = read(&app, &lead, "/transitions").await;
         assert_eq!(status, 200);
         assert!(page.contains("Tobias Khan"), "{page}");
