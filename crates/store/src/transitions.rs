@@ -57,7 +57,28 @@ impl Db {
         born_to: Date,
         work: OpenWork,
     ) -> Result<Vec<YoungPerson>> {
+        self.candidates(tenant_id, reader, born_from, born_to, work, false)
+            .await
+    }
+
+    /// As `transition_candidates`; with `without_task`, only those with no
+    /// transition-plan task, so a tenant with more than a list's worth is
+    /// still worked through.
+    async fn candidates(
+        &self,
+        tenant_id: i64,
+        reader: Option<&Subject>,
+        born_from: Date,
+        born_to: Date,
+        work: OpenWork,
+        without_task: bool,
+    ) -> Result<Vec<YoungPerson>> {
         let cond = reader.map(visible_condition).unwrap_or_else(|| "1 = 1".into());
+        let without = if without_task {
+            "AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.person_id = p.id AND t.kind = 'transition_plan')"
+        } else {
+            ""
+        };
         let episode = match work {
             OpenWork::Involvement => "",
             OpenWork::InvolvementOrEpisode => {
@@ -72,6 +93,7 @@ impl Db {
              WHERE f.tenant_id = $1 AND p.tenant_id = $1 AND {cond}
                AND p.date_of_birth IS NOT NULL AND p.date_of_birth >= $2 AND p.date_of_birth <= $3
                AND (EXISTS (SELECT 1 FROM involvements i WHERE i.family_id = f.id AND i.ended_on IS NULL) {episode})
+               {without}
              ORDER BY p.date_of_birth, p.id, f.id LIMIT $4"
         ))
         .bind(tenant_id)
@@ -215,10 +237,22 @@ impl Db {
     /// Makes the missing transition-plan tasks of every tenant's young people
     /// approaching 18 (the `kindred transitions` command). Returns how many.
     pub async fn create_all_transition_plans(&self, today: Date) -> Result<u64> {
+        let (from, to) = transition::approaching_18_birth_window(today);
         let mut made = 0;
         for t in self.tenants().await? {
-            let people = self.approaching_18(t.id, None, today).await?;
-            made += self.create_transition_plans(&people, today, None).await?;
+            // A list at a time, until a list makes nothing more (the rest have
+            // no one to assign their task to).
+            loop {
+                let mut people = self
+                    .candidates(t.id, None, from, to, OpenWork::InvolvementOrEpisode, true)
+                    .await?;
+                people.retain(|r| transition::approaching_18(r.date_of_birth, today));
+                let n = self.create_transition_plans(&people, today, None).await?;
+                made += n;
+                if n == 0 {
+                    break;
+                }
+            }
         }
         Ok(made)
     }
