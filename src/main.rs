@@ -83,6 +83,9 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Make the missing transition-plan tasks for every tenant's young people
+    /// approaching 18, and print how many were made. Running it again makes none.
+    Transitions,
     /// The audit trail.
     Audit {
         #[command(subcommand)]
@@ -244,6 +247,23 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let db = Db::open(&cli.db).await?;
             user_add(&db, &tenant, &organisation, &email, &name, &profession, &roles).await
+        }
+        Command::Transitions => {
+            let db = Db::open(&cli.db).await?;
+            let made = db.create_all_transition_plans(kindred_store::today()).await?;
+            db.audit(kindred_domain::audit::NewEvent {
+                tenant_id: None,
+                actor_user_id: None,
+                action: kindred_domain::audit::AuditAction::Create,
+                record_kind: "transition_list",
+                record_id: None,
+                family_id: None,
+                route: "cli transitions".into(),
+                detail: format!("tasks={made}"),
+            })
+            .await?;
+            println!("Made {made} transition-plan task{}.", if made == 1 { "" } else { "s" });
+            Ok(())
         }
         Command::Audit {
             command: AuditCommand::Verify,

@@ -155,6 +155,20 @@ fn demo_builds_a_partnership_and_prints_the_sign_ins() {
             "{role} in {stdout}"
         );
     }
+    // The missing transition-plan tasks are made once: the demo made its own,
+    // so a first run may make some more, and a second run makes none.
+    let first = kindred(&db, &["transitions"], None);
+    assert!(
+        first.status.success() && text(&first).contains("transition-plan task"),
+        "{}",
+        text(&first)
+    );
+    let second = kindred(&db, &["transitions"], None);
+    assert!(
+        text(&second).contains("Made 0 transition-plan tasks."),
+        "{}",
+        text(&second)
+    );
     // A second run keeps the data it finds.
     let again = kindred(&db, &["demo", "--families", "200", "--no-serve"], None);
     assert!(String::from_utf8_lossy(&again.stdout).contains("already holds a partnership"));

@@ -209,6 +209,21 @@ async fn each_demo_user_finds_the_front_door_at_work() {
             "{home}"
         );
 
+        // Transitions: young people approaching 18, some with their transition-plan
+        // task and some without, for the early help worker and their manager.
+        for c in [&eh, &manager] {
+            let (status, page) = d.get(c, "/transitions").await;
+            assert_eq!(status, 200);
+            assert!(
+                page.contains("approaching 18</caption>") && page.contains("No task yet"),
+                "{page}"
+            );
+            assert!(page.contains("Due "), "a transition-plan task: {page}");
+        }
+        let (status, page) = d.get(&eh, "/transitions/year-6").await;
+        assert_eq!(status, 200);
+        assert!(page.contains("in Year 6</caption>"), "{page}");
+
         // Across the demo: episodes closed with each kind of outcome, reopened and stepped up.
         let kinds = d.db.episode_event_counts(west.id).await.unwrap();
         for kind in ["closed", "opened", "reopened", "stage_changed", "stepped_up"] {

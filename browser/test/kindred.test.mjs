@@ -12,6 +12,7 @@ import contacts from '../journeys/contacts.mjs';
 import planAndPortal from '../journeys/plan_portal.mjs';
 import development from '../journeys/development.mjs';
 import episodes from '../journeys/episodes.mjs';
+import transitions from '../journeys/transitions.mjs';
 
 describe('Kindred in Chromium, with axe on every page', () => {
   const ctx = {};
@@ -31,4 +32,5 @@ describe('Kindred in Chromium, with axe on every page', () => {
   planAndPortal(ctx);
   development(ctx);
   episodes(ctx);
+  transitions(ctx);
 });

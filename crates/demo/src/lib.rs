@@ -25,6 +25,7 @@ mod casework;
 mod development;
 mod names;
 mod plans;
+mod transitions;
 
 /// Every demo sign-in uses this password. Only `kindred demo` creates accounts with it.
 pub const DEMO_PASSWORD: &str = "kindred-demo-2026";
@@ -410,6 +411,12 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
                 summary.needs_add_up.push((p.code, id));
             }
         }
+    }
+    // Young people approaching 18, some with their transition-plan tasks.
+    for p in &partnerships {
+        transitions::seed(db, p, today)
+            .await
+            .context("transitions in the demo")?;
     }
     db.analyze().await?;
     Ok(Some(summary))

@@ -19,6 +19,7 @@ pub mod plan;
 pub mod postcode;
 pub mod referral;
 pub mod task;
+pub mod transition;
 
 pub use nhs_number::{NhsNumber, NhsNumberError};
 pub use postcode::{Postcode, PostcodeError};

@@ -34,6 +34,7 @@ pub mod referrals;
 pub mod search;
 pub mod tasks;
 pub mod testing;
+pub mod transitions;
 pub mod users;
 
 /// Runs `$body` with `$pool` bound to the concrete pool and `$DB` to its

@@ -56,10 +56,10 @@ pub struct CaseloadRow {
     pub overdue_tasks: i64,
 }
 
-const TASK_COLUMNS: &str = "t.id, t.tenant_id, t.kind, t.family_id, f.name AS family_name, t.episode_id,
+pub(crate) const TASK_COLUMNS: &str = "t.id, t.tenant_id, t.kind, t.family_id, f.name AS family_name, t.episode_id,
     t.assigned_user_id, u.display_name AS assigned_user_name, t.assigned_team_id, tm.name AS assigned_team_name,
     t.title, t.due_on, t.status, t.created_by_user_id, t.created_at_ms, t.completed_by_user_id, t.completed_at_ms";
-const TASK_FROM: &str =
+pub(crate) const TASK_FROM: &str =
     "tasks t LEFT JOIN families f ON f.id = t.family_id LEFT JOIN users u ON u.id = t.assigned_user_id
     LEFT JOIN teams tm ON tm.id = t.assigned_team_id";
 /// Open before done, soonest due first (so overdue first): `domain::task::inbox_key`.

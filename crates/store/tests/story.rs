@@ -812,6 +812,10 @@ async fn story(db: &Db) {
     // Episodes and their timelines; tasks, inboxes and caseloads.
     episodes_and_tasks(db, west.id, fam.id, &hannah, &eric, team.id).await;
 
+    // Transitions: young people approaching 18 and Year 6 children in families
+    // with open work, and their transition-plan tasks, made once.
+    transitions(db, (west.id, kc.id), (hv.id, eh.id, kc_org.id), (&hannah, &eric, &kim)).await;
+
     // The audit chain.
     for i in 0..3 {
         db.audit(NewEvent {
@@ -1040,4 +1044,121 @@ async fn episodes_and_tasks(
     let hv_load = db.caseload(hannah.organisation_id, Some(team), today).await.unwrap();
     assert_eq!(hv_load.len(), 1);
     assert!(hv_load[0].families >= 1, "Hannah leads the family");
+}
+
+/// Transitions (F19): who is approaching 18 or in Year 6 in a family with open
+/// work, narrowed to what a reader may see; the services involved; one
+/// transition-plan task per young person, however often they are made.
+async fn transitions(
+    db: &Db,
+    (west, kc): (i64, i64),
+    (hv, eh, kc_org): (i64, i64, i64),
+    (hannah, eric, kim): (
+        &kindred_store::users::User,
+        &kindred_store::users::User,
+        &kindred_store::users::User,
+    ),
+) {
+    use kindred_domain::transition::{add_months, year_6_birth_window};
+    let today = kindred_store::today();
+    let creator = |u: &kindred_store::users::User, org: i64| Creator {
+        user_id: u.id,
+        organisation_id: org,
+        service: "Family support".into(),
+    };
+    let person = |tenant: i64, given: &'static str, dob: time::Date| async move {
+        db.create_person(tenant, &details(given, "Teen", Some(dob), None))
+            .await
+            .unwrap()
+            .id
+    };
+    let (y6_from, y6_to) = year_6_birth_window(today);
+    // Hannah's family: a 17-year-old turning 18 in three months, a 16-year-old,
+    // one who has left, a Year 6 and a Year 5 child.
+    let a = db
+        .create_family(west, "Teen household", &creator(hannah, hv), today)
+        .await
+        .unwrap()
+        .id;
+    let soon = person(west, "Soon", add_months(today, 3 - 216)).await;
+    let sixteen = person(west, "Sixteen", add_months(today, -16 * 12)).await;
+    let gone = person(west, "Gone", add_months(today, 2 - 216)).await;
+    let y6 = person(west, "Six", y6_from).await;
+    let y5 = person(west, "Five", y6_to + time::Duration::days(1)).await;
+    for p in [soon, sixteen, gone, y6, y5] {
+        db.add_member(a, p, MemberRole::Child, today).await.unwrap();
+    }
+    db.end_membership(a, gone, today).await.unwrap();
+    // Eric's family: its involvement ends, then an episode opens.
+    let b = db
+        .create_family(west, "Later household", &creator(eric, eh), today)
+        .await
+        .unwrap()
+        .id;
+    let later = person(west, "Later", add_months(today, 5 - 216)).await;
+    let later_y6 = person(west, "LaterSix", y6_to).await;
+    db.add_member(b, later, MemberRole::Child, today).await.unwrap();
+    db.add_member(b, later_y6, MemberRole::Child, today).await.unwrap();
+    let inv = db.involvements(b).await.unwrap()[0].id;
+    db.end_involvement(inv, today).await.unwrap();
+    // Another borough's young person.
+    let c = db
+        .create_family(kc, "Other household", &creator(kim, kc_org), today)
+        .await
+        .unwrap()
+        .id;
+    let theirs = person(kc, "Theirs", add_months(today, 1 - 216)).await;
+    db.add_member(c, theirs, MemberRole::Child, today).await.unwrap();
+
+    let ids = |v: &[kindred_store::transitions::YoungPerson]| v.iter().map(|y| y.person_id).collect::<Vec<_>>();
+    let all = db.approaching_18(west, None, today).await.unwrap();
+    assert_eq!(ids(&all), vec![soon], "no open work in the Later household yet");
+    db.open_episode(west, b, None, Some(eric.id), "2", Some(eric.id), today)
+        .await
+        .unwrap();
+    let all = db.approaching_18(west, None, today).await.unwrap();
+    assert_eq!(ids(&all), vec![soon, later], "an open episode counts; oldest first");
+    assert_eq!(all[0].family_id, a);
+    assert_eq!(all[0].given_name, "Soon");
+    // Hannah sees her family's young person only; the policy agrees.
+    let hers = db.approaching_18(west, Some(&hannah.subject()), today).await.unwrap();
+    assert_eq!(ids(&hers), vec![soon]);
+    let facts = db.family_facts(a).await.unwrap().unwrap();
+    assert!(access::family(&hannah.subject(), &facts, FamilyAction::View).allowed());
+    assert_eq!(ids(&db.approaching_18(kc, None, today).await.unwrap()), vec![theirs]);
+    // Year 6: an open involvement is needed, an episode is not enough.
+    assert_eq!(ids(&db.year_6(west, None, today).await.unwrap()), vec![y6]);
+    assert!(db.year_6(west, Some(&eric.subject()), today).await.unwrap().is_empty());
+    let services = db.services_involved(&[a, b]).await.unwrap();
+    assert_eq!(services[&a], vec!["Central London Health Visiting".to_string()]);
+    assert!(!services.contains_key(&b));
+
+    // Tasks: one each, to the family's first team member; made once.
+    assert!(db.transition_tasks(&[soon, later]).await.unwrap().is_empty());
+    assert_eq!(
+        db.create_transition_plans(&all, today, Some(hannah.id)).await.unwrap(),
+        2
+    );
+    assert_eq!(
+        db.create_transition_plans(&all, today, Some(hannah.id)).await.unwrap(),
+        0
+    );
+    let tasks = db.transition_tasks(&[soon, later, sixteen]).await.unwrap();
+    assert_eq!(tasks.len(), 2);
+    assert_eq!(tasks[&soon].assigned_user_id, Some(hannah.id));
+    assert_eq!(tasks[&later].assigned_user_id, Some(eric.id));
+    assert_eq!(tasks[&soon].family_id, Some(a));
+    assert_eq!(tasks[&soon].status, "open");
+    // The lead professional comes first.
+    db.set_lead(c, kim.id, today).await.unwrap();
+    assert_eq!(
+        db.create_all_transition_plans(today).await.unwrap(),
+        1,
+        "the other borough's"
+    );
+    assert_eq!(db.create_all_transition_plans(today).await.unwrap(), 0);
+    assert_eq!(
+        db.transition_tasks(&[theirs]).await.unwrap()[&theirs].assigned_user_id,
+        Some(kim.id)
+    );
 }

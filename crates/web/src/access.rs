@@ -42,6 +42,7 @@ pub enum Record {
     Episode { id: i64, family: i64 },
     Task { id: i64, family: Option<i64> },
     TaskList,
+    TransitionList,
 }
 
 impl Record {
@@ -68,6 +69,7 @@ impl Record {
             Record::Episode { id, family } => ("episode", Some(id), Some(family)),
             Record::Task { id, family } => ("task", Some(id), family),
             Record::TaskList => ("task_list", None, None),
+            Record::TransitionList => ("transition_list", None, None),
         }
     }
 }

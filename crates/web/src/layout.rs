@@ -14,6 +14,8 @@ pub struct Layout {
     pub has_case_role: bool,
     pub is_triage: bool,
     pub runs_panel: bool,
+    /// Practitioners and managers: the transition lists.
+    pub works_cases: bool,
     /// The service named in the header, and where its name links to.
     pub service: &'static str,
     pub home: &'static str,
@@ -30,6 +32,7 @@ impl Layout {
             has_case_role: cu.user.roles.iter().any(|r| *r != Role::Admin),
             is_triage: cu.user.has(Role::Triage),
             runs_panel: cu.user.has(Role::Triage) || cu.user.has(Role::Manager),
+            works_cases: cu.user.has(Role::Practitioner) || cu.user.has(Role::Manager),
             service: RECORD,
             home: "/",
         }
@@ -45,6 +48,7 @@ impl Layout {
             has_case_role: false,
             is_triage: false,
             runs_panel: false,
+            works_cases: false,
             service: RECORD,
             home: "/",
         }

@@ -28,6 +28,7 @@ mod referrals;
 mod search;
 mod self_referral;
 mod tasks;
+mod transitions;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -93,6 +94,9 @@ pub fn routes() -> Router<AppState> {
         .route("/tasks", get(tasks::mine))
         .route("/tasks/team", get(tasks::team))
         .route("/tasks/{id}/done", post(tasks::done))
+        .route("/transitions", get(transitions::approaching_18))
+        .route("/transitions/tasks", post(transitions::create_tasks))
+        .route("/transitions/year-6", get(transitions::year_6))
         .route(
             "/families/{id}/panel",
             get(panels::family_form).post(panels::add_from_family),

@@ -10,6 +10,7 @@ mod note_routes;
 mod plan;
 mod self_referral;
 mod sign_in;
+mod transitions;
 
 use kindred_domain::model::{MemberRole, OrgKind, Profession, Role, Sex};
 use kindred_store::Db;
