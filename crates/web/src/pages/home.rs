@@ -46,8 +46,8 @@ struct Home {
     alerts: Vec<(String, String)>,
     /// A manager's team (or organisation) and each worker's share of its work.
     caseload: Option<Caseload>,
-    /// The practitioner's overdue plan actions: (family id, family, action, due, days overdue).
-    overdue_actions: Vec<(i64, String, String, String, i64)>,
+    /// The practitioner's overdue plan actions.
+    overdue_actions: Vec<super::plan::OverdueView>,
 }
 
 struct Caseload {

@@ -801,26 +801,24 @@ impl VersionsPage {
 
 // ---- my overdue actions ----
 
-struct OverdueView {
-    family_id: i64,
-    family_name: String,
-    description: String,
-    due: String,
-    days: i64,
+/// One of a worker's overdue plan actions, as `overdue_actions_table.html` shows it.
+pub struct OverdueView {
+    pub family_id: i64,
+    pub family_name: String,
+    pub description: String,
+    pub due: String,
+    pub days: i64,
 }
 
 #[derive(Template)]
 #[template(path = "overdue_actions.html")]
 struct OverduePage {
     l: Layout,
-    actions: Vec<OverdueView>,
+    overdue_actions: Vec<OverdueView>,
 }
 
 /// The signed-in worker's overdue plan actions, in families they may still see.
-pub async fn my_overdue_views(
-    state: &AppState,
-    cu: &CurrentUser,
-) -> AppResult<Vec<(i64, String, String, String, i64)>> {
+pub async fn my_overdue_views(state: &AppState, cu: &CurrentUser) -> AppResult<Vec<OverdueView>> {
     let today = kindred_store::today();
     let rows = state.db.overdue_actions(cu.user.id, today).await?;
     let mut ids: Vec<i64> = rows.iter().map(|r| r.family_id).collect();
@@ -831,29 +829,19 @@ pub async fn my_overdue_views(
         .filter(|r| allowed.contains(&r.family_id))
         .map(|r| {
             let status = ActionStatus::parse(&r.status).unwrap_or(ActionStatus::NotStarted);
-            (
-                r.family_id,
-                r.family_name,
-                r.description,
-                dates::long(r.due_on),
-                plan::days_overdue(status, r.due_on, today),
-            )
+            OverdueView {
+                family_id: r.family_id,
+                days: plan::days_overdue(status, r.due_on, today),
+                due: dates::long(r.due_on),
+                family_name: r.family_name,
+                description: r.description,
+            }
         })
         .collect())
 }
 
 pub async fn overdue(State(state): State<AppState>, cu: CurrentUser) -> AppResult<Response> {
-    let actions: Vec<OverdueView> = my_overdue_views(&state, &cu)
-        .await?
-        .into_iter()
-        .map(|(family_id, family_name, description, due, days)| OverdueView {
-            family_id,
-            family_name,
-            description,
-            due,
-            days,
-        })
-        .collect();
+    let actions = my_overdue_views(&state, &cu).await?;
     if !actions.is_empty() {
         gate::audit(
             &state,
@@ -867,7 +855,7 @@ pub async fn overdue(State(state): State<AppState>, cu: CurrentUser) -> AppResul
     }
     let page = OverduePage {
         l: Layout::new("My overdue actions", &cu),
-        actions,
+        overdue_actions: actions,
     };
     Ok(Html(page.render()?).into_response())
 }

@@ -80,6 +80,8 @@ struct TasksPage {
     tasks: Vec<TaskRow>,
     overdue: usize,
     back: &'static str,
+    /// The plan actions the user owns that are overdue: the same work, from the family plans.
+    overdue_actions: Vec<super::plan::OverdueView>,
 }
 
 pub async fn mine(State(state): State<AppState>, cu: CurrentUser) -> AppResult<Response> {
@@ -92,6 +94,7 @@ pub async fn mine(State(state): State<AppState>, cu: CurrentUser) -> AppResult<R
         overdue: tasks.iter().filter(|t| t.overdue).count(),
         tasks,
         back: "/tasks",
+        overdue_actions: super::plan::my_overdue_views(&state, &cu).await?,
     };
     Ok(Html(page.render()?).into_response())
 }
@@ -109,6 +112,7 @@ pub async fn team(State(state): State<AppState>, cu: CurrentUser) -> AppResult<R
         overdue: tasks.iter().filter(|t| t.overdue).count(),
         tasks,
         back: "/tasks/team",
+        overdue_actions: vec![],
     };
     Ok(Html(page.render()?).into_response())
 }

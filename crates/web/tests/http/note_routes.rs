@@ -9,7 +9,7 @@ use kindred_domain::model::{ContactMode, NoteVisibility};
 use kindred_store::contacts::NewContact;
 use proptest::prelude::*;
 
-use crate::{TestApp, client, csrf, spawn_app};
+use crate::{TestApp, spawn_app};
 
 /// Users who may write about the Khan family (lead, a colleague, the school).
 const AUTHORS: [&str; 3] = ["lead@west.test", "colleague@west.test", "teacher@west.test"];
@@ -60,24 +60,7 @@ async fn world() -> World {
         .text()
         .await
         .unwrap();
-    let at = page.find("class=\"app-code\">").unwrap() + "class=\"app-code\">".len();
-    let code = page[at..].split('<').next().unwrap().to_string();
-    let portal = client();
-    let form = portal
-        .get(app.url("/portal/sign-in"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let res = portal
-        .post(app.url("/portal/sign-in"))
-        .form(&[("csrf", csrf(&form).as_str()), ("code", code.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
+    let (portal, _) = crate::plan::portal_sign_in(&app, &crate::plan::shown_code(&page)).await;
     let child = app.world.khan_child;
     World {
         app,

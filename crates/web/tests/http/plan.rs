@@ -25,13 +25,13 @@ fn anchored_id(res: &reqwest::Response, anchor: &str) -> i64 {
 }
 
 /// The one-time code shown to the worker after an invitation.
-fn shown_code(html: &str) -> String {
+pub fn shown_code(html: &str) -> String {
     let at = html.find("class=\"app-code\">").expect("a code on the page") + "class=\"app-code\">".len();
     html[at..].split('<').next().unwrap().to_string()
 }
 
 /// A family member signs in to the portal with a code; returns their client and its CSRF token.
-async fn portal_sign_in(app: &TestApp, code: &str) -> (reqwest::Client, String) {
+pub async fn portal_sign_in(app: &TestApp, code: &str) -> (reqwest::Client, String) {
     let c = client();
     let page = c
         .get(app.url("/portal/sign-in"))
@@ -131,6 +131,11 @@ async fn a_lead_professional_builds_one_plan_that_partners_read_reviews_and_vers
         let action = anchored_id(&res, "action");
         let (_, overdue) = read(&app, &lead, "/actions/overdue").await;
         assert!(overdue.contains("Book a nursery visit"), "the lead's overdue list");
+        let (_, inbox) = read(&app, &lead, "/tasks").await;
+        assert!(
+            inbox.contains("Book a nursery visit"),
+            "the lead's task inbox shows it too"
+        );
         let (_, plan) = read(&app, &lead, &format!("/families/{khan}/plan")).await;
         assert!(plan.contains("Overdue"));
         // Done, with a comment: no longer overdue.
