@@ -89,6 +89,10 @@ pub const SIGN_INS: &[SignIn] = &[
         email: "admin@westminster.example",
     },
     SignIn {
+        role: "privacy officer",
+        email: "privacy@westminster.example",
+    },
+    SignIn {
         role: "health visitor (Kensington and Chelsea)",
         email: "hv@rbkc.example",
     },
@@ -567,6 +571,13 @@ async fn build_borough(
                 Profession::Administrator,
                 vec![Role::Admin],
             ),
+            (
+                "privacy",
+                "Priya Shah",
+                OrgKind::FamilyHub,
+                Profession::Administrator,
+                vec![Role::PrivacyOfficer],
+            ),
         ],
         _ => vec![
             (
@@ -597,6 +608,13 @@ async fn build_borough(
                 Profession::Administrator,
                 vec![Role::Admin],
             ),
+            (
+                "privacy",
+                "Pat Okafor",
+                OrgKind::FamilyHub,
+                Profession::Administrator,
+                vec![Role::PrivacyOfficer],
+            ),
         ],
     };
     for (local, name, kind, profession, roles) in demo {
@@ -606,7 +624,7 @@ async fn build_borough(
             .create_user(&NewUser {
                 tenant_id: tenant.id,
                 organisation_id: org_id,
-                team_id: if local == "admin" {
+                team_id: if local == "admin" || local == "privacy" {
                     None
                 } else {
                     team_of_org.get(&org_id).copied()

@@ -5,6 +5,7 @@
 //! shown to the user exactly like a record that does not exist.
 
 use crate::model::{NoteVisibility, Profession, Role};
+use crate::sharing::{self, At, DataCategory, SharingFacts};
 
 /// Who is asking.
 #[derive(Debug, Clone)]
@@ -35,6 +36,13 @@ pub struct FamilyFacts {
     pub involved_organisation_ids: Vec<i64>,
     /// Whether a referral about this family awaits triage.
     pub open_referral: bool,
+    /// A sealed family (an adoption, say): no break-glass opens it.
+    pub sealed: bool,
+    /// Workers whose break-glass on this family has not expired.
+    pub break_glass_user_ids: Vec<i64>,
+    /// Organisations of other tenants that an information-sharing agreement
+    /// lets work with this tenant's families (`sharing::crosses_tenants`).
+    pub partner_organisation_ids: Vec<i64>,
 }
 
 /// Why access was granted: shown in the audit trail so a family can see the reason.
@@ -45,6 +53,9 @@ pub enum Basis {
     OrganisationInvolved,
     ManagerOfInvolvedOrganisation,
     TriageOfOpenReferral,
+    /// An emergency: the worker broke the glass, gave a reason and
+    /// re-authenticated; time-limited and reviewed by the privacy officer.
+    BreakGlass,
 }
 
 impl Basis {
@@ -55,6 +66,7 @@ impl Basis {
             Basis::OrganisationInvolved => "organisation_involved",
             Basis::ManagerOfInvolvedOrganisation => "manager_of_involved_organisation",
             Basis::TriageOfOpenReferral => "triage_of_open_referral",
+            Basis::BreakGlass => "break_glass",
         }
     }
 }
@@ -88,10 +100,16 @@ impl Decision {
 ///
 /// A working relationship is required: lead professional, team member, the
 /// subject's organisation's recorded involvement (practitioners and managers),
-/// or a triage role while a referral is open. Tenants never cross. The
-/// administrator role grants nothing here: administrators see no case content.
+/// or a triage role while a referral is open; failing those, an unexpired
+/// break-glass of the subject's own on a family that is not sealed, which
+/// lets them look but not change anything. Tenants cross only for the lead
+/// professional or the team around the family, and only when an
+/// information-sharing agreement makes the subject's organisation a partner
+/// of the family's tenant. The administrator role grants nothing here:
+/// administrators see no case content.
 pub fn family(subject: &Subject, facts: &FamilyFacts, action: FamilyAction) -> Decision {
-    if !subject.active || subject.tenant_id != facts.tenant_id {
+    let cross_tenant = subject.tenant_id != facts.tenant_id;
+    if !subject.active || (cross_tenant && !facts.partner_organisation_ids.contains(&subject.organisation_id)) {
         return Decision::Deny;
     }
     let case_role = subject.has(Role::Practitioner) || subject.has(Role::Manager) || subject.has(Role::Triage);
@@ -109,14 +127,21 @@ pub fn family(subject: &Subject, facts: &FamilyFacts, action: FamilyAction) -> D
         Some(Basis::ManagerOfInvolvedOrganisation)
     } else if subject.has(Role::Triage) && facts.open_referral {
         Some(Basis::TriageOfOpenReferral)
+    } else if facts.break_glass_user_ids.contains(&subject.user_id) && !facts.sealed {
+        Some(Basis::BreakGlass)
     } else {
         None
     };
+    if cross_tenant && !matches!(basis, Some(Basis::LeadProfessional | Basis::TeamAroundTheFamily)) {
+        return Decision::Deny;
+    }
     let Some(basis) = basis else {
         return Decision::Deny;
     };
     let permitted = match action {
         FamilyAction::View => true,
+        // Break-glass is to look in an emergency, not to change the record.
+        FamilyAction::Edit if basis == Basis::BreakGlass => false,
         // Managers oversee their organisation's work; they change it through their staff.
         FamilyAction::Edit => basis != Basis::ManagerOfInvolvedOrganisation,
         // Who looked is for the people accountable for the family's care.
@@ -128,7 +153,11 @@ pub fn family(subject: &Subject, facts: &FamilyFacts, action: FamilyAction) -> D
         // partners, triage and the family's lead professional. Voluntary
         // sector workers see their own work with the family and what triage
         // decided on their referrals, not every other agency's involvement.
-        FamilyAction::ViewProfile => basis == Basis::LeadProfessional || subject.profession != Profession::VcsWorker,
+        FamilyAction::ViewProfile => {
+            basis == Basis::LeadProfessional
+                || basis == Basis::BreakGlass
+                || subject.profession != Profession::VcsWorker
+        }
     };
     if permitted {
         Decision::Allow(basis)
@@ -150,21 +179,84 @@ pub struct NoteFacts {
 
 /// Whether `subject` may read the text of a contact note about a family, given
 /// the policy's decision on the family itself. Without access to the family,
-/// never; the author always; then as the note's visibility says. Whoever may
-/// see the family sees that the contact happened, whatever this says.
-pub fn read_note(subject: &Subject, family: Decision, note: &NoteFacts) -> bool {
+/// never; the author always; then as the note's visibility says, and only when
+/// the note may cross from the author's organisation to the subject's
+/// (`sharing::shares`: consent, an agreement, or an override). Whoever may see
+/// the family sees that the contact happened, whatever this says.
+pub fn read_note(subject: &Subject, family: Decision, note: &NoteFacts, sharing: &SharingFacts, at: At) -> bool {
     if !family.allowed() || !subject.active {
         return false;
     }
     if subject.user_id == note.author_user_id {
         return true;
     }
-    match note.visibility {
-        NoteVisibility::Team => true,
-        NoteVisibility::Profession => subject.profession == note.author_profession,
-        NoteVisibility::Organisation => subject.organisation_id == note.author_organisation_id,
-        NoteVisibility::Sensitive => note.named_user_ids.contains(&subject.user_id),
-    }
+    let shared = sharing::shares(
+        subject,
+        sharing,
+        note.author_organisation_id,
+        sharing::EARLY_HELP_SHARING,
+        DataCategory::CaseNotes,
+        at,
+    )
+    .is_some();
+    shared
+        && match note.visibility {
+            NoteVisibility::Team => true,
+            NoteVisibility::Profession => subject.profession == note.author_profession,
+            NoteVisibility::Organisation => subject.organisation_id == note.author_organisation_id,
+            NoteVisibility::Sensitive => note.named_user_ids.contains(&subject.user_id),
+        }
+}
+
+/// Whether `subject` may see content of `category` (an assessment, a
+/// development review) that organisation `from_org` recorded about a family,
+/// given the policy's decision on the family itself.
+pub fn read_content(
+    subject: &Subject,
+    family: Decision,
+    from_org: i64,
+    category: DataCategory,
+    sharing: &SharingFacts,
+    at: At,
+) -> bool {
+    family.allowed() && sharing::shares(subject, sharing, from_org, sharing::EARLY_HELP_SHARING, category, at).is_some()
+}
+
+/// What decides who sees a person's address and contact details.
+#[derive(Debug, Clone, Default)]
+pub struct RestrictionFacts {
+    /// A restricted person (a survivor of domestic abuse, say).
+    pub restricted: bool,
+    /// The workers explicitly allowed to see a restricted person's details.
+    pub permitted_user_ids: Vec<i64>,
+}
+
+/// Whether `subject` may see a person's address and contact details, given
+/// the policy's decision on a family of theirs: a restricted person's only
+/// with explicit permission.
+pub fn contact_details(subject: &Subject, family: Decision, person: &RestrictionFacts) -> bool {
+    family.allowed() && subject.active && (!person.restricted || person.permitted_user_ids.contains(&subject.user_id))
+}
+
+/// Whether a family member signed in to the portal may see a person's
+/// address and contact details: their own always, a restricted person's
+/// never (the family portal is how an abuser in the family would look).
+pub fn portal_contact_details(viewer_person_id: i64, person_id: i64, person: &RestrictionFacts) -> bool {
+    viewer_person_id == person_id || !person.restricted
+}
+
+/// Whether `subject` may break the glass on a family they cannot otherwise
+/// see: a case role in the family's own tenant, and never on a sealed family.
+/// (The web layer also demands a reason and the subject's password again.)
+pub fn break_glass(subject: &Subject, facts: &FamilyFacts) -> bool {
+    let case_role = subject.has(Role::Practitioner) || subject.has(Role::Manager) || subject.has(Role::Triage);
+    subject.active && case_role && subject.tenant_id == facts.tenant_id && !facts.sealed
+}
+
+/// The privacy officer's work in their own tenant: reviewing break-glass and
+/// safeguarding overrides, searching the audit trail, subject access requests.
+pub fn privacy_office(subject: &Subject, tenant_id: i64) -> bool {
+    subject.active && subject.has(Role::PrivacyOfficer) && subject.tenant_id == tenant_id
 }
 
 /// Whether `subject` may start a new family record (and so become involved in it).
@@ -257,7 +349,11 @@ pub fn referral(subject: &Subject, facts: &ReferralFacts, action: ReferralAction
 
 /// Whether `subject` may make a referral: any signed-in partner with a case role.
 pub fn make_referral(subject: &Subject) -> bool {
-    subject.active && subject.roles.iter().any(|r| *r != Role::Admin)
+    subject.active
+        && subject
+            .roles
+            .iter()
+            .any(|r| !matches!(r, Role::Admin | Role::PrivacyOfficer))
 }
 
 /// Whether `subject` works the triage queue and the panel of their tenant.
@@ -326,6 +422,7 @@ mod tests {
             team_user_ids: vec![11],
             involved_organisation_ids: vec![100],
             open_referral: false,
+            ..Default::default()
         };
         let lead = subject(10, 1, 999, vec![Role::Practitioner]);
         assert_eq!(
@@ -361,6 +458,98 @@ mod tests {
         let mut gone = lead.clone();
         gone.active = false;
         assert_eq!(family(&gone, &facts, FamilyAction::View), Decision::Deny);
+    }
+
+    #[test]
+    fn break_glass_looks_but_never_into_a_sealed_family() {
+        let facts = FamilyFacts {
+            family_id: 1,
+            tenant_id: 1,
+            break_glass_user_ids: vec![30],
+            ..Default::default()
+        };
+        let worker = subject(30, 1, 500, vec![Role::Practitioner]);
+        assert_eq!(
+            family(&worker, &facts, FamilyAction::View),
+            Decision::Allow(Basis::BreakGlass)
+        );
+        assert!(family(&worker, &facts, FamilyAction::ViewProfile).allowed());
+        assert_eq!(family(&worker, &facts, FamilyAction::Edit), Decision::Deny);
+        assert_eq!(family(&worker, &facts, FamilyAction::ViewAccessLog), Decision::Deny);
+        assert!(break_glass(&worker, &facts));
+        let sealed = FamilyFacts {
+            sealed: true,
+            ..facts.clone()
+        };
+        assert_eq!(family(&worker, &sealed, FamilyAction::View), Decision::Deny);
+        assert!(!break_glass(&worker, &sealed));
+        let admin = subject(31, 1, 500, vec![Role::Admin, Role::PrivacyOfficer]);
+        assert!(!break_glass(&admin, &facts));
+        assert!(privacy_office(&admin, 1));
+        assert!(!privacy_office(&worker, 1));
+        assert!(!make_referral(&subject(32, 1, 500, vec![Role::PrivacyOfficer])));
+    }
+
+    #[test]
+    fn tenants_cross_only_for_named_workers_of_partner_organisations() {
+        let facts = FamilyFacts {
+            family_id: 1,
+            tenant_id: 1,
+            lead_user_id: Some(40),
+            team_user_ids: vec![41],
+            involved_organisation_ids: vec![600],
+            open_referral: true,
+            partner_organisation_ids: vec![600],
+            ..Default::default()
+        };
+        let lead = subject(40, 2, 600, vec![Role::Practitioner]);
+        let team = subject(41, 2, 600, vec![Role::Practitioner]);
+        let colleague = subject(42, 2, 600, vec![Role::Practitioner, Role::Triage, Role::Manager]);
+        assert_eq!(
+            family(&lead, &facts, FamilyAction::View),
+            Decision::Allow(Basis::LeadProfessional)
+        );
+        assert!(family(&team, &facts, FamilyAction::Edit).allowed());
+        assert_eq!(family(&colleague, &facts, FamilyAction::View), Decision::Deny);
+        let no_isa = FamilyFacts {
+            partner_organisation_ids: vec![],
+            ..facts.clone()
+        };
+        assert_eq!(family(&lead, &no_isa, FamilyAction::View), Decision::Deny);
+        let other_org = subject(41, 2, 601, vec![Role::Practitioner]);
+        assert_eq!(family(&other_org, &facts, FamilyAction::View), Decision::Deny);
+    }
+
+    #[test]
+    fn restricted_details_need_explicit_permission() {
+        let r = RestrictionFacts {
+            restricted: true,
+            permitted_user_ids: vec![50],
+        };
+        let allowed = Decision::Allow(Basis::LeadProfessional);
+        assert!(contact_details(
+            &subject(50, 1, 1, vec![Role::Practitioner]),
+            allowed,
+            &r
+        ));
+        assert!(!contact_details(
+            &subject(51, 1, 1, vec![Role::Practitioner]),
+            allowed,
+            &r
+        ));
+        assert!(!contact_details(
+            &subject(50, 1, 1, vec![Role::Practitioner]),
+            Decision::Deny,
+            &r
+        ));
+        assert!(contact_details(
+            &subject(51, 1, 1, vec![Role::Practitioner]),
+            allowed,
+            &RestrictionFacts::default()
+        ));
+        assert!(portal_contact_details(7, 7, &r));
+        assert!(!portal_contact_details(8, 7, &r));
+        assert!(portal_contact_details(8, 7, &RestrictionFacts::default()));
     }
 
     fn roles() -> impl Strategy<Value = Vec<Role>> {
@@ -420,6 +609,7 @@ mod tests {
             author in 1i64..6, author_org in 1i64..4, author_prof in 0usize..4,
             vis in proptest::sample::select(NoteVisibility::ALL.to_vec()),
             named in proptest::collection::vec(1i64..6, 0..3),
+            consented: bool,
         ) {
             let professions = [
                 Profession::HealthVisitor, Profession::SchoolNurse, Profession::SocialWorker, Profession::VcsWorker,
@@ -433,11 +623,25 @@ mod tests {
                 author_user_id: author, author_profession: professions[author_prof],
                 author_organisation_id: author_org, visibility: vis, named_user_ids: named.clone(),
             };
-            let can = read_note(&s, family, &note);
+            // The family's one member has, or has not, consented to sharing among all partners.
+            let today = time::macros::date!(2026 - 11 - 29);
+            let sharing = SharingFacts {
+                family_id: 1, tenant_id: 1, member_person_ids: vec![9],
+                organisations: (1..4).map(|o| (o, (1, crate::model::OrgKind::EarlyHelp))).collect(),
+                consents: if consented { vec![sharing::ConsentFact {
+                    id: 1, person_id: 9, purpose: sharing::EARLY_HELP_SHARING.into(), all_partners: true,
+                    organisation_ids: vec![], kinds: vec![], given_on: today, withdrawn_on: None,
+                }] } else { vec![] },
+                ..Default::default()
+            };
+            let can = read_note(&s, family, &note, &sharing, At { today, now_ms: 0 });
             if !family_allowed || !active {
                 prop_assert!(!can);
             } else if user_id == author {
                 prop_assert!(can);
+            } else if !consented && organisation_id != author_org {
+                // Across organisations, nothing without a basis for sharing.
+                prop_assert!(!can);
             } else {
                 let expected = match vis {
                     NoteVisibility::Team => true,
@@ -460,7 +664,7 @@ mod tests {
             episode_lead in proptest::option::of(1i64..6),
         ) {
             let s = Subject { user_id, tenant_id: 1, organisation_id: 1, profession: Profession::EarlyHelpWorker, roles, active };
-            let f = FamilyFacts { family_id: 1, tenant_id: f_tenant, lead_user_id: lead, team_user_ids: team, involved_organisation_ids: orgs, open_referral: false };
+            let f = FamilyFacts { family_id: 1, tenant_id: f_tenant, lead_user_id: lead, team_user_ids: team, involved_organisation_ids: orgs, open_referral: false, ..Default::default() };
             let edit = family(&s, &f, FamilyAction::Edit);
             if manage_episode(&s, edit, episode_lead) {
                 prop_assert!(edit.allowed());
@@ -484,23 +688,35 @@ mod tests {
             f_tenant in 1i64..3, lead in proptest::option::of(1i64..6),
             team in proptest::collection::vec(1i64..6, 0..3),
             orgs in proptest::collection::vec(1i64..6, 0..3),
-            open_referral: bool, vcs: bool,
+            open_referral: bool, vcs: bool, sealed: bool,
+            glass in proptest::collection::vec(1i64..6, 0..2),
+            partners in proptest::collection::vec(1i64..6, 0..2),
             action in proptest::sample::select(vec![
                 FamilyAction::View, FamilyAction::Edit, FamilyAction::ViewAccessLog, FamilyAction::ViewProfile,
             ]),
         ) {
             let profession = if vcs { Profession::VcsWorker } else { Profession::HealthVisitor };
             let s = Subject { user_id, tenant_id, organisation_id, profession, roles, active };
-            let f = FamilyFacts { family_id: 1, tenant_id: f_tenant, lead_user_id: lead, team_user_ids: team, involved_organisation_ids: orgs, open_referral };
+            let f = FamilyFacts { family_id: 1, tenant_id: f_tenant, lead_user_id: lead, team_user_ids: team, involved_organisation_ids: orgs, open_referral,
+                sealed, break_glass_user_ids: glass, partner_organisation_ids: partners };
             let d = family(&s, &f, action);
             if let Decision::Allow(basis) = d {
                 prop_assert!(s.active);
-                prop_assert_eq!(s.tenant_id, f.tenant_id);
-                let relationship = f.lead_user_id == Some(s.user_id)
-                    || f.team_user_ids.contains(&s.user_id)
+                let named = f.lead_user_id == Some(s.user_id) || f.team_user_ids.contains(&s.user_id);
+                if s.tenant_id != f.tenant_id {
+                    // Across tenants: only a named worker of a partner organisation.
+                    prop_assert!(named && f.partner_organisation_ids.contains(&s.organisation_id));
+                }
+                let relationship = named
                     || f.involved_organisation_ids.contains(&s.organisation_id)
                     || (s.has(Role::Triage) && f.open_referral);
-                prop_assert!(relationship);
+                if basis == Basis::BreakGlass {
+                    prop_assert!(!relationship || (s.has(Role::Triage) && !s.has(Role::Practitioner) && !s.has(Role::Manager)));
+                    prop_assert!(f.break_glass_user_ids.contains(&s.user_id) && !f.sealed);
+                    prop_assert!(matches!(action, FamilyAction::View | FamilyAction::ViewProfile));
+                } else {
+                    prop_assert!(relationship);
+                }
                 prop_assert!(s.roles.iter().any(|r| *r != Role::Admin));
                 if basis == Basis::TriageOfOpenReferral { prop_assert!(f.open_referral); }
                 // The 360° profile never opens to the voluntary sector but as lead professional.

@@ -18,6 +18,7 @@ pub mod nhs_number;
 pub mod plan;
 pub mod postcode;
 pub mod referral;
+pub mod sharing;
 pub mod task;
 pub mod transition;
 

@@ -79,6 +79,20 @@ code_enum!(
         Triage = "triage": "Triage officer",
         Manager = "manager": "Team manager",
         Admin = "admin": "Administrator",
+        PrivacyOfficer = "privacy_officer": "Privacy officer",
+    }
+);
+
+code_enum!(
+    /// Facts every partner with any access to the person must see (F13).
+    FlagKind {
+        ChildProtectionEnquiry = "child_protection_enquiry": "Child protection enquiry (section 47)",
+        ChildProtectionPlan = "child_protection_plan": "Child protection plan",
+        ChildInNeed = "child_in_need": "Child in need",
+        LookedAfter = "looked_after": "Looked-after child",
+        Ehcp = "ehcp": "Education, health and care plan (EHCP)",
+        YoungCarer = "young_carer": "Young carer",
+        SafeguardingConcern = "safeguarding_concern": "Safeguarding concern",
     }
 );
 

@@ -32,6 +32,7 @@ pub mod profile;
 pub mod public;
 pub mod referrals;
 pub mod search;
+pub mod sharing;
 pub mod tasks;
 pub mod testing;
 pub mod transitions;

@@ -71,19 +71,21 @@ pub struct PersonHit {
 }
 
 /// The SQL mirror of the access policy's `View` decision, over families aliased `f`.
-/// Only integers from the subject are written into the SQL.
+/// Only integers from the subject and the clock are written into the SQL.
 pub fn visible_condition(s: &Subject) -> String {
     let case_role = s.has(Role::Practitioner) || s.has(Role::Manager) || s.has(Role::Triage);
     if !s.active || !case_role {
         return "1 = 0".into();
     }
     let (t, u, o) = (s.tenant_id, s.user_id, s.organisation_id);
-    let mut ors = vec![
+    let now = crate::now_ms();
+    let named = [
         format!("f.lead_user_id = {u}"),
         format!(
             "EXISTS (SELECT 1 FROM team_members tm WHERE tm.family_id = f.id AND tm.user_id = {u} AND tm.until_date IS NULL)"
         ),
     ];
+    let mut ors = named.to_vec();
     if s.has(Role::Practitioner) || s.has(Role::Manager) {
         ors.push(format!(
             "EXISTS (SELECT 1 FROM involvements i WHERE i.family_id = f.id AND i.organisation_id = {o} AND i.ended_on IS NULL)"
@@ -92,7 +94,39 @@ pub fn visible_condition(s: &Subject) -> String {
     if s.has(Role::Triage) {
         ors.push("EXISTS (SELECT 1 FROM referrals r WHERE r.family_id = f.id AND r.status = 'open')".into());
     }
-    format!("(f.tenant_id = {t} AND ({}))", ors.join(" OR "))
+    ors.push(format!(
+        "(NOT f.sealed AND EXISTS (SELECT 1 FROM access_overrides ao WHERE ao.family_id = f.id AND ao.user_id = {u} \
+         AND ao.kind = 'break_glass' AND ao.started_at_ms <= {now} AND ao.expires_at_ms > {now}))"
+    ));
+    format!(
+        "((f.tenant_id = {t} AND ({})) OR (f.tenant_id <> {t} AND ({}) AND {o} IN ({})))",
+        ors.join(" OR "),
+        named.join(" OR "),
+        partner_organisations_sql("f.tenant_id", &today_literal()),
+    )
+}
+
+/// Today as an SQL literal both backends compare with their dates.
+fn today_literal() -> String {
+    format!("'{}'", crate::today())
+}
+
+/// The SQL mirror of `sharing::crosses_tenants`: the organisations of other
+/// tenants that an active agreement, not resting on consent, for early help
+/// and sharing identity, makes partners of `tenant` (an SQL expression).
+pub(crate) fn partner_organisations_sql(tenant: &str, today: &str) -> String {
+    format!(
+        "SELECT p2.organisation_id FROM sharing_agreements a
+         JOIN sharing_agreement_parties p1 ON p1.agreement_id = a.id
+         JOIN organisations o1 ON o1.id = p1.organisation_id
+         JOIN sharing_agreement_parties p2 ON p2.agreement_id = a.id
+         JOIN organisations o2 ON o2.id = p2.organisation_id
+         WHERE o1.tenant_id = {tenant} AND o2.tenant_id <> {tenant}
+           AND a.starts_on <= {today} AND (a.ends_on IS NULL OR a.ends_on >= {today})
+           AND a.lawful_basis <> 'consent'
+           AND (',' || a.purposes || ',') LIKE '%,early_help_sharing,%'
+           AND (',' || a.categories || ',') LIKE '%,identity,%'"
+    )
 }
 
 impl Db {
@@ -100,16 +134,27 @@ impl Db {
     /// Bound parameters, so the statements are prepared once and reused.
     pub async fn family_facts(&self, family_id: i64) -> Result<Option<FamilyFacts>> {
         // One round trip: (0, tenant, lead) for the family, (1, user) per team
-        // member, (2, organisation) per open involvement, (3, count) of open referrals.
-        let rows: Vec<(i64, Option<i64>, Option<i64>)> = on_pool!(self, |p| sqlx::query_as(
+        // member, (2, organisation) per open involvement, (3, count) of open
+        // referrals, (4, user) per unexpired break-glass, (5, sealed), (6,
+        // organisation) per partner organisation of another tenant.
+        let sql = format!(
             "SELECT CAST(0 AS BIGINT), tenant_id, lead_user_id FROM families WHERE id = $1
              UNION ALL SELECT 1, user_id, NULL FROM team_members WHERE family_id = $1 AND until_date IS NULL
              UNION ALL SELECT 2, organisation_id, NULL FROM involvements WHERE family_id = $1 AND ended_on IS NULL
-             UNION ALL SELECT 3, COUNT(*), NULL FROM referrals WHERE family_id = $1 AND status = 'open'"
-        )
-        .bind(family_id)
-        .fetch_all(p)
-        .await)?;
+             UNION ALL SELECT 3, COUNT(*), NULL FROM referrals WHERE family_id = $1 AND status = 'open'
+             UNION ALL SELECT 4, user_id, NULL FROM access_overrides WHERE family_id = $1 AND kind = 'break_glass'
+                 AND started_at_ms <= $2 AND expires_at_ms > $2
+             UNION ALL SELECT 5, CASE WHEN sealed THEN 1 ELSE 0 END, NULL FROM families WHERE id = $1
+             UNION ALL SELECT 6, organisation_id, NULL FROM ({}) partners",
+            partner_organisations_sql("(SELECT tenant_id FROM families WHERE id = $1)", "$3")
+        );
+        let (now, today) = (crate::now_ms(), crate::today());
+        let rows: Vec<(i64, Option<i64>, Option<i64>)> = on_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(family_id)
+            .bind(now)
+            .bind(today)
+            .fetch_all(p)
+            .await)?;
         let Some(&(_, Some(tenant_id), lead_user_id)) = rows.iter().find(|r| r.0 == 0) else {
             return Ok(None);
         };
@@ -121,6 +166,9 @@ impl Db {
             team_user_ids: of(1).collect(),
             involved_organisation_ids: of(2).collect(),
             open_referral: of(3).any(|n| n > 0),
+            break_glass_user_ids: of(4).collect(),
+            sealed: of(5).any(|n| n > 0),
+            partner_organisation_ids: of(6).collect(),
         }))
     }
 
@@ -130,21 +178,47 @@ impl Db {
             return Ok(out);
         }
         let list = family_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
-        let fams: Vec<(i64, i64, Option<i64>)> = on_pool!(self, |p| sqlx::query_as(&format!(
-            "SELECT id, tenant_id, lead_user_id FROM families WHERE id IN ({list})"
+        let fams: Vec<(i64, i64, Option<i64>, bool)> = on_pool!(self, |p| sqlx::query_as(&format!(
+            "SELECT id, tenant_id, lead_user_id, sealed FROM families WHERE id IN ({list})"
         ))
         .fetch_all(p)
         .await)?;
-        for (id, tenant_id, lead) in fams {
+        let mut tenants: Vec<i64> = fams.iter().map(|f| f.1).collect();
+        tenants.sort_unstable();
+        tenants.dedup();
+        let mut partners: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+        for t in tenants {
+            let sql = partner_organisations_sql(&t.to_string(), "$1");
+            let orgs: Vec<(i64,)> = on_pool!(self, |p| sqlx::query_as(&sql).bind(crate::today()).fetch_all(p).await)?;
+            partners.insert(t, orgs.into_iter().map(|o| o.0).collect());
+        }
+        for (id, tenant_id, lead, sealed) in fams {
             out.insert(
                 id,
                 FamilyFacts {
                     family_id: id,
                     tenant_id,
                     lead_user_id: lead,
+                    sealed,
+                    partner_organisation_ids: partners.get(&tenant_id).cloned().unwrap_or_default(),
                     ..Default::default()
                 },
             );
+        }
+        let now = crate::now_ms();
+        let glass: Vec<(i64, i64)> = on_pool!(self, |p| {
+            sqlx::query_as(&format!(
+                "SELECT family_id, user_id FROM access_overrides WHERE family_id IN ({list})
+                 AND kind = 'break_glass' AND started_at_ms <= $1 AND expires_at_ms > $1"
+            ))
+            .bind(now)
+            .fetch_all(p)
+            .await
+        })?;
+        for (f, u) in glass {
+            if let Some(x) = out.get_mut(&f) {
+                x.break_glass_user_ids.push(u);
+            }
         }
         let team: Vec<(i64, i64)> = on_pool!(self, |p| {
             sqlx::query_as(&format!(

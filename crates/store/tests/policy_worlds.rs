@@ -314,6 +314,7 @@ fn expected_facts(f: &FamilyModel) -> FamilyFacts {
         team_user_ids: team,
         involved_organisation_ids: orgs,
         open_referral: f.referrals.iter().any(|(_, open)| *open),
+        ..Default::default()
     }
 }
 

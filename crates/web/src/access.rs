@@ -8,6 +8,7 @@ use kindred_domain::access::{
 use kindred_domain::audit::{AuditAction, NewEvent};
 use kindred_domain::model::{NoteVisibility, Profession};
 use kindred_domain::referral::Status;
+use kindred_domain::sharing::{At, DataCategory, SharingFacts};
 use kindred_store::contacts::Contact;
 use kindred_store::episodes::Episode;
 use kindred_store::families::Family;
@@ -270,9 +271,42 @@ pub fn require_admin(cu: &CurrentUser) -> AppResult<()> {
     }
 }
 
+/// The instant a decision is made at: today's date and the clock.
+pub fn at() -> At {
+    At {
+        today: kindred_store::today(),
+        now_ms: kindred_store::now_ms(),
+    }
+}
+
+/// The sharing facts of a family the user has already been let into.
+pub async fn sharing_facts(state: &AppState, family_id: i64) -> AppResult<SharingFacts> {
+    state.db.sharing_facts(family_id).await?.ok_or(AppError::NotFound)
+}
+
+/// Whether content of `category` that organisation `from_org` recorded about
+/// the family may reach the signed-in user (`access::read_content`).
+pub fn readable_content(
+    cu: &CurrentUser,
+    basis: access::Basis,
+    from_org: i64,
+    category: DataCategory,
+    sharing: &SharingFacts,
+) -> bool {
+    access::read_content(
+        &cu.user.subject(),
+        Decision::Allow(basis),
+        from_org,
+        category,
+        sharing,
+        at(),
+    )
+}
+
 /// Whether the signed-in user may read this contact's note, given their
-/// access to the family: the one place a note's text is let through.
-pub fn readable_note(cu: &CurrentUser, basis: access::Basis, c: &Contact) -> bool {
+/// access to the family and its sharing facts: the one place a note's text
+/// is let through.
+pub fn readable_note(cu: &CurrentUser, basis: access::Basis, c: &Contact, sharing: &SharingFacts) -> bool {
     // A code this build does not know: only the author reads the note.
     let (author_profession, visibility) = match (
         Profession::parse(&c.author_profession),
@@ -288,7 +322,7 @@ pub fn readable_note(cu: &CurrentUser, basis: access::Basis, c: &Contact) -> boo
         visibility,
         named_user_ids: c.readers.clone(),
     };
-    access::read_note(&cu.user.subject(), access::Decision::Allow(basis), &note)
+    access::read_note(&cu.user.subject(), access::Decision::Allow(basis), &note, sharing, at())
 }
 
 /// Opens a family to open an episode of work directly: only for someone the

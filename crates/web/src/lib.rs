@@ -20,6 +20,7 @@ mod forms;
 mod layout;
 pub mod mail;
 mod pages;
+pub use pages::route_paths;
 pub mod passwords;
 mod security;
 

@@ -31,6 +31,8 @@ struct ContactView {
     /// The note, or `None` where it is restricted from this reader.
     text: Option<String>,
     restricted_to: String,
+    /// Hidden because nothing lets it cross from the author's organisation to the reader's.
+    not_shared: bool,
 }
 
 #[derive(Template)]
@@ -70,11 +72,25 @@ pub async fn list(
     .await?;
     let page = q.page.unwrap_or(1).max(1);
     let (rows, total) = state.db.contacts_of_family(id, PAGE, (page - 1) * PAGE).await?;
+    let sharing = gate::sharing_facts(&state, id).await?;
+    let subject = cu.user.subject();
     let mut hidden = 0;
     let contacts = rows
         .into_iter()
         .map(|c| {
-            let text = gate::readable_note(&cu, basis, &c).then(|| c.body.clone());
+            let text = gate::readable_note(&cu, basis, &c, &sharing).then(|| c.body.clone());
+            // Hidden because no consent, agreement or override lets it cross
+            // from the author's organisation to the reader's.
+            let not_shared = text.is_none()
+                && kindred_domain::sharing::shares(
+                    &subject,
+                    &sharing,
+                    c.organisation_id,
+                    kindred_domain::sharing::EARLY_HELP_SHARING,
+                    kindred_domain::sharing::DataCategory::CaseNotes,
+                    gate::at(),
+                )
+                .is_none();
             hidden += usize::from(text.is_none());
             let visibility = NoteVisibility::parse(&c.visibility).unwrap_or(NoteVisibility::Sensitive);
             let restricted_to = match visibility {
@@ -97,6 +113,7 @@ pub async fn list(
                 visibility: visibility.label(),
                 text,
                 restricted_to,
+                not_shared,
             }
         })
         .collect();

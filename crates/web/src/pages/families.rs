@@ -114,6 +114,7 @@ fn basis_label(b: access::Basis) -> &'static str {
         access::Basis::OrganisationInvolved => "your organisation is involved",
         access::Basis::ManagerOfInvolvedOrganisation => "you manage an organisation that is involved",
         access::Basis::TriageOfOpenReferral => "a referral is waiting for triage",
+        access::Basis::BreakGlass => "you broke the glass: emergency access, reviewed by the privacy officer",
     }
 }
 

@@ -2,7 +2,7 @@
 //! (policy + audit) → store → render.
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use kindred_domain::dates;
 use kindred_store::persons::Person;
 
@@ -30,8 +30,47 @@ mod self_referral;
 mod tasks;
 mod transitions;
 
+/// The router, remembering every path it was given so that tests (the leak
+/// test above all) can check that no route escapes them.
+pub struct Routes {
+    router: Router<AppState>,
+    paths: Vec<&'static str>,
+}
+
+impl Routes {
+    fn new() -> Self {
+        Routes {
+            router: Router::new(),
+            paths: vec![],
+        }
+    }
+
+    fn route(mut self, path: &'static str, method_router: MethodRouter<AppState>) -> Self {
+        self.paths.push(path);
+        self.router = self.router.route(path, method_router);
+        self
+    }
+
+    fn merge(mut self, other: Routes) -> Self {
+        self.paths.extend(other.paths);
+        self.router = self.router.merge(other.router);
+        self
+    }
+}
+
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    all_routes()
+        .router
+        .fallback(|| async { crate::errors::AppError::NotFound })
+}
+
+/// Every path the server answers, in the order they were declared.
+pub fn route_paths() -> Vec<&'static str> {
+    all_routes().paths
+}
+
+fn all_routes() -> Routes {
+    Routes::new()
         .route("/", get(home::home))
         .route("/healthz", get(home::healthz))
         .route("/metrics", get(home::metrics))
@@ -147,7 +186,6 @@ pub fn routes() -> Router<AppState> {
             get(persons::move_form).post(persons::move_address),
         )
         .route("/admin/users", get(admin::users).post(admin::add_user))
-        .fallback(|| async { crate::errors::AppError::NotFound })
         .route("/admin/users/{id}/active", post(admin::set_active))
         .route(
             "/admin/organisations",
@@ -164,9 +202,9 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The public self-referral: no account, its own draft and CSRF token.
-fn self_referral_routes() -> Router<AppState> {
+fn self_referral_routes() -> Routes {
     use self_referral as s;
-    Router::new()
+    Routes::new()
         .route("/portal", get(portal::home))
         .route("/portal/sign-in", get(portal::sign_in_form).post(portal::sign_in))
         .route("/portal/email", post(portal::email_code))

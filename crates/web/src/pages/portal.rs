@@ -447,6 +447,7 @@ fn why(detail: &str) -> &'static str {
         "manager_of_involved_organisation" => "They manage a service working with your family",
         "triage_of_open_referral" => "They were deciding on a request for help for your family",
         "family_member" => "You, or someone in your family, used this portal",
+        "break_glass" => "Emergency access for your safety, checked afterwards by our privacy officer",
         _ => "",
     }
 }

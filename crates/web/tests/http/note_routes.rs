@@ -128,10 +128,12 @@ fn note_text_shows_only_where_and_to_whom_the_policy_allows() {
                 named_user_ids: readers,
             };
             let facts = db.family_facts(khan).await.unwrap().unwrap();
+            let sharing = db.sharing_facts(khan).await.unwrap().unwrap();
+            let at = kindred_domain::sharing::At { today: kindred_store::today(), now_ms: kindred_store::now_ms() };
             for (email, c, token) in &w.readers {
                 let subject = db.user_by_email(email).await.unwrap().unwrap().subject();
                 let decision = access::family(&subject, &facts, FamilyAction::View);
-                let expected = access::read_note(&subject, decision, &note);
+                let expected = access::read_note(&subject, decision, &note, &sharing, at);
                 let contacts = body(c, &w.app, &format!("/families/{khan}/contacts")).await;
                 assert_eq!(contacts.contains(&text), expected, "{email} on the contacts page ({visibility:?})");
                 for path in [
