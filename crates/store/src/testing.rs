@@ -60,3 +60,12 @@ pub async fn fresh_postgres() -> Option<Db> {
     let url = fresh_postgres_url().await?;
     Some(Db::open(&url).await.expect("open PostgreSQL test database"))
 }
+
+/// Runs one statement on a test database: for the random worlds of the leak
+/// test, which set up consents, agreements and overrides without a page.
+pub async fn execute(db: &Db, sql: &str) -> crate::Result<u64> {
+    Ok(crate::on_pool!(db, |p| sqlx::query(sql)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?)
+}

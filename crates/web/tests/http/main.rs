@@ -6,6 +6,7 @@ mod development;
 mod episodes;
 mod forms;
 mod front_door;
+mod leak;
 mod note_routes;
 mod plan;
 mod self_referral;
