@@ -690,9 +690,10 @@ async fn one_world(seed: u64, hash: &str) {
     let w = build(&app, seed, hash).await;
     let urls = urls(&w);
     let mut walks = vec![];
+    let active: Vec<WUser> = w.users.iter().filter(|u| u.active).cloned().collect();
     let app = std::sync::Arc::new(app);
     let w = std::sync::Arc::new(w);
-    for u in w.users.iter().filter(|u| u.active).cloned() {
+    for u in active {
         let (app, w, urls) = (app.clone(), w.clone(), urls.clone());
         walks.push(tokio::spawn(async move { walk(&app, &w, &u, &urls).await }));
     }
