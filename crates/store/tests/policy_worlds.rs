@@ -1,9 +1,11 @@
 //! The access policy at the storage level, over random worlds: two tenants,
 //! organisations, users with random roles, families with teams, leads,
-//! involvements and referrals that come and go, disabled users, and people in
-//! families. For every user and every family, the facts the store gathers
-//! match what was recorded, the policy never grants without a working
-//! relationship inside the user's own tenant, the SQL mirror
+//! involvements and referrals that come and go, break-glass (live and
+//! expired), sealing, agreements between the tenants (some letting them
+//! cross), disabled users, and people in families. For every user and every
+//! family, the facts the store gathers match what was recorded, the policy
+//! never grants without a working relationship inside the user's own tenant
+//! (or, across tenants, as a named worker of a partner organisation), the SQL mirror
 //! (`visible_families`) lists exactly what the policy allows, and search never
 //! shows a family the policy would refuse.
 
@@ -38,6 +40,9 @@ struct FamilyModel {
     involvements: Vec<(i64, i64, bool)>,
     /// (referral id, still open).
     referrals: Vec<(i64, bool)>,
+    /// Users with an unexpired break-glass.
+    glass: Vec<i64>,
+    sealed: bool,
 }
 
 #[derive(Debug, Default)]
@@ -58,6 +63,9 @@ struct World {
     /// (person, family) for every membership, past or present.
     memberships: BTreeSet<(i64, i64)>,
     inactive: BTreeSet<i64>,
+    /// Agreements between the two tenants: (in force and not resting on
+    /// consent and sharing identity for early help, party organisations).
+    agreements: Vec<(bool, Vec<i64>)>,
 }
 
 #[derive(Debug, Default)]
@@ -182,6 +190,8 @@ async fn build(db: &Db, seed: u64) -> World {
                 team: vec![(user_id, true)],
                 involvements: vec![(inv[0].id, organisation_id, true)],
                 referrals: vec![],
+                glass: vec![],
+                sealed: false,
             });
         }
         w.tenants.push(tm);
@@ -197,7 +207,7 @@ async fn build(db: &Db, seed: u64) -> World {
             let tt = if rng.gen_bool(0.05) { other } else { t };
             w.tenants[tt].users.choose(rng).unwrap().0
         };
-        match rng.gen_range(0..9) {
+        match rng.gen_range(0..12) {
             0 | 1 => {
                 let u = user_from(&mut rng, &w);
                 db.add_team_member(w.families[fi].id, u, on).await.unwrap();
@@ -257,6 +267,87 @@ async fn build(db: &Db, seed: u64) -> World {
                 db.close_referral(w.families[fi].referrals[i].0).await.unwrap();
                 w.families[fi].referrals[i].1 = false;
             }
+            9 => {
+                // A break-glass, in force or expired.
+                let u = user_from(&mut rng, &w);
+                let live = rng.gen_bool(0.7);
+                let now = kindred_store::now_ms();
+                let expires = if live { now + 3_600_000 } else { now - 1 };
+                testing::execute(
+                    &db,
+                    &format!(
+                        "INSERT INTO access_overrides (tenant_id, family_id, user_id, kind, reason, started_at_ms, expires_at_ms)
+                         VALUES ({}, {}, {u}, 'break_glass', 'Emergency', {}, {expires})",
+                        w.tenants[t].id,
+                        w.families[fi].id,
+                        now - 60_000
+                    ),
+                )
+                .await
+                .unwrap();
+                if live {
+                    w.families[fi].glass.push(u);
+                }
+            }
+            10 => {
+                if rng.gen_bool(0.5) {
+                    let f = &mut w.families[fi];
+                    f.sealed = !f.sealed;
+                    testing::execute(
+                        &db,
+                        &format!("UPDATE families SET sealed = {} WHERE id = {}", f.sealed, f.id),
+                    )
+                    .await
+                    .unwrap();
+                }
+            }
+            11 => {
+                // An agreement between the tenants, which may or may not let them cross.
+                let orgs = vec![
+                    *w.tenants[0].orgs.choose(&mut rng).unwrap(),
+                    *w.tenants[1].orgs.choose(&mut rng).unwrap(),
+                ];
+                let basis = if rng.gen_bool(0.8) { "public_task" } else { "consent" };
+                let categories = if rng.gen_bool(0.8) {
+                    "case_notes,identity"
+                } else {
+                    "case_notes"
+                };
+                let purposes = if rng.gen_bool(0.9) {
+                    "hub_contact,early_help_sharing"
+                } else {
+                    "hub_contact"
+                };
+                let ends = if rng.gen_bool(0.8) { "NULL" } else { "'2024-01-02'" };
+                let crosses = basis != "consent"
+                    && categories.contains("identity")
+                    && purposes.contains("early")
+                    && ends == "NULL";
+                let id = 1000 + w.agreements.len() as i64;
+                let by = w.tenants[0].users[0].0;
+                testing::execute(
+                    &db,
+                    &format!(
+                        "INSERT INTO sharing_agreements (id, tenant_id, title, lawful_basis, purposes, categories, starts_on,
+                         ends_on, created_by_user_id, created_at_ms)
+                         VALUES ({id}, {}, 'Bi-borough', '{basis}', '{purposes}', '{categories}', '2024-01-01', {ends}, {by}, 0)",
+                        w.tenants[0].id
+                    ),
+                )
+                .await
+                .unwrap();
+                for o in &orgs {
+                    testing::execute(
+                        &db,
+                        &format!(
+                            "INSERT INTO sharing_agreement_parties (agreement_id, organisation_id) VALUES ({id}, {o})"
+                        ),
+                    )
+                    .await
+                    .unwrap();
+                }
+                w.agreements.push((crosses, orgs));
+            }
             _ => {
                 let u = w.tenants[t].users.choose(&mut rng).unwrap().0;
                 // Mostly disabling; now and then someone comes back.
@@ -297,7 +388,7 @@ async fn build(db: &Db, seed: u64) -> World {
     w
 }
 
-fn expected_facts(f: &FamilyModel) -> FamilyFacts {
+fn expected_facts(w: &World, f: &FamilyModel) -> FamilyFacts {
     let mut team: Vec<i64> = f.team.iter().filter(|(_, open)| *open).map(|(u, _)| *u).collect();
     team.sort();
     let mut orgs: Vec<i64> = f
@@ -314,15 +405,37 @@ fn expected_facts(f: &FamilyModel) -> FamilyFacts {
         team_user_ids: team,
         involved_organisation_ids: orgs,
         open_referral: f.referrals.iter().any(|(_, open)| *open),
-        ..Default::default()
+        sealed: f.sealed,
+        break_glass_user_ids: {
+            let mut g = f.glass.clone();
+            g.sort();
+            g
+        },
+        partner_organisation_ids: {
+            let own = &w.tenants.iter().find(|t| t.id == f.tenant_id).unwrap().orgs;
+            let mut p: Vec<i64> = w
+                .agreements
+                .iter()
+                .filter(|(crosses, orgs)| *crosses && orgs.iter().any(|o| own.contains(o)))
+                .flat_map(|(_, orgs)| orgs.iter().copied().filter(|o| !own.contains(o)))
+                .collect();
+            p.sort();
+            p.dedup();
+            p
+        },
     }
 }
 
 fn relationship(s: &Subject, f: &FamilyFacts) -> bool {
-    f.lead_user_id == Some(s.user_id)
-        || f.team_user_ids.contains(&s.user_id)
+    let named = f.lead_user_id == Some(s.user_id) || f.team_user_ids.contains(&s.user_id);
+    if s.tenant_id != f.tenant_id {
+        // Across tenants only a named worker of a partner organisation.
+        return named && f.partner_organisation_ids.contains(&s.organisation_id);
+    }
+    named
         || f.involved_organisation_ids.contains(&s.organisation_id)
         || (s.has(Role::Triage) && f.open_referral)
+        || (f.break_glass_user_ids.contains(&s.user_id) && !f.sealed)
 }
 
 fn describe(s: &Subject, f: &FamilyFacts) -> String {
@@ -350,7 +463,16 @@ async fn check(db: &Db, w: &World, tally: &mut Tally) {
         let mut f = db.family_facts(fm.id).await.unwrap().expect("family exists");
         f.team_user_ids.sort();
         f.involved_organisation_ids.sort();
-        let want = expected_facts(fm);
+        f.break_glass_user_ids.sort();
+        f.partner_organisation_ids.sort();
+        f.partner_organisation_ids.dedup();
+        let want = expected_facts(w, fm);
+        assert_eq!(
+            (f.sealed, &f.break_glass_user_ids, &f.partner_organisation_ids),
+            (want.sealed, &want.break_glass_user_ids, &want.partner_organisation_ids),
+            "{b:?}: sealing, break-glass and partners of family {}",
+            fm.id
+        );
         assert_eq!(
             (
                 f.family_id,
@@ -394,11 +516,13 @@ async fn check(db: &Db, w: &World, tally: &mut Tally) {
                 if let Decision::Allow(basis) = d {
                     let ctx = describe(&s, f);
                     assert!(s.active, "{b:?}: inactive user allowed: {ctx}");
-                    assert_eq!(s.tenant_id, f.tenant_id, "{b:?}: across tenants: {ctx}");
                     assert!(!admin_only, "{b:?}: administrator allowed: {ctx}");
                     assert!(s.roles.iter().any(|r| *r != Role::Admin), "{b:?}: no case role: {ctx}");
                     assert!(relationship(&s, f), "{b:?}: no relationship: {ctx}");
                     *tally.allowed.entry(basis.code()).or_default() += 1;
+                    if s.tenant_id != f.tenant_id {
+                        *tally.allowed.entry("across_tenants").or_default() += 1;
+                    }
                     allowed.insert(f.family_id);
                 }
             }

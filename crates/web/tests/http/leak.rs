@@ -685,8 +685,8 @@ async fn walk(app: &TestApp, w: &WWorld, u: &WUser, urls: &[String]) {
 }
 
 /// Signs in as every active user of one world and walks everything.
-async fn one_world(seed: u64, hash: &str) {
-    let app = crate::spawn_app().await;
+async fn one_world(seed: u64, hash: &str, db: kindred_store::Db) {
+    let app = crate::spawn_with(db, kindred_web::Config::default()).await;
     let w = build(&app, seed, hash).await;
     let urls = urls(&w);
     let mut walks = vec![];
@@ -723,7 +723,13 @@ fn nobody_sees_what_the_rules_forbid_anywhere() {
         ..ProptestConfig::default()
     };
     proptest!(config, |(seed in any::<u64>())| {
-        rt.block_on(one_world(seed, &hash));
+        rt.block_on(async { one_world(seed, &hash, testing::fresh_sqlite().await).await });
+    });
+    // One world on PostgreSQL too, when CI names a server.
+    rt.block_on(async {
+        if let Some(pg) = testing::fresh_postgres().await {
+            one_world(rand::random(), &hash, pg).await;
+        }
     });
 }
 
