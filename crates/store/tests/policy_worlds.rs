@@ -274,7 +274,7 @@ async fn build(db: &Db, seed: u64) -> World {
                 let now = kindred_store::now_ms();
                 let expires = if live { now + 3_600_000 } else { now - 1 };
                 testing::execute(
-                    &db,
+                    db,
                     &format!(
                         "INSERT INTO access_overrides (tenant_id, family_id, user_id, kind, reason, started_at_ms, expires_at_ms)
                          VALUES ({}, {}, {u}, 'break_glass', 'Emergency', {}, {expires})",
@@ -294,7 +294,7 @@ async fn build(db: &Db, seed: u64) -> World {
                     let f = &mut w.families[fi];
                     f.sealed = !f.sealed;
                     testing::execute(
-                        &db,
+                        db,
                         &format!("UPDATE families SET sealed = {} WHERE id = {}", f.sealed, f.id),
                     )
                     .await
@@ -326,7 +326,7 @@ async fn build(db: &Db, seed: u64) -> World {
                 let id = 1000 + w.agreements.len() as i64;
                 let by = w.tenants[0].users[0].0;
                 testing::execute(
-                    &db,
+                    db,
                     &format!(
                         "INSERT INTO sharing_agreements (id, tenant_id, title, lawful_basis, purposes, categories, starts_on,
                          ends_on, created_by_user_id, created_at_ms)
@@ -338,7 +338,7 @@ async fn build(db: &Db, seed: u64) -> World {
                 .unwrap();
                 for o in &orgs {
                     testing::execute(
-                        &db,
+                        db,
                         &format!(
                             "INSERT INTO sharing_agreement_parties (agreement_id, organisation_id) VALUES ({id}, {o})"
                         ),
