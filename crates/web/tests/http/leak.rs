@@ -684,6 +684,55 @@ async fn walk(app: &TestApp, w: &WWorld, u: &WUser, urls: &[String]) {
     }
 }
 
+/// What a family member signed in to the portal must never meet: anything
+/// of another family, and no note text at all (the portal shows none).
+fn portal_forbidden(w: &WWorld, own: &WFamily) -> Vec<(String, String)> {
+    let mut out = vec![];
+    for f in &w.families {
+        if f.id != own.id {
+            out.push((f.name.clone(), format!("the name of family {}", f.id)));
+            for p in &f.members {
+                out.push((p.given.clone(), format!("the given name of person {}", p.id)));
+                out.push((p.family.clone(), format!("the family name of person {}", p.id)));
+                out.push((p.nhs.clone(), format!("the NHS number of person {}", p.id)));
+                out.push((p.line1.clone(), format!("the address of person {}", p.id)));
+            }
+        }
+        for n in &f.notes {
+            out.push((n.text.clone(), format!("a note in family {}", f.id)));
+        }
+    }
+    out
+}
+
+/// A parent of `f` signs in to the family portal and walks every route.
+async fn walk_portal(app: &TestApp, w: &WWorld, f: &WFamily, urls: &[String]) {
+    let parent = &f.members[0];
+    let invite = app
+        .db
+        .create_portal_invite(f.tenant, f.id, parent.id, None, f.team[0])
+        .await
+        .unwrap();
+    let code = kindred_web::passwords::issue_portal_code(&app.db, invite)
+        .await
+        .unwrap();
+    let (client, _) = crate::plan::portal_sign_in(app, &code).await;
+    let forbidden = portal_forbidden(w, f);
+    for url in urls {
+        let res = client.get(app.url(url)).send().await.unwrap();
+        let status = res.status().as_u16();
+        let body = res.text().await.unwrap();
+        assert!(status < 500, "the portal got {status} on {url}");
+        for (s, what) in &forbidden {
+            assert!(
+                !body.contains(s.as_str()),
+                "LEAK: a parent of family {} in the portal sees {what} on {url}",
+                f.id
+            );
+        }
+    }
+}
+
 /// Signs in as every active user of one world and walks everything.
 async fn one_world(seed: u64, hash: &str, db: kindred_store::Db) {
     let app = crate::spawn_with(db, kindred_web::Config::default()).await;
@@ -696,6 +745,13 @@ async fn one_world(seed: u64, hash: &str, db: kindred_store::Db) {
     for u in active {
         let (app, w, urls) = (app.clone(), w.clone(), urls.clone());
         walks.push(tokio::spawn(async move { walk(&app, &w, &u, &urls).await }));
+    }
+    // A family member of one family of each authority, in the portal.
+    for i in [0, w.families.len() - 1] {
+        let (app, w, urls) = (app.clone(), w.clone(), urls.clone());
+        walks.push(tokio::spawn(async move {
+            walk_portal(&app, &w, &w.families[i], &urls).await
+        }));
     }
     for h in walks {
         if let Err(e) = h.await {
