@@ -309,7 +309,7 @@ async fn a_sealed_family_is_refused_like_an_unknown_nhs_number_and_no_override_i
         )
         .await;
         assert_eq!(status, 422);
-        assert!(page.contains("The family's number must be a whole number"));
+        assert!(page.contains("number must be a whole number, like 1234"));
         assert!(page.contains("Enter the reason for sealing"));
         let (status, _, page) = post(
             &app,
