@@ -287,3 +287,32 @@ impl Db {
         Ok(row.map(|(n,)| n))
     }
 }
+
+impl Db {
+    /// Up to `limit` families of the tenant, each with the NHS number of a
+    /// current member who belongs to no other family now: for the demo, to
+    /// say which number to break the glass with.
+    pub async fn families_with_nhs_numbers(&self, tenant_id: i64, limit: i64) -> Result<Vec<(i64, NhsNumber)>> {
+        let rows: Vec<(i64, String)> = on_pool!(self, |p| sqlx::query_as(
+            "SELECT m.family_id, p.nhs_number FROM persons p
+             JOIN family_members m ON m.person_id = p.id AND m.left_on IS NULL
+             WHERE p.tenant_id = $1 AND p.nhs_number IS NOT NULL
+               AND (SELECT COUNT(*) FROM family_members m2 WHERE m2.person_id = p.id AND m2.left_on IS NULL) = 1
+             ORDER BY m.family_id, p.id LIMIT $2"
+        )
+        .bind(tenant_id)
+        .bind(limit)
+        .fetch_all(p)
+        .await)?;
+        let mut out: Vec<(i64, NhsNumber)> = vec![];
+        for (family, n) in rows {
+            if out.last().is_some_and(|(f, _)| *f == family) {
+                continue;
+            }
+            if let Ok(n) = NhsNumber::parse(&n) {
+                out.push((family, n));
+            }
+        }
+        Ok(out)
+    }
+}
