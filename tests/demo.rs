@@ -240,7 +240,10 @@ async fn each_demo_user_finds_the_front_door_at_work() {
         );
         assert!(queue.contains("Safeguarding"), "{queue}");
         let (_, sealed) = d.get(&privacy, "/privacy/sealed").await;
-        assert!(sealed.contains(&format!("Family {}", d.glass.sealed_family)), "{sealed}");
+        assert!(
+            sealed.contains(&format!("Family {}", d.glass.sealed_family)),
+            "{sealed}"
+        );
         let family = d.glass.triage_family.expect("the triage officer's break-glass");
         let (status, page) = d.get(&triage, &format!("/families/{family}")).await;
         assert_eq!(status, 200);

@@ -425,7 +425,9 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
     }
     // Break-glass: a sealed family, uses to review, one active now, a safeguarding override.
     for p in &partnerships {
-        summary.glass.extend(glass::seed(db, p).await.context("break-glass in the demo")?);
+        summary
+            .glass
+            .extend(glass::seed(db, p).await.context("break-glass in the demo")?);
     }
     db.analyze().await?;
     Ok(Some(summary))

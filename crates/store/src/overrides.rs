@@ -78,7 +78,8 @@ const OVERRIDE_SELECT: &str = "SELECT o.id, o.tenant_id, o.family_id, f.name AS 
 impl Db {
     /// Records an override; it waits for the privacy officer's review.
     pub async fn create_override(&self, o: &NewOverride<'_>) -> Result<i64> {
-        let (id,): (i64,) = on_pool!(self, |p| sqlx::query_as(
+        let (id,): (i64,) = on_pool!(self, |p| {
+            sqlx::query_as(
             "INSERT INTO access_overrides (tenant_id, family_id, user_id, kind, reason, started_at_ms, expires_at_ms, review_status)
              VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending') RETURNING id"
         )
@@ -90,7 +91,8 @@ impl Db {
         .bind(o.started_at_ms)
         .bind(o.expires_at_ms)
         .fetch_one(p)
-        .await)?;
+        .await
+        })?;
         Ok(id)
     }
 
@@ -153,7 +155,8 @@ impl Db {
         if status == ReviewStatus::Pending {
             return Err(StoreError::Conflict("a review accepts or refers".into()));
         }
-        let done = on_pool!(self, |p| sqlx::query(
+        let done = on_pool!(self, |p| {
+            sqlx::query(
             "UPDATE access_overrides SET review_status = $1, reviewed_by_user_id = $2, reviewed_at_ms = $3, review_note = $4
              WHERE id = $5 AND tenant_id = $6 AND review_status = 'pending'"
         )
@@ -165,7 +168,8 @@ impl Db {
         .bind(tenant_id)
         .execute(p)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         if done == 1 {
             return Ok(());
         }
@@ -263,7 +267,8 @@ impl Db {
 
     /// The tenant's sealed families, with the latest sealing of each.
     pub async fn sealed_families(&self, tenant_id: i64) -> Result<Vec<SealedFamily>> {
-        Ok(on_pool!(self, |p| sqlx::query_as::<_, SealedFamily>(
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as::<_, SealedFamily>(
             "SELECT f.id AS family_id, f.name AS family_name, s.reason, u.display_name AS by_name, s.at_ms
              FROM families f
              LEFT JOIN family_seals s ON s.id = (SELECT MAX(s2.id) FROM family_seals s2 WHERE s2.family_id = f.id AND s2.sealed)
@@ -272,7 +277,8 @@ impl Db {
         )
         .bind(tenant_id)
         .fetch_all(p)
-        .await)?)
+        .await
+        })?)
     }
 
     /// The name of a family of the tenant, or `None`.

@@ -1184,7 +1184,12 @@ async fn overrides(
     use kindred_store::overrides::NewOverride;
     let now = kindred_store::now_ms();
     let officer = db
-        .create_user(&new_user(west, hannah.organisation_id, "pat@example.org", vec![Role::PrivacyOfficer]))
+        .create_user(&new_user(
+            west,
+            hannah.organisation_id,
+            "pat@example.org",
+            vec![Role::PrivacyOfficer],
+        ))
         .await
         .unwrap();
     let nhs = NhsNumber::parse("9990000018").unwrap();
@@ -1210,7 +1215,12 @@ async fn overrides(
     assert_eq!(bg.kind(), Some(OverrideKind::BreakGlass));
     assert!(bg.active(now));
     assert!(db.active_break_glass(fam, hannah.id, now).await.unwrap().is_none());
-    assert!(db.active_break_glass(fam, tara.id, now + BREAK_GLASS_MS).await.unwrap().is_none());
+    assert!(
+        db.active_break_glass(fam, tara.id, now + BREAK_GLASS_MS)
+            .await
+            .unwrap()
+            .is_none()
+    );
     // An old one, expired: not in the facts.
     let old = db
         .create_override(&NewOverride {
@@ -1224,7 +1234,14 @@ async fn overrides(
         })
         .await
         .unwrap();
-    assert!(!db.family_facts(fam).await.unwrap().unwrap().break_glass_user_ids.contains(&kim.id));
+    assert!(
+        !db.family_facts(fam)
+            .await
+            .unwrap()
+            .unwrap()
+            .break_glass_user_ids
+            .contains(&kim.id)
+    );
     let safeguarding = db
         .create_override(&NewOverride {
             tenant_id: west,
@@ -1238,7 +1255,10 @@ async fn overrides(
         .await
         .unwrap();
     let of_family = db.overrides_of_family(fam).await.unwrap();
-    assert_eq!(of_family.iter().map(|o| o.id).collect::<Vec<_>>(), vec![safeguarding, glass, old]);
+    assert_eq!(
+        of_family.iter().map(|o| o.id).collect::<Vec<_>>(),
+        vec![safeguarding, glass, old]
+    );
     assert_eq!(of_family[0].user_name, "Hannah.HV");
     assert_eq!(of_family[0].family_name, "Khan-Ahmed household");
 
@@ -1263,11 +1283,21 @@ async fn overrides(
             .await,
         Err(StoreError::Conflict(_))
     ));
-    db.review_override(west, glass, ReviewStatus::Referred, officer.id, Some("No emergency on the record"), now)
-        .await
-        .unwrap();
+    db.review_override(
+        west,
+        glass,
+        ReviewStatus::Referred,
+        officer.id,
+        Some("No emergency on the record"),
+        now,
+    )
+    .await
+    .unwrap();
     let queue = db.overrides_for_review(west, 10).await.unwrap();
-    assert_eq!(queue.iter().map(|o| o.id).collect::<Vec<_>>(), vec![safeguarding, glass, old]);
+    assert_eq!(
+        queue.iter().map(|o| o.id).collect::<Vec<_>>(),
+        vec![safeguarding, glass, old]
+    );
     assert_eq!(queue[0].status(), Some(ReviewStatus::Pending));
     assert_eq!(queue[1].status(), Some(ReviewStatus::Referred));
     assert_eq!(queue[1].reviewer_name.as_deref(), Some("pat"));
@@ -1275,7 +1305,10 @@ async fn overrides(
     assert_eq!(queue[1].organisation_name, "Westminster Early Help");
     assert_eq!(db.overrides_for_review(west, 1).await.unwrap().len(), 2);
     assert!(db.overrides_for_review(kc, 10).await.unwrap().is_empty());
-    assert_eq!(db.override_in(west, glass).await.unwrap().unwrap().reviewed_by_user_id, Some(officer.id));
+    assert_eq!(
+        db.override_in(west, glass).await.unwrap().unwrap().reviewed_by_user_id,
+        Some(officer.id)
+    );
     assert!(db.override_in(kc, glass).await.unwrap().is_none());
 
     // Sealing: no break-glass opens a sealed family.
@@ -1302,7 +1335,10 @@ async fn overrides(
     let facts = db.family_facts(fam).await.unwrap().unwrap();
     assert!(facts.sealed);
     assert!(!access::break_glass(&tara.subject(), &facts));
-    assert_eq!(db.family_name_in(west, fam).await.unwrap().as_deref(), Some("Khan-Ahmed household"));
+    assert_eq!(
+        db.family_name_in(west, fam).await.unwrap().as_deref(),
+        Some("Khan-Ahmed household")
+    );
     assert!(db.family_name_in(kc, fam).await.unwrap().is_none());
     assert!(
         db.set_family_sealed(west, fam, false, "", officer.id, now)

@@ -44,16 +44,10 @@ pub enum Record {
     Task { id: i64, family: Option<i64> },
     TaskList,
     TransitionList,
-    /// A break-glass or safeguarding override of a family.
     Override { id: i64, family: i64 },
-    /// A break-glass asked for: the family is not named, so a refusal on a
-    /// sealed family reads like one for an NHS number nobody holds.
     BreakGlassAttempt,
-    /// The privacy officer's queue of overrides to review.
     OverrideQueue,
-    /// A family sealed or unsealed by the privacy officer.
     FamilySeal(i64),
-    /// The list of a tenant's sealed families.
     SealedFamilies,
 }
 
@@ -82,7 +76,10 @@ impl Record {
             Record::Task { id, family } => ("task", Some(id), family),
             Record::TaskList => ("task_list", None, None),
             Record::TransitionList => ("transition_list", None, None),
+            // A break-glass or safeguarding override of a family.
             Record::Override { id, family } => ("access_override", Some(id), Some(family)),
+            // A break-glass asked for: no family is named, so a refusal on a
+            // sealed family reads like one for an NHS number nobody holds.
             Record::BreakGlassAttempt => ("break_glass", None, None),
             Record::OverrideQueue => ("override_queue", None, None),
             Record::FamilySeal(id) => ("family_seal", Some(id), Some(id)),

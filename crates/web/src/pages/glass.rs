@@ -43,7 +43,10 @@ pub const MIN_REASON: usize = 20;
 pub const REFUSED: &str = "Emergency access could not be given for that NHS number. Check the number. If the person is known to another council, or their record is protected, ask your manager or the family hub for help.";
 
 fn case_role(cu: &CurrentUser) -> bool {
-    cu.user.active && [Role::Practitioner, Role::Manager, Role::Triage].iter().any(|r| cu.user.has(*r))
+    cu.user.active
+        && [Role::Practitioner, Role::Manager, Role::Triage]
+            .iter()
+            .any(|r| cu.user.has(*r))
 }
 
 /// The reason, trimmed, or the error to show for it.
@@ -103,7 +106,9 @@ pub async fn form(cu: CurrentUser) -> AppResult<Html<String>> {
     if !case_role(&cu) {
         return Err(AppError::NotFound);
     }
-    Ok(Html(glass_page(&cu, &GlassForm::default(), Errors::default()).render()?))
+    Ok(Html(
+        glass_page(&cu, &GlassForm::default(), Errors::default()).render()?,
+    ))
 }
 
 const ROUTE: &str = "web POST /break-glass";

@@ -123,7 +123,10 @@ pub async fn review(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids
         &state,
         &cu,
         AuditAction::Read,
-        Record::Override { id, family: o.family_id },
+        Record::Override {
+            id,
+            family: o.family_id,
+        },
         "web GET /privacy/reviews/{id}",
         "privacy_office".into(),
     )
@@ -162,7 +165,10 @@ pub async fn decide(
     let decision = match ReviewStatus::parse(&form.decision) {
         Some(s @ (ReviewStatus::Accepted | ReviewStatus::Referred)) => Some(s),
         _ => {
-            errors.add("decision", "Choose whether to accept this use or refer it for investigation");
+            errors.add(
+                "decision",
+                "Choose whether to accept this use or refer it for investigation",
+            );
             None
         }
     };
@@ -206,7 +212,10 @@ pub async fn decide(
         &state,
         &cu,
         AuditAction::Update,
-        Record::Override { id, family: o.family_id },
+        Record::Override {
+            id,
+            family: o.family_id,
+        },
         ROUTE,
         decision.code().into(),
     )

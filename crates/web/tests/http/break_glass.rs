@@ -74,7 +74,13 @@ async fn member_with_nhs(app: &TestApp, family: i64, n: NhsNumber) {
 /// The West privacy officer.
 async fn privacy_officer(app: &TestApp) -> i64 {
     let west = app.db.family(app.world.khan_family).await.unwrap().tenant_id;
-    let org = app.db.user_by_email("lead@west.test").await.unwrap().unwrap().organisation_id;
+    let org = app
+        .db
+        .user_by_email("lead@west.test")
+        .await
+        .unwrap()
+        .unwrap()
+        .organisation_id;
     app.db
         .create_user(&NewUser {
             tenant_id: west,
@@ -131,10 +137,22 @@ async fn break_glass_opens_a_family_to_look_until_it_expires_and_the_privacy_off
         assert!(page.contains("The reason must be 20 characters or more"));
         assert!(page.contains("urgent"), "the reason typed is kept");
         assert!(!page.contains("not my password"), "the password is never sent back");
-        let (status, _, page) = post(&app, &teacher, "/break-glass", &glass_form(&token, &digits, "", PASSWORD)).await;
+        let (status, _, page) = post(
+            &app,
+            &teacher,
+            "/break-glass",
+            &glass_form(&token, &digits, "", PASSWORD),
+        )
+        .await;
         assert_eq!(status, 422);
         assert!(page.contains("Enter the reason you need emergency access"));
-        let (status, _, page) = post(&app, &teacher, "/break-glass", &glass_form(&token, "123", REASON, PASSWORD)).await;
+        let (status, _, page) = post(
+            &app,
+            &teacher,
+            "/break-glass",
+            &glass_form(&token, "123", REASON, PASSWORD),
+        )
+        .await;
         assert_eq!(status, 422);
         assert!(page.contains("href=\"#nhs_number\""), "{page}");
         let (status, _, page) = post(&app, &teacher, "/break-glass", &glass_form(&token, &digits, REASON, "")).await;
@@ -157,10 +175,16 @@ async fn break_glass_opens_a_family_to_look_until_it_expires_and_the_privacy_off
         assert!(page.contains("Emergency access until"), "{page}");
         assert!(page.contains(REASON));
         assert!(page.contains("The privacy officer will review this."));
-        assert!(!page.contains("/safeguarding-override"), "break-glass cannot record an override");
+        assert!(
+            !page.contains("/safeguarding-override"),
+            "break-glass cannot record an override"
+        );
         let (status, page) = read(&app, &teacher, &format!("/families/{khan}/profile")).await;
         assert_eq!(status, 200, "the 360° profile too");
-        assert!(page.contains("Emergency access until"), "the banner on every family page");
+        assert!(
+            page.contains("Emergency access until"),
+            "the banner on every family page"
+        );
         assert_eq!(read(&app, &teacher, &format!("/families/{khan}/edit")).await.0, 404);
         assert_eq!(
             read(&app, &teacher, &format!("/families/{khan}/safeguarding-override"))
@@ -175,18 +199,30 @@ async fn break_glass_opens_a_family_to_look_until_it_expires_and_the_privacy_off
         assert_eq!(glass.review_status, "pending");
         assert_eq!(glass.expires_at_ms - glass.started_at_ms, BREAK_GLASS_MS);
         // Again, with access already: sent to the family, nothing new.
-        let (status, to, _) = post(&app, &teacher, "/break-glass", &glass_form(&token, &digits, REASON, PASSWORD)).await;
+        let (status, to, _) = post(
+            &app,
+            &teacher,
+            "/break-glass",
+            &glass_form(&token, &digits, REASON, PASSWORD),
+        )
+        .await;
         assert_eq!((status, to.as_str()), (303, format!("/families/{khan}").as_str()));
         assert_eq!(app.db.overrides_of_family(khan).await.unwrap().len(), 1);
         // Neither the reason nor the NHS number is in the audit trail.
         let events = app.db.audit_events_since(0, 10_000).await.unwrap();
-        assert!(events.iter().any(|e| e.record_kind == "access_override" && e.detail == "break_glass"));
-        assert!(events.iter().any(|e| e.action == "sign_in_failed" && e.record_kind == "break_glass"));
         assert!(
             events
                 .iter()
-                .all(|e| !e.detail.contains("Police") && !e.detail.contains(&digits[..6]) && !e.route.contains(&digits[..6]))
+                .any(|e| e.record_kind == "access_override" && e.detail == "break_glass")
         );
+        assert!(
+            events
+                .iter()
+                .any(|e| e.action == "sign_in_failed" && e.record_kind == "break_glass")
+        );
+        assert!(events.iter().all(|e| !e.detail.contains("Police")
+            && !e.detail.contains(&digits[..6])
+            && !e.route.contains(&digits[..6])));
 
         // Expiry: an override whose time is up opens nothing.
         let sw = app.db.user_by_email("sw@west.test").await.unwrap().unwrap();
@@ -210,7 +246,12 @@ async fn break_glass_opens_a_family_to_look_until_it_expires_and_the_privacy_off
 
         // The privacy officer's queue, and nobody else's.
         privacy_officer(&app).await;
-        for email in ["teacher@west.test", "lead@west.test", "admin@west.test", "triage@west.test"] {
+        for email in [
+            "teacher@west.test",
+            "lead@west.test",
+            "admin@west.test",
+            "triage@west.test",
+        ] {
             let (c, _) = app.sign_in(email).await;
             assert_eq!(read(&app, &c, "/privacy/reviews").await.0, 404, "{email}");
             assert_eq!(read(&app, &c, &format!("/privacy/reviews/{}", glass.id)).await.0, 404);
@@ -231,7 +272,10 @@ async fn break_glass_opens_a_family_to_look_until_it_expires_and_the_privacy_off
         assert_eq!(status, 200);
         assert!(home.contains("waiting for review"), "{home}");
         assert!(home.contains("href=\"/privacy/reviews\""));
-        assert!(!home.contains("href=\"/search\""), "no case work for the privacy officer");
+        assert!(
+            !home.contains("href=\"/search\""),
+            "no case work for the privacy officer"
+        );
         let (status, queue) = read(&app, &officer, "/privacy/reviews").await;
         assert_eq!(status, 200);
         assert!(queue.contains("Waiting for review (2)"), "{queue}");
@@ -266,7 +310,14 @@ async fn break_glass_opens_a_family_to_look_until_it_expires_and_the_privacy_off
         assert!(queue.contains("Waiting for review (1)"));
         assert!(queue.contains("Accepted"));
         assert_eq!(
-            app.db.overrides_of_family(khan).await.unwrap().iter().find(|o| o.id == glass.id).unwrap().review_status,
+            app.db
+                .overrides_of_family(khan)
+                .await
+                .unwrap()
+                .iter()
+                .find(|o| o.id == glass.id)
+                .unwrap()
+                .review_status,
             "accepted"
         );
         let expired = app
@@ -281,7 +332,11 @@ async fn break_glass_opens_a_family_to_look_until_it_expires_and_the_privacy_off
             &app,
             &officer,
             &format!("/privacy/reviews/{}", expired.id),
-            &[("csrf", &otoken), ("decision", "referred"), ("note", "No emergency on record")],
+            &[
+                ("csrf", &otoken),
+                ("decision", "referred"),
+                ("note", "No emergency on record"),
+            ],
         )
         .await;
         assert_eq!((status, to.as_str()), (303, "/privacy/reviews"));
@@ -324,12 +379,19 @@ async fn a_sealed_family_is_refused_like_an_unknown_nhs_number_and_no_override_i
             &app,
             &officer,
             "/privacy/sealed",
-            &[("csrf", &otoken), ("family_id", &other.to_string()), ("reason", "Adoption order made")],
+            &[
+                ("csrf", &otoken),
+                ("family_id", &other.to_string()),
+                ("reason", "Adoption order made"),
+            ],
         )
         .await;
         assert_eq!((status, to.as_str()), (303, "/privacy/sealed"));
         let (_, list) = read(&app, &officer, "/privacy/sealed").await;
-        assert!(list.contains("Okafor household") && list.contains("Adoption order made"), "{list}");
+        assert!(
+            list.contains("Okafor household") && list.contains("Adoption order made"),
+            "{list}"
+        );
 
         let (teacher, token) = app.sign_in("teacher@west.test").await;
         let (status, _, sealed) = post(
