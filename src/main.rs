@@ -342,6 +342,16 @@ async fn demo(db: &Db, opts: &kindred_demo::Options) -> anyhow::Result<()> {
         for (id, code) in &s.portal_codes {
             println!("Family portal for a parent in /families/{id}: /portal/sign-in with the one-time code {code}");
         }
+        for g in &s.glass {
+            println!(
+                "Break-glass ({}): family {} is sealed, and no one can break the glass on it; the privacy officer reviews the uses at /privacy/reviews",
+                g.tenant, g.sealed_family
+            );
+            println!(
+                "Try a break-glass ({}): sign in as {} and give the NHS number {} (a member of family {}, which they cannot see) at /break-glass",
+                g.tenant, g.email, g.nhs_number, g.family_id
+            );
+        }
     } else {
         println!("The database already holds a partnership; using it as it is.");
     }

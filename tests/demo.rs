@@ -13,6 +13,7 @@ struct Demo {
     large_family: i64,
     needs_add_up: i64,
     portal_code: String,
+    glass: kindred_demo::glass::Glass,
 }
 
 async fn demo(db: Db) -> Demo {
@@ -34,6 +35,7 @@ async fn demo(db: Db) -> Demo {
         large_family: summary.large_families[0].1,
         needs_add_up: summary.needs_add_up[0].1,
         portal_code: summary.portal_codes[0].1.clone(),
+        glass: summary.glass[0].clone(),
     }
 }
 
@@ -223,6 +225,32 @@ async fn each_demo_user_finds_the_front_door_at_work() {
         let (status, page) = d.get(&eh, "/transitions/year-6").await;
         assert_eq!(status, 200);
         assert!(page.contains("in Year 6</caption>"), "{page}");
+
+        // Break-glass: the privacy officer's queue (waiting, accepted, referred) and
+        // the sealed family; the triage officer's emergency access now, with its
+        // banner; and the worker the demo names cannot see the family it names.
+        let privacy = d.sign_in("privacy@westminster.example").await;
+        let (_, home) = d.get(&privacy, "/").await;
+        assert!(home.contains("waiting for review"), "{home}");
+        let (status, queue) = d.get(&privacy, "/privacy/reviews").await;
+        assert_eq!(status, 200);
+        assert!(
+            queue.contains("Active now") && queue.contains("Accepted") && queue.contains("Referred for investigation"),
+            "{queue}"
+        );
+        assert!(queue.contains("Safeguarding"), "{queue}");
+        let (_, sealed) = d.get(&privacy, "/privacy/sealed").await;
+        assert!(
+            sealed.contains(&format!("Family {}", d.glass.sealed_family)),
+            "{sealed}"
+        );
+        let family = d.glass.triage_family.expect("the triage officer's break-glass");
+        let (status, page) = d.get(&triage, &format!("/families/{family}")).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("Emergency access until"), "{page}");
+        let worker = d.sign_in(&d.glass.email).await;
+        let (status, _) = d.get(&worker, &format!("/families/{}", d.glass.family_id)).await;
+        assert_eq!(status, 404, "the family to break the glass on is not otherwise visible");
 
         // Across the demo: episodes closed with each kind of outcome, reopened and stepped up.
         let kinds = d.db.episode_event_counts(west.id).await.unwrap();

@@ -23,6 +23,7 @@ use time::{Date, Duration};
 
 mod casework;
 mod development;
+pub mod glass;
 mod names;
 mod plans;
 mod transitions;
@@ -422,6 +423,12 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
             .await
             .context("transitions in the demo")?;
     }
+    // Break-glass: a sealed family, uses to review, one active now, a safeguarding override.
+    for p in &partnerships {
+        summary
+            .glass
+            .extend(glass::seed(db, p).await.context("break-glass in the demo")?);
+    }
     db.analyze().await?;
     Ok(Some(summary))
 }
@@ -439,6 +446,8 @@ pub struct Summary {
     pub contacts: u64,
     /// (family id, one-time code) for a parent of each large family to sign in to `/portal`.
     pub portal_codes: Vec<(i64, String)>,
+    /// Each borough's sealed family and a break-glass to try.
+    pub glass: Vec<glass::Glass>,
 }
 
 async fn build_borough(

@@ -24,6 +24,7 @@ pub mod episodes;
 pub mod families;
 pub mod notify;
 pub mod organisations;
+pub mod overrides;
 pub mod panels;
 pub mod persons;
 pub mod plans;

@@ -816,6 +816,9 @@ async fn story(db: &Db) {
     // with open work, and their transition-plan tasks, made once.
     transitions(db, (west.id, kc.id), (hv.id, eh.id, kc_org.id), (&hannah, &eric, &kim)).await;
 
+    // Break-glass and safeguarding overrides, their review, sealed families.
+    overrides(db, (west.id, kc.id), fam.id, (&tara, &hannah, &kim)).await;
+
     // The audit chain.
     for i in 0..3 {
         db.audit(NewEvent {
@@ -1161,4 +1164,187 @@ async fn transitions(
         db.transition_tasks(&[theirs]).await.unwrap()[&theirs].assigned_user_id,
         Some(kim.id)
     );
+}
+
+/// Overrides: a break-glass recorded and seen in the policy's facts until it
+/// expires, a safeguarding override, the privacy officer's queue (pending
+/// first) and a review recorded once; a family sealed and unsealed with the
+/// officer and the reason; families found by a member's NHS number.
+async fn overrides(
+    db: &Db,
+    (west, kc): (i64, i64),
+    fam: i64,
+    (tara, hannah, kim): (
+        &kindred_store::users::User,
+        &kindred_store::users::User,
+        &kindred_store::users::User,
+    ),
+) {
+    use kindred_domain::sharing::{BREAK_GLASS_MS, OverrideKind, ReviewStatus, SAFEGUARDING_OVERRIDE_MS};
+    use kindred_store::overrides::NewOverride;
+    let now = kindred_store::now_ms();
+    let officer = db
+        .create_user(&new_user(
+            west,
+            hannah.organisation_id,
+            "pat@example.org",
+            vec![Role::PrivacyOfficer],
+        ))
+        .await
+        .unwrap();
+    let nhs = NhsNumber::parse("9990000018").unwrap();
+    assert_eq!(db.current_families_of_nhs_number(west, &nhs).await.unwrap(), vec![fam]);
+    assert!(db.current_families_of_nhs_number(kc, &nhs).await.unwrap().is_empty());
+
+    let glass = db
+        .create_override(&NewOverride {
+            tenant_id: west,
+            family_id: fam,
+            user_id: tara.id,
+            kind: OverrideKind::BreakGlass,
+            reason: "Police at the door asking about the children tonight",
+            started_at_ms: now - 1_000,
+            expires_at_ms: now + BREAK_GLASS_MS,
+        })
+        .await
+        .unwrap();
+    let facts = db.family_facts(fam).await.unwrap().unwrap();
+    assert!(facts.break_glass_user_ids.contains(&tara.id));
+    let bg = db.active_break_glass(fam, tara.id, now).await.unwrap().unwrap();
+    assert_eq!(bg.id, glass);
+    assert_eq!(bg.kind(), Some(OverrideKind::BreakGlass));
+    assert!(bg.active(now));
+    assert!(db.active_break_glass(fam, hannah.id, now).await.unwrap().is_none());
+    assert!(
+        db.active_break_glass(fam, tara.id, now + BREAK_GLASS_MS)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // An old one, expired: not in the facts.
+    let old = db
+        .create_override(&NewOverride {
+            tenant_id: west,
+            family_id: fam,
+            user_id: kim.id,
+            kind: OverrideKind::BreakGlass,
+            reason: "An emergency some weeks ago, now long over",
+            started_at_ms: now - 30 * 86_400_000,
+            expires_at_ms: now - 30 * 86_400_000 + BREAK_GLASS_MS,
+        })
+        .await
+        .unwrap();
+    assert!(
+        !db.family_facts(fam)
+            .await
+            .unwrap()
+            .unwrap()
+            .break_glass_user_ids
+            .contains(&kim.id)
+    );
+    let safeguarding = db
+        .create_override(&NewOverride {
+            tenant_id: west,
+            family_id: fam,
+            user_id: hannah.id,
+            kind: OverrideKind::Safeguarding,
+            reason: "Disclosure at the home visit: share with school now",
+            started_at_ms: now,
+            expires_at_ms: now + SAFEGUARDING_OVERRIDE_MS,
+        })
+        .await
+        .unwrap();
+    let of_family = db.overrides_of_family(fam).await.unwrap();
+    assert_eq!(
+        of_family.iter().map(|o| o.id).collect::<Vec<_>>(),
+        vec![safeguarding, glass, old]
+    );
+    assert_eq!(of_family[0].user_name, "Hannah.HV");
+    assert_eq!(of_family[0].family_name, "Khan-Ahmed household");
+
+    // The queue: pending, oldest first; decided after.
+    assert_eq!(db.pending_override_count(west).await.unwrap(), 3);
+    assert_eq!(db.pending_override_count(kc).await.unwrap(), 0);
+    db.review_override(west, old, ReviewStatus::Accepted, officer.id, None, now)
+        .await
+        .unwrap();
+    assert!(matches!(
+        db.review_override(west, old, ReviewStatus::Referred, officer.id, Some("again"), now)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        db.review_override(kc, glass, ReviewStatus::Accepted, officer.id, None, now)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        db.review_override(west, glass, ReviewStatus::Pending, officer.id, None, now)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    db.review_override(
+        west,
+        glass,
+        ReviewStatus::Referred,
+        officer.id,
+        Some("No emergency on the record"),
+        now,
+    )
+    .await
+    .unwrap();
+    let queue = db.overrides_for_review(west, 10).await.unwrap();
+    assert_eq!(
+        queue.iter().map(|o| o.id).collect::<Vec<_>>(),
+        vec![safeguarding, glass, old]
+    );
+    assert_eq!(queue[0].status(), Some(ReviewStatus::Pending));
+    assert_eq!(queue[1].status(), Some(ReviewStatus::Referred));
+    assert_eq!(queue[1].reviewer_name.as_deref(), Some("pat"));
+    assert_eq!(queue[1].review_note.as_deref(), Some("No emergency on the record"));
+    assert_eq!(queue[1].organisation_name, "Westminster Early Help");
+    assert_eq!(db.overrides_for_review(west, 1).await.unwrap().len(), 2);
+    assert!(db.overrides_for_review(kc, 10).await.unwrap().is_empty());
+    assert_eq!(
+        db.override_in(west, glass).await.unwrap().unwrap().reviewed_by_user_id,
+        Some(officer.id)
+    );
+    assert!(db.override_in(kc, glass).await.unwrap().is_none());
+
+    // Sealing: no break-glass opens a sealed family.
+    assert!(db.sealed_families(west).await.unwrap().is_empty());
+    assert!(
+        db.set_family_sealed(west, fam, true, "Adoption order made", officer.id, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.set_family_sealed(west, fam, true, "Again", officer.id, now)
+            .await
+            .unwrap()
+    );
+    assert!(matches!(
+        db.set_family_sealed(kc, fam, true, "Not theirs", kim.id, now).await,
+        Err(StoreError::NotFound)
+    ));
+    let sealed = db.sealed_families(west).await.unwrap();
+    assert_eq!(sealed.len(), 1);
+    assert_eq!(sealed[0].family_id, fam);
+    assert_eq!(sealed[0].reason.as_deref(), Some("Adoption order made"));
+    assert_eq!(sealed[0].by_name.as_deref(), Some("pat"));
+    let facts = db.family_facts(fam).await.unwrap().unwrap();
+    assert!(facts.sealed);
+    assert!(!access::break_glass(&tara.subject(), &facts));
+    assert_eq!(
+        db.family_name_in(west, fam).await.unwrap().as_deref(),
+        Some("Khan-Ahmed household")
+    );
+    assert!(db.family_name_in(kc, fam).await.unwrap().is_none());
+    assert!(
+        db.set_family_sealed(west, fam, false, "", officer.id, now)
+            .await
+            .unwrap()
+    );
+    assert!(db.sealed_families(west).await.unwrap().is_empty());
+    assert!(!db.family_facts(fam).await.unwrap().unwrap().sealed);
 }

@@ -44,6 +44,11 @@ pub enum Record {
     Task { id: i64, family: Option<i64> },
     TaskList,
     TransitionList,
+    Override { id: i64, family: i64 },
+    BreakGlassAttempt,
+    OverrideQueue,
+    FamilySeal(i64),
+    SealedFamilies,
 }
 
 impl Record {
@@ -71,6 +76,14 @@ impl Record {
             Record::Task { id, family } => ("task", Some(id), family),
             Record::TaskList => ("task_list", None, None),
             Record::TransitionList => ("transition_list", None, None),
+            // A break-glass or safeguarding override of a family.
+            Record::Override { id, family } => ("access_override", Some(id), Some(family)),
+            // A break-glass asked for: no family is named, so a refusal on a
+            // sealed family reads like one for an NHS number nobody holds.
+            Record::BreakGlassAttempt => ("break_glass", None, None),
+            Record::OverrideQueue => ("override_queue", None, None),
+            Record::FamilySeal(id) => ("family_seal", Some(id), Some(id)),
+            Record::SealedFamilies => ("sealed_families", None, None),
         }
     }
 }
@@ -152,6 +165,7 @@ pub async fn family_with_facts(
         basis.code().into(),
     )
     .await?;
+    note_emergency(state, cu, family_id, basis).await?;
     Ok((family, basis, facts))
 }
 
@@ -195,6 +209,7 @@ pub async fn person(
         basis.code().into(),
     )
     .await?;
+    note_emergency(state, cu, family_id, basis).await?;
     Ok((person, family_id))
 }
 
@@ -381,6 +396,7 @@ pub async fn episode(
         basis.code().into(),
     )
     .await?;
+    note_emergency(state, cu, family_id, basis).await?;
     Ok((family, episode, manage))
 }
 
@@ -435,4 +451,30 @@ pub async fn shown_tasks(
         .await?;
     }
     Ok(shown)
+}
+
+/// When the user was let in by their own break-glass, notes its expiry and
+/// reason for the page's emergency banner (`Layout::new` shows it).
+async fn note_emergency(state: &AppState, cu: &CurrentUser, family_id: i64, basis: Basis) -> AppResult<()> {
+    if basis != Basis::BreakGlass {
+        return Ok(());
+    }
+    if let Some(o) = state
+        .db
+        .active_break_glass(family_id, cu.user.id, kindred_store::now_ms())
+        .await?
+    {
+        cu.emergency
+            .set(crate::layout::london_time(o.expires_at_ms, false), o.reason);
+    }
+    Ok(())
+}
+
+/// The privacy officer's pages: the user must hold the role in their own tenant.
+pub fn require_privacy_office(cu: &CurrentUser) -> AppResult<()> {
+    if access::privacy_office(&cu.user.subject(), cu.user.tenant_id) {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
 }

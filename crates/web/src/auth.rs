@@ -30,6 +30,8 @@ pub struct CurrentUser {
     pub user: User,
     pub organisation_name: String,
     pub csrf: String,
+    /// Set by `web::access` when this request was let in by a break-glass.
+    pub emergency: crate::layout::Emergency,
 }
 
 fn session_cookie(c: &Config) -> &'static str {
@@ -88,6 +90,7 @@ pub async fn load_session(State(state): State<AppState>, jar: CookieJar, mut req
                         user,
                         organisation_name: session.organisation_name,
                         csrf: session.csrf_token,
+                        emergency: Default::default(),
                     });
                 }
             }

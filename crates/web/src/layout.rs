@@ -19,6 +19,10 @@ pub struct Layout {
     /// The service named in the header, and where its name links to.
     pub service: &'static str,
     pub home: &'static str,
+    /// A privacy officer: the review queue and sealed families.
+    pub is_privacy_officer: bool,
+    /// The break-glass this page was opened through: (until HH:MM, the reason).
+    pub emergency: Option<(String, String)>,
 }
 
 impl Layout {
@@ -29,12 +33,18 @@ impl Layout {
             organisation: cu.organisation_name.clone(),
             csrf: cu.csrf.clone(),
             is_admin: cu.user.has(Role::Admin),
-            has_case_role: cu.user.roles.iter().any(|r| *r != Role::Admin),
+            has_case_role: cu
+                .user
+                .roles
+                .iter()
+                .any(|r| !matches!(r, Role::Admin | Role::PrivacyOfficer)),
             is_triage: cu.user.has(Role::Triage),
             runs_panel: cu.user.has(Role::Triage) || cu.user.has(Role::Manager),
             works_cases: cu.user.has(Role::Practitioner) || cu.user.has(Role::Manager),
             service: RECORD,
             home: "/",
+            is_privacy_officer: cu.user.has(Role::PrivacyOfficer),
+            emergency: cu.emergency.get(),
         }
     }
 
@@ -51,6 +61,8 @@ impl Layout {
             works_cases: false,
             service: RECORD,
             home: "/",
+            is_privacy_officer: false,
+            emergency: None,
         }
     }
 
@@ -65,3 +77,56 @@ impl Layout {
 }
 
 const RECORD: &str = "Family hub record";
+
+/// The break-glass a request was let in through, noted by `web::access` when
+/// the policy's basis is break-glass and read by [`Layout::new`], so that every
+/// family page shows the emergency banner without each handler asking.
+#[derive(Clone, Default)]
+pub struct Emergency(std::sync::Arc<std::sync::Mutex<Option<(String, String)>>>);
+
+impl Emergency {
+    pub fn set(&self, until: String, reason: String) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some((until, reason));
+        }
+    }
+
+    pub fn get(&self) -> Option<(String, String)> {
+        self.0.lock().ok().and_then(|s| s.clone())
+    }
+}
+
+/// The time of day of an instant in Europe/London, as `HH:MM`; with the date
+/// too (`on 3 March 2026 at 14:05`) when `with_date`.
+pub fn london_time(ms: i64, with_date: bool) -> String {
+    let zoned = jiff::Timestamp::from_millisecond(ms)
+        .ok()
+        .and_then(|t| jiff::tz::TimeZone::get("Europe/London").ok().map(|tz| t.to_zoned(tz)));
+    match zoned {
+        Some(z) if with_date => format!(
+            "{} {} {} at {:02}:{:02}",
+            z.day(),
+            MONTHS[(z.month() as usize).saturating_sub(1) % 12],
+            z.year(),
+            z.hour(),
+            z.minute()
+        ),
+        Some(z) => format!("{:02}:{:02}", z.hour(), z.minute()),
+        None => String::new(),
+    }
+}
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];

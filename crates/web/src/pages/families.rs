@@ -105,6 +105,8 @@ struct FamilyPage {
     episode_leads: Vec<(i64, String)>,
     levels: [kindred_domain::referral::Level; 2],
     tasks: Vec<super::tasks::TaskRow>,
+    /// Safeguarding overrides in force: sharing without consent.
+    safeguarding: Vec<super::glass::OverrideView>,
 }
 
 fn basis_label(b: access::Basis) -> &'static str {
@@ -352,6 +354,7 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
         })
         .collect();
     let page = FamilyPage {
+        safeguarding: super::glass::active_safeguarding(&state, id).await?,
         episodes,
         can_open_episode,
         episode_leads,

@@ -48,6 +48,8 @@ struct Home {
     caseload: Option<Caseload>,
     /// The practitioner's overdue plan actions.
     overdue_actions: Vec<super::plan::OverdueView>,
+    /// For a privacy officer: how many overrides wait for review.
+    privacy: Option<i64>,
 }
 
 struct Caseload {
@@ -161,7 +163,13 @@ pub async fn home(State(state): State<AppState>, cu: CurrentUser, Query(q): Quer
     } else {
         vec![]
     };
+    let privacy = if kindred_domain::access::privacy_office(&cu.user.subject(), cu.user.tenant_id) {
+        Some(state.db.pending_override_count(cu.user.tenant_id).await?)
+    } else {
+        None
+    };
     let page_html = Home {
+        privacy,
         overdue_actions,
         queue,
         unread,

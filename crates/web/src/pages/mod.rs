@@ -17,12 +17,14 @@ mod development;
 mod early_help;
 mod episodes;
 mod families;
+mod glass;
 mod home;
 mod notifications;
 mod panels;
 mod persons;
 mod plan;
 mod portal;
+mod privacy;
 mod profile;
 mod referrals;
 mod search;
@@ -198,6 +200,16 @@ fn all_routes() -> Routes {
             "/admin/assessment-areas",
             get(admin_areas::show).post(admin_areas::save),
         )
+        // Break-glass, safeguarding overrides and the privacy officer's review (issue 5).
+        .route("/break-glass", get(glass::form).post(glass::break_glass))
+        .route(
+            "/families/{id}/safeguarding-override",
+            get(glass::override_form).post(glass::record_override),
+        )
+        .route("/privacy/reviews", get(privacy::reviews))
+        .route("/privacy/reviews/{id}", get(privacy::review).post(privacy::decide))
+        .route("/privacy/sealed", get(privacy::sealed).post(privacy::seal))
+        .route("/privacy/sealed/{id}/unseal", post(privacy::unseal))
         .merge(self_referral_routes())
 }
 
