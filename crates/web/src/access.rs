@@ -496,3 +496,35 @@ pub async fn person_contact_shown(state: &AppState, cu: &CurrentUser, person_id:
 
 /// What stands in for a restricted person's address and contact details.
 pub const WITHHELD: &str = "Address withheld: restricted";
+
+/// As [`contact_details_shown`] for persons found across families (a search,
+/// a list): each person with the ids of their families the page names; the
+/// policy's decision on the person is the first of those it lets the user view.
+pub async fn contact_details_shown_across(
+    state: &AppState,
+    cu: &CurrentUser,
+    persons: &[(i64, Vec<i64>)],
+) -> AppResult<std::collections::BTreeSet<i64>> {
+    let mut family_ids: Vec<i64> = persons.iter().flat_map(|(_, f)| f.iter().copied()).collect();
+    family_ids.sort_unstable();
+    family_ids.dedup();
+    let facts = state.db.family_facts_many(&family_ids).await?;
+    let person_ids: Vec<i64> = persons.iter().map(|(p, _)| *p).collect();
+    let restriction = state.db.restriction_facts(&person_ids).await?;
+    let subject = cu.user.subject();
+    Ok(persons
+        .iter()
+        .filter(|(person, families)| {
+            let decision = families
+                .iter()
+                .filter_map(|f| facts.get(f))
+                .map(|f| access::family(&subject, f, FamilyAction::View))
+                .find(|d| d.allowed())
+                .unwrap_or(Decision::Deny);
+            restriction
+                .get(person)
+                .is_some_and(|r| access::contact_details(&subject, decision, r))
+        })
+        .map(|(p, _)| *p)
+        .collect())
+}

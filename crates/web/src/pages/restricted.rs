@@ -154,3 +154,58 @@ pub async fn revoke(
     }
     Ok(back(id))
 }
+
+/// A family member as the family portal shows them to another member.
+pub struct PortalMember {
+    pub name: String,
+    /// Address, phone and email, when `access::portal_contact_details` allows.
+    pub details: Vec<String>,
+    pub own: bool,
+}
+
+/// The current members of the viewer's family: names, and contact details
+/// only where `access::portal_contact_details` allows (their own always; a
+/// restricted member's never, with no sign that anything is withheld).
+pub async fn portal_members(state: &AppState, family_id: i64, viewer_person_id: i64) -> AppResult<Vec<PortalMember>> {
+    let members: Vec<_> = state
+        .db
+        .members(family_id)
+        .await?
+        .into_iter()
+        .filter(|m| m.left_on.is_none())
+        .collect();
+    let ids: Vec<i64> = members.iter().map(|m| m.person.id).collect();
+    let facts = state.db.restriction_facts(&ids).await?;
+    let mut addresses = state.db.current_addresses(&ids).await?;
+    let mut contacts = state.db.person_contacts(&ids).await?;
+    Ok(members
+        .into_iter()
+        .map(|m| {
+            let id = m.person.id;
+            let may = facts.get(&id).is_some_and(|f| {
+                kindred_domain::access::portal_contact_details(viewer_person_id, id, f)
+            });
+            let mut details = vec![];
+            if may {
+                if let Some(a) = addresses.remove(&id) {
+                    details.push(
+                        [Some(a.line1), a.line2, Some(a.town), Some(a.postcode)]
+                            .into_iter()
+                            .flatten()
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    );
+                }
+                if let Some(c) = contacts.remove(&id) {
+                    details.extend(c.phone);
+                    details.extend(c.email);
+                }
+            }
+            PortalMember {
+                name: m.person.full_name(),
+                details,
+                own: id == viewer_person_id,
+            }
+        })
+        .collect())
+}
