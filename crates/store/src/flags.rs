@@ -155,7 +155,8 @@ impl Db {
     }
 
     pub async fn add_alert_rule(&self, r: &NewAlertRule) -> Result<i64> {
-        let (id,): (i64,) = on_pool!(self, |p| sqlx::query_as(
+        let (id,): (i64,) = on_pool!(self, |p| {
+            sqlx::query_as(
             "INSERT INTO alert_rules (tenant_id, trigger_flag, involved_org_kind, task_title, created_by_user_id, created_at_ms)
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id"
         )
@@ -166,18 +167,21 @@ impl Db {
         .bind(r.created_by_user_id)
         .bind(crate::now_ms())
         .fetch_one(p)
-        .await)?;
+        .await
+        })?;
         Ok(id)
     }
 
     /// Deletes a rule of the tenant; whether there was one.
     pub async fn delete_alert_rule(&self, tenant_id: i64, id: i64) -> Result<bool> {
-        let n = on_pool!(self, |p| sqlx::query("DELETE FROM alert_rules WHERE id = $1 AND tenant_id = $2")
-            .bind(id)
-            .bind(tenant_id)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
+        let n = on_pool!(self, |p| sqlx::query(
+            "DELETE FROM alert_rules WHERE id = $1 AND tenant_id = $2"
+        )
+        .bind(id)
+        .bind(tenant_id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
         Ok(n > 0)
     }
 
@@ -197,13 +201,15 @@ impl Db {
         if let Some((u,)) = worker {
             return Ok(Some((Some(u), None)));
         }
-        let manager: Option<(i64,)> = on_pool!(self, |p| sqlx::query_as(
+        let manager: Option<(i64,)> = on_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT id FROM users WHERE organisation_id = $1 AND active AND (',' || roles || ',') LIKE '%,manager,%'
              ORDER BY id LIMIT 1"
         )
         .bind(organisation_id)
         .fetch_optional(p)
-        .await)?;
+        .await
+        })?;
         if let Some((u,)) = manager {
             return Ok(Some((Some(u), None)));
         }
@@ -236,7 +242,8 @@ impl Db {
             .collect();
         let mut made = vec![];
         for rule in rules {
-            let orgs: Vec<(i64,)> = on_pool!(self, |p| sqlx::query_as(
+            let orgs: Vec<(i64,)> = on_pool!(self, |p| {
+                sqlx::query_as(
                 "SELECT DISTINCT i.organisation_id FROM involvements i JOIN organisations o ON o.id = i.organisation_id
                  WHERE i.family_id = $1 AND i.ended_on IS NULL AND o.kind = $2 AND o.tenant_id = $3
                  ORDER BY i.organisation_id"
@@ -245,7 +252,8 @@ impl Db {
             .bind(&rule.involved_org_kind)
             .bind(flag.tenant_id)
             .fetch_all(p)
-            .await)?;
+            .await
+            })?;
             for (org,) in orgs {
                 let Some((user, team)) = self.alert_assignee(flag.family_id, org).await? else {
                     continue;

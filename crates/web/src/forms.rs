@@ -66,12 +66,17 @@ fn opt(s: &str) -> Option<String> {
 /// 10 or 11 digits starting 0, or +44 and 9 or 10 more digits.
 pub fn uk_phone(s: &str) -> Option<String> {
     let t = s.trim();
-    if t.chars().any(|c| !(c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')' | '+'))) {
+    if t.chars()
+        .any(|c| !(c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')' | '+')))
+    {
         return None;
     }
     let digits: String = t.chars().filter(|c| c.is_ascii_digit()).collect();
     let ok = if t.starts_with('+') {
-        t.matches('+').count() == 1 && digits.starts_with("44") && (11..=12).contains(&digits.len()) && !digits[2..].starts_with('0')
+        t.matches('+').count() == 1
+            && digits.starts_with("44")
+            && (11..=12).contains(&digits.len())
+            && !digits[2..].starts_with('0')
     } else {
         !t.contains('+') && digits.starts_with('0') && (10..=11).contains(&digits.len())
     };
@@ -180,7 +185,10 @@ impl PersonForm {
             if email_shape(&e) {
                 Some(e)
             } else {
-                errors.add("email", "Enter an email address in the correct format, like name@example.com");
+                errors.add(
+                    "email",
+                    "Enter an email address in the correct format, like name@example.com",
+                );
                 None
             }
         });

@@ -209,12 +209,16 @@ fn check(form: &FlagForm, errors: &mut Errors) -> Option<(FlagKind, String)> {
 }
 
 /// GET /families/{id}/flags/new: the raise form on its own page.
-pub async fn new_family_flag(
-    State(state): State<AppState>,
-    cu: CurrentUser,
-    Ids(id): Ids<i64>,
-) -> AppResult<Response> {
-    gate::family(&state, &cu, id, FamilyAction::Edit, false, "web GET /families/{id}/flags/new").await?;
+pub async fn new_family_flag(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i64>) -> AppResult<Response> {
+    gate::family(
+        &state,
+        &cu,
+        id,
+        FamilyAction::Edit,
+        false,
+        "web GET /families/{id}/flags/new",
+    )
+    .await?;
     let page = FlagPage {
         l: Layout::new("Raise a flag", &cu),
         post: format!("/families/{id}/flags"),
@@ -361,7 +365,10 @@ pub async fn end(
             &state,
             &cu,
             AuditAction::Update,
-            Record::Flag { id: flag.id, family: id },
+            Record::Flag {
+                id: flag.id,
+                family: id,
+            },
             ROUTE,
             format!("ended kind={}", flag.kind),
         )

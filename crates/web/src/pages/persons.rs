@@ -88,20 +88,23 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
     let visible_ids: Vec<i64> = families.iter().map(|f| f.0).collect();
     let editable = super::flags::editable_families(&state, &cu, id).await?;
     let flags_block = super::flags::person_block(&state, id, &visible_ids, editable).await?;
-    let addresses = if !shown { vec![] } else { db
-        .addresses(id)
-        .await?
-        .into_iter()
-        .map(|a| AddressView {
-            text: [Some(a.line1), a.line2, Some(a.town), Some(a.postcode)]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(", "),
-            from: kindred_domain::dates::long(a.from_date),
-            to: super::opt_date(a.to_date),
-        })
-        .collect() };
+    let addresses = if !shown {
+        vec![]
+    } else {
+        db.addresses(id)
+            .await?
+            .into_iter()
+            .map(|a| AddressView {
+                text: [Some(a.line1), a.line2, Some(a.town), Some(a.postcode)]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                from: kindred_domain::dates::long(a.from_date),
+                to: super::opt_date(a.to_date),
+            })
+            .collect()
+    };
     let previous_names = db
         .previous_names(id)
         .await?

@@ -530,7 +530,12 @@ async fn invitable(state: &AppState, id: i64) -> AppResult<Vec<(i64, String)>> {
         .collect())
 }
 
-async fn invite_views(state: &AppState, cu: &CurrentUser, id: i64, basis: kindred_domain::access::Basis) -> AppResult<Vec<InviteView>> {
+async fn invite_views(
+    state: &AppState,
+    cu: &CurrentUser,
+    id: i64,
+    basis: kindred_domain::access::Basis,
+) -> AppResult<Vec<InviteView>> {
     let invites = state.db.portal_invites(id).await?;
     let ids: Vec<i64> = invites.iter().map(|i| i.person_id).collect();
     // An invitation's email is a person's contact detail: a restricted person's is withheld.

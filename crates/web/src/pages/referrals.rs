@@ -71,7 +71,11 @@ pub struct PersonLine {
 
 /// Of `person_ids`, the restricted persons whose address the reader may not
 /// see (`access::contact_details` through any family of theirs).
-async fn withheld_of(state: &AppState, cu: &CurrentUser, person_ids: &[i64]) -> AppResult<std::collections::BTreeSet<i64>> {
+async fn withheld_of(
+    state: &AppState,
+    cu: &CurrentUser,
+    person_ids: &[i64],
+) -> AppResult<std::collections::BTreeSet<i64>> {
     let facts = state.db.restriction_facts(person_ids).await?;
     let mut out = std::collections::BTreeSet::new();
     for id in person_ids {
@@ -711,7 +715,12 @@ pub async fn find_person(
             &cu,
             &hits
                 .iter()
-                .map(|h| (h.person.id, h.families.iter().map(|f| f.0).filter(|f| allowed.contains(f)).collect()))
+                .map(|h| {
+                    (
+                        h.person.id,
+                        h.families.iter().map(|f| f.0).filter(|f| allowed.contains(f)).collect(),
+                    )
+                })
                 .collect::<Vec<_>>(),
         )
         .await?;
@@ -976,7 +985,8 @@ pub async fn show(
                 if can_decide {
                     searched += 1;
                     let found = state.db.match_candidates(r.tenant_id, &row.details, 5).await?;
-                    let withheld = withheld_of(&state, &cu, &found.iter().map(|c| c.person.id).collect::<Vec<_>>()).await?;
+                    let withheld =
+                        withheld_of(&state, &cu, &found.iter().map(|c| c.person.id).collect::<Vec<_>>()).await?;
                     for c in found {
                         let withhold = withheld.contains(&c.person.id);
                         candidates.push(CandidateView {

@@ -46,7 +46,14 @@ async fn open(state: &AppState, cu: &CurrentUser, id: i64, route: &str) -> AppRe
     Ok((family, restricted))
 }
 
-async fn record(state: &AppState, cu: &CurrentUser, id: i64, family: i64, route: &str, detail: String) -> AppResult<()> {
+async fn record(
+    state: &AppState,
+    cu: &CurrentUser,
+    id: i64,
+    family: i64,
+    route: &str,
+    detail: String,
+) -> AppResult<()> {
     gate::audit(
         state,
         cu,
@@ -131,7 +138,11 @@ pub async fn grant(
     if !restricted {
         return Ok(back(id));
     }
-    let user_id = form.user_id.trim().parse::<i64>().map_err(|_| AppError::BadRequest("Select a worker to allow."))?;
+    let user_id = form
+        .user_id
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| AppError::BadRequest("Select a worker to allow."))?;
     if !candidates(&state, &cu, id).await?.iter().any(|c| c.0 == user_id) {
         return Err(AppError::BadRequest("Select a worker to allow."));
     }
@@ -182,9 +193,9 @@ pub async fn portal_members(state: &AppState, family_id: i64, viewer_person_id: 
         .into_iter()
         .map(|m| {
             let id = m.person.id;
-            let may = facts.get(&id).is_some_and(|f| {
-                kindred_domain::access::portal_contact_details(viewer_person_id, id, f)
-            });
+            let may = facts
+                .get(&id)
+                .is_some_and(|f| kindred_domain::access::portal_contact_details(viewer_person_id, id, f));
             let mut details = vec![];
             if may {
                 if let Some(a) = addresses.remove(&id) {

@@ -8,6 +8,7 @@ mod forms;
 mod front_door;
 mod note_routes;
 mod plan;
+mod restricted;
 mod self_referral;
 mod sign_in;
 mod transitions;
