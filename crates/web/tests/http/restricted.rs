@@ -175,7 +175,10 @@ async fn a_restricted_persons_details_are_hidden_on_every_page_without_permissio
         !hits.contains("Aisha"),
         "postcode search does not find a restricted person"
     );
-    assert!(!hits.contains(LINE1) && !hits.contains(PHONE), "only the postcode typed is on the page");
+    assert!(
+        !hits.contains(LINE1) && !hits.contains(PHONE),
+        "only the postcode typed is on the page"
+    );
     let hits = search(&app, &colleague, &ct, &[("name", "Aisha Khan")]).await;
     assert!(hits.contains("Aisha") && hits.contains(WITHHELD));
     assert_hidden(&hits, "name search");
