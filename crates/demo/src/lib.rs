@@ -25,6 +25,7 @@ mod casework;
 mod development;
 mod names;
 mod plans;
+mod restricted;
 mod transitions;
 
 /// Every demo sign-in uses this password. Only `kindred demo` creates accounts with it.
@@ -421,6 +422,11 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
         transitions::seed(db, p, today)
             .await
             .context("transitions in the demo")?;
+    }
+    for p in &partnerships {
+        restricted::seed(db, p, today)
+            .await
+            .context("restricted persons and flags in the demo")?;
     }
     db.analyze().await?;
     Ok(Some(summary))
