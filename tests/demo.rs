@@ -259,3 +259,28 @@ async fn each_demo_user_finds_the_front_door_at_work() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_demo_shows_a_restricted_person_and_an_alert() {
+    let d = demo(testing::fresh_sqlite().await).await;
+    let hv = d.sign_in("hv@westminster.example").await;
+    let (status, inbox) = d.get(&hv, "/tasks").await;
+    assert_eq!(status, 200);
+    assert!(
+        inbox.contains("Child protection enquiry opened"),
+        "an alert in the health visitor's inbox"
+    );
+    let user = d.db.user_by_email("hv@westminster.example").await.unwrap().unwrap();
+    let criteria = kindred_store::search::SearchCriteria {
+        name: Some("Nadia Hartley".into()),
+        ..Default::default()
+    };
+    let hits = d.db.search_persons(&user.subject(), &criteria, 5).await.unwrap();
+    let family = hits[0].families[0].0;
+    let (_, page) = d.get(&hv, &format!("/families/{family}")).await;
+    assert!(
+        page.contains("12 Cedar Court"),
+        "the lead professional sees the address"
+    );
+    assert!(d.db.restriction_facts(&[]).await.unwrap().is_empty());
+}

@@ -14,6 +14,7 @@ import development from '../journeys/development.mjs';
 import episodes from '../journeys/episodes.mjs';
 import transitions from '../journeys/transitions.mjs';
 import breakGlass from '../journeys/break_glass.mjs';
+import restricted from '../journeys/restricted.mjs';
 
 describe('Kindred in Chromium, with axe on every page', () => {
   const ctx = {};
@@ -35,4 +36,5 @@ describe('Kindred in Chromium, with axe on every page', () => {
   episodes(ctx);
   transitions(ctx);
   breakGlass(ctx);
+  restricted(ctx);
 });

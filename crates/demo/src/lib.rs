@@ -26,6 +26,7 @@ mod development;
 pub mod glass;
 mod names;
 mod plans;
+mod restricted;
 mod transitions;
 
 /// Every demo sign-in uses this password. Only `kindred demo` creates accounts with it.
@@ -422,6 +423,11 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
         transitions::seed(db, p, today)
             .await
             .context("transitions in the demo")?;
+    }
+    for p in &partnerships {
+        restricted::seed(db, p, today)
+            .await
+            .context("restricted persons and flags in the demo")?;
     }
     // Break-glass: a sealed family, uses to review, one active now, a safeguarding override.
     for p in &partnerships {

@@ -382,6 +382,11 @@ impl Db {
                 q.push(" AND EXISTS (SELECT 1 FROM addresses a WHERE a.person_id = p.id AND a.postcode = ")
                     .push_bind(pc.as_str().to_string())
                     .push(")");
+                // A restricted person is never found by where they live, except
+                // by a worker allowed to see their address (`access::contact_details`).
+                q.push(" AND (p.restricted = FALSE OR EXISTS (SELECT 1 FROM restricted_person_permissions rp WHERE rp.person_id = p.id AND rp.user_id = ")
+                    .push_bind(s.user_id)
+                    .push("))");
             }
             q.push(" LIMIT ").push_bind(limit);
             q.build_query_as::<Row>().fetch_all(p).await

@@ -45,6 +45,7 @@ fn new_user(tenant_id: i64, organisation_id: i64, email: &str, roles: Vec<Role>)
 async fn storage_story_on_every_backend() {
     for db in testing::fresh_databases().await {
         story(&db).await;
+        restricted_and_flags(&db).await;
         println!("storage story passed on {:?}", db.backend());
     }
 }
@@ -1163,6 +1164,192 @@ async fn transitions(
     assert_eq!(
         db.transition_tasks(&[theirs]).await.unwrap()[&theirs].assigned_user_id,
         Some(kim.id)
+    );
+}
+
+/// Restricted persons and their contact details; flags; alert rules and the
+/// alerts they make, once per flag and organisation (issue 5).
+async fn restricted_and_flags(db: &Db) {
+    let today = kindred_store::today();
+    let t = db.create_tenant("flags", "Flag Borough").await.unwrap().id;
+    let hv = db
+        .create_organisation(t, "Flag Health Visiting", OrgKind::HealthVisiting)
+        .await
+        .unwrap()
+        .id;
+    let amh = db
+        .create_organisation(t, "Flag Adult Mental Health", OrgKind::AdultMentalHealth)
+        .await
+        .unwrap()
+        .id;
+    let police = db
+        .create_organisation(t, "Flag Police", OrgKind::Police)
+        .await
+        .unwrap()
+        .id;
+    let housing = db
+        .create_organisation(t, "Flag Housing", OrgKind::Housing)
+        .await
+        .unwrap()
+        .id;
+    let worker = db
+        .create_user(&new_user(t, hv, "hv@flags.test", vec![Role::Practitioner]))
+        .await
+        .unwrap();
+    let amh_manager = db
+        .create_user(&new_user(t, amh, "amh-manager@flags.test", vec![Role::Manager]))
+        .await
+        .unwrap();
+    let police_team = db.create_team(t, police, None, "Safeguarding unit").await.unwrap().id;
+    let family = db
+        .create_family(
+            t,
+            "Flag household",
+            &Creator {
+                user_id: worker.id,
+                organisation_id: hv,
+                service: "Health visiting".into(),
+            },
+            today,
+        )
+        .await
+        .unwrap()
+        .id;
+    let mum = db
+        .create_person(t, &details("Rae", "Flag", Some(date!(1991 - 04 - 04)), None))
+        .await
+        .unwrap()
+        .id;
+    db.add_member(family, mum, MemberRole::Parent, today).await.unwrap();
+
+    // Contact details.
+    let contact = kindred_store::restricted::PersonContact {
+        phone: Some("07700 900123".into()),
+        email: Some("rae@example.org".into()),
+    };
+    db.set_person_contact(mum, &contact).await.unwrap();
+    assert_eq!(db.person_contacts(&[mum]).await.unwrap()[&mum], contact);
+    // Restriction: the marker is permitted; others are granted and revoked.
+    assert!(!db.restriction_facts(&[mum]).await.unwrap()[&mum].restricted);
+    db.mark_restricted(mum, worker.id).await.unwrap();
+    let f = &db.restriction_facts(&[mum]).await.unwrap()[&mum];
+    assert!(f.restricted);
+    assert_eq!(f.permitted_user_ids, vec![worker.id]);
+    db.grant_restricted_permission(mum, amh_manager.id, worker.id)
+        .await
+        .unwrap();
+    db.grant_restricted_permission(mum, amh_manager.id, worker.id)
+        .await
+        .unwrap();
+    assert_eq!(db.restricted_permissions(mum).await.unwrap().len(), 2);
+    assert!(db.revoke_restricted_permission(mum, amh_manager.id).await.unwrap());
+    assert!(!db.revoke_restricted_permission(mum, amh_manager.id).await.unwrap());
+    // Postcode search does not find her for anyone but the permitted worker.
+    db.move_person(
+        mum,
+        &NewAddress {
+            line1: "1 Flag Street".into(),
+            line2: None,
+            town: "London".into(),
+            postcode: Postcode::parse("SW1A 9ZZ").unwrap(),
+            from_date: today,
+        },
+    )
+    .await
+    .unwrap();
+    let by_postcode = SearchCriteria {
+        postcode: Some(Postcode::parse("SW1A 9ZZ").unwrap()),
+        ..Default::default()
+    };
+    assert_eq!(
+        db.search_persons(&worker.subject(), &by_postcode, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    db.add_team_member(family, amh_manager.id, today).await.unwrap();
+    assert!(
+        db.search_persons(&amh_manager.subject(), &by_postcode, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    db.unmark_restricted(mum).await.unwrap();
+    let f = &db.restriction_facts(&[mum]).await.unwrap()[&mum];
+    assert!(!f.restricted && f.permitted_user_ids.is_empty());
+    db.end_team_member(family, amh_manager.id, today).await.unwrap();
+
+    // Alert rules.
+    let rule = |kind: &str, org: &str| kindred_store::flags::NewAlertRule {
+        tenant_id: t,
+        trigger_flag: "child_protection_enquiry".into(),
+        involved_org_kind: org.into(),
+        task_title: kind.into(),
+        created_by_user_id: worker.id,
+    };
+    db.add_alert_rule(&rule("Check on the parent", "adult_mental_health"))
+        .await
+        .unwrap();
+    db.add_alert_rule(&rule("Second rule, same organisation", "adult_mental_health"))
+        .await
+        .unwrap();
+    db.add_alert_rule(&rule("Police check", "police")).await.unwrap();
+    let housing_rule = db.add_alert_rule(&rule("Housing check", "housing")).await.unwrap();
+    assert_eq!(db.alert_rules(t).await.unwrap().len(), 4);
+    assert!(db.delete_alert_rule(t, housing_rule).await.unwrap());
+    assert!(!db.delete_alert_rule(t + 1000, housing_rule).await.unwrap());
+    for org in [amh, police, housing] {
+        db.add_involvement(family, org, "Support", today).await.unwrap();
+    }
+    // Flags: raised, alerts made once per organisation, to a manager (no
+    // worker of theirs in the team) or a team (no manager).
+    let flag = db
+        .raise_flag(&kindred_store::flags::NewFlag {
+            tenant_id: t,
+            family_id: family,
+            person_id: Some(mum),
+            kind: "child_protection_enquiry".into(),
+            description: "Strategy meeting held".into(),
+            raised_by_user_id: worker.id,
+            raised_on: today,
+        })
+        .await
+        .unwrap();
+    let made = db.raise_alerts(flag, today).await.unwrap();
+    assert_eq!(made.len(), 2, "adult mental health once, police once");
+    assert!(db.raise_alerts(flag, today).await.unwrap().is_empty());
+    let alerts: Vec<_> = db
+        .open_tasks_of_family(family)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|t| t.kind == "alert")
+        .collect();
+    assert_eq!(alerts.len(), 2);
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a.assigned_user_id == Some(amh_manager.id) && a.title == "Check on the parent")
+    );
+    assert!(alerts.iter().any(|a| a.assigned_team_id == Some(police_team)));
+    assert!(alerts.iter().all(|a| a.due_on > today));
+    let flags = db.open_flags_of_family(family).await.unwrap();
+    assert_eq!(flags.len(), 1);
+    assert_eq!(flags[0].person_name.as_deref(), Some("Rae Flag"));
+    assert_eq!(db.open_flags_of_person(mum).await.unwrap().len(), 1);
+    assert!(db.end_flag(flag, worker.id, today).await.unwrap());
+    assert!(!db.end_flag(flag, worker.id, today).await.unwrap());
+    assert!(db.open_flags_of_family(family).await.unwrap().is_empty());
+    assert_eq!(db.flag(flag).await.unwrap().unwrap().ended_by_user_id, Some(worker.id));
+    assert!(
+        db.raise_alerts(flag, today).await.unwrap().is_empty(),
+        "an ended flag alerts no one"
+    );
+    assert_eq!(
+        kindred_store::flags::working_days_after(date!(2026 - 01 - 09), 2),
+        date!(2026 - 01 - 13),
+        "Friday plus two working days is Tuesday"
     );
 }
 

@@ -49,6 +49,9 @@ pub enum Record {
     OverrideQueue,
     FamilySeal(i64),
     SealedFamilies,
+    Flag { id: i64, family: i64 },
+    AlertRules,
+    RestrictedPerson { id: i64, family: i64 },
 }
 
 impl Record {
@@ -84,6 +87,9 @@ impl Record {
             Record::OverrideQueue => ("override_queue", None, None),
             Record::FamilySeal(id) => ("family_seal", Some(id), Some(id)),
             Record::SealedFamilies => ("sealed_families", None, None),
+            Record::Flag { id, family } => ("flag", Some(id), Some(family)),
+            Record::AlertRules => ("alert_rules", None, None),
+            Record::RestrictedPerson { id, family } => ("restricted_person", Some(id), Some(family)),
         }
     }
 }
@@ -477,4 +483,90 @@ pub fn require_privacy_office(cu: &CurrentUser) -> AppResult<()> {
     } else {
         Err(AppError::NotFound)
     }
+}
+
+/// The policy's best decision on a person for `action`, over every family of
+/// theirs (no audit: callers have opened the person through [`person`]).
+pub async fn person_decision(
+    state: &AppState,
+    cu: &CurrentUser,
+    person_id: i64,
+    action: FamilyAction,
+) -> AppResult<Decision> {
+    let families = state.db.families_of_person(person_id).await?;
+    let facts = state.db.family_facts_many(&families).await?;
+    let subject = cu.user.subject();
+    Ok(families
+        .iter()
+        .filter_map(|f| facts.get(f))
+        .map(|f| access::family(&subject, f, action))
+        .find(|d| d.allowed())
+        .unwrap_or(Decision::Deny))
+}
+
+/// Which of `person_ids` the signed-in user may see the address and contact
+/// details of (`access::contact_details`), given the policy's decision on the
+/// family the page shows them in: a restricted person's only with explicit
+/// permission. A person the store does not know is treated as restricted.
+pub async fn contact_details_shown(
+    state: &AppState,
+    cu: &CurrentUser,
+    family: Decision,
+    person_ids: &[i64],
+) -> AppResult<std::collections::BTreeSet<i64>> {
+    let facts = state.db.restriction_facts(person_ids).await?;
+    let subject = cu.user.subject();
+    Ok(person_ids
+        .iter()
+        .copied()
+        .filter(|id| {
+            facts
+                .get(id)
+                .is_some_and(|f| access::contact_details(&subject, family, f))
+        })
+        .collect())
+}
+
+/// Whether the signed-in user may see one person's address and contact
+/// details, through any family of theirs the policy lets them view.
+pub async fn person_contact_shown(state: &AppState, cu: &CurrentUser, person_id: i64) -> AppResult<bool> {
+    let decision = person_decision(state, cu, person_id, FamilyAction::View).await?;
+    Ok(contact_details_shown(state, cu, decision, &[person_id])
+        .await?
+        .contains(&person_id))
+}
+
+/// What stands in for a restricted person's address and contact details.
+pub const WITHHELD: &str = "Address withheld: restricted";
+
+/// As [`contact_details_shown`] for persons found across families (a search,
+/// a list): each person with the ids of their families the page names; the
+/// policy's decision on the person is the first of those it lets the user view.
+pub async fn contact_details_shown_across(
+    state: &AppState,
+    cu: &CurrentUser,
+    persons: &[(i64, Vec<i64>)],
+) -> AppResult<std::collections::BTreeSet<i64>> {
+    let mut family_ids: Vec<i64> = persons.iter().flat_map(|(_, f)| f.iter().copied()).collect();
+    family_ids.sort_unstable();
+    family_ids.dedup();
+    let facts = state.db.family_facts_many(&family_ids).await?;
+    let person_ids: Vec<i64> = persons.iter().map(|(p, _)| *p).collect();
+    let restriction = state.db.restriction_facts(&person_ids).await?;
+    let subject = cu.user.subject();
+    Ok(persons
+        .iter()
+        .filter(|(person, families)| {
+            let decision = families
+                .iter()
+                .filter_map(|f| facts.get(f))
+                .map(|f| access::family(&subject, f, FamilyAction::View))
+                .find(|d| d.allowed())
+                .unwrap_or(Decision::Deny);
+            restriction
+                .get(person)
+                .is_some_and(|r| access::contact_details(&subject, decision, r))
+        })
+        .map(|(p, _)| *p)
+        .collect())
 }

@@ -6,6 +6,7 @@ use kindred_domain::dates::{self, DateError};
 use kindred_domain::model::{Sex, Upn};
 use kindred_domain::{NhsNumber, Postcode};
 use kindred_store::persons::{NewAddress, Person, PersonDetails};
+use kindred_store::restricted::PersonContact;
 use serde::Deserialize;
 use time::Date;
 
@@ -61,6 +62,42 @@ fn opt(s: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.to_string())
 }
 
+/// A UK phone number as entered, spaces tidied, when its digits are one:
+/// 10 or 11 digits starting 0, or +44 and 9 or 10 more digits.
+pub fn uk_phone(s: &str) -> Option<String> {
+    let t = s.trim();
+    if t.chars()
+        .any(|c| !(c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')' | '+')))
+    {
+        return None;
+    }
+    let digits: String = t.chars().filter(|c| c.is_ascii_digit()).collect();
+    let ok = if t.starts_with('+') {
+        t.matches('+').count() == 1
+            && digits.starts_with("44")
+            && (11..=12).contains(&digits.len())
+            && !digits[2..].starts_with('0')
+    } else {
+        !t.contains('+') && digits.starts_with('0') && (10..=11).contains(&digits.len())
+    };
+    ok.then(|| t.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// Whether a string looks like an email address: one @, something before
+/// it, a dot in the domain, no spaces, at most 254 characters.
+pub fn email_shape(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    s.len() <= 254
+        && !s.chars().any(char::is_whitespace)
+        && !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+}
+
 fn date_message(label: &str, e: DateError) -> String {
     format!("{label} {e}")
 }
@@ -84,6 +121,8 @@ pub struct PersonForm {
     pub language: String,
     pub interpreter: String,
     pub send: String,
+    pub phone: String,
+    pub email: String,
 }
 
 impl PersonForm {
@@ -115,7 +154,45 @@ impl PersonForm {
                 String::new()
             },
             send: if p.send { "yes".into() } else { String::new() },
+            phone: String::new(),
+            email: String::new(),
         }
+    }
+
+    /// The form filled with a person's phone and email too.
+    pub fn with_contact(mut self, c: Option<&PersonContact>) -> PersonForm {
+        if let Some(c) = c {
+            self.phone = c.phone.clone().unwrap_or_default();
+            self.email = c.email.clone().unwrap_or_default();
+        }
+        self
+    }
+
+    /// The phone and email, checked lightly: a UK phone number's digits, an
+    /// email's shape. Errors are added to `errors`.
+    pub fn parse_contact(&self, errors: &mut Errors) -> PersonContact {
+        let phone = opt(&self.phone).and_then(|p| match uk_phone(&p) {
+            Some(p) => Some(p),
+            None => {
+                errors.add(
+                    "phone",
+                    "Enter a UK phone number, like 01632 960 001, 07700 900 982 or +44 7700 900 982",
+                );
+                None
+            }
+        });
+        let email = opt(&self.email).and_then(|e| {
+            if email_shape(&e) {
+                Some(e)
+            } else {
+                errors.add(
+                    "email",
+                    "Enter an email address in the correct format, like name@example.com",
+                );
+                None
+            }
+        });
+        PersonContact { phone, email }
     }
 
     pub fn parse(&self, today: Date, errors: &mut Errors) -> Option<PersonDetails> {
@@ -259,6 +336,29 @@ impl AddressForm {
 mod tests {
     use super::*;
     use time::macros::date;
+
+    #[test]
+    fn phone_and_email_are_checked_lightly() {
+        assert_eq!(uk_phone("07700  900982").as_deref(), Some("07700 900982"));
+        assert!(uk_phone("+44 7700 900 982").is_some());
+        assert!(uk_phone("(01632) 960-001").is_some());
+        assert!(uk_phone("7700 900982").is_none());
+        assert!(uk_phone("+44 07700 900982").is_none());
+        assert!(uk_phone("0770090098x").is_none());
+        assert!(uk_phone("077009009821").is_none());
+        assert!(email_shape("sam.k@example.org"));
+        assert!(!email_shape("sam.k@example"));
+        assert!(!email_shape("sam k@example.org"));
+        assert!(!email_shape("@example.org"));
+        let mut errors = Errors::default();
+        let f = PersonForm {
+            phone: "123".into(),
+            email: "nope".into(),
+            ..Default::default()
+        };
+        f.parse_contact(&mut errors);
+        assert!(errors.has("phone") && errors.has("email"));
+    }
 
     #[test]
     fn person_form_reports_each_bad_field() {

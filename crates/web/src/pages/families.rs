@@ -32,6 +32,10 @@ struct MemberView {
     interpreter: bool,
     send: bool,
     address: String,
+    /// The address and contact details are withheld from the reader (a restricted person).
+    withheld: bool,
+    phone: String,
+    email: String,
     joined: String,
     left: String,
 }
@@ -96,6 +100,8 @@ struct FamilyPage {
     organisations: Vec<(i64, String)>,
     member_options: Vec<(i64, String)>,
     relationship_kinds: &'static [RelationshipKind],
+    flags_block: super::flags::FlagsBlock,
+    withheld_text: &'static str,
     referrals: Vec<(i64, String, String, String)>,
     discussions: Vec<(i64, String, String, String, String, String)>,
     runs_panel: bool,
@@ -173,8 +179,13 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
     let mut former = vec![];
     let all = db.members(id).await?;
     let mut current_addresses = db.current_addresses_in_family(id).await?;
+    let member_ids: Vec<i64> = all.iter().map(|m| m.person.id).collect();
+    let shown = gate::contact_details_shown(&state, &cu, access::Decision::Allow(basis), &member_ids).await?;
+    let mut contacts = db.person_contacts(&member_ids).await?;
     for m in &all {
-        let current = current_addresses.remove(&m.person.id);
+        let withheld = !shown.contains(&m.person.id);
+        let current = current_addresses.remove(&m.person.id).filter(|_| !withheld);
+        let contact = contacts.remove(&m.person.id).filter(|_| !withheld).unwrap_or_default();
         let p = &m.person;
         let v = MemberView {
             person_id: p.id,
@@ -196,6 +207,9 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
                         .join(", ")
                 })
                 .unwrap_or_default(),
+            withheld,
+            phone: contact.phone.unwrap_or_default(),
+            email: contact.email.unwrap_or_default(),
             joined: kindred_domain::dates::long(m.joined_on),
             left: super::opt_date(m.left_on),
         };
@@ -295,7 +309,8 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
     } else {
         (vec![], vec![])
     };
-    let member_options = members.iter().map(|m| (m.person_id, m.name.clone())).collect();
+    let member_options: Vec<(i64, String)> = members.iter().map(|m| (m.person_id, m.name.clone())).collect();
+    let flags_block = super::flags::family_block(&state, id, can_edit, member_options.clone()).await?;
     let referrals = db
         .referrals_of_family(id)
         .await?
@@ -389,6 +404,8 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
         organisations,
         member_options,
         relationship_kinds: RelationshipKind::ALL,
+        flags_block,
+        withheld_text: gate::WITHHELD,
     };
     Ok(Html(page.render()?).into_response())
 }
@@ -461,6 +478,7 @@ pub async fn create(
         errors.add("role", "Select the person's role in the family");
     }
     let details = f.person.parse(today, &mut errors);
+    let contact = f.person.parse_contact(&mut errors);
     let address = if f.address.is_blank() {
         None
     } else {
@@ -490,6 +508,7 @@ pub async fn create(
         .await?;
     let person = db.create_person(cu.user.tenant_id, &details).await?;
     db.add_member(family.id, person.id, role, today).await?;
+    db.set_person_contact(person.id, &contact).await?;
     if let Some(a) = address {
         db.move_person(person.id, &a).await?;
     }
@@ -643,6 +662,7 @@ pub async fn add_member(
         errors.add("role", "Select the person's role in the family");
     }
     let details = f.person.parse(today, &mut errors);
+    let contact = f.person.parse_contact(&mut errors);
     let address = if f.address.is_blank() {
         None
     } else {
@@ -664,6 +684,7 @@ pub async fn add_member(
     };
     let person = state.db.create_person(cu.user.tenant_id, &details).await?;
     state.db.add_member(id, person.id, role, today).await?;
+    state.db.set_person_contact(person.id, &contact).await?;
     if let Some(a) = address {
         state.db.move_person(person.id, &a).await?;
     }

@@ -17,6 +17,7 @@ mod development;
 mod early_help;
 mod episodes;
 mod families;
+mod flags;
 mod glass;
 mod home;
 mod notifications;
@@ -27,6 +28,7 @@ mod portal;
 mod privacy;
 mod profile;
 mod referrals;
+mod restricted;
 mod search;
 mod self_referral;
 mod tasks;
@@ -210,6 +212,20 @@ fn all_routes() -> Routes {
         .route("/privacy/reviews/{id}", get(privacy::review).post(privacy::decide))
         .route("/privacy/sealed", get(privacy::sealed).post(privacy::seal))
         .route("/privacy/sealed/{id}/unseal", post(privacy::unseal))
+        // Issue 5: restricted persons, flags and alert rules.
+        .route("/families/{id}/flags", post(flags::raise_on_family))
+        .route("/families/{id}/flags/new", get(flags::new_family_flag))
+        .route("/families/{id}/flags/{flag}/end", post(flags::end))
+        .route("/persons/{id}/flags", post(flags::raise_on_person))
+        .route("/persons/{id}/restricted", post(restricted::mark))
+        .route("/persons/{id}/restricted/lift", post(restricted::lift))
+        .route("/persons/{id}/restricted/permissions", post(restricted::grant))
+        .route(
+            "/persons/{id}/restricted/permissions/{user}/revoke",
+            post(restricted::revoke),
+        )
+        .route("/admin/alert-rules", get(flags::rules).post(flags::add_rule))
+        .route("/admin/alert-rules/{id}/delete", post(flags::delete_rule))
         .merge(self_referral_routes())
 }
 

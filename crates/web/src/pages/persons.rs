@@ -40,6 +40,18 @@ struct PersonPage {
     addresses: Vec<AddressView>,
     families: Vec<(i64, String)>,
     can_edit: bool,
+    /// The reader may see the address and contact details.
+    shown: bool,
+    withheld: &'static str,
+    phone: String,
+    email: String,
+    restricted: bool,
+    /// Who may see a restricted person's details (id, name).
+    permitted: Vec<(i64, String)>,
+    /// Workers who may be allowed (id, label): for readers who may change the restriction.
+    candidates: Vec<(i64, String)>,
+    reasons: &'static [(&'static str, &'static str)],
+    flags_block: super::flags::FlagsBlock,
 }
 
 pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i64>) -> AppResult<Html<String>> {
@@ -52,20 +64,47 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
         families.push((f, db.family(f).await?.name));
     }
     let can_edit = gate_edit(&state, &cu, &all_families).await?;
-    let addresses = db
-        .addresses(id)
-        .await?
-        .into_iter()
-        .map(|a| AddressView {
-            text: [Some(a.line1), a.line2, Some(a.town), Some(a.postcode)]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(", "),
-            from: kindred_domain::dates::long(a.from_date),
-            to: super::opt_date(a.to_date),
-        })
-        .collect();
+    let shown = gate::person_contact_shown(&state, &cu, id).await?;
+    let restricted = db.restriction_facts(&[id]).await?.get(&id).is_none_or(|f| f.restricted);
+    let contact = if shown {
+        db.person_contacts(&[id]).await?.remove(&id).unwrap_or_default()
+    } else {
+        Default::default()
+    };
+    let permitted = if restricted {
+        db.restricted_permissions(id)
+            .await?
+            .into_iter()
+            .map(|p| (p.user_id, p.display_name))
+            .collect()
+    } else {
+        vec![]
+    };
+    let candidates = if restricted && shown && can_edit {
+        super::restricted::candidates(&state, &cu, id).await?
+    } else {
+        vec![]
+    };
+    let visible_ids: Vec<i64> = families.iter().map(|f| f.0).collect();
+    let editable = super::flags::editable_families(&state, &cu, id).await?;
+    let flags_block = super::flags::person_block(&state, id, &visible_ids, editable).await?;
+    let addresses = if !shown {
+        vec![]
+    } else {
+        db.addresses(id)
+            .await?
+            .into_iter()
+            .map(|a| AddressView {
+                text: [Some(a.line1), a.line2, Some(a.town), Some(a.postcode)]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                from: kindred_domain::dates::long(a.from_date),
+                to: super::opt_date(a.to_date),
+            })
+            .collect()
+    };
     let previous_names = db
         .previous_names(id)
         .await?
@@ -93,8 +132,27 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
         addresses,
         families,
         can_edit,
+        shown,
+        withheld: gate::WITHHELD,
+        phone: contact.phone.unwrap_or_default(),
+        email: contact.email.unwrap_or_default(),
+        restricted,
+        permitted,
+        candidates,
+        reasons: super::restricted::REASONS,
+        flags_block,
     };
     Ok(Html(page.render()?))
+}
+
+/// The forms that show or change a person's address and contact details are
+/// for readers who may see them: a restricted person's are not found otherwise.
+async fn require_contact(state: &AppState, cu: &CurrentUser, id: i64) -> AppResult<()> {
+    if gate::person_contact_shown(state, cu, id).await? {
+        Ok(())
+    } else {
+        Err(crate::errors::AppError::NotFound)
+    }
 }
 
 /// Whether any of the person's families may be edited by the user (no audit: a display hint).
@@ -118,10 +176,12 @@ struct EditPage {
 
 pub async fn edit_form(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i64>) -> AppResult<Html<String>> {
     let (p, _) = gate::person(&state, &cu, id, FamilyAction::Edit, false, "web GET /persons/{id}/edit").await?;
+    require_contact(&state, &cu, id).await?;
+    let contact = state.db.person_contacts(&[id]).await?;
     let page = EditPage {
         l: Layout::new("Change details", &cu),
         id,
-        form: PersonForm::from_person(&p),
+        form: PersonForm::from_person(&p).with_contact(contact.get(&id)),
         errors: Errors::default(),
         sexes: Sex::ALL,
     };
@@ -135,10 +195,12 @@ pub async fn edit(
     CsrfForm(form): CsrfForm<PersonForm>,
 ) -> AppResult<Response> {
     gate::person(&state, &cu, id, FamilyAction::Edit, true, "web POST /persons/{id}/edit").await?;
+    require_contact(&state, &cu, id).await?;
     let today = kindred_store::today();
     let mut errors = Errors::default();
     let details: Option<PersonDetails> = form.parse(today, &mut errors);
-    let Some(details) = details else {
+    let contact = form.parse_contact(&mut errors);
+    let (Some(details), true) = (details, errors.is_empty()) else {
         let page = EditPage {
             l: Layout::new("Error: Change details", &cu),
             id,
@@ -149,6 +211,7 @@ pub async fn edit(
         return crate::errors::invalid(page);
     };
     state.db.update_person(id, &details, today).await?;
+    state.db.set_person_contact(id, &contact).await?;
     Ok(Redirect::to(&format!("/persons/{id}")).into_response())
 }
 
@@ -172,6 +235,7 @@ pub async fn move_form(State(state): State<AppState>, cu: CurrentUser, Ids(id): 
         "web GET /persons/{id}/address",
     )
     .await?;
+    require_contact(&state, &cu, id).await?;
     let page = MovePage {
         l: Layout::new("Record a new address", &cu),
         id,
@@ -197,6 +261,7 @@ pub async fn move_address(
         "web POST /persons/{id}/address",
     )
     .await?;
+    require_contact(&state, &cu, id).await?;
     let mut errors = Errors::default();
     let Some(a) = address.parse(kindred_store::today(), &mut errors) else {
         let page = MovePage {

@@ -311,6 +311,7 @@ struct HomePage {
     goals: Vec<GoalView>,
     team: Vec<TeamView>,
     statuses: &'static [ActionStatus],
+    members: Vec<super::restricted::PortalMember>,
 }
 
 pub async fn home(State(state): State<AppState>, m: FamilyMember) -> AppResult<Response> {
@@ -353,6 +354,7 @@ pub async fn home(State(state): State<AppState>, m: FamilyMember) -> AppResult<R
         goals,
         team,
         statuses: &plan::PORTAL_STATUSES,
+        members: super::restricted::portal_members(&state, family, subject.person_id).await?,
     };
     Ok(Html(page.render()?).into_response())
 }
@@ -504,6 +506,8 @@ struct InvitesPage {
     errors: Errors,
     /// A code just made: (who for, the code).
     code: Option<(String, String)>,
+    /// Why the user may see the family (for withholding restricted details).
+    basis: kindred_domain::access::Basis,
 }
 
 /// Members who may use the portal: adults in the family, and young people of 16 or over.
@@ -526,16 +530,26 @@ async fn invitable(state: &AppState, id: i64) -> AppResult<Vec<(i64, String)>> {
         .collect())
 }
 
-async fn invite_views(state: &AppState, id: i64) -> AppResult<Vec<InviteView>> {
-    Ok(state
-        .db
-        .portal_invites(id)
-        .await?
+async fn invite_views(
+    state: &AppState,
+    cu: &CurrentUser,
+    id: i64,
+    basis: kindred_domain::access::Basis,
+) -> AppResult<Vec<InviteView>> {
+    let invites = state.db.portal_invites(id).await?;
+    let ids: Vec<i64> = invites.iter().map(|i| i.person_id).collect();
+    // An invitation's email is a person's contact detail: a restricted person's is withheld.
+    let shown = gate::contact_details_shown(state, cu, kindred_domain::access::Decision::Allow(basis), &ids).await?;
+    Ok(invites
         .into_iter()
         .map(|i| InviteView {
             id: i.id,
+            email: if shown.contains(&i.person_id) {
+                i.email.unwrap_or_default()
+            } else {
+                gate::WITHHELD.to_string()
+            },
             name: i.person_name,
-            email: i.email.unwrap_or_default(),
             when: super::when(i.created_at_ms),
             active: i.revoked_at_ms.is_none(),
         })
@@ -549,9 +563,9 @@ async fn invites_page(
     action: FamilyAction,
     route: &str,
 ) -> AppResult<InvitesPage> {
-    let (family, _, facts) =
+    let (family, basis, facts) =
         gate::family_with_facts(state, cu, id, action, action == FamilyAction::Edit, route).await?;
-    let invites = invite_views(state, id).await?;
+    let invites = invite_views(state, cu, id, basis).await?;
     Ok(InvitesPage {
         l: Layout::new(format!("Family portal: {}", family.name), cu),
         id,
@@ -563,6 +577,7 @@ async fn invites_page(
         email: String::new(),
         errors: Errors::default(),
         code: None,
+        basis,
     })
 }
 
@@ -632,7 +647,7 @@ pub async fn invite(
         String::new(),
     )
     .await?;
-    page.invites = invite_views(&state, id).await?;
+    page.invites = invite_views(&state, &cu, id, page.basis).await?;
     page.code = Some((name, code));
     Ok(Html(page.render()?).into_response())
 }

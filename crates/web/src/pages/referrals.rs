@@ -69,6 +69,41 @@ pub struct PersonLine {
     pub postcode: String,
 }
 
+/// Of `person_ids`, the restricted persons whose address the reader may not
+/// see (`access::contact_details` through any family of theirs).
+async fn withheld_of(
+    state: &AppState,
+    cu: &CurrentUser,
+    person_ids: &[i64],
+) -> AppResult<std::collections::BTreeSet<i64>> {
+    let facts = state.db.restriction_facts(person_ids).await?;
+    let mut out = std::collections::BTreeSet::new();
+    for id in person_ids {
+        if facts.get(id).is_none_or(|f| f.restricted) && !gate::person_contact_shown(state, cu, *id).await? {
+            out.insert(*id);
+        }
+    }
+    Ok(out)
+}
+
+/// A referral's people as lines, with the postcode of a linked restricted
+/// person the reader may not see withheld.
+async fn shown_person_lines(
+    state: &AppState,
+    cu: &CurrentUser,
+    people: &[kindred_store::referrals::ReferralPerson],
+) -> AppResult<Vec<PersonLine>> {
+    let linked: Vec<i64> = people.iter().filter_map(|p| p.person_id).collect();
+    let withheld = withheld_of(state, cu, &linked).await?;
+    let mut lines = person_lines(people);
+    for l in &mut lines {
+        if l.person_id.is_some_and(|p| withheld.contains(&p)) {
+            l.postcode = gate::WITHHELD.to_string();
+        }
+    }
+    Ok(lines)
+}
+
 fn person_lines(people: &[kindred_store::referrals::ReferralPerson]) -> Vec<PersonLine> {
     people
         .iter()
@@ -243,12 +278,13 @@ pub async fn start(
             reference: new_reference(),
         })
         .await?;
-    let addresses = state
-        .db
-        .current_addresses(&members.iter().map(|m| m.person.id).collect::<Vec<_>>())
-        .await?;
+    let member_ids: Vec<i64> = members.iter().map(|m| m.person.id).collect();
+    let addresses = state.db.current_addresses(&member_ids).await?;
+    // A restricted person's address never travels into a referral: triage may not see it.
+    let restriction = state.db.restriction_facts(&member_ids).await?;
     for m in members.iter().filter(|m| m.left_on.is_none()) {
-        let d = as_given(&m.person, addresses.get(&m.person.id));
+        let restricted = restriction.get(&m.person.id).is_none_or(|f| f.restricted);
+        let d = as_given(&m.person, addresses.get(&m.person.id).filter(|_| !restricted));
         state
             .db
             .add_referral_person(r.id, Some(m.person.id), m.role, &d)
@@ -525,7 +561,7 @@ struct DraftPage {
 
 impl DraftPage {
     async fn new(state: &AppState, cu: &CurrentUser, r: Referral) -> AppResult<DraftPage> {
-        let people = person_lines(&state.db.referral_people(r.id).await?);
+        let people = shown_person_lines(state, cu, &state.db.referral_people(r.id).await?).await?;
         let org = state.db.organisation(cu.user.organisation_id).await?;
         let form = DetailsForm::from_referral(&r);
         Ok(DraftPage {
@@ -674,6 +710,20 @@ pub async fn find_person(
         let ids: Vec<i64> = hits.iter().flat_map(|h| h.families.iter().map(|f| f.0)).collect();
         let allowed = gate::filter_visible(&state, &cu, &ids).await?;
         let today = kindred_store::today();
+        let shown = gate::contact_details_shown_across(
+            &state,
+            &cu,
+            &hits
+                .iter()
+                .map(|h| {
+                    (
+                        h.person.id,
+                        h.families.iter().map(|f| f.0).filter(|f| allowed.contains(f)).collect(),
+                    )
+                })
+                .collect::<Vec<_>>(),
+        )
+        .await?;
         for h in hits {
             if !h.families.iter().any(|f| allowed.contains(&f.0)) {
                 continue;
@@ -682,7 +732,11 @@ pub async fn find_person(
                 person_id: h.person.id,
                 name: h.person.full_name(),
                 born: super::born(&h.person, today),
-                postcode: h.postcode.unwrap_or_default(),
+                postcode: if shown.contains(&h.person.id) {
+                    h.postcode.unwrap_or_default()
+                } else {
+                    gate::WITHHELD.to_string()
+                },
                 families: h.families.iter().map(|f| f.1.clone()).collect::<Vec<_>>().join(", "),
             });
         }
@@ -730,7 +784,13 @@ pub async fn add_known(
     .await?;
     let role = MemberRole::parse(&f.role).unwrap_or(MemberRole::Child);
     let addresses = state.db.current_addresses(&[person.id]).await?;
-    let d = as_given(&person, addresses.get(&person.id));
+    let restricted = state
+        .db
+        .restriction_facts(&[person.id])
+        .await?
+        .get(&person.id)
+        .is_none_or(|f| f.restricted);
+    let d = as_given(&person, addresses.get(&person.id).filter(|_| !restricted));
     if !state
         .db
         .referral_people(r.id)
@@ -907,7 +967,7 @@ pub async fn show(
     let mut all_resolved = true;
     if details {
         let rows = state.db.referral_people(id).await?;
-        let lines = person_lines(&rows);
+        let lines = shown_person_lines(&state, &cu, &rows).await?;
         let mut searched = 0;
         for (row, line) in rows.iter().zip(lines) {
             let mut candidates = vec![];
@@ -924,13 +984,21 @@ pub async fn show(
                 all_resolved = false;
                 if can_decide {
                     searched += 1;
-                    for c in state.db.match_candidates(r.tenant_id, &row.details, 5).await? {
+                    let found = state.db.match_candidates(r.tenant_id, &row.details, 5).await?;
+                    let withheld =
+                        withheld_of(&state, &cu, &found.iter().map(|c| c.person.id).collect::<Vec<_>>()).await?;
+                    for c in found {
+                        let withhold = withheld.contains(&c.person.id);
                         candidates.push(CandidateView {
                             person_id: c.person.id,
                             name: c.person.full_name(),
                             born: super::born(&c.person, today),
                             nhs_number: c.person.nhs_number.map(|n| n.to_string()).unwrap_or_default(),
-                            postcode: c.postcode.unwrap_or_default(),
+                            postcode: if withhold {
+                                gate::WITHHELD.to_string()
+                            } else {
+                                c.postcode.unwrap_or_default()
+                            },
                             families: c.families.iter().map(|f| f.1.clone()).collect::<Vec<_>>().join(", "),
                             reasons: c.reasons.join("; "),
                             strength: if c.score >= 10.0 {

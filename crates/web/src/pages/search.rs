@@ -115,6 +115,15 @@ pub async fn search(
             .collect();
         let allowed = access::filter_visible(&state, &cu, &family_ids).await?;
         let today = kindred_store::today();
+        let shown = access::contact_details_shown_across(
+            &state,
+            &cu,
+            &found
+                .iter()
+                .map(|h| (h.person.id, h.families.iter().map(|f| f.0).collect()))
+                .collect::<Vec<_>>(),
+        )
+        .await?;
         for h in found {
             let families: Vec<(i64, String)> = h.families.into_iter().filter(|(id, _)| allowed.contains(id)).collect();
             if families.is_empty() {
@@ -125,7 +134,11 @@ pub async fn search(
                 name: h.person.full_name(),
                 born: super::born(&h.person, today),
                 nhs_number: h.person.nhs_number.map(|n| n.to_string()).unwrap_or_default(),
-                postcode: h.postcode.unwrap_or_default(),
+                postcode: if shown.contains(&h.person.id) {
+                    h.postcode.unwrap_or_default()
+                } else {
+                    access::WITHHELD.to_string()
+                },
                 families,
             });
         }

@@ -10,6 +10,7 @@ mod front_door;
 mod leak;
 mod note_routes;
 mod plan;
+mod restricted;
 mod self_referral;
 mod sign_in;
 mod transitions;

@@ -1,0 +1,196 @@
+//! Restricted persons (a survivor of domestic abuse, say) and every person's
+//! contact details (phone and email). A restricted person's address and
+//! contact details are for the workers named in `restricted_person_permissions`
+//! only: this module records who those are and hands over the facts
+//! (`access::RestrictionFacts`); `domain::access::contact_details` decides.
+
+use std::collections::BTreeMap;
+
+use kindred_domain::access::RestrictionFacts;
+
+use crate::{Db, Result, on_pool};
+
+/// A person's phone and email, already checked by the form.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct PersonContact {
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+impl std::fmt::Debug for PersonContact {
+    /// Nothing: contact details must not reach logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PersonContact").finish_non_exhaustive()
+    }
+}
+
+/// A worker allowed to see a restricted person's details.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Permission {
+    pub user_id: i64,
+    pub display_name: String,
+    pub granted_by_user_id: i64,
+    pub granted_at_ms: i64,
+}
+
+fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
+}
+
+impl Db {
+    /// Marks a person restricted; the worker who marks them is given
+    /// permission in the same transaction, so no one is locked out.
+    pub async fn mark_restricted(&self, person_id: i64, by_user_id: i64) -> Result<()> {
+        let now = crate::now_ms();
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query("UPDATE persons SET restricted = TRUE, updated_at_ms = $2 WHERE id = $1")
+                .bind(person_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO restricted_person_permissions (person_id, user_id, granted_by_user_id, granted_at_ms)
+                 VALUES ($1, $2, $2, $3) ON CONFLICT (person_id, user_id) DO NOTHING",
+            )
+            .bind(person_id)
+            .bind(by_user_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(())
+        })?;
+        Ok(())
+    }
+
+    /// Lifts the restriction and forgets who was allowed.
+    pub async fn unmark_restricted(&self, person_id: i64) -> Result<()> {
+        let now = crate::now_ms();
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query("UPDATE persons SET restricted = FALSE, updated_at_ms = $2 WHERE id = $1")
+                .bind(person_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM restricted_person_permissions WHERE person_id = $1")
+                .bind(person_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(())
+        })?;
+        Ok(())
+    }
+
+    /// Lets a named worker see a restricted person's details (again: no error).
+    pub async fn grant_restricted_permission(&self, person_id: i64, user_id: i64, by_user_id: i64) -> Result<()> {
+        on_pool!(self, |p| sqlx::query(
+            "INSERT INTO restricted_person_permissions (person_id, user_id, granted_by_user_id, granted_at_ms)
+             VALUES ($1, $2, $3, $4) ON CONFLICT (person_id, user_id) DO NOTHING"
+        )
+        .bind(person_id)
+        .bind(user_id)
+        .bind(by_user_id)
+        .bind(crate::now_ms())
+        .execute(p)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Takes a worker's permission away; whether there was one.
+    pub async fn revoke_restricted_permission(&self, person_id: i64, user_id: i64) -> Result<bool> {
+        let r = on_pool!(self, |p| sqlx::query(
+            "DELETE FROM restricted_person_permissions WHERE person_id = $1 AND user_id = $2"
+        )
+        .bind(person_id)
+        .bind(user_id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(r > 0)
+    }
+
+    /// The workers allowed to see a person's details, by name.
+    pub async fn restricted_permissions(&self, person_id: i64) -> Result<Vec<Permission>> {
+        Ok(on_pool!(self, |p| sqlx::query_as::<_, Permission>(
+            "SELECT r.user_id, u.display_name, r.granted_by_user_id, r.granted_at_ms
+             FROM restricted_person_permissions r JOIN users u ON u.id = r.user_id
+             WHERE r.person_id = $1 ORDER BY u.display_name, r.user_id"
+        )
+        .bind(person_id)
+        .fetch_all(p)
+        .await)?)
+    }
+
+    /// The restriction facts of each of `person_ids` (a person not found is
+    /// absent; callers treat absence as restricted).
+    pub async fn restriction_facts(&self, person_ids: &[i64]) -> Result<BTreeMap<i64, RestrictionFacts>> {
+        if person_ids.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let list = id_list(person_ids);
+        let restricted: Vec<(i64, bool)> = on_pool!(self, |p| sqlx::query_as(&format!(
+            "SELECT id, restricted FROM persons WHERE id IN ({list})"
+        ))
+        .fetch_all(p)
+        .await)?;
+        let permitted: Vec<(i64, i64)> = on_pool!(self, |p| sqlx::query_as(&format!(
+            "SELECT person_id, user_id FROM restricted_person_permissions WHERE person_id IN ({list})"
+        ))
+        .fetch_all(p)
+        .await)?;
+        let mut out: BTreeMap<i64, RestrictionFacts> = restricted
+            .into_iter()
+            .map(|(id, restricted)| {
+                (
+                    id,
+                    RestrictionFacts {
+                        restricted,
+                        permitted_user_ids: vec![],
+                    },
+                )
+            })
+            .collect();
+        for (person_id, user_id) in permitted {
+            if let Some(f) = out.get_mut(&person_id) {
+                f.permitted_user_ids.push(user_id);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records a person's phone and email (either may be cleared).
+    pub async fn set_person_contact(&self, person_id: i64, c: &PersonContact) -> Result<()> {
+        on_pool!(self, |p| sqlx::query(
+            "UPDATE persons SET phone = $2, email = $3, updated_at_ms = $4 WHERE id = $1"
+        )
+        .bind(person_id)
+        .bind(c.phone.as_deref())
+        .bind(c.email.as_deref())
+        .bind(crate::now_ms())
+        .execute(p)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// The phone and email of each of `person_ids` that has either.
+    pub async fn person_contacts(&self, person_ids: &[i64]) -> Result<BTreeMap<i64, PersonContact>> {
+        if person_ids.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let list = id_list(person_ids);
+        let rows: Vec<(i64, Option<String>, Option<String>)> = on_pool!(self, |p| sqlx::query_as(&format!(
+            "SELECT id, phone, email FROM persons WHERE id IN ({list}) AND (phone IS NOT NULL OR email IS NOT NULL)"
+        ))
+        .fetch_all(p)
+        .await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, phone, email)| (id, PersonContact { phone, email }))
+            .collect())
+    }
+}
