@@ -342,6 +342,9 @@ async fn demo(db: &Db, opts: &kindred_demo::Options) -> anyhow::Result<()> {
         for (id, code) in &s.portal_codes {
             println!("Family portal for a parent in /families/{id}: /portal/sign-in with the one-time code {code}");
         }
+        for line in &s.consent {
+            println!("{line}");
+        }
     } else {
         println!("The database already holds a partnership; using it as it is.");
     }

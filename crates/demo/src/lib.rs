@@ -22,6 +22,7 @@ use rand_chacha::ChaCha8Rng;
 use time::{Date, Duration};
 
 mod casework;
+mod consent;
 mod development;
 mod names;
 mod plans;
@@ -95,6 +96,10 @@ pub const SIGN_INS: &[SignIn] = &[
     SignIn {
         role: "health visitor (Kensington and Chelsea)",
         email: "hv@rbkc.example",
+    },
+    SignIn {
+        role: "early help worker (Kensington and Chelsea, bi-borough team)",
+        email: consent::BI_BOROUGH_EMAIL,
     },
 ];
 
@@ -422,6 +427,7 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
             .await
             .context("transitions in the demo")?;
     }
+    summary.consent = consent::seed(db, &partnerships, today).await.context("consent in the demo")?;
     db.analyze().await?;
     Ok(Some(summary))
 }
@@ -439,6 +445,8 @@ pub struct Summary {
     pub contacts: u64,
     /// (family id, one-time code) for a parent of each large family to sign in to `/portal`.
     pub portal_codes: Vec<(i64, String)>,
+    /// What to look at for consent and information sharing, one line each.
+    pub consent: Vec<String>,
 }
 
 async fn build_borough(

@@ -44,6 +44,9 @@ pub enum Record {
     Task { id: i64, family: Option<i64> },
     TaskList,
     TransitionList,
+    Consent { id: i64, family: i64 },
+    SharingAgreement(i64),
+    ConsentPurposes,
 }
 
 impl Record {
@@ -71,6 +74,9 @@ impl Record {
             Record::Task { id, family } => ("task", Some(id), family),
             Record::TaskList => ("task_list", None, None),
             Record::TransitionList => ("transition_list", None, None),
+            Record::Consent { id, family } => ("consent", Some(id), Some(family)),
+            Record::SharingAgreement(id) => ("sharing_agreement", Some(id), None),
+            Record::ConsentPurposes => ("consent_purposes", None, None),
         }
     }
 }
