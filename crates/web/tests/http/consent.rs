@@ -21,9 +21,20 @@ async fn post(c: &reqwest::Client, app: &TestApp, path: &str, form: &[(&str, &st
     (res.status().as_u16(), res.text().await.unwrap())
 }
 
-/// The Khan family with the lead health visitor's team-visible note, and the
-/// teacher (another organisation) in the team around the family.
+/// The test world's Khan family has consented; these tests start without.
+pub async fn without_consent(app: &TestApp) {
+    let lead = app.db.user_by_email("lead@west.test").await.unwrap().unwrap();
+    let yesterday = kindred_store::today() - time::Duration::days(1);
+    for c in app.db.consents_of_family(app.world.khan_family).await.unwrap() {
+        app.db.withdraw_consent(c.id, lead.id, yesterday, "").await.unwrap();
+    }
+}
+
+/// The Khan family, without consent, with the lead health visitor's
+/// team-visible note, and the teacher (another organisation) in the team
+/// around the family.
 async fn khan_with_note(app: &TestApp) -> i64 {
+    without_consent(app).await;
     let khan = app.world.khan_family;
     let lead = app.db.user_by_email("lead@west.test").await.unwrap().unwrap();
     let teacher = app.db.user_by_email("teacher@west.test").await.unwrap().unwrap();
@@ -101,12 +112,18 @@ async fn withdrawal_of_consent_takes_effect_on_the_next_request() {
     assert!(page.contains("Early help information sharing"));
     assert!(page.contains("Signed consent form, scanned"));
     assert!(page.contains("Shared with consent"));
-    assert!(!page.contains("Withdraw consent"), "the teacher may not change the family");
+    assert!(page.contains("Withdraw consent"), "the team may change the family");
+    let (manager, _) = app.sign_in("manager@west.test").await;
+    let (status, page) = body(&manager, &app, &format!("/families/{khan}/consent")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Signed consent form, scanned"));
+    assert!(!page.contains("Withdraw consent"), "a manager oversees, through their staff");
+    assert!(!page.contains("Record consent"));
     let (_, family_page) = body(&teacher, &app, &format!("/families/{khan}")).await;
-    assert!(family_page.contains("1 active consent for"));
+    assert!(family_page.contains("1 active consent for"), "the world's two were withdrawn");
 
     // Withdrawn through the form: the very next request no longer shows it.
-    let consent = app.db.consents_of_family(khan).await.unwrap()[0].id;
+    let consent = app.db.consents_of_family(khan).await.unwrap()[0].id; // newest first
     let (status, _) = post(
         &lead,
         &app,
@@ -138,6 +155,8 @@ async fn withdrawal_of_consent_takes_effect_on_the_next_request() {
 #[tokio::test]
 async fn a_young_persons_own_consent_needs_a_competence_judgement() {
     let app = spawn_app().await;
+    without_consent(&app).await;
+    let before = app.db.consents_of_family(app.world.khan_family).await.unwrap().len();
     let khan = app.world.khan_family;
     let (lead, lt) = app.sign_in("lead@west.test").await;
     let child = app.world.khan_child.to_string();
@@ -167,7 +186,7 @@ async fn a_young_persons_own_consent_needs_a_competence_judgement() {
     assert!(page.contains("Select all partners, or at least one organisation"));
     assert!(page.contains("must be today or in the past"));
     assert!(page.contains("Said yes at school"), "nothing typed is lost");
-    assert!(app.db.consents_of_family(khan).await.unwrap().is_empty());
+    assert_eq!(app.db.consents_of_family(khan).await.unwrap().len(), before);
 
     // With a judgement, scoped to a kind of organisation: recorded.
     let (status, _) = post(
