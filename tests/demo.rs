@@ -13,6 +13,8 @@ struct Demo {
     large_family: i64,
     needs_add_up: i64,
     portal_code: String,
+    /// The consent lines `kindred demo` prints.
+    consent: Vec<String>,
 }
 
 async fn demo(db: Db) -> Demo {
@@ -34,6 +36,7 @@ async fn demo(db: Db) -> Demo {
         large_family: summary.large_families[0].1,
         needs_add_up: summary.needs_add_up[0].1,
         portal_code: summary.portal_codes[0].1.clone(),
+        consent: summary.consent.clone(),
     }
 }
 
@@ -223,6 +226,29 @@ async fn each_demo_user_finds_the_front_door_at_work() {
         let (status, page) = d.get(&eh, "/transitions/year-6").await;
         assert_eq!(status, 200);
         assert!(page.contains("in Year 6</caption>"), "{page}");
+
+        // Consent and sharing: the Kensington and Chelsea worker in a
+        // Westminster family's team under the bi-borough agreement sees it;
+        // the family that withdrew its consent shows it.
+        let path_in = |needle: &str| {
+            d.consent
+                .iter()
+                .find(|l| l.contains(needle))
+                .and_then(|l| l.rsplit(' ').next())
+                .unwrap_or_else(|| panic!("a line about {needle}: {:?}", d.consent))
+                .to_string()
+        };
+        let rbkc_eh = d.sign_in("earlyhelp@rbkc.example").await;
+        let (status, page) = d.get(&rbkc_eh, &path_in("bi-borough")).await;
+        assert_eq!(status, 200, "{page}");
+        assert!(page.contains("you are in the team around the family"));
+        let (status, page) = d.get(&eh, &path_in("withdrew")).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("Withdrawn") && page.contains("Not shared"), "{page}");
+        let admin = d.sign_in("admin@westminster.example").await;
+        let (_, page) = d.get(&admin, "/admin/sharing-agreements").await;
+        assert!(page.contains("Westminster early help partnership"));
+        assert!(page.contains("bi-borough early help"));
 
         // Across the demo: episodes closed with each kind of outcome, reopened and stepped up.
         let kinds = d.db.episode_event_counts(west.id).await.unwrap();
