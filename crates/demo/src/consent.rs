@@ -9,14 +9,15 @@
 //! a Kensington and Chelsea early help worker is in the team around one
 //! Westminster family.
 
-use kindred_domain::model::{MemberRole, OrgKind, Profession, Role};
+use kindred_domain::model::{ContactMode, MemberRole, NoteVisibility, OrgKind, Profession, Role};
 use kindred_domain::sharing::{ConsentMethod, DataCategory, EARLY_HELP_SHARING, LawfulBasis};
 use kindred_store::Db;
 use kindred_store::consents::{NewAgreement, NewConsent};
+use kindred_store::contacts::NewContact;
 use kindred_store::users::NewUser;
 use time::{Date, Duration};
 
-use crate::{BOROUGHS, DEMO_PASSWORD, Partnership};
+use crate::{BOROUGHS, DEMO_PASSWORD, Partnership, Summary};
 
 /// The sign-in of the bi-borough team's Kensington and Chelsea worker.
 pub const BI_BOROUGH_EMAIL: &str = "earlyhelp@rbkc.example";
@@ -45,8 +46,21 @@ fn age(dob: Option<Date>, today: Date) -> Option<i32> {
 
 /// Seeds the agreements, consents and the bi-borough worker. Returns the
 /// lines `kindred demo` prints.
-pub(crate) async fn seed(db: &Db, partnerships: &[Partnership], today: Date) -> anyhow::Result<Vec<String>> {
+pub(crate) async fn seed(
+    db: &Db,
+    partnerships: &[Partnership],
+    summary: &Summary,
+    today: Date,
+) -> anyhow::Result<Vec<String>> {
     let mut lines = vec![];
+    // The showcase families (the 360° profile's, the busiest) keep their
+    // consent and their own teams: the withdrawn and bi-borough families are others.
+    let showcase: Vec<i64> = summary
+        .large_families
+        .iter()
+        .map(|f| f.1)
+        .chain(summary.busiest_family.map(|f| f.1))
+        .collect();
     let mut eh_orgs = vec![];
     for p in partnerships {
         let short = BOROUGHS
@@ -71,7 +85,7 @@ pub(crate) async fn seed(db: &Db, partnerships: &[Partnership], today: Date) -> 
         })
         .await?;
         eh_orgs.push((p, admin, p.orgs.get(&OrgKind::EarlyHelp).cloned().unwrap_or_default()));
-        lines.extend(consents(db, p, today).await?);
+        lines.extend(consents(db, p, today, &showcase).await?);
     }
     // The bi-borough agreement and its shared team.
     if let [(west, west_admin, west_eh), (rbkc, _, rbkc_eh)] = eh_orgs.as_slice() {
@@ -113,14 +127,58 @@ pub(crate) async fn seed(db: &Db, partnerships: &[Partnership], today: Date) -> 
                 .await?;
             // A Westminster family Ed Harper, the early help worker, works with.
             let mut family = None;
-            for f in families_with_work(db, west.tenant_id).await?.into_iter().map(|f| f.0) {
-                if db.team(f).await?.iter().any(|t| t.user_id == ed && t.until_date.is_none()) {
+            for f in families_with_work(db, west.tenant_id)
+                .await?
+                .into_iter()
+                .map(|f| f.0)
+                .filter(|f| !showcase.contains(f))
+            {
+                if db
+                    .team(f)
+                    .await?
+                    .iter()
+                    .any(|t| t.user_id == ed && t.until_date.is_none())
+                {
                     family = Some(f);
                     break;
                 }
             }
             if let Some(f) = family {
                 db.add_team_member(f, worker.id, today - Duration::days(14)).await?;
+                // Each writes a note the other reads under the bi-borough agreement.
+                let note = |author: i64, org: i64, days: i64, mode: ContactMode, body: &str| NewContact {
+                    tenant_id: west.tenant_id,
+                    family_id: f,
+                    organisation_id: org,
+                    author_user_id: author,
+                    occurred_on: today - Duration::days(days),
+                    mode: mode.code(),
+                    visibility: NoteVisibility::Team.code(),
+                    body: body.into(),
+                    people: vec![],
+                    readers: vec![],
+                };
+                if let Some(&ed_org) = west.org_of.get(&ed) {
+                    db.add_contact(&note(
+                        ed,
+                        ed_org,
+                        10,
+                        ContactMode::HomeVisit,
+                        "Joint home visit with Elif Demir of Kensington and Chelsea early help: the family \
+                         spend most weekdays at grandma's in North Kensington, so Elif will see them there and \
+                         we keep one plan across both boroughs.",
+                    ))
+                    .await?;
+                }
+                db.add_contact(&note(
+                    worker.id,
+                    rbkc_org,
+                    3,
+                    ContactMode::Hub,
+                    "Met mum at the North Kensington Family Hub stay-and-play. She is sleeping better since \
+                     the housing repair; agreed the next review date with Ed.",
+                ))
+                .await?;
                 lines.push(format!(
                     "A bi-borough family: a Kensington and Chelsea early help worker ({BI_BOROUGH_EMAIL}) is in the team around /families/{f}"
                 ));
@@ -146,7 +204,7 @@ async fn families_with_work(db: &Db, tenant_id: i64) -> anyhow::Result<Vec<(i64,
 }
 
 /// Consents for most families with work; the lines to print.
-async fn consents(db: &Db, p: &Partnership, today: Date) -> anyhow::Result<Vec<String>> {
+async fn consents(db: &Db, p: &Partnership, today: Date, showcase: &[i64]) -> anyhow::Result<Vec<String>> {
     let recorder = p
         .named
         .get("earlyhelp")
@@ -210,8 +268,13 @@ async fn consents(db: &Db, p: &Partnership, today: Date) -> anyhow::Result<Vec<S
     // The second family of the demo practitioner's (the first may be the
     // bi-borough family) withdraws its consent.
     let mut seen = 0;
-    for f in consented {
-        if db.team(f).await?.iter().any(|t| t.user_id == recorder && t.until_date.is_none()) {
+    for f in consented.into_iter().filter(|f| !showcase.contains(f)) {
+        if db
+            .team(f)
+            .await?
+            .iter()
+            .any(|t| t.user_id == recorder && t.until_date.is_none())
+        {
             seen += 1;
             if seen == 2 {
                 withdrawn_family = Some(f);

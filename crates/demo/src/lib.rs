@@ -427,7 +427,9 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
             .await
             .context("transitions in the demo")?;
     }
-    summary.consent = consent::seed(db, &partnerships, today).await.context("consent in the demo")?;
+    summary.consent = consent::seed(db, &partnerships, &summary, today)
+        .await
+        .context("consent in the demo")?;
     db.analyze().await?;
     Ok(Some(summary))
 }

@@ -71,7 +71,8 @@ impl Db {
 
     /// A family's assessments, oldest first, each with its scores.
     pub async fn assessments_of_family(&self, family_id: i64) -> Result<Vec<Assessment>> {
-        let mut rows: Vec<Assessment> = on_pool!(self, |p| sqlx::query_as(
+        let mut rows: Vec<Assessment> = on_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT a.id, a.assessed_on, u.display_name AS author_name, u.organisation_id, o.name AS organisation_name, a.strengths,
                a.changes, a.future
              FROM assessments a JOIN users u ON u.id = a.author_user_id JOIN organisations o ON o.id = u.organisation_id
@@ -79,7 +80,8 @@ impl Db {
         )
         .bind(family_id)
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         let scores: Vec<(i64, String, i32, String)> = on_pool!(self, |p| sqlx::query_as(
             "SELECT s.assessment_id, s.area, s.score, s.words FROM assessment_scores s
              JOIN assessments a ON a.id = s.assessment_id WHERE a.family_id = $1"

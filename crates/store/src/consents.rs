@@ -243,10 +243,7 @@ impl Db {
     /// The current members of a tenant's families with work going on — an
     /// episode, a family plan or a team around the family — as (family id,
     /// person id, role code, date of birth), by family and joining order.
-    pub async fn members_of_families_with_work(
-        &self,
-        tenant_id: i64,
-    ) -> Result<Vec<(i64, i64, String, Option<Date>)>> {
+    pub async fn members_of_families_with_work(&self, tenant_id: i64) -> Result<Vec<(i64, i64, String, Option<Date>)>> {
         Ok(on_pool!(self, |p| sqlx::query_as(
             "SELECT m.family_id, m.person_id, m.role, p.date_of_birth
              FROM family_members m JOIN persons p ON p.id = m.person_id JOIN families f ON f.id = m.family_id
@@ -308,15 +305,14 @@ impl Db {
             return Ok(out);
         }
         let list = out.iter().map(|c| c.id.to_string()).collect::<Vec<_>>().join(",");
-        let scopes: Vec<(i64, Option<i64>, Option<String>, Option<String>)> = on_pool!(self, |p| sqlx::query_as(
-            &format!(
+        let scopes: Vec<(i64, Option<i64>, Option<String>, Option<String>)> =
+            on_pool!(self, |p| sqlx::query_as(&format!(
                 "SELECT s.consent_id, s.organisation_id, o.name, s.org_kind FROM consent_scopes s
                  LEFT JOIN organisations o ON o.id = s.organisation_id WHERE s.consent_id IN ({list})
                  ORDER BY o.name, s.org_kind"
-            )
-        )
-        .fetch_all(p)
-        .await)?;
+            ))
+            .fetch_all(p)
+            .await)?;
         for (consent_id, org, name, kind) in scopes {
             if let Some(c) = out.iter_mut().find(|c| c.id == consent_id) {
                 if let Some(org) = org {
@@ -413,12 +409,14 @@ impl Db {
 
     /// Ends an agreement on `on` (it covers that day and no later).
     pub async fn end_agreement(&self, id: i64, on: Date) -> Result<()> {
-        let n = on_pool!(self, |p| sqlx::query("UPDATE sharing_agreements SET ends_on = $1 WHERE id = $2")
-            .bind(on)
-            .bind(id)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
+        let n = on_pool!(self, |p| sqlx::query(
+            "UPDATE sharing_agreements SET ends_on = $1 WHERE id = $2"
+        )
+        .bind(on)
+        .bind(id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
         if n == 0 {
             return Err(StoreError::NotFound);
         }
@@ -520,9 +518,12 @@ impl Db {
         Ok(rows
             .into_iter()
             .filter(|r| {
-                crate::users::roles_from_text(&r.3)
-                    .iter()
-                    .any(|role| matches!(role, kindred_domain::model::Role::Practitioner | kindred_domain::model::Role::Triage))
+                crate::users::roles_from_text(&r.3).iter().any(|role| {
+                    matches!(
+                        role,
+                        kindred_domain::model::Role::Practitioner | kindred_domain::model::Role::Triage
+                    )
+                })
             })
             .map(|r| Worker {
                 user_id: r.0,

@@ -1194,7 +1194,11 @@ async fn consents_and_agreements(
         organisation_id: hv,
         service: "Health visiting".into(),
     };
-    let fam = db.create_family(west, "Consent household", &creator, today).await.unwrap().id;
+    let fam = db
+        .create_family(west, "Consent household", &creator, today)
+        .await
+        .unwrap()
+        .id;
     let parent = db
         .create_person(west, &details("Priya", "Shah", Some(date!(1990 - 02 - 02)), None))
         .await
@@ -1210,7 +1214,14 @@ async fn consents_and_agreements(
 
     // A parent consents for her son, to every partner; nothing crosses before.
     assert_eq!(
-        shares(&eric.subject(), &db.sharing_facts(fam).await.unwrap().unwrap(), hv, EARLY_HELP_SHARING, DataCategory::CaseNotes, at),
+        shares(
+            &eric.subject(),
+            &db.sharing_facts(fam).await.unwrap().unwrap(),
+            hv,
+            EARLY_HELP_SHARING,
+            DataCategory::CaseNotes,
+            at
+        ),
         None
     );
     let c1 = db
@@ -1249,13 +1260,20 @@ async fn consents_and_agreements(
         .await
         .unwrap();
     let all = db.consents_of_family(fam).await.unwrap();
-    assert_eq!(all.iter().map(|c| c.id).collect::<Vec<_>>(), vec![c1, c2], "newest first");
+    assert_eq!(
+        all.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![c1, c2],
+        "newest first"
+    );
     assert_eq!(all[0].given_by_name.as_deref(), Some("Priya Shah"));
     assert_eq!(all[0].person_name, "Dev Shah");
     assert!(all[0].all_partners && all[0].active(today));
     assert_eq!(all[1].organisations, vec![(eh, "Westminster Early Help".to_string())]);
     assert_eq!(all[1].kinds, vec![OrgKind::School]);
-    assert_eq!(all[1].competence_judgement.as_deref(), Some("Understands what will be shared and why"));
+    assert_eq!(
+        all[1].competence_judgement.as_deref(),
+        Some("Understands what will be shared and why")
+    );
     assert_eq!(all[1].given_by_person_id, None);
     assert_eq!(db.consents_of_person(teen).await.unwrap().len(), 2);
     assert!(db.consents_of_person(parent).await.unwrap().is_empty());
@@ -1263,12 +1281,23 @@ async fn consents_and_agreements(
     let facts = db.sharing_facts(fam).await.unwrap().unwrap();
     assert_eq!(facts.consents.len(), 2);
     assert_eq!(
-        shares(&eric.subject(), &facts, hv, EARLY_HELP_SHARING, DataCategory::CaseNotes, at),
+        shares(
+            &eric.subject(),
+            &facts,
+            hv,
+            EARLY_HELP_SHARING,
+            DataCategory::CaseNotes,
+            at
+        ),
         Some(SharingBasis::Consent(c1))
     );
 
     // Withdrawn today: at once, and only once.
-    assert!(db.withdraw_consent(c1, hannah.id, today, "Mum asked us to stop").await.unwrap());
+    assert!(
+        db.withdraw_consent(c1, hannah.id, today, "Mum asked us to stop")
+            .await
+            .unwrap()
+    );
     assert!(!db.withdraw_consent(c1, hannah.id, today, "again").await.unwrap());
     let c = db.consent(c1).await.unwrap().unwrap();
     assert_eq!(c.withdrawn_on, Some(today));
@@ -1278,18 +1307,31 @@ async fn consents_and_agreements(
     assert_eq!(db.active_consent_count(fam, today).await.unwrap(), 1);
     let facts = db.sharing_facts(fam).await.unwrap().unwrap();
     assert_eq!(
-        shares(&eric.subject(), &facts, hv, EARLY_HELP_SHARING, DataCategory::CaseNotes, at),
+        shares(
+            &eric.subject(),
+            &facts,
+            hv,
+            EARLY_HELP_SHARING,
+            DataCategory::CaseNotes,
+            at
+        ),
         None
     );
 
     // The tenant's own purposes: listed by label, a duplicate code refused.
-    db.add_consent_purpose(west, "youth_club", "Youth club activities").await.unwrap();
-    db.add_consent_purpose(west, "a_parenting", "Parenting course").await.unwrap();
+    db.add_consent_purpose(west, "youth_club", "Youth club activities")
+        .await
+        .unwrap();
+    db.add_consent_purpose(west, "a_parenting", "Parenting course")
+        .await
+        .unwrap();
     assert!(matches!(
         db.add_consent_purpose(west, "youth_club", "Again").await,
         Err(StoreError::Conflict(_))
     ));
-    db.add_consent_purpose(kc, "youth_club", "Another borough's").await.unwrap();
+    db.add_consent_purpose(kc, "youth_club", "Another borough's")
+        .await
+        .unwrap();
     assert_eq!(
         db.consent_purposes(west).await.unwrap(),
         vec![
@@ -1339,7 +1381,10 @@ async fn consents_and_agreements(
     assert!(a.active(today));
     let b = db.agreement(bi).await.unwrap().unwrap();
     assert_eq!(
-        b.parties.iter().map(|p| (p.organisation_id, p.tenant_id)).collect::<Vec<_>>(),
+        b.parties
+            .iter()
+            .map(|p| (p.organisation_id, p.tenant_id))
+            .collect::<Vec<_>>(),
         vec![(kc_org, kc), (eh, west)],
         "by tenant name, then organisation"
     );
@@ -1347,7 +1392,14 @@ async fn consents_and_agreements(
     // early help becomes a partner of Westminster's families.
     let facts = db.sharing_facts(fam).await.unwrap().unwrap();
     assert_eq!(
-        shares(&eric.subject(), &facts, hv, EARLY_HELP_SHARING, DataCategory::CaseNotes, at),
+        shares(
+            &eric.subject(),
+            &facts,
+            hv,
+            EARLY_HELP_SHARING,
+            DataCategory::CaseNotes,
+            at
+        ),
         Some(SharingBasis::Agreement(local))
     );
     let ff = db.family_facts(fam).await.unwrap().unwrap();
@@ -1359,14 +1411,31 @@ async fn consents_and_agreements(
 
     // Ended today it still covers today; ended yesterday it covers nothing.
     db.end_agreement(local, today - time::Duration::days(1)).await.unwrap();
-    assert!(matches!(db.end_agreement(local + 1000, today).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        db.end_agreement(local + 1000, today).await,
+        Err(StoreError::NotFound)
+    ));
     let facts = db.sharing_facts(fam).await.unwrap().unwrap();
     assert_eq!(
-        shares(&eric.subject(), &facts, hv, EARLY_HELP_SHARING, DataCategory::CaseNotes, at),
+        shares(
+            &eric.subject(),
+            &facts,
+            hv,
+            EARLY_HELP_SHARING,
+            DataCategory::CaseNotes,
+            at
+        ),
         None
     );
     db.end_agreement(bi, today - time::Duration::days(1)).await.unwrap();
-    assert!(db.family_facts(fam).await.unwrap().unwrap().partner_organisation_ids.is_empty());
+    assert!(
+        db.family_facts(fam)
+            .await
+            .unwrap()
+            .unwrap()
+            .partner_organisation_ids
+            .is_empty()
+    );
 
     // Every organisation of the deployment, by tenant, for the picker.
     let groups = db.organisations_by_tenant().await.unwrap();

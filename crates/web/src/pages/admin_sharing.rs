@@ -244,7 +244,10 @@ pub async fn create_agreement(
     }
     let categories: Vec<DataCategory> = f.categories.iter().filter_map(|c| DataCategory::parse(c)).collect();
     if categories.is_empty() || categories.len() != f.categories.len() {
-        errors.add("category", "Select at least one kind of information the agreement lets flow");
+        errors.add(
+            "category",
+            "Select at least one kind of information the agreement lets flow",
+        );
     }
     let orgs = state.db.organisations_by_tenant().await?;
     let party_tenant = |id: i64| {
@@ -404,7 +407,12 @@ pub fn code_from(label: &str) -> String {
             out.push('_');
         }
     }
-    out.trim_end_matches('_').chars().take(40).collect::<String>().trim_end_matches('_').to_string()
+    out.trim_end_matches('_')
+        .chars()
+        .take(40)
+        .collect::<String>()
+        .trim_end_matches('_')
+        .to_string()
 }
 
 pub async fn purposes(State(state): State<AppState>, cu: CurrentUser) -> AppResult<Html<String>> {
@@ -423,7 +431,10 @@ pub async fn add_purpose(
     let entered = forms::field(&pairs, "code");
     let mut errors = Errors::default();
     if label.is_empty() {
-        errors.add("label", "Enter what the consent is for, for example Youth club activities");
+        errors.add(
+            "label",
+            "Enter what the consent is for, for example Youth club activities",
+        );
     }
     let code = if entered.is_empty() {
         code_from(&label)
@@ -441,7 +452,10 @@ pub async fn add_purpose(
             "The code must be up to 40 lower case letters, digits and underscores, like youth_club",
         );
     } else if !label.is_empty() && code.is_empty() {
-        errors.add("code", "Enter a code made of lower case letters, digits and underscores");
+        errors.add(
+            "code",
+            "Enter a code made of lower case letters, digits and underscores",
+        );
     }
     let existing = state.db.consent_purposes(cu.user.tenant_id).await?;
     let taken = BUILT_IN_PURPOSES.iter().any(|(c, _)| *c == code) || existing.iter().any(|(c, _)| *c == code);

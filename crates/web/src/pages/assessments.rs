@@ -95,8 +95,9 @@ pub async fn list(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
     )
     .await?;
     let sharing = gate::sharing_facts(&state, id).await?;
-    let readable =
-        |a: &kindred_store::assessments::Assessment| gate::readable_content(&cu, basis, a.organisation_id, DataCategory::Assessments, &sharing);
+    let readable = |a: &kindred_store::assessments::Assessment| {
+        gate::readable_content(&cu, basis, a.organisation_id, DataCategory::Assessments, &sharing)
+    };
     let all = state.db.assessments_of_family(id).await?;
     // Distance travelled only between assessments the reader may read.
     let shown: Vec<_> = all.iter().filter(|a| readable(a)).collect();

@@ -166,7 +166,11 @@ fn view(c: &Consent, purposes: &[(String, String)], today: time::Date) -> Consen
         scope.push("All partners".into());
     }
     scope.extend(c.organisations.iter().map(|(_, n)| n.clone()));
-    scope.extend(c.kinds.iter().map(|k| format!("any {} service", k.label().to_lowercase())));
+    scope.extend(
+        c.kinds
+            .iter()
+            .map(|k| format!("any {} service", k.label().to_lowercase())),
+    );
     let given_by = match (&c.given_by_name, c.given_by_person_id) {
         (Some(n), Some(g)) if g == c.person_id => format!("{n}, for themselves"),
         (Some(n), _) => format!("{n}, on their behalf"),
@@ -192,7 +196,9 @@ fn view(c: &Consent, purposes: &[(String, String)], today: time::Date) -> Consen
         scope: scope.join(", "),
         given_by,
         competence: c.competence_judgement.clone().unwrap_or_default(),
-        method: ConsentMethod::parse(&c.method).map(|m| m.label()).unwrap_or("Not recorded"),
+        method: ConsentMethod::parse(&c.method)
+            .map(|m| m.label())
+            .unwrap_or("Not recorded"),
         evidence: c.evidence.clone(),
         given_on: dates::long(c.given_on),
         recorded_by: c.recorded_by_name.clone(),
@@ -294,7 +300,11 @@ async fn page(
         .map(|m| {
             let v = m.person.id.to_string();
             let chosen = form.given_by == v;
-            (v, format!("{}, {}", m.person.full_name(), m.role.label().to_lowercase()), chosen)
+            (
+                v,
+                format!("{}, {}", m.person.full_name(), m.role.label().to_lowercase()),
+                chosen,
+            )
         })
         .collect();
     givers.push((
@@ -432,10 +442,7 @@ pub async fn record(
     }
     let allowed_orgs = scope_organisations(&state, &family, &facts.partner_organisation_ids).await?;
     let kinds: Vec<OrgKind> = f.kinds.iter().filter_map(|k| OrgKind::parse(k)).collect();
-    let orgs_known = f
-        .organisations
-        .iter()
-        .all(|o| allowed_orgs.iter().any(|(a, _)| a == o));
+    let orgs_known = f.organisations.iter().all(|o| allowed_orgs.iter().any(|(a, _)| a == o));
     if !orgs_known || kinds.len() != f.kinds.len() {
         errors.add("scope", "Select organisations and kinds of organisation from the lists");
     } else if !f.all_partners && f.organisations.is_empty() && kinds.is_empty() {
@@ -468,16 +475,7 @@ pub async fn record(
     let (Some(person), Some(given_by), Some(given_on), Some(method), true) =
         (person, given_by, given_on, method, errors.is_empty())
     else {
-        let p = page(
-            &state,
-            &cu,
-            family,
-            true,
-            &facts.partner_organisation_ids,
-            f,
-            errors,
-        )
-        .await?;
+        let p = page(&state, &cu, family, true, &facts.partner_organisation_ids, f, errors).await?;
         return crate::errors::invalid(p);
     };
     let consent = state
@@ -501,7 +499,10 @@ pub async fn record(
         &state,
         &cu,
         AuditAction::Create,
-        gate::Record::Consent { id: consent, family: id },
+        gate::Record::Consent {
+            id: consent,
+            family: id,
+        },
         route,
         f.purpose,
     )

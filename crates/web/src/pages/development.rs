@@ -270,38 +270,39 @@ pub async fn list(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
                         let readable = shared(r.organisation_id);
                         let text = |s: &String| if readable { s.clone() } else { String::new() };
                         ReviewView {
-                        date: dates::long(r.reviewed_on),
-                        by: format!("{}, {}", r.author_name, r.organisation_name),
-                        organisation: r.organisation_name.clone(),
-                        not_shared: !readable,
-                        asq: r
-                            .questionnaire_id
-                            .filter(|_| readable)
-                            .and_then(|q| questionnaires.iter().find(|x| x.id == q))
-                            .map(|q| questionnaire_view(q, &cuts, shared(q.organisation_id))),
-                        weight: if readable { kg(r.weight_grams) } else { String::new() },
-                        height: if readable { cm(r.height_mm) } else { String::new() },
-                        health_notes: text(&r.health_notes),
-                        setting_name: text(&r.setting_name),
-                        eyfs: PrimeArea::ALL
-                            .iter()
-                            .filter(|_| readable)
-                            .map(|a| {
-                                let code = match a {
-                                    PrimeArea::CommunicationLanguage => &r.eyfs_communication,
-                                    PrimeArea::Physical => &r.eyfs_physical,
-                                    PrimeArea::PersonalSocialEmotional => &r.eyfs_psed,
-                                };
-                                (
-                                    a.label(),
-                                    Progress::parse(code).map(|p| p.label()).unwrap_or("Not recorded"),
-                                )
-                            })
-                            .collect(),
-                        eyfs_notes: text(&r.eyfs_notes),
-                        parent_views: text(&r.parent_views),
-                        next_steps: text(&r.next_steps),
-                    }})
+                            date: dates::long(r.reviewed_on),
+                            by: format!("{}, {}", r.author_name, r.organisation_name),
+                            organisation: r.organisation_name.clone(),
+                            not_shared: !readable,
+                            asq: r
+                                .questionnaire_id
+                                .filter(|_| readable)
+                                .and_then(|q| questionnaires.iter().find(|x| x.id == q))
+                                .map(|q| questionnaire_view(q, &cuts, shared(q.organisation_id))),
+                            weight: if readable { kg(r.weight_grams) } else { String::new() },
+                            height: if readable { cm(r.height_mm) } else { String::new() },
+                            health_notes: text(&r.health_notes),
+                            setting_name: text(&r.setting_name),
+                            eyfs: PrimeArea::ALL
+                                .iter()
+                                .filter(|_| readable)
+                                .map(|a| {
+                                    let code = match a {
+                                        PrimeArea::CommunicationLanguage => &r.eyfs_communication,
+                                        PrimeArea::Physical => &r.eyfs_physical,
+                                        PrimeArea::PersonalSocialEmotional => &r.eyfs_psed,
+                                    };
+                                    (
+                                        a.label(),
+                                        Progress::parse(code).map(|p| p.label()).unwrap_or("Not recorded"),
+                                    )
+                                })
+                                .collect(),
+                            eyfs_notes: text(&r.eyfs_notes),
+                            parent_views: text(&r.parent_views),
+                            next_steps: text(&r.next_steps),
+                        }
+                    })
                     .collect(),
             }
         })

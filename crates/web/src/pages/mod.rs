@@ -202,10 +202,7 @@ fn all_routes() -> Routes {
         )
         // Consent and information-sharing agreements (issue 5).
         .route("/families/{id}/consent", get(consent::show).post(consent::record))
-        .route(
-            "/families/{id}/consent/{consent_id}/withdraw",
-            post(consent::withdraw),
-        )
+        .route("/families/{id}/consent/{consent_id}/withdraw", post(consent::withdraw))
         .route(
             "/admin/sharing-agreements",
             get(admin_sharing::agreements).post(admin_sharing::create_agreement),

@@ -117,10 +117,16 @@ async fn withdrawal_of_consent_takes_effect_on_the_next_request() {
     let (status, page) = body(&manager, &app, &format!("/families/{khan}/consent")).await;
     assert_eq!(status, 200);
     assert!(page.contains("Signed consent form, scanned"));
-    assert!(!page.contains("Withdraw consent"), "a manager oversees, through their staff");
+    assert!(
+        !page.contains("Withdraw consent"),
+        "a manager oversees, through their staff"
+    );
     assert!(!page.contains("Record consent"));
     let (_, family_page) = body(&teacher, &app, &format!("/families/{khan}")).await;
-    assert!(family_page.contains("1 active consent for"), "the world's two were withdrawn");
+    assert!(
+        family_page.contains("1 active consent for"),
+        "the world's two were withdrawn"
+    );
 
     // Withdrawn through the form: the very next request no longer shows it.
     let consent = app.db.consents_of_family(khan).await.unwrap()[0].id; // newest first
@@ -211,14 +217,23 @@ async fn a_young_persons_own_consent_needs_a_competence_judgement() {
     assert_eq!(status, 303);
     let c = &app.db.consents_of_family(khan).await.unwrap()[0];
     assert_eq!(c.given_by_person_id, None);
-    assert_eq!(c.competence_judgement.as_deref(), Some("Understood what is shared and why"));
+    assert_eq!(
+        c.competence_judgement.as_deref(),
+        Some("Understood what is shared and why")
+    );
     assert!(!c.all_partners);
     let (_, page) = body(&lead, &app, &path).await;
     assert!(page.contains("judged competent"));
     assert!(page.contains("Understood what is shared and why"));
     // Someone who may not edit the family cannot record one.
     let (vcs, vt) = app.sign_in("vcs@west.test").await;
-    let (status, _) = post(&vcs, &app, &path, &[("csrf", vt.as_str()), ("person_id", child.as_str())]).await;
+    let (status, _) = post(
+        &vcs,
+        &app,
+        &path,
+        &[("csrf", vt.as_str()), ("person_id", child.as_str())],
+    )
+    .await;
     assert_eq!(status, 404);
 }
 
@@ -256,7 +271,13 @@ async fn create_agreement(
     form.extend(parties.iter().map(|p| ("party", p.as_str())));
     let (status, page) = post(admin, app, "/admin/sharing-agreements", &form).await;
     assert_eq!(status, 303, "{page}");
-    let west = app.db.user_by_email("admin@west.test").await.unwrap().unwrap().tenant_id;
+    let west = app
+        .db
+        .user_by_email("admin@west.test")
+        .await
+        .unwrap()
+        .unwrap()
+        .tenant_id;
     app.db
         .agreements_for_tenant(west)
         .await
@@ -274,10 +295,7 @@ async fn an_agreement_shares_notes_without_consent_until_it_ends() {
     let (admin, at) = app.sign_in("admin@west.test").await;
     let (teacher, _) = app.sign_in("teacher@west.test").await;
     let contacts = format!("/families/{khan}/contacts");
-    let parties = vec![
-        org(&app, "West Health Visiting").await,
-        org(&app, "West School").await,
-    ];
+    let parties = vec![org(&app, "West Health Visiting").await, org(&app, "West School").await];
 
     // Refused with a message per field, and nothing recorded.
     let (status, page) = post(&admin, &app, "/admin/sharing-agreements", &[("csrf", at.as_str())]).await;
@@ -415,7 +433,10 @@ async fn two_councils_meet_only_under_a_bi_borough_agreement() {
         "West and East bi-borough early help",
         "public_task",
         &["identity", "involvement"],
-        &[org(&app, "West Health Visiting").await, org(&app, "East Early Help").await],
+        &[
+            org(&app, "West Health Visiting").await,
+            org(&app, "East Early Help").await,
+        ],
     )
     .await;
     // The lead is offered the east worker, and adds them.
