@@ -352,6 +352,9 @@ async fn demo(db: &Db, opts: &kindred_demo::Options) -> anyhow::Result<()> {
                 g.tenant, g.email, g.nhs_number, g.family_id
             );
         }
+        for line in &s.consent {
+            println!("{line}");
+        }
     } else {
         println!("The database already holds a partnership; using it as it is.");
     }

@@ -14,6 +14,8 @@ struct Demo {
     needs_add_up: i64,
     portal_code: String,
     glass: kindred_demo::glass::Glass,
+    /// The consent lines `kindred demo` prints.
+    consent: Vec<String>,
 }
 
 async fn demo(db: Db) -> Demo {
@@ -36,6 +38,7 @@ async fn demo(db: Db) -> Demo {
         needs_add_up: summary.needs_add_up[0].1,
         portal_code: summary.portal_codes[0].1.clone(),
         glass: summary.glass[0].clone(),
+        consent: summary.consent.clone(),
     }
 }
 
@@ -251,6 +254,29 @@ async fn each_demo_user_finds_the_front_door_at_work() {
         let worker = d.sign_in(&d.glass.email).await;
         let (status, _) = d.get(&worker, &format!("/families/{}", d.glass.family_id)).await;
         assert_eq!(status, 404, "the family to break the glass on is not otherwise visible");
+
+        // Consent and sharing: the Kensington and Chelsea worker in a
+        // Westminster family's team under the bi-borough agreement sees it;
+        // the family that withdrew its consent shows it.
+        let path_in = |needle: &str| {
+            d.consent
+                .iter()
+                .find(|l| l.contains(needle))
+                .and_then(|l| l.rsplit(' ').next())
+                .unwrap_or_else(|| panic!("a line about {needle}: {:?}", d.consent))
+                .to_string()
+        };
+        let rbkc_eh = d.sign_in("earlyhelp@rbkc.example").await;
+        let (status, page) = d.get(&rbkc_eh, &path_in("bi-borough")).await;
+        assert_eq!(status, 200, "{page}");
+        assert!(page.contains("you are in the team around the family"));
+        let (status, page) = d.get(&eh, &path_in("withdrew")).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("Withdrawn") && page.contains("Not shared"), "{page}");
+        let admin = d.sign_in("admin@westminster.example").await;
+        let (_, page) = d.get(&admin, "/admin/sharing-agreements").await;
+        assert!(page.contains("Westminster early help partnership"));
+        assert!(page.contains("bi-borough early help"));
 
         // Across the demo: episodes closed with each kind of outcome, reopened and stepped up.
         let kinds = d.db.episode_event_counts(west.id).await.unwrap();

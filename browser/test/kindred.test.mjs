@@ -15,6 +15,7 @@ import episodes from '../journeys/episodes.mjs';
 import transitions from '../journeys/transitions.mjs';
 import breakGlass from '../journeys/break_glass.mjs';
 import restricted from '../journeys/restricted.mjs';
+import consent from '../journeys/consent.mjs';
 
 describe('Kindred in Chromium, with axe on every page', () => {
   const ctx = {};
@@ -37,4 +38,5 @@ describe('Kindred in Chromium, with axe on every page', () => {
   transitions(ctx);
   breakGlass(ctx);
   restricted(ctx);
+  consent(ctx);
 });

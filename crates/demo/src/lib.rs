@@ -22,6 +22,7 @@ use rand_chacha::ChaCha8Rng;
 use time::{Date, Duration};
 
 mod casework;
+mod consent;
 mod development;
 pub mod glass;
 mod names;
@@ -97,6 +98,10 @@ pub const SIGN_INS: &[SignIn] = &[
     SignIn {
         role: "health visitor (Kensington and Chelsea)",
         email: "hv@rbkc.example",
+    },
+    SignIn {
+        role: "early help worker (Kensington and Chelsea, bi-borough team)",
+        email: consent::BI_BOROUGH_EMAIL,
     },
 ];
 
@@ -435,6 +440,9 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
             .glass
             .extend(glass::seed(db, p).await.context("break-glass in the demo")?);
     }
+    summary.consent = consent::seed(db, &partnerships, &summary, today)
+        .await
+        .context("consent in the demo")?;
     db.analyze().await?;
     Ok(Some(summary))
 }
@@ -454,6 +462,8 @@ pub struct Summary {
     pub portal_codes: Vec<(i64, String)>,
     /// Each borough's sealed family and a break-glass to try.
     pub glass: Vec<glass::Glass>,
+    /// What to look at for consent and information sharing, one line each.
+    pub consent: Vec<String>,
 }
 
 async fn build_borough(

@@ -23,6 +23,8 @@ pub struct Assessment {
     pub id: i64,
     pub assessed_on: Date,
     pub author_name: String,
+    /// The author's organisation: whose information it is to share.
+    pub organisation_id: i64,
     pub organisation_name: String,
     pub strengths: String,
     pub changes: String,
@@ -69,15 +71,17 @@ impl Db {
 
     /// A family's assessments, oldest first, each with its scores.
     pub async fn assessments_of_family(&self, family_id: i64) -> Result<Vec<Assessment>> {
-        let mut rows: Vec<Assessment> = on_pool!(self, |p| sqlx::query_as(
-            "SELECT a.id, a.assessed_on, u.display_name AS author_name, o.name AS organisation_name, a.strengths,
+        let mut rows: Vec<Assessment> = on_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT a.id, a.assessed_on, u.display_name AS author_name, u.organisation_id, o.name AS organisation_name, a.strengths,
                a.changes, a.future
              FROM assessments a JOIN users u ON u.id = a.author_user_id JOIN organisations o ON o.id = u.organisation_id
              WHERE a.family_id = $1 ORDER BY a.assessed_on, a.id"
         )
         .bind(family_id)
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         let scores: Vec<(i64, String, i32, String)> = on_pool!(self, |p| sqlx::query_as(
             "SELECT s.assessment_id, s.area, s.score, s.words FROM assessment_scores s
              JOIN assessments a ON a.id = s.assessment_id WHERE a.family_id = $1"

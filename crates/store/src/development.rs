@@ -38,6 +38,8 @@ pub struct Questionnaire {
     pub interval_months: i32,
     pub completed_on: Date,
     pub author_name: String,
+    /// The author's organisation: whose information it is to share.
+    pub organisation_id: i64,
     pub organisation_name: String,
     pub notes: String,
     #[sqlx(skip)]
@@ -72,6 +74,8 @@ pub struct TwoYearReview {
     pub person_id: i64,
     pub reviewed_on: Date,
     pub author_name: String,
+    /// The author's organisation: whose information it is to share.
+    pub organisation_id: i64,
     pub organisation_name: String,
     pub questionnaire_id: Option<i64>,
     pub weight_grams: Option<i32>,
@@ -182,7 +186,7 @@ impl Db {
         let mut rows: Vec<Questionnaire> = on_pool!(self, |p| {
             sqlx::query_as(
             "SELECT q.id, q.person_id, q.instrument, q.interval_months, q.completed_on, u.display_name AS author_name,
-               o.name AS organisation_name, q.notes
+               u.organisation_id, o.name AS organisation_name, q.notes
              FROM questionnaires q JOIN users u ON u.id = q.author_user_id JOIN organisations o ON o.id = u.organisation_id
              WHERE q.family_id = $1 ORDER BY q.completed_on DESC, q.id DESC"
         )
@@ -242,7 +246,7 @@ impl Db {
     pub async fn two_year_reviews_of_family(&self, family_id: i64) -> Result<Vec<TwoYearReview>> {
         Ok(on_pool!(self, |p| {
             sqlx::query_as(
-            "SELECT r.id, r.person_id, r.reviewed_on, u.display_name AS author_name, o.name AS organisation_name,
+            "SELECT r.id, r.person_id, r.reviewed_on, u.display_name AS author_name, u.organisation_id, o.name AS organisation_name,
                r.questionnaire_id, r.weight_grams, r.height_mm, r.health_notes, r.setting_name, r.eyfs_communication,
                r.eyfs_physical, r.eyfs_psed, r.eyfs_notes, r.parent_views, r.next_steps
              FROM two_year_reviews r JOIN users u ON u.id = r.author_user_id JOIN organisations o ON o.id = u.organisation_id

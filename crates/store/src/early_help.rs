@@ -62,6 +62,8 @@ pub struct EarlyHelpAssessment {
     pub status: String,
     pub started_on: Date,
     pub author_name: String,
+    /// The author's organisation: whose information it is to share.
+    pub organisation_id: i64,
     pub organisation_name: String,
     pub completed_on: Option<Date>,
     pub completed_by_name: Option<String>,
@@ -76,7 +78,7 @@ impl EarlyHelpAssessment {
 }
 
 const COLUMNS: &str = "e.id, e.family_id, e.status, e.started_on, u.display_name AS author_name,
-    o.name AS organisation_name, e.completed_on, c.display_name AS completed_by_name, e.reason, e.child_development,
+    u.organisation_id, o.name AS organisation_name, e.completed_on, c.display_name AS completed_by_name, e.reason, e.child_development,
     e.parenting_capacity, e.family_environment, e.child_views, e.family_views, e.strengths, e.needs, e.analysis,
     e.outcome
     FROM early_help_assessments e JOIN users u ON u.id = e.author_user_id

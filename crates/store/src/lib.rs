@@ -17,6 +17,7 @@ use sqlx::{PgPool, SqlitePool};
 pub mod assessments;
 pub mod audit;
 pub mod bulk;
+pub mod consents;
 pub mod contacts;
 pub mod development;
 pub mod early_help;

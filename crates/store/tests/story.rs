@@ -820,6 +820,9 @@ async fn story(db: &Db) {
     // Break-glass and safeguarding overrides, their review, sealed families.
     overrides(db, (west.id, kc.id), fam.id, (&tara, &hannah, &kim)).await;
 
+    // Consent and information-sharing agreements (issue 5).
+    consents_and_agreements(db, (west.id, kc.id), (hv.id, eh.id, kc_org.id), (&hannah, &eric, &kim)).await;
+
     // The audit chain.
     for i in 0..3 {
         db.audit(NewEvent {
@@ -1534,4 +1537,281 @@ async fn overrides(
     );
     assert!(db.sealed_families(west).await.unwrap().is_empty());
     assert!(!db.family_facts(fam).await.unwrap().unwrap().sealed);
+}
+
+/// Consents (recorded, scoped, withdrawn at once, listed per family and
+/// person), a tenant's own purposes, and information-sharing agreements
+/// across tenants (created, listed for each tenant they touch, ended), and
+/// what the sharing rules then read from them.
+async fn consents_and_agreements(
+    db: &Db,
+    (west, kc): (i64, i64),
+    (hv, eh, kc_org): (i64, i64, i64),
+    (hannah, eric, kim): (
+        &kindred_store::users::User,
+        &kindred_store::users::User,
+        &kindred_store::users::User,
+    ),
+) {
+    use kindred_domain::sharing::{
+        self, ConsentMethod, DataCategory, EARLY_HELP_SHARING, LawfulBasis, SharingBasis, shares,
+    };
+    use kindred_store::consents::{NewAgreement, NewConsent};
+    let today = kindred_store::today();
+    let at = sharing::At {
+        today,
+        now_ms: kindred_store::now_ms(),
+    };
+    let creator = Creator {
+        user_id: hannah.id,
+        organisation_id: hv,
+        service: "Health visiting".into(),
+    };
+    let fam = db
+        .create_family(west, "Consent household", &creator, today)
+        .await
+        .unwrap()
+        .id;
+    let parent = db
+        .create_person(west, &details("Priya", "Shah", Some(date!(1990 - 02 - 02)), None))
+        .await
+        .unwrap()
+        .id;
+    let teen = db
+        .create_person(west, &details("Dev", "Shah", Some(date!(2010 - 06 - 06)), None))
+        .await
+        .unwrap()
+        .id;
+    db.add_member(fam, parent, MemberRole::Parent, today).await.unwrap();
+    db.add_member(fam, teen, MemberRole::Child, today).await.unwrap();
+
+    // A parent consents for her son, to every partner; nothing crosses before.
+    assert_eq!(
+        shares(
+            &eric.subject(),
+            &db.sharing_facts(fam).await.unwrap().unwrap(),
+            hv,
+            EARLY_HELP_SHARING,
+            DataCategory::CaseNotes,
+            at
+        ),
+        None
+    );
+    let c1 = db
+        .record_consent(&NewConsent {
+            tenant_id: west,
+            person_id: teen,
+            given_by_person_id: Some(parent),
+            competence_judgement: None,
+            purpose: EARLY_HELP_SHARING.into(),
+            all_partners: true,
+            organisation_ids: vec![],
+            kinds: vec![],
+            given_on: today,
+            method: ConsentMethod::Written,
+            evidence: "Signed consent form scanned".into(),
+            recorded_by_user_id: hannah.id,
+        })
+        .await
+        .unwrap();
+    // The young person for himself, to named organisations and a kind.
+    let c2 = db
+        .record_consent(&NewConsent {
+            tenant_id: west,
+            person_id: teen,
+            given_by_person_id: None,
+            competence_judgement: Some("Understands what will be shared and why".into()),
+            purpose: "youth_club".into(),
+            all_partners: false,
+            organisation_ids: vec![eh],
+            kinds: vec![OrgKind::School],
+            given_on: today - time::Duration::days(3),
+            method: ConsentMethod::Verbal,
+            evidence: "Said yes at the home visit".into(),
+            recorded_by_user_id: eric.id,
+        })
+        .await
+        .unwrap();
+    let all = db.consents_of_family(fam).await.unwrap();
+    assert_eq!(
+        all.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![c1, c2],
+        "newest first"
+    );
+    assert_eq!(all[0].given_by_name.as_deref(), Some("Priya Shah"));
+    assert_eq!(all[0].person_name, "Dev Shah");
+    assert!(all[0].all_partners && all[0].active(today));
+    assert_eq!(all[1].organisations, vec![(eh, "Westminster Early Help".to_string())]);
+    assert_eq!(all[1].kinds, vec![OrgKind::School]);
+    assert_eq!(
+        all[1].competence_judgement.as_deref(),
+        Some("Understands what will be shared and why")
+    );
+    assert_eq!(all[1].given_by_person_id, None);
+    assert_eq!(db.consents_of_person(teen).await.unwrap().len(), 2);
+    assert!(db.consents_of_person(parent).await.unwrap().is_empty());
+    assert_eq!(db.active_consent_count(fam, today).await.unwrap(), 2);
+    let facts = db.sharing_facts(fam).await.unwrap().unwrap();
+    assert_eq!(facts.consents.len(), 2);
+    assert_eq!(
+        shares(
+            &eric.subject(),
+            &facts,
+            hv,
+            EARLY_HELP_SHARING,
+            DataCategory::CaseNotes,
+            at
+        ),
+        Some(SharingBasis::Consent(c1))
+    );
+
+    // Withdrawn today: at once, and only once.
+    assert!(
+        db.withdraw_consent(c1, hannah.id, today, "Mum asked us to stop")
+            .await
+            .unwrap()
+    );
+    assert!(!db.withdraw_consent(c1, hannah.id, today, "again").await.unwrap());
+    let c = db.consent(c1).await.unwrap().unwrap();
+    assert_eq!(c.withdrawn_on, Some(today));
+    assert_eq!(c.withdrawn_by_name.as_deref(), Some("Hannah.HV"));
+    assert_eq!(c.withdrawal_note.as_deref(), Some("Mum asked us to stop"));
+    assert!(!c.active(today));
+    assert_eq!(db.active_consent_count(fam, today).await.unwrap(), 1);
+    let facts = db.sharing_facts(fam).await.unwrap().unwrap();
+    assert_eq!(
+        shares(
+            &eric.subject(),
+            &facts,
+            hv,
+            EARLY_HELP_SHARING,
+            DataCategory::CaseNotes,
+            at
+        ),
+        None
+    );
+
+    // The tenant's own purposes: listed by label, a duplicate code refused.
+    db.add_consent_purpose(west, "youth_club", "Youth club activities")
+        .await
+        .unwrap();
+    db.add_consent_purpose(west, "a_parenting", "Parenting course")
+        .await
+        .unwrap();
+    assert!(matches!(
+        db.add_consent_purpose(west, "youth_club", "Again").await,
+        Err(StoreError::Conflict(_))
+    ));
+    db.add_consent_purpose(kc, "youth_club", "Another borough's")
+        .await
+        .unwrap();
+    assert_eq!(
+        db.consent_purposes(west).await.unwrap(),
+        vec![
+            ("a_parenting".to_string(), "Parenting course".to_string()),
+            ("youth_club".to_string(), "Youth club activities".to_string())
+        ]
+    );
+
+    // Agreements: one of Westminster's, one bi-borough made by RBKC.
+    let local = db
+        .create_agreement(&NewAgreement {
+            tenant_id: west,
+            title: "Westminster early help partnership".into(),
+            lawful_basis: LawfulBasis::PublicTask,
+            purposes: vec![EARLY_HELP_SHARING.into()],
+            categories: vec![DataCategory::Identity, DataCategory::CaseNotes],
+            starts_on: today - time::Duration::days(10),
+            ends_on: None,
+            organisation_ids: vec![hv, eh, hv],
+            created_by_user_id: eric.id,
+        })
+        .await
+        .unwrap();
+    let bi = db
+        .create_agreement(&NewAgreement {
+            tenant_id: kc,
+            title: "Bi-borough early help".into(),
+            lawful_basis: LawfulBasis::PublicTask,
+            purposes: vec![EARLY_HELP_SHARING.into()],
+            categories: vec![DataCategory::Identity, DataCategory::Involvement],
+            starts_on: today,
+            ends_on: Some(today + time::Duration::days(365)),
+            organisation_ids: vec![eh, kc_org],
+            created_by_user_id: kim.id,
+        })
+        .await
+        .unwrap();
+    let west_list = db.agreements_for_tenant(west).await.unwrap();
+    assert_eq!(west_list.iter().map(|a| a.id).collect::<Vec<_>>(), vec![bi, local]);
+    let kc_list = db.agreements_for_tenant(kc).await.unwrap();
+    assert_eq!(kc_list.iter().map(|a| a.id).collect::<Vec<_>>(), vec![bi]);
+    let a = db.agreement(local).await.unwrap().unwrap();
+    assert_eq!(a.parties.len(), 2, "a party named twice is one party");
+    assert_eq!(a.categories, vec!["identity".to_string(), "case_notes".to_string()]);
+    assert_eq!(a.lawful_basis, "public_task");
+    assert_eq!(a.created_by_name, "eric");
+    assert!(a.active(today));
+    let b = db.agreement(bi).await.unwrap().unwrap();
+    assert_eq!(
+        b.parties
+            .iter()
+            .map(|p| (p.organisation_id, p.tenant_id))
+            .collect::<Vec<_>>(),
+        vec![(kc_org, kc), (eh, west)],
+        "by tenant name, then organisation"
+    );
+    // The policy's facts see both: notes cross within Westminster, and RBKC's
+    // early help becomes a partner of Westminster's families.
+    let facts = db.sharing_facts(fam).await.unwrap().unwrap();
+    assert_eq!(
+        shares(
+            &eric.subject(),
+            &facts,
+            hv,
+            EARLY_HELP_SHARING,
+            DataCategory::CaseNotes,
+            at
+        ),
+        Some(SharingBasis::Agreement(local))
+    );
+    let ff = db.family_facts(fam).await.unwrap().unwrap();
+    assert_eq!(ff.partner_organisation_ids, vec![kc_org]);
+    let workers = db.workers_of_organisations(&ff.partner_organisation_ids).await.unwrap();
+    assert_eq!(workers.iter().map(|w| w.user_id).collect::<Vec<_>>(), vec![kim.id]);
+    assert_eq!(workers[0].tenant_name, "Kensington and Chelsea");
+    assert!(db.workers_of_organisations(&[]).await.unwrap().is_empty());
+
+    // Ended today it still covers today; ended yesterday it covers nothing.
+    db.end_agreement(local, today - time::Duration::days(1)).await.unwrap();
+    assert!(matches!(
+        db.end_agreement(local + 1000, today).await,
+        Err(StoreError::NotFound)
+    ));
+    let facts = db.sharing_facts(fam).await.unwrap().unwrap();
+    assert_eq!(
+        shares(
+            &eric.subject(),
+            &facts,
+            hv,
+            EARLY_HELP_SHARING,
+            DataCategory::CaseNotes,
+            at
+        ),
+        None
+    );
+    db.end_agreement(bi, today - time::Duration::days(1)).await.unwrap();
+    assert!(
+        db.family_facts(fam)
+            .await
+            .unwrap()
+            .unwrap()
+            .partner_organisation_ids
+            .is_empty()
+    );
+
+    // Every organisation of the deployment, by tenant, for the picker.
+    let groups = db.organisations_by_tenant().await.unwrap();
+    assert_eq!(groups.iter().map(|(t, _)| t.id).collect::<Vec<_>>(), vec![west, kc]);
+    assert!(groups[1].1.iter().any(|o| o.id == kc_org));
 }

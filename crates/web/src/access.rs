@@ -44,6 +44,9 @@ pub enum Record {
     Task { id: i64, family: Option<i64> },
     TaskList,
     TransitionList,
+    Consent { id: i64, family: i64 },
+    SharingAgreement(i64),
+    ConsentPurposes,
     Override { id: i64, family: i64 },
     BreakGlassAttempt,
     OverrideQueue,
@@ -79,6 +82,9 @@ impl Record {
             Record::Task { id, family } => ("task", Some(id), family),
             Record::TaskList => ("task_list", None, None),
             Record::TransitionList => ("transition_list", None, None),
+            Record::Consent { id, family } => ("consent", Some(id), Some(family)),
+            Record::SharingAgreement(id) => ("sharing_agreement", Some(id), None),
+            Record::ConsentPurposes => ("consent_purposes", None, None),
             // A break-glass or safeguarding override of a family.
             Record::Override { id, family } => ("access_override", Some(id), Some(family)),
             // A break-glass asked for: no family is named, so a refusal on a

@@ -12,6 +12,7 @@ use kindred_domain::access::{self, FamilyAction};
 use kindred_domain::assessment::{self, Score, TenantArea};
 use kindred_domain::audit::AuditAction;
 use kindred_domain::dates;
+use kindred_domain::sharing::DataCategory;
 use kindred_store::assessments::NewAssessment;
 
 use crate::AppState;
@@ -35,6 +36,9 @@ struct AssessmentView {
     changes: String,
     future: String,
     scores: Vec<ScoreView>,
+    /// Recorded by another organisation and not shared with the reader's:
+    /// shown to exist, never what it says.
+    not_shared: bool,
 }
 
 /// One area's bars on the distance-travelled chart.
@@ -81,7 +85,7 @@ const ROW: u32 = 34;
 const UNIT: u32 = 28;
 
 pub async fn list(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i64>) -> AppResult<Response> {
-    let (family, _, facts) = gate::family_with_facts(
+    let (family, basis, facts) = gate::family_with_facts(
         &state,
         &cu,
         id,
@@ -90,12 +94,18 @@ pub async fn list(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
         "web GET /families/{id}/assessments",
     )
     .await?;
+    let sharing = gate::sharing_facts(&state, id).await?;
+    let readable = |a: &kindred_store::assessments::Assessment| {
+        gate::readable_content(&cu, basis, a.organisation_id, DataCategory::Assessments, &sharing)
+    };
     let all = state.db.assessments_of_family(id).await?;
+    // Distance travelled only between assessments the reader may read.
+    let shown: Vec<_> = all.iter().filter(|a| readable(a)).collect();
     let areas = tenant_areas(&state, cu.user.tenant_id).await?;
     let mut chart = vec![];
     let (mut first_date, mut latest_date) = (String::new(), String::new());
-    if let (Some(first), Some(latest)) = (all.first(), all.last())
-        && all.len() > 1
+    if let (Some(first), Some(latest)) = (shown.first(), shown.last())
+        && shown.len() > 1
     {
         first_date = dates::long(first.assessed_on);
         latest_date = dates::long(latest.assessed_on);
@@ -119,22 +129,37 @@ pub async fn list(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
     let assessments = all
         .into_iter()
         .rev()
-        .map(|a| AssessmentView {
-            date: dates::long(a.assessed_on),
-            author: a.author_name,
-            organisation: a.organisation_name,
-            strengths: a.strengths,
-            changes: a.changes,
-            future: a.future,
-            scores: a
-                .scores
-                .into_iter()
-                .map(|(code, score, words)| ScoreView {
-                    question: question(&areas, &code),
-                    score,
-                    words,
-                })
-                .collect(),
+        .map(|a| {
+            if !readable(&a) {
+                return AssessmentView {
+                    date: dates::long(a.assessed_on),
+                    author: a.author_name,
+                    organisation: a.organisation_name,
+                    strengths: String::new(),
+                    changes: String::new(),
+                    future: String::new(),
+                    scores: vec![],
+                    not_shared: true,
+                };
+            }
+            AssessmentView {
+                date: dates::long(a.assessed_on),
+                author: a.author_name,
+                organisation: a.organisation_name,
+                strengths: a.strengths,
+                changes: a.changes,
+                future: a.future,
+                scores: a
+                    .scores
+                    .into_iter()
+                    .map(|(code, score, words)| ScoreView {
+                        question: question(&areas, &code),
+                        score,
+                        words,
+                    })
+                    .collect(),
+                not_shared: false,
+            }
         })
         .collect();
     let page = AssessmentsPage {
@@ -177,7 +202,7 @@ fn area_key(code: &str) -> String {
 }
 
 pub async fn new_form(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i64>) -> AppResult<Response> {
-    let (family, _) = gate::family(
+    let (family, basis) = gate::family(
         &state,
         &cu,
         id,
@@ -186,8 +211,15 @@ pub async fn new_form(State(state): State<AppState>, cu: CurrentUser, Ids(id): I
         "web GET /families/{id}/assessments/new",
     )
     .await?;
-    // Start from the last assessment: the family changes what has changed.
-    let last = state.db.assessments_of_family(id).await?.pop();
+    // Start from the last assessment the reader may read: the family changes
+    // what has changed.
+    let sharing = gate::sharing_facts(&state, id).await?;
+    let last = state
+        .db
+        .assessments_of_family(id)
+        .await?
+        .into_iter()
+        .rfind(|a| gate::readable_content(&cu, basis, a.organisation_id, DataCategory::Assessments, &sharing));
     let areas = tenant_areas(&state, cu.user.tenant_id)
         .await?
         .into_iter()

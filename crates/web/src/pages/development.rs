@@ -16,6 +16,7 @@ use kindred_domain::development::{
     self as dev, Area, AreaScore, Cutoff, Instrument, PrimeArea, Progress, ScoreError, SeTotal,
 };
 use kindred_domain::model::MemberRole;
+use kindred_domain::sharing::DataCategory;
 use kindred_store::development::{CutoffRow, NewQuestionnaire, NewTwoYearReview, Questionnaire};
 use kindred_store::families::Member;
 use serde::Deserialize;
@@ -100,11 +101,26 @@ struct QuestionnaireView {
     date: String,
     interval: i32,
     by: String,
+    organisation: String,
     notes: String,
     scores: Vec<ScoreView>,
+    /// Recorded by another organisation and not shared with the reader's:
+    /// shown to exist, never its scores or notes.
+    not_shared: bool,
 }
 
-fn questionnaire_view(q: &Questionnaire, cuts: &Cutoffs) -> QuestionnaireView {
+fn questionnaire_view(q: &Questionnaire, cuts: &Cutoffs, shared: bool) -> QuestionnaireView {
+    if !shared {
+        return QuestionnaireView {
+            date: dates::long(q.completed_on),
+            interval: q.interval_months,
+            by: format!("{}, {}", q.author_name, q.organisation_name),
+            organisation: q.organisation_name.clone(),
+            notes: String::new(),
+            scores: vec![],
+            not_shared: true,
+        };
+    }
     let instrument = Instrument::parse(&q.instrument).unwrap_or(Instrument::Asq3);
     let scores: Vec<ScoreView> = match instrument {
         Instrument::Asq3 => Area::ALL
@@ -127,14 +143,19 @@ fn questionnaire_view(q: &Questionnaire, cuts: &Cutoffs) -> QuestionnaireView {
         date: dates::long(q.completed_on),
         interval: q.interval_months,
         by: format!("{}, {}", q.author_name, q.organisation_name),
+        organisation: q.organisation_name.clone(),
         notes: q.notes.clone(),
         scores,
+        not_shared: false,
     }
 }
 
 struct ReviewView {
     date: String,
     by: String,
+    organisation: String,
+    /// Recorded by another organisation and not shared with the reader's.
+    not_shared: bool,
     asq: Option<QuestionnaireView>,
     weight: String,
     height: String,
@@ -194,7 +215,7 @@ fn cm(mm: Option<i32>) -> String {
 }
 
 pub async fn list(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i64>) -> AppResult<Response> {
-    let (family, _, facts) = gate::family_with_facts(
+    let (family, basis, facts) = gate::family_with_facts(
         &state,
         &cu,
         id,
@@ -203,6 +224,8 @@ pub async fn list(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
         "web GET /families/{id}/development",
     )
     .await?;
+    let sharing = gate::sharing_facts(&state, id).await?;
+    let shared = |org: i64| gate::readable_content(&cu, basis, org, DataCategory::Assessments, &sharing);
     let today = kindred_store::today();
     let cuts = Cutoffs::from_rows(state.db.asq_cutoffs(family.tenant_id).await?);
     let members = state.db.members(id).await?;
@@ -227,7 +250,7 @@ pub async fn list(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
                 questionnaires
                     .iter()
                     .filter(|q| q.person_id == m.person.id && q.instrument == inst.code())
-                    .map(|q| questionnaire_view(q, &cuts))
+                    .map(|q| questionnaire_view(q, &cuts, shared(q.organisation_id)))
                     .collect()
             };
             ChildView {
@@ -243,34 +266,42 @@ pub async fn list(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
                 reviews: reviews
                     .iter()
                     .filter(|r| r.person_id == m.person.id)
-                    .map(|r| ReviewView {
-                        date: dates::long(r.reviewed_on),
-                        by: format!("{}, {}", r.author_name, r.organisation_name),
-                        asq: r
-                            .questionnaire_id
-                            .and_then(|q| questionnaires.iter().find(|x| x.id == q))
-                            .map(|q| questionnaire_view(q, &cuts)),
-                        weight: kg(r.weight_grams),
-                        height: cm(r.height_mm),
-                        health_notes: r.health_notes.clone(),
-                        setting_name: r.setting_name.clone(),
-                        eyfs: PrimeArea::ALL
-                            .iter()
-                            .map(|a| {
-                                let code = match a {
-                                    PrimeArea::CommunicationLanguage => &r.eyfs_communication,
-                                    PrimeArea::Physical => &r.eyfs_physical,
-                                    PrimeArea::PersonalSocialEmotional => &r.eyfs_psed,
-                                };
-                                (
-                                    a.label(),
-                                    Progress::parse(code).map(|p| p.label()).unwrap_or("Not recorded"),
-                                )
-                            })
-                            .collect(),
-                        eyfs_notes: r.eyfs_notes.clone(),
-                        parent_views: r.parent_views.clone(),
-                        next_steps: r.next_steps.clone(),
+                    .map(|r| {
+                        let readable = shared(r.organisation_id);
+                        let text = |s: &String| if readable { s.clone() } else { String::new() };
+                        ReviewView {
+                            date: dates::long(r.reviewed_on),
+                            by: format!("{}, {}", r.author_name, r.organisation_name),
+                            organisation: r.organisation_name.clone(),
+                            not_shared: !readable,
+                            asq: r
+                                .questionnaire_id
+                                .filter(|_| readable)
+                                .and_then(|q| questionnaires.iter().find(|x| x.id == q))
+                                .map(|q| questionnaire_view(q, &cuts, shared(q.organisation_id))),
+                            weight: if readable { kg(r.weight_grams) } else { String::new() },
+                            height: if readable { cm(r.height_mm) } else { String::new() },
+                            health_notes: text(&r.health_notes),
+                            setting_name: text(&r.setting_name),
+                            eyfs: PrimeArea::ALL
+                                .iter()
+                                .filter(|_| readable)
+                                .map(|a| {
+                                    let code = match a {
+                                        PrimeArea::CommunicationLanguage => &r.eyfs_communication,
+                                        PrimeArea::Physical => &r.eyfs_physical,
+                                        PrimeArea::PersonalSocialEmotional => &r.eyfs_psed,
+                                    };
+                                    (
+                                        a.label(),
+                                        Progress::parse(code).map(|p| p.label()).unwrap_or("Not recorded"),
+                                    )
+                                })
+                                .collect(),
+                            eyfs_notes: text(&r.eyfs_notes),
+                            parent_views: text(&r.parent_views),
+                            next_steps: text(&r.next_steps),
+                        }
                     })
                     .collect(),
             }

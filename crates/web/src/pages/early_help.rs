@@ -12,6 +12,7 @@ use kindred_domain::access::{self, FamilyAction};
 use kindred_domain::audit::AuditAction;
 use kindred_domain::dates;
 use kindred_domain::development::{EARLY_HELP_SECTIONS, EarlyHelpOutcome, Section};
+use kindred_domain::sharing::{DataCategory, SharingFacts};
 use kindred_store::early_help::{EarlyHelpAssessment, EarlyHelpText};
 
 use crate::AppState;
@@ -30,7 +31,17 @@ struct Row {
     by: String,
     draft: bool,
     outcome: &'static str,
+    /// By another organisation, and not shared with the reader's.
+    not_shared: bool,
 }
+
+/// Whether the reader may read this assessment's content: recorded by their
+/// own organisation, or shared by consent, an agreement or an override.
+fn readable(cu: &CurrentUser, basis: access::Basis, sharing: &SharingFacts, a: &EarlyHelpAssessment) -> bool {
+    gate::readable_content(cu, basis, a.organisation_id, DataCategory::Assessments, sharing)
+}
+
+const NOT_SHARED: &str = "This early help assessment was written by another organisation, and no consent, information-sharing agreement or safeguarding override lets it pass to yours.";
 
 #[derive(Template)]
 #[template(path = "early_help_assessments.html")]
@@ -50,7 +61,7 @@ fn outcome_label(code: &str) -> &'static str {
 }
 
 pub async fn list(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i64>) -> AppResult<Response> {
-    let (family, _, facts) = gate::family_with_facts(
+    let (family, basis, facts) = gate::family_with_facts(
         &state,
         &cu,
         id,
@@ -59,6 +70,7 @@ pub async fn list(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
         "web GET /families/{id}/early-help-assessments",
     )
     .await?;
+    let sharing = gate::sharing_facts(&state, id).await?;
     let all = state.db.early_help_assessments_of_family(id).await?;
     let page = ListPage {
         l: Layout::new(format!("Early help assessments: {}", family.name), &cu),
@@ -75,6 +87,7 @@ pub async fn list(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
                 by: format!("{}, {}", a.author_name, a.organisation_name),
                 draft: !a.is_completed(),
                 outcome: outcome_label(&a.text.outcome),
+                not_shared: !readable(&cu, basis, &sharing, a),
             })
             .collect(),
     };
@@ -98,6 +111,7 @@ struct ShowPage {
     sections: Vec<SectionView>,
     outcome: &'static str,
     can_edit: bool,
+    not_shared: bool,
 }
 
 pub async fn show(
@@ -105,7 +119,7 @@ pub async fn show(
     cu: CurrentUser,
     Ids((id, aid)): Ids<(i64, i64)>,
 ) -> AppResult<Response> {
-    let (family, _, facts) = gate::family_with_facts(
+    let (family, basis, facts) = gate::family_with_facts(
         &state,
         &cu,
         id,
@@ -114,11 +128,17 @@ pub async fn show(
         "web GET /families/{id}/early-help-assessments/{aid}",
     )
     .await?;
-    let a = state
+    let mut a = state
         .db
         .early_help_assessment(id, aid)
         .await?
         .ok_or(AppError::NotFound)?;
+    let sharing = gate::sharing_facts(&state, id).await?;
+    let not_shared = !readable(&cu, basis, &sharing, &a);
+    if not_shared {
+        // Shown to exist, never what it says.
+        a.text = EarlyHelpText::default();
+    }
     let page = ShowPage {
         l: Layout::new(format!("Early help assessment: {}", family.name), &cu),
         id,
@@ -133,7 +153,10 @@ pub async fn show(
             })
             .collect(),
         outcome: outcome_label(&a.text.outcome),
-        can_edit: !a.is_completed() && access::family(&cu.user.subject(), &facts, FamilyAction::Edit).allowed(),
+        can_edit: !not_shared
+            && !a.is_completed()
+            && access::family(&cu.user.subject(), &facts, FamilyAction::Edit).allowed(),
+        not_shared,
         a,
     };
     Ok(Html(page.render()?).into_response())
@@ -222,7 +245,7 @@ fn check(t: &EarlyHelpText, complete: bool) -> Errors {
 }
 
 pub async fn new_form(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i64>) -> AppResult<Response> {
-    let (family, _) = gate::family(
+    let (family, basis) = gate::family(
         &state,
         &cu,
         id,
@@ -236,8 +259,9 @@ pub async fn new_form(State(state): State<AppState>, cu: CurrentUser, Ids(id): I
     if let Some(d) = all.iter().find(|a| !a.is_completed()) {
         return Ok(Redirect::to(&format!("/families/{id}/early-help-assessments/{}/edit", d.id)).into_response());
     }
-    // Start from the last one: change what has changed.
-    let last = all.first();
+    // Start from the last one the reader may read: change what has changed.
+    let sharing = gate::sharing_facts(&state, id).await?;
+    let last = all.iter().find(|a| readable(&cu, basis, &sharing, a));
     let text = last.map(|a| a.text.clone()).unwrap_or_default();
     let page = form_page(
         &cu,
@@ -303,7 +327,7 @@ pub async fn edit_form(
     cu: CurrentUser,
     Ids((id, aid)): Ids<(i64, i64)>,
 ) -> AppResult<Response> {
-    let (family, _) = gate::family(
+    let (family, basis) = gate::family(
         &state,
         &cu,
         id,
@@ -317,7 +341,8 @@ pub async fn edit_form(
         .early_help_assessment(id, aid)
         .await?
         .ok_or(AppError::NotFound)?;
-    if a.is_completed() {
+    let sharing = gate::sharing_facts(&state, id).await?;
+    if a.is_completed() || !readable(&cu, basis, &sharing, &a) {
         return Ok(Redirect::to(&format!("/families/{id}/early-help-assessments/{aid}")).into_response());
     }
     let page = form_page(
@@ -341,7 +366,7 @@ pub async fn edit(
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let route = "web POST /families/{id}/early-help-assessments/{aid}/edit";
-    let family = gate::change_family(&state, &cu, id, route).await?;
+    let (family, basis) = gate::family(&state, &cu, id, FamilyAction::Edit, true, route).await?;
     let a = state
         .db
         .early_help_assessment(id, aid)
@@ -349,6 +374,9 @@ pub async fn edit(
         .ok_or(AppError::NotFound)?;
     if a.is_completed() {
         return Err(AppError::Conflict(COMPLETED));
+    }
+    if !readable(&cu, basis, &gate::sharing_facts(&state, id).await?, &a) {
+        return Err(AppError::Conflict(NOT_SHARED));
     }
     let (text, complete) = read_form(&pairs);
     let errors = check(&text, complete);

@@ -97,6 +97,11 @@ struct FamilyPage {
     involvements: Vec<InvolvementView>,
     past_involvements: Vec<InvolvementView>,
     workers: Vec<(i64, String)>,
+    /// Case workers of partner organisations of other councils (a bi-borough
+    /// agreement): they may join the team, not lead it.
+    partner_workers: Vec<(i64, String)>,
+    /// Consents of the family's members active today.
+    active_consents: i64,
     organisations: Vec<(i64, String)>,
     member_options: Vec<(i64, String)>,
     relationship_kinds: &'static [RelationshipKind],
@@ -291,6 +296,21 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
             ended: super::opt_date(i.ended_on),
         })
         .partition(|i| i.ended.is_empty());
+    let partner_workers = if can_edit {
+        db.workers_of_organisations(&facts.partner_organisation_ids)
+            .await?
+            .into_iter()
+            .map(|w| {
+                (
+                    w.user_id,
+                    format!("{} ({}, {})", w.display_name, w.organisation_name, w.tenant_name),
+                )
+            })
+            .collect()
+    } else {
+        vec![]
+    };
+    let active_consents = db.active_consent_count(id, today).await?;
     let (workers, organisations) = if can_edit {
         let workers = db
             .users(cu.user.tenant_id)
@@ -401,6 +421,8 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
         involvements,
         past_involvements,
         workers,
+        partner_workers,
+        active_consents,
         organisations,
         member_options,
         relationship_kinds: RelationshipKind::ALL,
@@ -758,14 +780,35 @@ async fn worker(state: &AppState, cu: &CurrentUser, user_id: i64) -> AppResult<i
     Ok(u.id)
 }
 
+/// A worker who may join the team around a family: an active case worker of
+/// the family's council, or of a partner organisation of another council
+/// under an information-sharing agreement — checked here, whatever the
+/// picker offered.
+async fn team_worker(state: &AppState, family: &kindred_store::families::Family, user_id: i64) -> AppResult<i64> {
+    let refuse = || AppError::BadRequest("Select a worker from the list.");
+    let u = state.db.user(user_id).await.map_err(|_| refuse())?;
+    if !u.active || !(u.has(Role::Practitioner) || u.has(Role::Triage)) {
+        return Err(refuse());
+    }
+    if u.tenant_id == family.tenant_id {
+        return Ok(u.id);
+    }
+    let facts = state.db.family_facts(family.id).await?.ok_or(AppError::NotFound)?;
+    if facts.partner_organisation_ids.contains(&u.organisation_id) {
+        Ok(u.id)
+    } else {
+        Err(refuse())
+    }
+}
+
 pub async fn add_team_member(
     State(state): State<AppState>,
     cu: CurrentUser,
     Ids(id): Ids<i64>,
     CsrfForm(f): CsrfForm<UserChoice>,
 ) -> AppResult<Response> {
-    gate::change_family(&state, &cu, id, "web POST /families/{id}/team").await?;
-    let user_id = worker(&state, &cu, f.user_id).await?;
+    let family = gate::change_family(&state, &cu, id, "web POST /families/{id}/team").await?;
+    let user_id = team_worker(&state, &family, f.user_id).await?;
     let already = state
         .db
         .team(id)

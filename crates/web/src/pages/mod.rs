@@ -11,7 +11,9 @@ use crate::AppState;
 mod admin;
 mod admin_areas;
 mod admin_asq;
+mod admin_sharing;
 mod assessments;
+mod consent;
 mod contacts;
 mod development;
 mod early_help;
@@ -226,6 +228,18 @@ fn all_routes() -> Routes {
         )
         .route("/admin/alert-rules", get(flags::rules).post(flags::add_rule))
         .route("/admin/alert-rules/{id}/delete", post(flags::delete_rule))
+        // Consent and information-sharing agreements (issue 5).
+        .route("/families/{id}/consent", get(consent::show).post(consent::record))
+        .route("/families/{id}/consent/{consent_id}/withdraw", post(consent::withdraw))
+        .route(
+            "/admin/sharing-agreements",
+            get(admin_sharing::agreements).post(admin_sharing::create_agreement),
+        )
+        .route("/admin/sharing-agreements/{id}/end", post(admin_sharing::end_agreement))
+        .route(
+            "/admin/consent-purposes",
+            get(admin_sharing::purposes).post(admin_sharing::add_purpose),
+        )
         .merge(self_referral_routes())
 }
 

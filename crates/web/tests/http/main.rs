@@ -3,6 +3,7 @@
 
 mod access;
 mod break_glass;
+mod consent;
 mod development;
 mod episodes;
 mod forms;
@@ -194,6 +195,27 @@ async fn seed(db: &Db) -> World {
         .await
         .unwrap();
     db.set_lead(khan.id, lead.id, today).await.unwrap();
+    // Aisha consented, for herself and Zara, to early help information sharing
+    // with every partner: what the health visitor writes reaches the school.
+    // (The consent tests withdraw it first: `consent::without_consent`.)
+    for p in [mum.id, child.id] {
+        db.record_consent(&kindred_store::consents::NewConsent {
+            tenant_id: t.id,
+            person_id: p,
+            given_by_person_id: Some(mum.id),
+            competence_judgement: None,
+            purpose: kindred_domain::sharing::EARLY_HELP_SHARING.into(),
+            all_partners: true,
+            organisation_ids: vec![],
+            kinds: vec![],
+            given_on: today - time::Duration::days(30),
+            method: kindred_domain::sharing::ConsentMethod::Written,
+            evidence: "Signed consent form".into(),
+            recorded_by_user_id: lead.id,
+        })
+        .await
+        .unwrap();
+    }
     // A family of the early help service only: the health visitors have no relationship with it.
     let eh_worker = db
         .create_user(&user(
