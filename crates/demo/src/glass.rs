@@ -32,14 +32,19 @@ pub struct Glass {
 
 const DAY: i64 = 24 * 60 * 60 * 1000;
 
-pub(crate) async fn seed(db: &Db, p: &Partnership) -> anyhow::Result<Option<Glass>> {
+pub(crate) async fn seed(db: &Db, p: &Partnership, showcase: &[i64]) -> anyhow::Result<Option<Glass>> {
     let domain = format!("{}.example", p.code);
     let Some(&officer) = p.named.get("privacy") else {
         return Ok(None);
     };
     let now = kindred_store::now_ms();
     // Families with a member's NHS number, and who of the named workers sees each.
-    let candidates = db.families_with_nhs_numbers(p.tenant_id, 400).await?;
+    let candidates: Vec<_> = db
+        .families_with_nhs_numbers(p.tenant_id, 400)
+        .await?
+        .into_iter()
+        .filter(|(f, _)| !showcase.contains(f))
+        .collect();
     let ids: Vec<i64> = candidates.iter().map(|(f, _)| *f).collect();
     let facts = db.family_facts_many(&ids).await?;
     let mut subjects = vec![];
@@ -165,9 +170,10 @@ pub(crate) async fn seed(db: &Db, p: &Partnership) -> anyhow::Result<Option<Glas
         let theirs_ids: Vec<i64> = theirs.iter().map(|f| f.id).collect();
         let theirs_facts = db.family_facts_many(&theirs_ids).await?;
         if let Some(family) = theirs_ids.iter().copied().find(|f| {
-            theirs_facts
-                .get(f)
-                .is_some_and(|x| !x.sealed && access::family(&subject, x, FamilyAction::Edit).allowed())
+            !showcase.contains(f)
+                && theirs_facts
+                    .get(f)
+                    .is_some_and(|x| !x.sealed && access::family(&subject, x, FamilyAction::Edit).allowed())
         }) {
             let started = now - 2 * DAY;
             db.create_override(&NewOverride {

@@ -434,11 +434,20 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
             .await
             .context("restricted persons and flags in the demo")?;
     }
-    // Break-glass: a sealed family, uses to review, one active now, a safeguarding override.
+    // Break-glass: a sealed family, uses to review, one active now, a safeguarding
+    // override; never on the showcase families the benchmarks and journeys use.
+    let showcase: Vec<i64> = summary
+        .large_families
+        .iter()
+        .chain(&summary.needs_add_up)
+        .chain(&summary.busiest_family)
+        .map(|(_, id)| *id)
+        .chain(summary.portal_codes.iter().map(|(id, _)| *id))
+        .collect();
     for p in &partnerships {
         summary
             .glass
-            .extend(glass::seed(db, p).await.context("break-glass in the demo")?);
+            .extend(glass::seed(db, p, &showcase).await.context("break-glass in the demo")?);
     }
     summary.consent = consent::seed(db, &partnerships, &summary, today)
         .await
