@@ -44,6 +44,12 @@ pub enum Record {
     Task { id: i64, family: Option<i64> },
     TaskList,
     TransitionList,
+    /// The privacy officer's audit search (and its CSV).
+    AuditSearch,
+    /// A subject access request bundle about one person.
+    SubjectAccess { person: i64 },
+    /// A tenant's redaction rules for subject access requests.
+    RedactionRules,
 }
 
 impl Record {
@@ -71,6 +77,9 @@ impl Record {
             Record::Task { id, family } => ("task", Some(id), family),
             Record::TaskList => ("task_list", None, None),
             Record::TransitionList => ("transition_list", None, None),
+            Record::AuditSearch => ("audit_search", None, None),
+            Record::SubjectAccess { person } => ("sar", Some(person), None),
+            Record::RedactionRules => ("redaction_rules", None, None),
         }
     }
 }
@@ -435,4 +444,94 @@ pub async fn shown_tasks(
         .await?;
     }
     Ok(shown)
+}
+
+// ---------- transparency: access logs, exports, the privacy office ----------
+
+/// Opens a family's audit trail to download it: the policy's
+/// `ViewAccessLog`, audited as an export with the basis.
+pub async fn export_family_log(state: &AppState, cu: &CurrentUser, family_id: i64, route: &str) -> AppResult<Family> {
+    let facts = state.db.family_facts(family_id).await?.ok_or(AppError::NotFound)?;
+    let Decision::Allow(basis) = access::family(&cu.user.subject(), &facts, FamilyAction::ViewAccessLog) else {
+        return Err(AppError::NotFound);
+    };
+    let family = state.db.family(family_id).await?;
+    audit(
+        state,
+        cu,
+        AuditAction::Export,
+        Record::Family(family_id),
+        route,
+        basis.code().into(),
+    )
+    .await?;
+    Ok(family)
+}
+
+/// Opens a person's audit trail to download it: `ViewAccessLog` on any
+/// family of theirs, audited as an export of the person's record.
+pub async fn export_person_log(state: &AppState, cu: &CurrentUser, person_id: i64, route: &str) -> AppResult<Person> {
+    let families = state.db.families_of_person(person_id).await?;
+    let facts = state.db.family_facts_many(&families).await?;
+    let subject = cu.user.subject();
+    let granted = families.iter().filter_map(|f| facts.get(f)).find_map(|f| {
+        match access::family(&subject, f, FamilyAction::ViewAccessLog) {
+            Decision::Allow(b) => Some((f.family_id, b)),
+            Decision::Deny => None,
+        }
+    });
+    let Some((family_id, basis)) = granted else {
+        return Err(AppError::NotFound);
+    };
+    let person = state.db.person(person_id).await?;
+    if person.tenant_id != cu.user.tenant_id {
+        return Err(AppError::NotFound);
+    }
+    audit(
+        state,
+        cu,
+        AuditAction::Export,
+        Record::Person {
+            id: person_id,
+            family: family_id,
+        },
+        route,
+        basis.code().into(),
+    )
+    .await?;
+    Ok(person)
+}
+
+/// The privacy officer's pages: only `access::privacy_office` in their own tenant.
+pub fn require_privacy_office(cu: &CurrentUser) -> AppResult<()> {
+    if access::privacy_office(&cu.user.subject(), cu.user.tenant_id) {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// Everything held about one person of the privacy officer's tenant, for a
+/// subject access request, audited as an export. Anyone else: not found.
+pub async fn subject_access(
+    state: &AppState,
+    cu: &CurrentUser,
+    person_id: i64,
+    route: &str,
+) -> AppResult<kindred_domain::redaction::Source> {
+    require_privacy_office(cu)?;
+    if state.db.person_tenant(person_id).await? != Some(cu.user.tenant_id) {
+        return Err(AppError::NotFound);
+    }
+    let source = state.db.subject_access_source(person_id).await?;
+    audit(
+        state,
+        cu,
+        AuditAction::Export,
+        Record::SubjectAccess { person: person_id },
+        route,
+        "export:sar".into(),
+    )
+    .await?;
+    Ok(source)
 }

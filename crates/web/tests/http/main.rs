@@ -11,6 +11,7 @@ mod plan;
 mod self_referral;
 mod sign_in;
 mod transitions;
+mod transparency;
 
 use kindred_domain::model::{MemberRole, OrgKind, Profession, Role, Sex};
 use kindred_store::Db;
