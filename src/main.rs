@@ -342,6 +342,11 @@ async fn demo(db: &Db, opts: &kindred_demo::Options) -> anyhow::Result<()> {
         for (id, code) in &s.portal_codes {
             println!("Family portal for a parent in /families/{id}: /portal/sign-in with the one-time code {code}");
         }
+        for (tenant, id, name) in &s.sar_subjects {
+            println!(
+                "A subject access request worth reading ({tenant}, as its privacy officer): /privacy/sar/{id} ({name}, a parent present at contacts)"
+            );
+        }
     } else {
         println!("The database already holds a partnership; using it as it is.");
     }

@@ -26,6 +26,7 @@ mod development;
 mod names;
 mod plans;
 mod transitions;
+mod transparency;
 
 /// Every demo sign-in uses this password. Only `kindred demo` creates accounts with it.
 pub const DEMO_PASSWORD: &str = "kindred-demo-2026";
@@ -422,6 +423,9 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
             .await
             .context("transitions in the demo")?;
     }
+    for (p, (_, large)) in partnerships.iter().zip(summary.large_families.clone()) {
+        summary.sar_subjects.extend(transparency::seed(db, p, large).await.context("transparency in the demo")?);
+    }
     db.analyze().await?;
     Ok(Some(summary))
 }
@@ -439,6 +443,8 @@ pub struct Summary {
     pub contacts: u64,
     /// (family id, one-time code) for a parent of each large family to sign in to `/portal`.
     pub portal_codes: Vec<(i64, String)>,
+    /// (tenant code, person id, name) of a parent whose subject access request bundle is worth reading.
+    pub sar_subjects: Vec<(&'static str, i64, String)>,
 }
 
 async fn build_borough(

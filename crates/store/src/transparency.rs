@@ -269,6 +269,21 @@ impl Db {
         Ok(row.map(|r| r.0))
     }
 
+    /// A parent or carer of the family who was present at contacts, those
+    /// with consents first: a subject access request worth reading (the demo).
+    pub async fn sar_candidate(&self, family_id: i64) -> Result<Option<(i64, String)>> {
+        let row: Option<(i64, String, String)> = on_pool!(self, |p| sqlx::query_as(
+            "SELECT p.id, p.given_name, p.family_name FROM family_members fm JOIN persons p ON p.id = fm.person_id
+             WHERE fm.family_id = $1 AND fm.role IN ('parent', 'carer') AND fm.left_on IS NULL
+               AND EXISTS (SELECT 1 FROM contact_people cp WHERE cp.person_id = p.id)
+             ORDER BY (SELECT COUNT(*) FROM consents c WHERE c.person_id = p.id) DESC, p.id LIMIT 1"
+        )
+        .bind(family_id)
+        .fetch_optional(p)
+        .await)?;
+        Ok(row.map(|(id, g, f)| (id, format!("{g} {f}"))))
+    }
+
     /// Everyone on the staff of the deployment: id → (name, role, organisation).
     async fn staff_map(&self) -> Result<BTreeMap<i64, Staff>> {
         let rows: Vec<(i64, String, String, String)> = on_pool!(self, |p| sqlx::query_as(
