@@ -13,6 +13,7 @@ import planAndPortal from '../journeys/plan_portal.mjs';
 import development from '../journeys/development.mjs';
 import episodes from '../journeys/episodes.mjs';
 import transitions from '../journeys/transitions.mjs';
+import transparency from '../journeys/transparency.mjs';
 
 describe('Kindred in Chromium, with axe on every page', () => {
   const ctx = {};
@@ -33,4 +34,5 @@ describe('Kindred in Chromium, with axe on every page', () => {
   development(ctx);
   episodes(ctx);
   transitions(ctx);
+  transparency(ctx);
 });
