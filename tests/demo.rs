@@ -169,7 +169,10 @@ async fn each_demo_user_finds_the_front_door_at_work() {
         assert!(audit.contains("They are in the team around the family"), "{audit}");
         let (status, sar) = d.get(&privacy, &format!("/privacy/sar/{}", d.sar_subject)).await;
         assert_eq!(status, 200);
-        assert!(sar.contains("Contacts they were present at") && sar.contains("Recorded by"), "{sar}");
+        assert!(
+            sar.contains("Contacts they were present at") && sar.contains("Recorded by"),
+            "{sar}"
+        );
         // Child development against Westminster's made-up cut-offs, and the
         // family's early help assessments, completed and draft.
         let (status, development) = d.get(&hv, &format!("/families/{}/development", d.large_family)).await;

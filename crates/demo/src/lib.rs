@@ -424,7 +424,11 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
             .context("transitions in the demo")?;
     }
     for (p, (_, large)) in partnerships.iter().zip(summary.large_families.clone()) {
-        summary.sar_subjects.extend(transparency::seed(db, p, large).await.context("transparency in the demo")?);
+        summary.sar_subjects.extend(
+            transparency::seed(db, p, large)
+                .await
+                .context("transparency in the demo")?,
+        );
     }
     db.analyze().await?;
     Ok(Some(summary))

@@ -32,10 +32,24 @@ pub(crate) async fn seed(
         detail: why.into(),
     };
     if let Some(lead) = facts.lead_user_id {
-        db.audit(event(lead, AuditAction::Read, "family", large_family, "web GET /families/{id}", "lead_professional"))
-            .await?;
-        db.audit(event(lead, AuditAction::Read, "plan", large_family, "web GET /families/{id}/plan", "lead_professional"))
-            .await?;
+        db.audit(event(
+            lead,
+            AuditAction::Read,
+            "family",
+            large_family,
+            "web GET /families/{id}",
+            "lead_professional",
+        ))
+        .await?;
+        db.audit(event(
+            lead,
+            AuditAction::Read,
+            "plan",
+            large_family,
+            "web GET /families/{id}/plan",
+            "lead_professional",
+        ))
+        .await?;
         db.audit(event(
             lead,
             AuditAction::Export,
@@ -47,8 +61,15 @@ pub(crate) async fn seed(
         .await?;
     }
     for (n, worker) in facts.team_user_ids.iter().take(4).enumerate() {
-        db.audit(event(*worker, AuditAction::Read, "family", large_family, "web GET /families/{id}", "team_around_the_family"))
-            .await?;
+        db.audit(event(
+            *worker,
+            AuditAction::Read,
+            "family",
+            large_family,
+            "web GET /families/{id}",
+            "team_around_the_family",
+        ))
+        .await?;
         if let Some(m) = members.get(n) {
             db.audit(event(
                 *worker,

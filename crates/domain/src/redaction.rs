@@ -666,11 +666,7 @@ fn replace_words(text: &str, words: &[String]) -> String {
 /// Applies the rules to the source and returns the bundle.
 pub fn bundle(src: &Source, rules: Rules) -> Bundle {
     let id = &src.identity;
-    let mut own_names = vec![
-        id.given_name.clone(),
-        id.family_name.clone(),
-        id.preferred_name.clone(),
-    ];
+    let mut own_names = vec![id.given_name.clone(), id.family_name.clone(), id.preferred_name.clone()];
     own_names.extend(id.previous_names.iter().map(|p| p.name.clone()));
     let r = Redactor::new(&own_names, &src.third_parties, rules.other_people);
     let subject_name = format!("{} {}", id.given_name, id.family_name);
@@ -853,7 +849,11 @@ pub fn bundle(src: &Source, rules: Rules) -> Bundle {
             .iter()
             .map(|a| AccessEntry {
                 when: a.when.clone(),
-                who: a.who.as_ref().map(staff).unwrap_or_else(|| "The family portal or the system".into()),
+                who: a
+                    .who
+                    .as_ref()
+                    .map(staff)
+                    .unwrap_or_else(|| "The family portal or the system".into()),
                 action: a.action.clone(),
                 record: a.record.clone(),
                 why: a.why.clone(),
@@ -952,7 +952,10 @@ mod tests {
         assert!(json.contains("other agency words"));
         assert!(json.contains("own words"));
         assert!(json.contains("Wendy Worker"));
-        assert_eq!(b.contacts[1].present, vec!["Priya Testwood".to_string(), REDACTED.to_string()]);
+        assert_eq!(
+            b.contacts[1].present,
+            vec!["Priya Testwood".to_string(), REDACTED.to_string()]
+        );
         let strict = Rules {
             staff_names: true,
             other_agencies_notes: true,
@@ -991,8 +994,11 @@ mod tests {
     /// any fixed word of the bundle; the subject is "Priya Testwood".
     fn source() -> impl Strategy<Value = (Source, Vec<String>)> {
         let names = proptest::collection::vec(("Zq[a-z]{2,6}", "Zq[a-z]{2,6}"), 1..4);
-        (names, proptest::collection::vec((words(), 0usize..4, any::<bool>(), words()), 1..6)).prop_map(
-            |(names, notes)| {
+        (
+            names,
+            proptest::collection::vec((words(), 0usize..4, any::<bool>(), words()), 1..6),
+        )
+            .prop_map(|(names, notes)| {
                 let third_parties: Vec<ThirdParty> = names
                     .iter()
                     .enumerate()
@@ -1007,7 +1013,11 @@ mod tests {
                 let mut docs = vec![];
                 for (before, who, upper, after) in notes {
                     let name = &tokens[who % tokens.len()];
-                    let name = if upper { name.to_uppercase() } else { name.to_lowercase() };
+                    let name = if upper {
+                        name.to_uppercase()
+                    } else {
+                        name.to_lowercase()
+                    };
                     let text = format!("{} {name}'s {}", before.join(" "), after.join(" "));
                     contacts.push(contact(10, "everyone", &text, vec![1, 100]));
                     docs.push(SourceDocument {
@@ -1037,8 +1047,7 @@ mod tests {
                     ..Default::default()
                 };
                 (src, tokens)
-            },
-        )
+            })
     }
 
     proptest! {

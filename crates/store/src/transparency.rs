@@ -286,11 +286,13 @@ impl Db {
 
     /// Everyone on the staff of the deployment: id → (name, role, organisation).
     async fn staff_map(&self) -> Result<BTreeMap<i64, Staff>> {
-        let rows: Vec<(i64, String, String, String)> = on_pool!(self, |p| sqlx::query_as(
+        let rows: Vec<(i64, String, String, String)> = on_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT u.id, u.display_name, u.profession, o.name FROM users u JOIN organisations o ON o.id = u.organisation_id"
         )
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         Ok(rows
             .into_iter()
             .map(|(id, name, prof, org)| {
@@ -308,6 +310,7 @@ impl Db {
 
     /// Everything held about one person, unredacted, for a subject access
     /// request. The caller sets who answers and when.
+    #[allow(clippy::type_complexity)]
     pub async fn subject_access_source(&self, person_id: i64) -> Result<Source> {
         let staff = self.staff_map().await?;
         let who = |id: Option<i64>| id.and_then(|i| staff.get(&i).cloned());
@@ -393,13 +396,15 @@ impl Db {
         others.extend(co_members.into_iter().map(|r| r.0));
 
         // Relationships.
-        let rels: Vec<(i64, i64, String)> = on_pool!(self, |pool| sqlx::query_as(
+        let rels: Vec<(i64, i64, String)> = on_pool!(self, |pool| {
+            sqlx::query_as(
             "SELECT from_person_id, to_person_id, kind FROM relationships WHERE from_person_id = $1 OR to_person_id = $1
              ORDER BY id"
         )
         .bind(person_id)
         .fetch_all(pool)
-        .await)?;
+        .await
+        })?;
         let relationships = rels
             .iter()
             .map(|(from, to, kind)| {
@@ -430,13 +435,15 @@ impl Db {
             evidence: String,
             recorded_by_user_id: i64,
         }
-        let consent_rows: Vec<ConsentRow> = on_pool!(self, |pool| sqlx::query_as(
+        let consent_rows: Vec<ConsentRow> = on_pool!(self, |pool| {
+            sqlx::query_as(
             "SELECT id, given_by_person_id, competence_judgement, purpose, all_partners, given_on, withdrawn_on, method,
                evidence, recorded_by_user_id FROM consents WHERE person_id = $1 ORDER BY given_on, id"
         )
         .bind(person_id)
         .fetch_all(pool)
-        .await)?;
+        .await
+        })?;
         let own_purposes: Vec<(String, String)> = on_pool!(self, |pool| sqlx::query_as(
             "SELECT code, label FROM consent_purposes WHERE tenant_id = $1"
         )
@@ -445,13 +452,15 @@ impl Db {
         .await)?;
         let mut consents = vec![];
         for c in consent_rows {
-            let scopes: Vec<(Option<String>, Option<String>)> = on_pool!(self, |pool| sqlx::query_as(
+            let scopes: Vec<(Option<String>, Option<String>)> = on_pool!(self, |pool| {
+                sqlx::query_as(
                 "SELECT o.name, s.org_kind FROM consent_scopes s LEFT JOIN organisations o ON o.id = s.organisation_id
                  WHERE s.consent_id = $1"
             )
             .bind(c.id)
             .fetch_all(pool)
-            .await)?;
+            .await
+            })?;
             let scope = if c.all_partners {
                 "All partners".to_string()
             } else {
@@ -497,7 +506,8 @@ impl Db {
             outcome: Option<String>,
             rationale: Option<String>,
         }
-        let referral_rows: Vec<ReferralRow> = on_pool!(self, |pool| sqlx::query_as(
+        let referral_rows: Vec<ReferralRow> = on_pool!(self, |pool| {
+            sqlx::query_as(
             "SELECT r.id, r.reference, r.received_at_ms, r.status, rp.role, r.route, o.name AS organisation, r.summary,
                r.outcome, r.rationale
              FROM referral_people rp JOIN referrals r ON r.id = rp.referral_id
@@ -506,7 +516,8 @@ impl Db {
         )
         .bind(person_id)
         .fetch_all(pool)
-        .await)?;
+        .await
+        })?;
         let mut third_parties: Vec<ThirdParty> = vec![];
         let mut referrals = vec![];
         for r in referral_rows {
@@ -585,7 +596,8 @@ impl Db {
             author_user_id: i64,
             body: String,
         }
-        let contact_rows: Vec<ContactRow> = on_pool!(self, |pool| sqlx::query_as(
+        let contact_rows: Vec<ContactRow> = on_pool!(self, |pool| {
+            sqlx::query_as(
             "SELECT c.id, c.occurred_on, c.mode, c.visibility, c.organisation_id, o.name AS organisation, c.author_user_id,
                c.body
              FROM contact_people cp JOIN contacts c ON c.id = cp.contact_id JOIN organisations o ON o.id = c.organisation_id
@@ -593,7 +605,8 @@ impl Db {
         )
         .bind(person_id)
         .fetch_all(pool)
-        .await)?;
+        .await
+        })?;
         let present: Vec<(i64, i64)> = if contact_rows.is_empty() {
             vec![]
         } else {
@@ -626,22 +639,23 @@ impl Db {
             .collect();
 
         // Assessments of their families.
-        let assessment_rows: Vec<(i64, i64, i64, Date, String, String, String)> = on_pool!(self, |pool| sqlx::query_as(
-            &format!(
+        let assessment_rows: Vec<(i64, i64, i64, Date, String, String, String)> =
+            on_pool!(self, |pool| sqlx::query_as(&format!(
                 "SELECT id, family_id, author_user_id, assessed_on, strengths, changes, future FROM assessments
                  WHERE family_id IN ({fam_list}) ORDER BY assessed_on, id"
-            )
-        )
-        .fetch_all(pool)
-        .await)?;
+            ))
+            .fetch_all(pool)
+            .await)?;
         let mut assessments = vec![];
         for (id, family, author, on, strengths, changes, future) in assessment_rows {
-            let scores: Vec<(String, i64, String)> = on_pool!(self, |pool| sqlx::query_as(
+            let scores: Vec<(String, i64, String)> = on_pool!(self, |pool| {
+                sqlx::query_as(
                 "SELECT area, CAST(score AS BIGINT), words FROM assessment_scores WHERE assessment_id = $1 ORDER BY area"
             )
             .bind(id)
             .fetch_all(pool)
-            .await)?;
+            .await
+            })?;
             let mut sections: Vec<(String, String)> = scores
                 .into_iter()
                 .map(|(area, score, words)| {
@@ -719,22 +733,26 @@ impl Db {
             .collect();
 
         // Development records.
-        let q_rows: Vec<(i64, i64, i64, String, i64, Date, i64, String)> = on_pool!(self, |pool| sqlx::query_as(
+        let q_rows: Vec<(i64, i64, i64, String, i64, Date, i64, String)> = on_pool!(self, |pool| {
+            sqlx::query_as(
             &format!(
                 "SELECT id, family_id, person_id, instrument, CAST(interval_months AS BIGINT), completed_on, author_user_id,
                    notes FROM questionnaires WHERE family_id IN ({fam_list}) ORDER BY completed_on, id"
             )
         )
         .fetch_all(pool)
-        .await)?;
+        .await
+        })?;
         let mut development = vec![];
         for (id, family, about, instrument, interval, on, author, notes) in q_rows {
-            let scores: Vec<(String, i64)> = on_pool!(self, |pool| sqlx::query_as(
+            let scores: Vec<(String, i64)> = on_pool!(self, |pool| {
+                sqlx::query_as(
                 "SELECT area, CAST(score AS BIGINT) FROM questionnaire_scores WHERE questionnaire_id = $1 ORDER BY area"
             )
             .bind(id)
             .fetch_all(pool)
-            .await)?;
+            .await
+            })?;
             others.insert(about);
             let mut sections: Vec<(String, String)> =
                 scores.into_iter().map(|(a, s)| (label(&a), s.to_string())).collect();
@@ -742,7 +760,10 @@ impl Db {
                 sections.push(("Notes".into(), notes));
             }
             development.push(SourceDocument {
-                kind: format!("{} at {interval} months", instrument.to_uppercase().replace("ASQSE", "ASQ:SE")),
+                kind: format!(
+                    "{} at {interval} months",
+                    instrument.to_uppercase().replace("ASQSE", "ASQ:SE")
+                ),
                 family: fname(family),
                 about: Some(about),
                 date: dates::iso(on),
@@ -761,12 +782,14 @@ impl Db {
             parent_views: String,
             next_steps: String,
         }
-        let reviews: Vec<ReviewRow> = on_pool!(self, |pool| sqlx::query_as(&format!(
+        let reviews: Vec<ReviewRow> = on_pool!(self, |pool| {
+            sqlx::query_as(&format!(
             "SELECT family_id, person_id, reviewed_on, author_user_id, health_notes, eyfs_notes, parent_views, next_steps
              FROM two_year_reviews WHERE family_id IN ({fam_list}) ORDER BY reviewed_on, id"
         ))
         .fetch_all(pool)
-        .await)?;
+        .await
+        })?;
         for r in reviews {
             others.insert(r.person_id);
             development.push(SourceDocument {
@@ -789,11 +812,13 @@ impl Db {
         }
 
         // Plan goals and actions.
-        let goals: Vec<(i64, i64, String, String)> = on_pool!(self, |pool| sqlx::query_as(&format!(
+        let goals: Vec<(i64, i64, String, String)> = on_pool!(self, |pool| {
+            sqlx::query_as(&format!(
             "SELECT id, family_id, words, status FROM plan_goals WHERE family_id IN ({fam_list}) ORDER BY family_id, id"
         ))
         .fetch_all(pool)
-        .await)?;
+        .await
+        })?;
         #[derive(sqlx::FromRow)]
         struct ActionRow {
             goal_id: i64,
@@ -804,13 +829,15 @@ impl Db {
             due_on: Date,
             status: String,
         }
-        let actions: Vec<ActionRow> = on_pool!(self, |pool| sqlx::query_as(&format!(
+        let actions: Vec<ActionRow> = on_pool!(self, |pool| {
+            sqlx::query_as(&format!(
             "SELECT a.goal_id, a.description, a.owner_user_id, o.name AS owner_organisation, a.owner_person_id, a.due_on,
                a.status FROM plan_actions a LEFT JOIN organisations o ON o.id = a.owner_organisation_id
              WHERE a.family_id IN ({fam_list}) ORDER BY a.goal_id, a.id"
         ))
         .fetch_all(pool)
-        .await)?;
+        .await
+        })?;
         let plan_goals = goals
             .into_iter()
             .map(|(id, family, words, status)| SourceGoal {
@@ -858,7 +885,6 @@ impl Db {
             .collect();
 
         // Episodes of their families.
-        #[allow(clippy::type_complexity)]
         let episode_rows: Vec<(i64, String, String, Date, Option<Date>, Option<String>, Option<i64>)> =
             on_pool!(self, |pool| sqlx::query_as(&format!(
                 "SELECT family_id, level, status, opened_on, closed_on, close_reason, lead_user_id FROM episodes
@@ -953,11 +979,16 @@ fn opt(d: Option<Date>) -> String {
 }
 
 fn address_text(a: &crate::persons::Address) -> String {
-    [Some(a.line1.clone()), a.line2.clone(), Some(a.town.clone()), Some(a.postcode.clone())]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(", ")
+    [
+        Some(a.line1.clone()),
+        a.line2.clone(),
+        Some(a.town.clone()),
+        Some(a.postcode.clone()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(", ")
 }
 
 /// A code as words: `not_started` → "Not started".

@@ -874,7 +874,10 @@ async fn transparency(
     assert_eq!(childs[0].actor_profession.as_deref(), Some("health_visitor"));
     let rows = db.family_audit_rows(fam, 10).await.unwrap();
     assert_eq!(rows.len(), 3);
-    assert_eq!(rows[0].actor_organisation.as_deref(), Some("Central London Health Visiting"));
+    assert_eq!(
+        rows[0].actor_organisation.as_deref(),
+        Some("Central London Health Visiting")
+    );
 
     let all = AuditFilter {
         tenant_id: west,
@@ -886,9 +889,30 @@ async fn transparency(
     let (_, total) = db.audit_search(&all, 2, 2).await.unwrap();
     assert_eq!(total, 4);
     let by = |f: AuditFilter| async move { db.audit_search(&f, 50, 0).await.unwrap().1 };
-    assert_eq!(by(AuditFilter { tenant_id: kc, ..Default::default() }).await, 0);
-    assert_eq!(by(AuditFilter { actor_user_id: Some(hannah.id), ..all.clone() }).await, 4);
-    assert_eq!(by(AuditFilter { action: Some("export".into()), ..all.clone() }).await, 1);
+    assert_eq!(
+        by(AuditFilter {
+            tenant_id: kc,
+            ..Default::default()
+        })
+        .await,
+        0
+    );
+    assert_eq!(
+        by(AuditFilter {
+            actor_user_id: Some(hannah.id),
+            ..all.clone()
+        })
+        .await,
+        4
+    );
+    assert_eq!(
+        by(AuditFilter {
+            action: Some("export".into()),
+            ..all.clone()
+        })
+        .await,
+        1
+    );
     assert_eq!(
         by(AuditFilter {
             record_kind: Some("person".into()),
@@ -898,10 +922,31 @@ async fn transparency(
         .await,
         1
     );
-    assert_eq!(by(AuditFilter { family_id: Some(second), ..all.clone() }).await, 1);
+    assert_eq!(
+        by(AuditFilter {
+            family_id: Some(second),
+            ..all.clone()
+        })
+        .await,
+        1
+    );
     let now = kindred_store::now_ms();
-    assert_eq!(by(AuditFilter { from_ms: Some(now + 86_400_000), ..all.clone() }).await, 0);
-    assert_eq!(by(AuditFilter { to_ms: Some(now + 86_400_000), ..all.clone() }).await, 4);
+    assert_eq!(
+        by(AuditFilter {
+            from_ms: Some(now + 86_400_000),
+            ..all.clone()
+        })
+        .await,
+        0
+    );
+    assert_eq!(
+        by(AuditFilter {
+            to_ms: Some(now + 86_400_000),
+            ..all.clone()
+        })
+        .await,
+        4
+    );
 
     // Redaction rules: none stored until chosen; chosen again replaces.
     assert!(db.redaction_rules(west).await.unwrap().is_empty());
@@ -925,7 +970,11 @@ async fn transparency(
     assert_eq!(src.identity.previous_names.len(), 1);
     assert!(src.families.iter().any(|f| f.family_id == fam && f.role == "Parent"));
     assert_eq!(src.contacts.len(), 2, "the two contacts she was present at");
-    assert!(src.contacts.iter().any(|c| c.visibility == "sensitive" && c.present.contains(&child)));
+    assert!(
+        src.contacts
+            .iter()
+            .any(|c| c.visibility == "sensitive" && c.present.contains(&child))
+    );
     assert!(src.third_parties.iter().any(|t| t.key == child));
     assert!(!src.third_parties.iter().any(|t| t.key == mum));
     assert!(!src.assessments.is_empty());

@@ -24,30 +24,62 @@ use crate::errors::{AppError, AppResult};
 #[derive(Debug, Clone, Copy)]
 pub enum Record {
     Family(i64),
-    Person { id: i64, family: i64 },
+    Person {
+        id: i64,
+        family: i64,
+    },
     User(i64),
     FamilyList,
     Search,
-    Referral { id: i64, family: Option<i64> },
+    Referral {
+        id: i64,
+        family: Option<i64>,
+    },
     ReferralQueue,
     Panel(i64),
-    Contact { id: i64, family: i64 },
-    Assessment { id: i64, family: i64 },
+    Contact {
+        id: i64,
+        family: i64,
+    },
+    Assessment {
+        id: i64,
+        family: i64,
+    },
     Plan(i64),
-    PortalInvite { id: i64, family: i64 },
-    Questionnaire { id: i64, family: i64 },
-    TwoYearReview { id: i64, family: i64 },
-    EarlyHelpAssessment { id: i64, family: i64 },
+    PortalInvite {
+        id: i64,
+        family: i64,
+    },
+    Questionnaire {
+        id: i64,
+        family: i64,
+    },
+    TwoYearReview {
+        id: i64,
+        family: i64,
+    },
+    EarlyHelpAssessment {
+        id: i64,
+        family: i64,
+    },
     AsqCutoffs,
     AssessmentAreas,
-    Episode { id: i64, family: i64 },
-    Task { id: i64, family: Option<i64> },
+    Episode {
+        id: i64,
+        family: i64,
+    },
+    Task {
+        id: i64,
+        family: Option<i64>,
+    },
     TaskList,
     TransitionList,
     /// The privacy officer's audit search (and its CSV).
     AuditSearch,
     /// A subject access request bundle about one person.
-    SubjectAccess { person: i64 },
+    SubjectAccess {
+        person: i64,
+    },
     /// A tenant's redaction rules for subject access requests.
     RedactionRules,
 }

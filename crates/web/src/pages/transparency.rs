@@ -45,7 +45,11 @@ fn role_of(r: &AuditRow) -> String {
     }
     r.actor_profession
         .as_deref()
-        .map(|p| Profession::parse(p).map(|x| x.label().to_string()).unwrap_or_else(|| p.into()))
+        .map(|p| {
+            Profession::parse(p)
+                .map(|x| x.label().to_string())
+                .unwrap_or_else(|| p.into())
+        })
         .unwrap_or_default()
 }
 
@@ -94,7 +98,10 @@ fn csv(rows: &[AuditRow], filename: &str) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
         ],
         body,
     )
@@ -139,13 +146,21 @@ pub async fn person_access_log(
     Ok(Html(page.render()?))
 }
 
-pub async fn person_access_csv(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i64>) -> AppResult<Response> {
+pub async fn person_access_csv(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Ids(id): Ids<i64>,
+) -> AppResult<Response> {
     gate::export_person_log(&state, &cu, id, "web GET /persons/{id}/access-log.csv").await?;
     let rows = state.db.person_audit_rows(id, LOG_LIMIT).await?;
     Ok(csv(&rows, &format!("person-{id}-access-log.csv")))
 }
 
-pub async fn family_access_csv(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i64>) -> AppResult<Response> {
+pub async fn family_access_csv(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Ids(id): Ids<i64>,
+) -> AppResult<Response> {
     gate::export_family_log(&state, &cu, id, "web GET /families/{id}/access-log.csv").await?;
     let rows = state.db.family_audit_rows(id, LOG_LIMIT).await?;
     Ok(csv(&rows, &format!("family-{id}-access-log.csv")))
@@ -335,7 +350,10 @@ async fn parse_query(state: &AppState, cu: &CurrentUser, q: &AuditQuery) -> AppR
     if !email.is_empty() {
         match users.iter().find(|u| u.email.eq_ignore_ascii_case(email)) {
             Some(u) => f.actor_user_id = Some(u.id),
-            None => errors.add("user", "Enter the email address of someone in your council, or choose them from the list"),
+            None => errors.add(
+                "user",
+                "Enter the email address of someone in your council, or choose them from the list",
+            ),
         }
         fields.push("user");
     } else if !q.user_id.trim().is_empty() {
@@ -421,7 +439,12 @@ async fn parse_query(state: &AppState, cu: &CurrentUser, q: &AuditQuery) -> AppR
     }
     let query = pairs
         .iter()
-        .map(|(k, v)| format!("{k}={}", v.replace(|c: char| !c.is_ascii_alphanumeric() && c != '_', "")))
+        .map(|(k, v)| {
+            format!(
+                "{k}={}",
+                v.replace(|c: char| !c.is_ascii_alphanumeric() && c != '_', "")
+            )
+        })
         .collect::<Vec<_>>()
         .join("&");
     Ok(Ok(Parsed {
@@ -521,7 +544,11 @@ pub async fn audit_csv(
     gate::require_privacy_office(&cu)?;
     let parsed = match parse_query(&state, &cu, &q).await? {
         Ok(p) => p,
-        Err(_) => return Err(AppError::BadRequest("The search has a problem: correct it on the audit search page")),
+        Err(_) => {
+            return Err(AppError::BadRequest(
+                "The search has a problem: correct it on the audit search page",
+            ));
+        }
     };
     let (rows, total) = state.db.audit_search(&parsed.filter, 10_000, 0).await?;
     gate::audit(
@@ -634,7 +661,11 @@ struct SarPage {
 
 /// `/privacy/sar/{person}`: the bundle as HTML, or as JSON when the last
 /// segment ends in `.json` (the router has no suffix parameters).
-pub async fn sar_bundle(State(state): State<AppState>, cu: CurrentUser, Path(seg): Path<String>) -> AppResult<Response> {
+pub async fn sar_bundle(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(seg): Path<String>,
+) -> AppResult<Response> {
     gate::require_privacy_office(&cu)?;
     let (digits, json) = match seg.strip_suffix(".json") {
         Some(d) => (d, true),

@@ -65,10 +65,16 @@ async fn who_viewed_a_person_lists_another_workers_read_and_downloads_as_csv() {
     let (lead, _) = app.sign_in("lead@west.test").await;
     let (status, page) = get(&lead, &app, &format!("/persons/{person}")).await;
     assert_eq!(status, 200);
-    assert!(page.contains(&format!("/persons/{person}/access-log")), "linked from the person page");
+    assert!(
+        page.contains(&format!("/persons/{person}/access-log")),
+        "linked from the person page"
+    );
     let (status, page) = get(&lead, &app, &format!("/persons/{person}/access-log")).await;
     assert_eq!(status, 200);
-    assert!(page.contains("colleague, Health visitor, West Health Visiting"), "{page}");
+    assert!(
+        page.contains("colleague, Health visitor, West Health Visiting"),
+        "{page}"
+    );
     assert!(page.contains("Their organisation is working with the family"));
     assert!(page.contains(&format!("/persons/{person}/access-log.csv")));
 
@@ -93,7 +99,10 @@ async fn who_viewed_a_person_lists_another_workers_read_and_downloads_as_csv() {
         .find(|l| l.contains(",colleague,"))
         .expect("the colleague's read");
     let fields: Vec<&str> = row.split(',').collect();
-    assert!(fields[0].ends_with('Z') && fields[0].contains('T'), "ISO 8601 UTC: {row}");
+    assert!(
+        fields[0].ends_with('Z') && fields[0].contains('T'),
+        "ISO 8601 UTC: {row}"
+    );
     assert_eq!(
         &fields[1..],
         &[
@@ -205,14 +214,23 @@ async fn the_audit_search_filters_by_user_and_date_within_the_tenant_for_the_pri
         let (_, csv) = get(
             &po,
             &app,
-            &format!("/privacy/audit.csv?{}&{}&user=colleague%40west.test", q(today, "from"), q(today, "to")),
+            &format!(
+                "/privacy/audit.csv?{}&{}&user=colleague%40west.test",
+                q(today, "from"),
+                q(today, "to")
+            ),
         )
         .await;
         assert!(csv.lines().count() > 1, "{csv}");
         let (status, page) = get(&po, &app, "/privacy/audit?from_day=31&from_month=2&from_year=2025").await;
         assert_eq!(status, 422);
         assert!(page.contains("From date"), "{page}");
-        let (status, page) = get(&po, &app, &format!("/privacy/audit?{}&{}", q(tomorrow, "from"), q(today, "to"))).await;
+        let (status, page) = get(
+            &po,
+            &app,
+            &format!("/privacy/audit?{}&{}", q(tomorrow, "from"), q(today, "to")),
+        )
+        .await;
         assert_eq!(status, 422);
         assert!(page.contains("To date must be the same as or after the from date"));
         let (status, page) = get(&po, &app, "/privacy/audit?record_id=abc").await;
@@ -234,7 +252,10 @@ async fn the_audit_search_filters_by_user_and_date_within_the_tenant_for_the_pri
             )
             .await
             .unwrap();
-        assert!(events.iter().any(|e| e.event.detail.contains("fields=user ")), "{events:?}");
+        assert!(
+            events.iter().any(|e| e.event.detail.contains("fields=user ")),
+            "{events:?}"
+        );
         assert!(events.iter().all(|e| !e.event.detail.contains("colleague")));
 
         // Nobody else: not found.
@@ -298,14 +319,24 @@ async fn sar_world(app: &TestApp) -> SarWorld {
     let priya = db
         .create_person(
             t.id,
-            &person("Priya", "Testwood", Some(priya_nhs), time::macros::date!(1991 - 06 - 07)),
+            &person(
+                "Priya",
+                "Testwood",
+                Some(priya_nhs),
+                time::macros::date!(1991 - 06 - 07),
+            ),
         )
         .await
         .unwrap();
     let marek = db
         .create_person(
             t.id,
-            &person("Marek", "Novakowski", Some(marek_nhs), time::macros::date!(1988 - 02 - 03)),
+            &person(
+                "Marek",
+                "Novakowski",
+                Some(marek_nhs),
+                time::macros::date!(1988 - 02 - 03),
+            ),
         )
         .await
         .unwrap();
@@ -316,9 +347,15 @@ async fn sar_world(app: &TestApp) -> SarWorld {
         )
         .await
         .unwrap();
-    db.add_member(family.id, priya.id, MemberRole::Parent, today).await.unwrap();
-    db.add_member(family.id, marek.id, MemberRole::Parent, today).await.unwrap();
-    db.add_member(family.id, lena.id, MemberRole::Child, today).await.unwrap();
+    db.add_member(family.id, priya.id, MemberRole::Parent, today)
+        .await
+        .unwrap();
+    db.add_member(family.id, marek.id, MemberRole::Parent, today)
+        .await
+        .unwrap();
+    db.add_member(family.id, lena.id, MemberRole::Child, today)
+        .await
+        .unwrap();
     db.add_relationship(priya.id, marek.id, RelationshipKind::PartnerOf)
         .await
         .unwrap();
@@ -409,14 +446,25 @@ async fn a_subject_access_bundle_holds_the_subjects_data_and_redacts_others_by_t
         assert_eq!(status, 200);
         let res = po.get(app.url(&json_path)).send().await.unwrap();
         assert_eq!(res.status(), 200);
-        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+        assert!(
+            res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json")
+        );
         let json = res.text().await.unwrap();
         let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(parsed["format"], "kindred-sar/1");
         assert_eq!(parsed["subject"]["nhs_number"], w.priya_nhs.to_string());
         for (what, body) in [("html", &html), ("json", &json)] {
-            assert!(body.contains(&w.priya_nhs.to_string()), "{what}: the subject's NHS number");
-            assert!(body.contains("said the plan is going well"), "{what}: a note they were present at");
+            assert!(
+                body.contains(&w.priya_nhs.to_string()),
+                "{what}: the subject's NHS number"
+            );
+            assert!(
+                body.contains("said the plan is going well"),
+                "{what}: a note they were present at"
+            );
             assert!(body.contains("Signed form scanned"), "{what}: their consent");
             for other in ["Marek", "MAREK", "Novakowski", "Lena"] {
                 assert!(!body.contains(other), "{what}: {other} must be redacted");
@@ -424,7 +472,10 @@ async fn a_subject_access_bundle_holds_the_subjects_data_and_redacts_others_by_t
             assert!(!body.contains(&w.marek_nhs.to_string()), "{what}");
             assert!(!body.contains(&w.marek_nhs.as_digits()), "{what}");
             assert!(body.contains("[redacted: third party]"), "{what}");
-            assert!(!body.contains("Confidential disclosure"), "{what}: sensitive notes withheld");
+            assert!(
+                !body.contains("Confidential disclosure"),
+                "{what}: sensitive notes withheld"
+            );
             assert!(body.contains("A note recorded as sensitive was withheld"), "{what}");
         }
         // Each bundle is audited as an export.
