@@ -355,6 +355,11 @@ async fn demo(db: &Db, opts: &kindred_demo::Options) -> anyhow::Result<()> {
         for line in &s.consent {
             println!("{line}");
         }
+        for (tenant, id, name) in &s.sar_subjects {
+            println!(
+                "A subject access request worth reading ({tenant}, as its privacy officer): /privacy/sar/{id} ({name}, a parent present at contacts)"
+            );
+        }
     } else {
         println!("The database already holds a partnership; using it as it is.");
     }

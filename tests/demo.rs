@@ -16,6 +16,7 @@ struct Demo {
     glass: kindred_demo::glass::Glass,
     /// The consent lines `kindred demo` prints.
     consent: Vec<String>,
+    sar_subject: i64,
 }
 
 async fn demo(db: Db) -> Demo {
@@ -39,6 +40,7 @@ async fn demo(db: Db) -> Demo {
         portal_code: summary.portal_codes[0].1.clone(),
         glass: summary.glass[0].clone(),
         consent: summary.consent.clone(),
+        sar_subject: summary.sar_subjects[0].1,
     }
 }
 
@@ -164,6 +166,18 @@ async fn each_demo_user_finds_the_front_door_at_work() {
         let (status, portal) = d.get(&parent, "/portal").await;
         assert_eq!(status, 200);
         assert!(portal.contains("Your family plan") && portal.contains("Your lead professional"));
+        // Transparency: the privacy officer finds realistic reads in the audit
+        // trail and the printed parent's subject access request bundle.
+        let privacy = d.sign_in("privacy@westminster.example").await;
+        let (status, audit) = d.get(&privacy, "/privacy/audit?action=read").await;
+        assert_eq!(status, 200);
+        assert!(audit.contains("They are in the team around the family"), "{audit}");
+        let (status, sar) = d.get(&privacy, &format!("/privacy/sar/{}", d.sar_subject)).await;
+        assert_eq!(status, 200);
+        assert!(
+            sar.contains("Contacts they were present at") && sar.contains("Recorded by"),
+            "{sar}"
+        );
         // Child development against Westminster's made-up cut-offs, and the
         // family's early help assessments, completed and draft.
         let (status, development) = d.get(&hv, &format!("/families/{}/development", d.large_family)).await;

@@ -16,6 +16,7 @@ import transitions from '../journeys/transitions.mjs';
 import breakGlass from '../journeys/break_glass.mjs';
 import restricted from '../journeys/restricted.mjs';
 import consent from '../journeys/consent.mjs';
+import transparency from '../journeys/transparency.mjs';
 
 describe('Kindred in Chromium, with axe on every page', () => {
   const ctx = {};
@@ -39,4 +40,5 @@ describe('Kindred in Chromium, with axe on every page', () => {
   breakGlass(ctx);
   restricted(ctx);
   consent(ctx);
+  transparency(ctx);
 });

@@ -29,6 +29,7 @@ mod names;
 mod plans;
 mod restricted;
 mod transitions;
+mod transparency;
 
 /// Every demo sign-in uses this password. Only `kindred demo` creates accounts with it.
 pub const DEMO_PASSWORD: &str = "kindred-demo-2026";
@@ -452,6 +453,13 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
     summary.consent = consent::seed(db, &partnerships, &summary, today)
         .await
         .context("consent in the demo")?;
+    for (p, (_, large)) in partnerships.iter().zip(summary.large_families.clone()) {
+        summary.sar_subjects.extend(
+            transparency::seed(db, p, large)
+                .await
+                .context("transparency in the demo")?,
+        );
+    }
     db.analyze().await?;
     Ok(Some(summary))
 }
@@ -473,6 +481,8 @@ pub struct Summary {
     pub glass: Vec<glass::Glass>,
     /// What to look at for consent and information sharing, one line each.
     pub consent: Vec<String>,
+    /// (tenant code, person id, name) of a parent whose subject access request bundle is worth reading.
+    pub sar_subjects: Vec<(&'static str, i64, String)>,
 }
 
 async fn build_borough(

@@ -17,10 +17,12 @@ pub mod needs;
 pub mod nhs_number;
 pub mod plan;
 pub mod postcode;
+pub mod redaction;
 pub mod referral;
 pub mod sharing;
 pub mod task;
 pub mod transition;
+pub mod transparency;
 
 pub use nhs_number::{NhsNumber, NhsNumberError};
 pub use postcode::{Postcode, PostcodeError};

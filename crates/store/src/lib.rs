@@ -40,6 +40,7 @@ pub mod sharing;
 pub mod tasks;
 pub mod testing;
 pub mod transitions;
+pub mod transparency;
 pub mod users;
 
 /// Runs `$body` with `$pool` bound to the concrete pool and `$DB` to its

@@ -845,7 +845,149 @@ async fn story(db: &Db) {
     assert_eq!(db.audit_events_since(1, 10).await.unwrap().len(), 2);
     let report = db.verify_audit().await.unwrap();
     assert_eq!((report.checked, report.broken), (3, None));
+    // Transparency: who viewed a person, the audit search, redaction rules,
+    // and everything held about one person.
+    transparency(db, (west.id, kc.id), (fam.id, second.id), (mum.id, child.id), &hannah).await;
     db.ping().await.unwrap();
+}
+
+async fn transparency(
+    db: &Db,
+    (west, kc): (i64, i64),
+    (fam, second): (i64, i64),
+    (mum, child): (i64, i64),
+    hannah: &kindred_store::users::User,
+) {
+    use kindred_store::transparency::AuditFilter;
+    // A read of the child through the second family: the mother was never in it.
+    db.audit(NewEvent {
+        tenant_id: Some(west),
+        actor_user_id: Some(hannah.id),
+        action: AuditAction::Export,
+        record_kind: "person",
+        record_id: Some(child),
+        family_id: Some(second),
+        route: "story person".into(),
+        detail: "lead_professional".into(),
+    })
+    .await
+    .unwrap();
+    let mums = db.person_audit_rows(mum, 100).await.unwrap();
+    assert_eq!(mums.len(), 3, "the family's events while she is a member");
+    assert!(mums.iter().all(|r| r.event.family_id == Some(fam)));
+    let childs = db.person_audit_rows(child, 100).await.unwrap();
+    assert_eq!(childs.len(), 4);
+    assert_eq!(childs[0].event.route, "story person");
+    assert_eq!(childs[0].actor_profession.as_deref(), Some("health_visitor"));
+    let rows = db.family_audit_rows(fam, 10).await.unwrap();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(
+        rows[0].actor_organisation.as_deref(),
+        Some("Central London Health Visiting")
+    );
+
+    let all = AuditFilter {
+        tenant_id: west,
+        ..Default::default()
+    };
+    let (page, total) = db.audit_search(&all, 2, 0).await.unwrap();
+    assert_eq!((page.len(), total), (2, 4));
+    assert!(page[0].event.seq > page[1].event.seq, "newest first");
+    let (_, total) = db.audit_search(&all, 2, 2).await.unwrap();
+    assert_eq!(total, 4);
+    let by = |f: AuditFilter| async move { db.audit_search(&f, 50, 0).await.unwrap().1 };
+    assert_eq!(
+        by(AuditFilter {
+            tenant_id: kc,
+            ..Default::default()
+        })
+        .await,
+        0
+    );
+    assert_eq!(
+        by(AuditFilter {
+            actor_user_id: Some(hannah.id),
+            ..all.clone()
+        })
+        .await,
+        4
+    );
+    assert_eq!(
+        by(AuditFilter {
+            action: Some("export".into()),
+            ..all.clone()
+        })
+        .await,
+        1
+    );
+    assert_eq!(
+        by(AuditFilter {
+            record_kind: Some("person".into()),
+            record_id: Some(child),
+            ..all.clone()
+        })
+        .await,
+        1
+    );
+    assert_eq!(
+        by(AuditFilter {
+            family_id: Some(second),
+            ..all.clone()
+        })
+        .await,
+        1
+    );
+    let now = kindred_store::now_ms();
+    assert_eq!(
+        by(AuditFilter {
+            from_ms: Some(now + 86_400_000),
+            ..all.clone()
+        })
+        .await,
+        0
+    );
+    assert_eq!(
+        by(AuditFilter {
+            to_ms: Some(now + 86_400_000),
+            ..all.clone()
+        })
+        .await,
+        4
+    );
+
+    // Redaction rules: none stored until chosen; chosen again replaces.
+    assert!(db.redaction_rules(west).await.unwrap().is_empty());
+    db.set_redaction_rule(west, "other_people", false).await.unwrap();
+    db.set_redaction_rule(west, "other_people", true).await.unwrap();
+    db.set_redaction_rule(west, "staff_names", true).await.unwrap();
+    assert_eq!(
+        db.redaction_rules(west).await.unwrap(),
+        vec![("other_people".to_string(), true), ("staff_names".to_string(), true)]
+    );
+    assert!(db.redaction_rules(kc).await.unwrap().is_empty());
+
+    // Finding the subject, and everything held about them.
+    assert_eq!(db.person_by_nhs_number(west, "9990000018").await.unwrap(), Some(mum));
+    assert_eq!(db.person_by_nhs_number(kc, "9990000018").await.unwrap(), None);
+    assert_eq!(db.person_tenant(mum).await.unwrap(), Some(west));
+    assert_eq!(db.person_tenant(987_654).await.unwrap(), None);
+    let src = db.subject_access_source(mum).await.unwrap();
+    assert_eq!(src.identity.nhs_number, "999 000 0018");
+    assert_eq!(src.identity.family_name, "Khan-Ahmed");
+    assert_eq!(src.identity.previous_names.len(), 1);
+    assert!(src.families.iter().any(|f| f.family_id == fam && f.role == "Parent"));
+    assert_eq!(src.contacts.len(), 2, "the two contacts she was present at");
+    assert!(
+        src.contacts
+            .iter()
+            .any(|c| c.visibility == "sensitive" && c.present.contains(&child))
+    );
+    assert!(src.third_parties.iter().any(|t| t.key == child));
+    assert!(!src.third_parties.iter().any(|t| t.key == mum));
+    assert!(!src.assessments.is_empty());
+    assert!(!src.early_help_assessments.is_empty());
+    assert_eq!(src.access_log.len(), 3);
+    assert_eq!(db.sar_candidate(fam).await.unwrap().map(|c| c.0), Some(mum));
 }
 
 /// Episodes: opened, moved through their stages, stepped up and down, closed

@@ -24,37 +24,87 @@ use crate::errors::{AppError, AppResult};
 #[derive(Debug, Clone, Copy)]
 pub enum Record {
     Family(i64),
-    Person { id: i64, family: i64 },
+    Person {
+        id: i64,
+        family: i64,
+    },
     User(i64),
     FamilyList,
     Search,
-    Referral { id: i64, family: Option<i64> },
+    Referral {
+        id: i64,
+        family: Option<i64>,
+    },
     ReferralQueue,
     Panel(i64),
-    Contact { id: i64, family: i64 },
-    Assessment { id: i64, family: i64 },
+    Contact {
+        id: i64,
+        family: i64,
+    },
+    Assessment {
+        id: i64,
+        family: i64,
+    },
     Plan(i64),
-    PortalInvite { id: i64, family: i64 },
-    Questionnaire { id: i64, family: i64 },
-    TwoYearReview { id: i64, family: i64 },
-    EarlyHelpAssessment { id: i64, family: i64 },
+    PortalInvite {
+        id: i64,
+        family: i64,
+    },
+    Questionnaire {
+        id: i64,
+        family: i64,
+    },
+    TwoYearReview {
+        id: i64,
+        family: i64,
+    },
+    EarlyHelpAssessment {
+        id: i64,
+        family: i64,
+    },
     AsqCutoffs,
     AssessmentAreas,
-    Episode { id: i64, family: i64 },
-    Task { id: i64, family: Option<i64> },
+    Episode {
+        id: i64,
+        family: i64,
+    },
+    Task {
+        id: i64,
+        family: Option<i64>,
+    },
     TaskList,
     TransitionList,
-    Consent { id: i64, family: i64 },
+    Consent {
+        id: i64,
+        family: i64,
+    },
     SharingAgreement(i64),
     ConsentPurposes,
-    Override { id: i64, family: i64 },
+    /// The privacy officer's audit search (and its CSV).
+    AuditSearch,
+    /// A subject access request bundle about one person.
+    SubjectAccess {
+        person: i64,
+    },
+    /// A tenant's redaction rules for subject access requests.
+    RedactionRules,
+    Override {
+        id: i64,
+        family: i64,
+    },
     BreakGlassAttempt,
     OverrideQueue,
     FamilySeal(i64),
     SealedFamilies,
-    Flag { id: i64, family: i64 },
+    Flag {
+        id: i64,
+        family: i64,
+    },
     AlertRules,
-    RestrictedPerson { id: i64, family: i64 },
+    RestrictedPerson {
+        id: i64,
+        family: i64,
+    },
 }
 
 impl Record {
@@ -85,6 +135,9 @@ impl Record {
             Record::Consent { id, family } => ("consent", Some(id), Some(family)),
             Record::SharingAgreement(id) => ("sharing_agreement", Some(id), None),
             Record::ConsentPurposes => ("consent_purposes", None, None),
+            Record::AuditSearch => ("audit_search", None, None),
+            Record::SubjectAccess { person } => ("sar", Some(person), None),
+            Record::RedactionRules => ("redaction_rules", None, None),
             // A break-glass or safeguarding override of a family.
             Record::Override { id, family } => ("access_override", Some(id), Some(family)),
             // A break-glass asked for: no family is named, so a refusal on a
@@ -575,4 +628,85 @@ pub async fn contact_details_shown_across(
         })
         .map(|(p, _)| *p)
         .collect())
+}
+
+// ---------- transparency: access logs, exports, the privacy office ----------
+
+/// Opens a family's audit trail to download it: the policy's
+/// `ViewAccessLog`, audited as an export with the basis.
+pub async fn export_family_log(state: &AppState, cu: &CurrentUser, family_id: i64, route: &str) -> AppResult<Family> {
+    let facts = state.db.family_facts(family_id).await?.ok_or(AppError::NotFound)?;
+    let Decision::Allow(basis) = access::family(&cu.user.subject(), &facts, FamilyAction::ViewAccessLog) else {
+        return Err(AppError::NotFound);
+    };
+    let family = state.db.family(family_id).await?;
+    audit(
+        state,
+        cu,
+        AuditAction::Export,
+        Record::Family(family_id),
+        route,
+        basis.code().into(),
+    )
+    .await?;
+    Ok(family)
+}
+
+/// Opens a person's audit trail to download it: `ViewAccessLog` on any
+/// family of theirs, audited as an export of the person's record.
+pub async fn export_person_log(state: &AppState, cu: &CurrentUser, person_id: i64, route: &str) -> AppResult<Person> {
+    let families = state.db.families_of_person(person_id).await?;
+    let facts = state.db.family_facts_many(&families).await?;
+    let subject = cu.user.subject();
+    let granted = families.iter().filter_map(|f| facts.get(f)).find_map(|f| {
+        match access::family(&subject, f, FamilyAction::ViewAccessLog) {
+            Decision::Allow(b) => Some((f.family_id, b)),
+            Decision::Deny => None,
+        }
+    });
+    let Some((family_id, basis)) = granted else {
+        return Err(AppError::NotFound);
+    };
+    let person = state.db.person(person_id).await?;
+    if person.tenant_id != cu.user.tenant_id {
+        return Err(AppError::NotFound);
+    }
+    audit(
+        state,
+        cu,
+        AuditAction::Export,
+        Record::Person {
+            id: person_id,
+            family: family_id,
+        },
+        route,
+        basis.code().into(),
+    )
+    .await?;
+    Ok(person)
+}
+
+/// Everything held about one person of the privacy officer's tenant, for a
+/// subject access request, audited as an export. Anyone else: not found.
+pub async fn subject_access(
+    state: &AppState,
+    cu: &CurrentUser,
+    person_id: i64,
+    route: &str,
+) -> AppResult<kindred_domain::redaction::Source> {
+    require_privacy_office(cu)?;
+    if state.db.person_tenant(person_id).await? != Some(cu.user.tenant_id) {
+        return Err(AppError::NotFound);
+    }
+    let source = state.db.subject_access_source(person_id).await?;
+    audit(
+        state,
+        cu,
+        AuditAction::Export,
+        Record::SubjectAccess { person: person_id },
+        route,
+        "export:sar".into(),
+    )
+    .await?;
+    Ok(source)
 }

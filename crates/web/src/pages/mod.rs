@@ -35,6 +35,7 @@ mod search;
 mod self_referral;
 mod tasks;
 mod transitions;
+mod transparency;
 
 /// The router, remembering every path it was given so that tests (the leak
 /// test above all) can check that no route escapes them.
@@ -239,6 +240,22 @@ fn all_routes() -> Routes {
         .route(
             "/admin/consent-purposes",
             get(admin_sharing::purposes).post(admin_sharing::add_purpose),
+        )
+        // Transparency (issue 5): who viewed per person, access-log CSVs, the
+        // printable access report, the privacy officer's audit search and
+        // subject access requests (`/privacy/sar/{person}` also answers
+        // `/privacy/sar/{person}.json`: the router has no suffix parameters).
+        .route("/persons/{id}/access-log", get(transparency::person_access_log))
+        .route("/persons/{id}/access-log.csv", get(transparency::person_access_csv))
+        .route("/families/{id}/access-log.csv", get(transparency::family_access_csv))
+        .route("/families/{id}/access-report", get(transparency::family_access_report))
+        .route("/privacy/audit", get(transparency::audit_search))
+        .route("/privacy/audit.csv", get(transparency::audit_csv))
+        .route("/privacy/sar", get(transparency::sar_form).post(transparency::sar_find))
+        .route("/privacy/sar/{person}", get(transparency::sar_bundle))
+        .route(
+            "/privacy/redaction-rules",
+            get(transparency::redaction_rules).post(transparency::save_redaction_rules),
         )
         .merge(self_referral_routes())
 }

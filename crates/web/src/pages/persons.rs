@@ -40,6 +40,8 @@ struct PersonPage {
     addresses: Vec<AddressView>,
     families: Vec<(i64, String)>,
     can_edit: bool,
+    /// Who viewed this person's records may be shown (`ViewAccessLog` on a family of theirs).
+    can_view_log: bool,
     /// The reader may see the address and contact details.
     shown: bool,
     withheld: &'static str,
@@ -64,6 +66,7 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
         families.push((f, db.family(f).await?.name));
     }
     let can_edit = gate_edit(&state, &cu, &all_families).await?;
+    let can_view_log = gate_allows(&state, &cu, &all_families, FamilyAction::ViewAccessLog).await?;
     let shown = gate::person_contact_shown(&state, &cu, id).await?;
     let restricted = db.restriction_facts(&[id]).await?.get(&id).is_none_or(|f| f.restricted);
     let contact = if shown {
@@ -132,6 +135,7 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
         addresses,
         families,
         can_edit,
+        can_view_log,
         shown,
         withheld: gate::WITHHELD,
         phone: contact.phone.unwrap_or_default(),
@@ -157,11 +161,16 @@ async fn require_contact(state: &AppState, cu: &CurrentUser, id: i64) -> AppResu
 
 /// Whether any of the person's families may be edited by the user (no audit: a display hint).
 async fn gate_edit(state: &AppState, cu: &CurrentUser, families: &[i64]) -> AppResult<bool> {
+    gate_allows(state, cu, families, FamilyAction::Edit).await
+}
+
+/// Whether the user may take `action` on any of the person's families (no audit: a display hint).
+async fn gate_allows(state: &AppState, cu: &CurrentUser, families: &[i64], action: FamilyAction) -> AppResult<bool> {
     let facts = state.db.family_facts_many(families).await?;
     let s = cu.user.subject();
     Ok(facts
         .values()
-        .any(|f| kindred_domain::access::family(&s, f, FamilyAction::Edit).allowed()))
+        .any(|f| kindred_domain::access::family(&s, f, action).allowed()))
 }
 
 #[derive(Template)]

@@ -425,58 +425,26 @@ pub async fn update_action(
     Ok(Redirect::to(&format!("/portal#action-{action}")).into_response())
 }
 
-struct AccessView {
-    when: String,
-    who: String,
-    what: &'static str,
-    why: &'static str,
-}
-
 #[derive(Template)]
 #[template(path = "portal_access.html")]
 struct AccessPage {
     l: Layout,
     csrf: String,
-    entries: Vec<AccessView>,
+    months: Vec<super::transparency::MonthGroup>,
+    portal_uses: usize,
 }
 
-/// Why a worker could open the record, in the family's words.
-fn why(detail: &str) -> &'static str {
-    match detail {
-        "lead_professional" => "They are your lead professional",
-        "team_around_the_family" => "They are in the team working with your family",
-        "organisation_involved" => "Their service is working with your family",
-        "manager_of_involved_organisation" => "They manage a service working with your family",
-        "triage_of_open_referral" => "They were deciding on a request for help for your family",
-        "family_member" => "You, or someone in your family, used this portal",
-        "break_glass" => "Emergency access for your safety, checked afterwards by our privacy officer",
-        _ => "",
-    }
-}
-
+/// Who looked at the family's record and why, in the family's words,
+/// month by month (`transparency::report`), without their own portal use.
 pub async fn access(State(state): State<AppState>, m: FamilyMember) -> AppResult<Response> {
     audit(&state, &m, AuditAction::Read, "portal GET /portal/access").await?;
-    let entries = state
-        .db
-        .family_access_log(m.session.family_id, 200)
-        .await?
-        .into_iter()
-        .map(|e| AccessView {
-            when: super::when(e.event.at_ms),
-            who: match (e.actor_name, e.actor_organisation) {
-                (Some(n), Some(o)) => format!("{n}, {o}"),
-                (Some(n), None) => n,
-                _ if e.event.record_kind == "portal" => "Your family (the portal)".into(),
-                _ => "The system".into(),
-            },
-            what: kindred_domain::audit::AuditAction::label(&e.event.action),
-            why: why(&e.event.detail),
-        })
-        .collect();
+    let rows = state.db.family_audit_rows(m.session.family_id, 2000).await?;
+    let (months, portal_uses) = super::transparency::report(&rows);
     let page = AccessPage {
         l: layout("Who has looked at your family's record"),
         csrf: m.session.csrf_token.clone(),
-        entries,
+        months,
+        portal_uses,
     };
     Ok(Html(page.render()?).into_response())
 }

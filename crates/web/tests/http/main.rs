@@ -15,6 +15,7 @@ mod restricted;
 mod self_referral;
 mod sign_in;
 mod transitions;
+mod transparency;
 
 use kindred_domain::model::{MemberRole, OrgKind, Profession, Role, Sex};
 use kindred_store::Db;
