@@ -54,6 +54,9 @@ struct WPerson {
     family: String,
     nhs: String,
     line1: String,
+    phone: String,
+    /// Restricted (a survivor of domestic abuse, say), with the workers allowed to see their details.
+    restricted: Option<Vec<i64>>,
 }
 
 #[derive(Debug, Clone)]
@@ -196,6 +199,20 @@ fn forbidden(w: &WWorld, u: &WUser) -> Vec<(String, String)> {
                     format!("the NHS number of {what}"),
                 ));
                 out.push((p.line1.clone(), format!("the address of {what}")));
+                out.push((p.phone.clone(), format!("the phone number of {what}")));
+            }
+        } else {
+            // A restricted person's address and contact details: only with explicit permission.
+            for p in &f.members {
+                let permitted = match &p.restricted {
+                    None => true,
+                    Some(allowed) => allowed.contains(&u.id) || (u.has(Role::PrivacyOfficer) && u.tenant == f.tenant),
+                };
+                if !permitted {
+                    let what = format!("restricted person {} of family {}", p.id, f.id);
+                    out.push((p.line1.clone(), format!("the address of {what}")));
+                    out.push((p.phone.clone(), format!("the phone number of {what}")));
+                }
             }
         }
         for n in &f.notes {
@@ -411,6 +428,8 @@ async fn build(app: &TestApp, seed: u64, hash: &str) -> WWorld {
                     family: format!("Fq{}{}", letters(seed, 3), letters(n_person, 4)),
                     nhs: nhs_number(&mut rng),
                     line1: format!("{} Lq{}{} Road", n_person, letters(seed, 3), letters(n_person, 4)),
+                    phone: format!("07700 9{:05}", (seed % 1000) * 100 + n_person),
+                    restricted: None,
                 };
                 let person = db
                     .create_person(
@@ -448,7 +467,28 @@ async fn build(app: &TestApp, seed: u64, hash: &str) -> WWorld {
                 )
                 .await
                 .unwrap();
-                f.members.push(WPerson { id: person.id, ..p });
+                db.set_person_contact(
+                    person.id,
+                    &kindred_store::restricted::PersonContact {
+                        phone: Some(p.phone.clone()),
+                        email: None,
+                    },
+                )
+                .await
+                .unwrap();
+                let mut p = WPerson { id: person.id, ..p };
+                if rng.gen_bool(0.3) {
+                    // Restricted by someone, with permission for a few workers.
+                    let marker = locals.choose(&mut rng).unwrap().id;
+                    db.mark_restricted(person.id, marker).await.unwrap();
+                    let mut allowed = vec![marker];
+                    for u in w.users.iter().filter(|_| rng.gen_bool(0.2)) {
+                        db.grant_restricted_permission(person.id, u.id, marker).await.unwrap();
+                        allowed.push(u.id);
+                    }
+                    p.restricted = Some(allowed);
+                }
+                f.members.push(p);
             }
             if rng.gen_bool(0.6) {
                 let lead = locals.choose(&mut rng).unwrap().id;
@@ -618,10 +658,13 @@ fn urls(w: &WWorld) -> Vec<String> {
                 match (prev, param) {
                     ("families", "id") => families.clone(),
                     ("persons" | "members" | "sar", "id" | "person_id") => persons.clone(),
-                    ("users" | "team", "id" | "user_id") => users.clone(),
+                    ("users" | "team" | "permissions", "id" | "user_id" | "user") => users.clone(),
+                    // A bundle is served as HTML and, with `.json`, as JSON.
+                    ("sar", "person") => persons.iter().flat_map(|p| [p.clone(), format!("{p}.json")]).collect(),
                     (
                         _,
-                        "id" | "episode_id" | "aid" | "inv" | "v" | "invite" | "rp" | "item" | "n" | "a" | "action",
+                        "id" | "episode_id" | "aid" | "inv" | "v" | "invite" | "rp" | "item" | "n" | "a" | "action"
+                        | "flag" | "consent_id",
                     ) => small.clone(),
                     _ => {
                         panic!("the leak test does not know how to fill {{{param}}} in {path}: teach urls() in leak.rs")
@@ -689,6 +732,16 @@ async fn walk(app: &TestApp, w: &WWorld, u: &WUser, urls: &[String]) {
 fn portal_forbidden(w: &WWorld, own: &WFamily) -> Vec<(String, String)> {
     let mut out = vec![];
     for f in &w.families {
+        if f.id == own.id {
+            // The portal never shows a restricted member's details to anyone else in the family.
+            for p in f.members.iter().skip(1).filter(|p| p.restricted.is_some()) {
+                out.push((p.line1.clone(), format!("the address of restricted person {}", p.id)));
+                out.push((
+                    p.phone.clone(),
+                    format!("the phone number of restricted person {}", p.id),
+                ));
+            }
+        }
         if f.id != own.id {
             out.push((f.name.clone(), format!("the name of family {}", f.id)));
             for p in &f.members {
@@ -696,6 +749,7 @@ fn portal_forbidden(w: &WWorld, own: &WFamily) -> Vec<(String, String)> {
                 out.push((p.family.clone(), format!("the family name of person {}", p.id)));
                 out.push((p.nhs.clone(), format!("the NHS number of person {}", p.id)));
                 out.push((p.line1.clone(), format!("the address of person {}", p.id)));
+                out.push((p.phone.clone(), format!("the phone number of person {}", p.id)));
             }
         }
         for n in &f.notes {
