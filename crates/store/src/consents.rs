@@ -153,6 +153,11 @@ const CONSENT_COLUMNS: &str = "c.id, c.tenant_id, c.person_id, p.given_name || '
 
 type AgreementRow = (i64, i64, String, String, String, String, Date, Option<Date>, String);
 
+/// (consent, organisation, organisation name, kind of organisation)
+type ScopeRow = (i64, Option<i64>, Option<String>, Option<String>);
+/// (user, name, profession, roles, organisation, organisation name, tenant, tenant name)
+type WorkerRow = (i64, String, String, String, i64, String, i64, String);
+
 impl Db {
     /// Records a consent and its scope in one transaction.
     pub async fn record_consent(&self, c: &NewConsent) -> Result<i64> {
@@ -305,14 +310,13 @@ impl Db {
             return Ok(out);
         }
         let list = out.iter().map(|c| c.id.to_string()).collect::<Vec<_>>().join(",");
-        let scopes: Vec<(i64, Option<i64>, Option<String>, Option<String>)> =
-            on_pool!(self, |p| sqlx::query_as(&format!(
-                "SELECT s.consent_id, s.organisation_id, o.name, s.org_kind FROM consent_scopes s
+        let scopes: Vec<ScopeRow> = on_pool!(self, |p| sqlx::query_as(&format!(
+            "SELECT s.consent_id, s.organisation_id, o.name, s.org_kind FROM consent_scopes s
                  LEFT JOIN organisations o ON o.id = s.organisation_id WHERE s.consent_id IN ({list})
                  ORDER BY o.name, s.org_kind"
-            ))
-            .fetch_all(p)
-            .await)?;
+        ))
+        .fetch_all(p)
+        .await)?;
         for (consent_id, org, name, kind) in scopes {
             if let Some(c) = out.iter_mut().find(|c| c.id == consent_id) {
                 if let Some(org) = org {
@@ -507,14 +511,13 @@ impl Db {
             .map(|i| i.to_string())
             .collect::<Vec<_>>()
             .join(",");
-        let rows: Vec<(i64, String, String, String, i64, String, i64, String)> =
-            on_pool!(self, |p| sqlx::query_as(&format!(
-                "SELECT u.id, u.display_name, u.profession, u.roles, o.id, o.name, t.id, t.name
+        let rows: Vec<WorkerRow> = on_pool!(self, |p| sqlx::query_as(&format!(
+            "SELECT u.id, u.display_name, u.profession, u.roles, o.id, o.name, t.id, t.name
                  FROM users u JOIN organisations o ON o.id = u.organisation_id JOIN tenants t ON t.id = o.tenant_id
                  WHERE u.active AND u.organisation_id IN ({list}) ORDER BY t.name, o.name, u.display_name"
-            ))
-            .fetch_all(p)
-            .await)?;
+        ))
+        .fetch_all(p)
+        .await)?;
         Ok(rows
             .into_iter()
             .filter(|r| {
