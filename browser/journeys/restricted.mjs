@@ -48,6 +48,7 @@ export default function restricted(ctx) {
       await visit(page, carolPath);
       assert.equal(await page.getByText('41 Mulberry Road').count(), 0);
       await visit(page, `${carolPath}/edit`, { status: 404 });
+      await visit(page, '/');
       await signOut(page);
       await closePage(page);
     });
