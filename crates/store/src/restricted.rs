@@ -125,12 +125,8 @@ impl Db {
         .await)?)
     }
 
-    /// The restriction facts of each of `person_ids` (a person not found is
-    /// absent; callers treat absence as restricted).
-    pub async fn restriction_facts(&self, person_ids: &[i64]) -> Result<BTreeMap<i64, RestrictionFacts>> {
-        if person_ids.is_empty() {
-            return Ok(BTreeMap::new());
-        }
+    /// Each person's own restriction and permissions, nothing inherited.
+    pub async fn own_restriction_facts(&self, person_ids: &[i64]) -> Result<BTreeMap<i64, RestrictionFacts>> {
         let list = id_list(person_ids);
         let restricted: Vec<(i64, bool)> = on_pool!(self, |p| sqlx::query_as(&format!(
             "SELECT id, restricted FROM persons WHERE id IN ({list})"
@@ -157,6 +153,48 @@ impl Db {
         for (person_id, user_id) in permitted {
             if let Some(f) = out.get_mut(&person_id) {
                 f.permitted_user_ids.push(user_id);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The restriction facts of each of `person_ids` (a person not found is
+    /// absent; callers treat absence as restricted). A person living at a
+    /// restricted person's current address shares that restriction.
+    pub async fn restriction_facts(&self, person_ids: &[i64]) -> Result<BTreeMap<i64, RestrictionFacts>> {
+        if person_ids.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let list = id_list(person_ids);
+        let mut out = self.own_restriction_facts(person_ids).await?;
+        // Someone living at a restricted person's current address (their
+        // child, say) would give it away: they are restricted as that person
+        // is, for the workers allowed to see both.
+        let shared: Vec<(i64, i64)> = on_pool!(self, |p| sqlx::query_as(&format!(
+            "SELECT DISTINCT a.person_id, ra.person_id FROM addresses a
+             JOIN addresses ra ON ra.postcode = a.postcode AND LOWER(ra.line1) = LOWER(a.line1)
+               AND ra.to_date IS NULL AND ra.person_id <> a.person_id
+             JOIN persons r ON r.id = ra.person_id AND r.restricted
+             WHERE a.person_id IN ({list}) AND a.to_date IS NULL"
+        ))
+        .fetch_all(p)
+        .await)?;
+        if !shared.is_empty() {
+            let others: Vec<i64> = shared.iter().map(|(_, r)| *r).collect();
+            let theirs = self.own_restriction_facts(&others).await?;
+            for (person_id, restricted_id) in shared {
+                let allowed = theirs
+                    .get(&restricted_id)
+                    .map(|f| f.permitted_user_ids.clone())
+                    .unwrap_or_default();
+                if let Some(f) = out.get_mut(&person_id) {
+                    if f.restricted {
+                        f.permitted_user_ids.retain(|u| allowed.contains(u));
+                    } else {
+                        f.restricted = true;
+                        f.permitted_user_ids = allowed;
+                    }
+                }
             }
         }
         Ok(out)

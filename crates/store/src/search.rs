@@ -387,6 +387,16 @@ impl Db {
                 q.push(" AND (p.restricted = FALSE OR EXISTS (SELECT 1 FROM restricted_person_permissions rp WHERE rp.person_id = p.id AND rp.user_id = ")
                     .push_bind(s.user_id)
                     .push("))");
+                // Nor is anyone living with them (`Db::restriction_facts`).
+                q.push(
+                    " AND NOT EXISTS (SELECT 1 FROM addresses a1 JOIN addresses a2 ON a2.postcode = a1.postcode
+                       AND LOWER(a2.line1) = LOWER(a1.line1) AND a2.to_date IS NULL AND a2.person_id <> a1.person_id
+                       JOIN persons r ON r.id = a2.person_id AND r.restricted
+                     WHERE a1.person_id = p.id AND a1.to_date IS NULL
+                       AND NOT EXISTS (SELECT 1 FROM restricted_person_permissions rp2 WHERE rp2.person_id = r.id AND rp2.user_id = ",
+                )
+                .push_bind(s.user_id)
+                .push("))");
             }
             q.push(" LIMIT ").push_bind(limit);
             q.build_query_as::<Row>().fetch_all(p).await

@@ -1420,7 +1420,43 @@ async fn restricted_and_flags(db: &Db) {
             .unwrap()
             .is_empty()
     );
+    // Her baby, living with her, is found by no one but the permitted worker either.
+    let baby = db
+        .create_person(t, &details("Kit", "Flag", Some(date!(2025 - 01 - 01)), None))
+        .await
+        .unwrap()
+        .id;
+    db.add_member(family, baby, MemberRole::Child, today).await.unwrap();
+    db.move_person(
+        baby,
+        &NewAddress {
+            line1: "1 flag street".into(),
+            line2: None,
+            town: "London".into(),
+            postcode: Postcode::parse("SW1A 9ZZ").unwrap(),
+            from_date: today,
+        },
+    )
+    .await
+    .unwrap();
+    let f = &db.restriction_facts(&[baby]).await.unwrap()[&baby];
+    assert!(f.restricted && f.permitted_user_ids == vec![worker.id]);
+    assert!(!db.own_restriction_facts(&[baby]).await.unwrap()[&baby].restricted);
+    assert!(
+        db.search_persons(&amh_manager.subject(), &by_postcode, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        db.search_persons(&worker.subject(), &by_postcode, 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
     db.unmark_restricted(mum).await.unwrap();
+    assert!(!db.restriction_facts(&[baby]).await.unwrap()[&baby].restricted);
     let f = &db.restriction_facts(&[mum]).await.unwrap()[&mum];
     assert!(!f.restricted && f.permitted_user_ids.is_empty());
     db.end_team_member(family, amh_manager.id, today).await.unwrap();

@@ -68,7 +68,11 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
     let can_edit = gate_edit(&state, &cu, &all_families).await?;
     let can_view_log = gate_allows(&state, &cu, &all_families, FamilyAction::ViewAccessLog).await?;
     let shown = gate::person_contact_shown(&state, &cu, id).await?;
-    let restricted = db.restriction_facts(&[id]).await?.get(&id).is_none_or(|f| f.restricted);
+    let restricted = db
+        .own_restriction_facts(&[id])
+        .await?
+        .get(&id)
+        .is_none_or(|f| f.restricted);
     let contact = if shown {
         db.person_contacts(&[id]).await?.remove(&id).unwrap_or_default()
     } else {

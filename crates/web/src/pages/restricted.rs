@@ -38,7 +38,7 @@ pub struct GrantForm {
 /// of theirs, and, once they are restricted, permission to see their details.
 async fn open(state: &AppState, cu: &CurrentUser, id: i64, route: &str) -> AppResult<(i64, bool)> {
     let (_, family) = gate::person(state, cu, id, FamilyAction::Edit, true, route).await?;
-    let facts = state.db.restriction_facts(&[id]).await?;
+    let facts = state.db.own_restriction_facts(&[id]).await?;
     let restricted = facts.get(&id).is_none_or(|f| f.restricted);
     if restricted && !gate::person_contact_shown(state, cu, id).await? {
         return Err(AppError::NotFound);

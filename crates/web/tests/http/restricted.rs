@@ -64,6 +64,20 @@ async fn aisha(app: &TestApp) -> i64 {
         )
         .await
         .unwrap();
+    // Her daughter lives with her: her address would give Aisha's away.
+    app.db
+        .move_person(
+            app.world.khan_child,
+            &NewAddress {
+                line1: LINE1.into(),
+                line2: None,
+                town: "London".into(),
+                postcode: kindred_domain::Postcode::parse(POSTCODE).unwrap(),
+                from_date: kindred_store::today(),
+            },
+        )
+        .await
+        .unwrap();
     app.db
         .set_person_contact(
             mum,
@@ -149,6 +163,10 @@ async fn a_restricted_persons_details_are_hidden_on_every_page_without_permissio
     assert!(family.contains("Aisha Khan") && family.contains(WITHHELD));
     let (_, person) = get(&app, &colleague, &format!("/persons/{mum}")).await;
     assert!(person.contains("Aisha Khan") && person.contains(WITHHELD));
+    let child = app.world.khan_child;
+    let (_, person) = get(&app, &colleague, &format!("/persons/{child}")).await;
+    assert!(person.contains("Zara Khan") && person.contains(WITHHELD));
+    assert_hidden(&person, "the page of the child living with her");
     assert!(
         !person.contains(&format!("/persons/{mum}/edit")),
         "no link to change her details"
