@@ -69,6 +69,14 @@ struct WNote {
     text: String,
 }
 
+/// A family-led assessment: its words are shared as the notes are, by category.
+#[derive(Debug, Clone)]
+struct WAssessment {
+    author: i64,
+    org: i64,
+    text: String,
+}
+
 #[derive(Debug, Clone)]
 struct WConsent {
     all_partners: bool,
@@ -82,6 +90,7 @@ struct WAgreement {
     non_consent_basis: bool,
     identity: bool,
     case_notes: bool,
+    assessments: bool,
     orgs: Vec<i64>,
     active: bool,
 }
@@ -98,6 +107,7 @@ struct WFamily {
     sealed: bool,
     members: Vec<WPerson>,
     notes: Vec<WNote>,
+    assessments: Vec<WAssessment>,
     consents: Vec<WConsent>,
     /// Users with an unexpired break-glass.
     glass: Vec<i64>,
@@ -147,8 +157,15 @@ fn sees(w: &WWorld, u: &WUser, f: &WFamily) -> bool {
         || (f.glass.contains(&u.id) && !f.sealed)
 }
 
-/// Whether case notes written in `from_org` may reach `u`.
-fn shared(w: &WWorld, u: &WUser, f: &WFamily, from_org: i64) -> bool {
+/// What is shared: a contact note's text, or an assessment's content.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Category {
+    CaseNotes,
+    Assessments,
+}
+
+/// Whether information of `category` written in `from_org` may reach `u`.
+fn shared(w: &WWorld, u: &WUser, f: &WFamily, from_org: i64, category: Category) -> bool {
     if from_org == u.org {
         return true;
     }
@@ -158,7 +175,11 @@ fn shared(w: &WWorld, u: &WUser, f: &WFamily, from_org: i64) -> bool {
         .iter()
         .any(|c| c.active && c.early_help && in_scope(c, from_org) && in_scope(c, u.org));
     let agreement = w.agreements.iter().any(|a| {
-        a.active && a.non_consent_basis && a.case_notes && a.orgs.contains(&from_org) && a.orgs.contains(&u.org)
+        let covers = match category {
+            Category::CaseNotes => a.case_notes,
+            Category::Assessments => a.assessments,
+        };
+        a.active && a.non_consent_basis && covers && a.orgs.contains(&from_org) && a.orgs.contains(&u.org)
     });
     let override_ = !f.sealed && (f.safeguarding || f.glass.contains(&u.id));
     consent || agreement || override_
@@ -171,7 +192,7 @@ fn reads_note(w: &WWorld, u: &WUser, f: &WFamily, n: &WNote) -> bool {
     if n.author == u.id {
         return true;
     }
-    shared(w, u, f, n.org)
+    shared(w, u, f, n.org, Category::CaseNotes)
         && match n.visibility {
             NoteVisibility::Team => true,
             NoteVisibility::Profession => n.profession == u.profession,
@@ -215,8 +236,17 @@ fn forbidden(w: &WWorld, u: &WUser) -> Vec<(String, String)> {
                 }
             }
         }
+        let privacy_office = u.has(Role::PrivacyOfficer) && u.active && u.tenant == f.tenant;
+        for a in &f.assessments {
+            let readable = sees(w, u, f) && (a.author == u.id || shared(w, u, f, a.org, Category::Assessments));
+            if !readable && !privacy_office {
+                out.push((
+                    a.text.clone(),
+                    format!("an assessment in family {} by user {}", f.id, a.author),
+                ));
+            }
+        }
         for n in &f.notes {
-            let privacy_office = u.has(Role::PrivacyOfficer) && u.active && u.tenant == f.tenant;
             if !reads_note(w, u, f, n) && !privacy_office {
                 out.push((
                     n.text.clone(),
@@ -339,6 +369,7 @@ async fn build(app: &TestApp, seed: u64, hash: &str) -> WWorld {
             non_consent_basis: rng.gen_bool(0.7),
             identity: rng.gen_bool(0.5),
             case_notes: rng.gen_bool(0.5),
+            assessments: rng.gen_bool(0.5),
             orgs,
             active: rng.gen_bool(0.8),
         };
@@ -350,6 +381,7 @@ async fn build(app: &TestApp, seed: u64, hash: &str) -> WWorld {
             non_consent_basis: rng.gen_bool(0.8),
             identity: true,
             case_notes: rng.gen_bool(0.5),
+            assessments: rng.gen_bool(0.5),
             orgs,
             active: rng.gen_bool(0.8),
         });
@@ -363,6 +395,9 @@ async fn build(app: &TestApp, seed: u64, hash: &str) -> WWorld {
         }
         if a.case_notes {
             cats.push("case_notes");
+        }
+        if a.assessments {
+            cats.push("assessments");
         }
         let ends = if a.active {
             "NULL".to_string()
@@ -550,6 +585,29 @@ async fn build(app: &TestApp, seed: u64, hash: &str) -> WWorld {
                     profession: author.profession,
                     visibility,
                     named,
+                    text,
+                });
+            }
+            // A family-led assessment or two, by anyone working here.
+            for _ in 0..rng.gen_range(0..3) {
+                n_note += 1;
+                let author = writers.choose(&mut rng).unwrap().clone();
+                let text = format!("Aq{} strengths {}", letters(seed, 3), letters(n_note, 5));
+                db.create_assessment(&kindred_store::assessments::NewAssessment {
+                    tenant_id: tenant,
+                    family_id: fam.id,
+                    author_user_id: author.id,
+                    assessed_on: today,
+                    strengths: text.clone(),
+                    changes: String::new(),
+                    future: String::new(),
+                    scores: vec![("education".into(), 5, String::new())],
+                })
+                .await
+                .unwrap();
+                f.assessments.push(WAssessment {
+                    author: author.id,
+                    org: author.org,
                     text,
                 });
             }
@@ -754,6 +812,11 @@ fn portal_forbidden(w: &WWorld, own: &WFamily) -> Vec<(String, String)> {
         }
         for n in &f.notes {
             out.push((n.text.clone(), format!("a note in family {}", f.id)));
+        }
+        if f.id != own.id {
+            for a in &f.assessments {
+                out.push((a.text.clone(), format!("an assessment of family {}", f.id)));
+            }
         }
     }
     out
