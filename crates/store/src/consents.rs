@@ -161,51 +161,16 @@ type WorkerRow = (i64, String, String, String, i64, String, i64, String);
 impl Db {
     /// Records a consent and its scope in one transaction.
     pub async fn record_consent(&self, c: &NewConsent) -> Result<i64> {
-        let id = on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
-            let (id,): (i64,) = sqlx::query_as(
-                "INSERT INTO consents (tenant_id, person_id, given_by_person_id, competence_judgement, purpose,
-                   all_partners, given_on, method, evidence, recorded_by_user_id, created_at_ms)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-            )
-            .bind(c.tenant_id)
-            .bind(c.person_id)
-            .bind(c.given_by_person_id)
-            .bind(c.competence_judgement.as_deref())
-            .bind(&c.purpose)
-            .bind(c.all_partners)
-            .bind(c.given_on)
-            .bind(c.method.code())
-            .bind(&c.evidence)
-            .bind(c.recorded_by_user_id)
-            .bind(crate::now_ms())
-            .fetch_one(&mut *tx)
-            .await?;
-            for org in &c.organisation_ids {
-                sqlx::query("INSERT INTO consent_scopes (consent_id, organisation_id) VALUES ($1, $2)")
-                    .bind(id)
-                    .bind(org)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            for kind in &c.kinds {
-                sqlx::query("INSERT INTO consent_scopes (consent_id, org_kind) VALUES ($1, $2)")
-                    .bind(id)
-                    .bind(kind.code())
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
-            Ok::<_, sqlx::Error>(id)
-        })?;
-        Ok(id)
+        Ok(self.record_consents(std::slice::from_ref(c)).await?[0])
     }
 
-    /// Records many consents in one transaction (the demo's bulk load).
-    pub async fn record_consents(&self, all: &[NewConsent]) -> Result<()> {
+    /// Records consents, each with its scope, in one transaction (one from a
+    /// form, or the demo's bulk load); returns their ids in order.
+    pub async fn record_consents(&self, all: &[NewConsent]) -> Result<Vec<i64>> {
         let now = crate::now_ms();
-        on_pool!(self, |p| {
+        let ids = on_pool!(self, |p| {
             let mut tx = p.begin().await?;
+            let mut ids = Vec::with_capacity(all.len());
             for c in all {
                 let (id,): (i64,) = sqlx::query_as(
                     "INSERT INTO consents (tenant_id, person_id, given_by_person_id, competence_judgement, purpose,
@@ -239,10 +204,12 @@ impl Db {
                         .execute(&mut *tx)
                         .await?;
                 }
+                ids.push(id);
             }
-            tx.commit().await
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(ids)
         })?;
-        Ok(())
+        Ok(ids)
     }
 
     /// The current members of a tenant's families with work going on — an
