@@ -8,7 +8,7 @@ use kindred_domain::audit::{Broken, Event, NewEvent, Verifier, hash_event};
 use crate::{Db, Result, StoreError, on_pool};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-struct EventRow {
+pub(crate) struct EventRow {
     seq: i64,
     at_ms: i64,
     tenant_id: Option<i64>,
@@ -169,7 +169,7 @@ pub struct AccessEntry {
     pub actor_organisation: Option<String>,
 }
 
-const EVENT_COLUMNS: &str = "e.seq, e.at_ms, e.tenant_id, e.actor_user_id, e.action, e.record_kind, e.record_id, \
+pub(crate) const EVENT_COLUMNS: &str = "e.seq, e.at_ms, e.tenant_id, e.actor_user_id, e.action, e.record_kind, e.record_id, \
      e.family_id, e.route, e.detail, e.prev_hash, e.hash";
 
 #[derive(Debug, Clone, PartialEq, Eq)]

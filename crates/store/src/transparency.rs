@@ -17,6 +17,7 @@ use kindred_domain::redaction::{
 use kindred_domain::transparency;
 use time::Date;
 
+use crate::audit::{EVENT_COLUMNS, EventRow};
 use crate::{Db, Result, on_pool};
 
 /// An audit event with who did it.
@@ -34,18 +35,8 @@ pub struct AuditRow {
 
 #[derive(sqlx::FromRow)]
 struct Row {
-    seq: i64,
-    at_ms: i64,
-    tenant_id: Option<i64>,
-    actor_user_id: Option<i64>,
-    action: String,
-    record_kind: String,
-    record_id: Option<i64>,
-    family_id: Option<i64>,
-    route: String,
-    detail: String,
-    prev_hash: String,
-    hash: String,
+    #[sqlx(flatten)]
+    event: EventRow,
     actor_name: Option<String>,
     actor_email: Option<String>,
     actor_profession: Option<String>,
@@ -56,20 +47,7 @@ struct Row {
 impl From<Row> for AuditRow {
     fn from(r: Row) -> Self {
         AuditRow {
-            event: Event {
-                seq: r.seq,
-                at_ms: r.at_ms,
-                tenant_id: r.tenant_id,
-                actor_user_id: r.actor_user_id,
-                action: r.action,
-                record_kind: r.record_kind,
-                record_id: r.record_id,
-                family_id: r.family_id,
-                route: r.route,
-                detail: r.detail,
-                prev_hash: r.prev_hash,
-                hash: r.hash,
-            },
+            event: r.event.into(),
             actor_name: r.actor_name,
             actor_email: r.actor_email,
             actor_profession: r.actor_profession,
@@ -79,11 +57,15 @@ impl From<Row> for AuditRow {
     }
 }
 
-const SELECT: &str = "SELECT e.seq, e.at_ms, e.tenant_id, e.actor_user_id, e.action, e.record_kind, e.record_id,
-     e.family_id, e.route, e.detail, e.prev_hash, e.hash, u.display_name AS actor_name, u.email AS actor_email,
-     u.profession AS actor_profession, u.roles AS actor_roles, o.name AS actor_organisation
-     FROM audit_events e LEFT JOIN users u ON u.id = e.actor_user_id
-     LEFT JOIN organisations o ON o.id = u.organisation_id";
+/// Events with who did them: `{SELECT} WHERE ...`.
+static SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {EVENT_COLUMNS}, u.display_name AS actor_name, u.email AS actor_email,
+         u.profession AS actor_profession, u.roles AS actor_roles, o.name AS actor_organisation
+         FROM audit_events e LEFT JOIN users u ON u.id = e.actor_user_id
+         LEFT JOIN organisations o ON o.id = u.organisation_id"
+    )
+});
 
 /// The privacy officer's audit search: every filter is optional but the tenant.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -156,7 +138,10 @@ impl Db {
     /// The audit search, newest first, and how many events match.
     pub async fn audit_search(&self, f: &AuditFilter, limit: i64, offset: i64) -> Result<(Vec<AuditRow>, i64)> {
         let (cond, binds) = f.condition();
-        let sql = format!("{SELECT} WHERE {cond} ORDER BY e.seq DESC LIMIT {limit} OFFSET {offset}");
+        let sql = format!(
+            "{} WHERE {cond} ORDER BY e.seq DESC LIMIT {limit} OFFSET {offset}",
+            *SELECT
+        );
         let count_sql = format!("SELECT COUNT(*) FROM audit_events e WHERE {cond}");
         let rows: Vec<Row> = on_pool!(self, |p| {
             let mut q = sqlx::query_as::<_, Row>(&sql);
@@ -183,7 +168,7 @@ impl Db {
 
     /// Events about one family, newest first, with who did them.
     pub async fn family_audit_rows(&self, family_id: i64, limit: i64) -> Result<Vec<AuditRow>> {
-        let sql = format!("{SELECT} WHERE e.family_id = $1 ORDER BY e.seq DESC LIMIT $2");
+        let sql = format!("{} WHERE e.family_id = $1 ORDER BY e.seq DESC LIMIT $2", *SELECT);
         let rows: Vec<Row> = on_pool!(self, |p| sqlx::query_as::<_, Row>(&sql)
             .bind(family_id)
             .bind(limit)
@@ -215,7 +200,7 @@ impl Db {
                 None => format!("(e.family_id = {f} AND e.at_ms >= {from})"),
             });
         }
-        let sql = format!("{SELECT} WHERE {} ORDER BY e.seq DESC LIMIT $2", cond.join(" OR "));
+        let sql = format!("{} WHERE {} ORDER BY e.seq DESC LIMIT $2", *SELECT, cond.join(" OR "));
         let rows: Vec<Row> = on_pool!(self, |p| sqlx::query_as::<_, Row>(&sql)
             .bind(person_id)
             .bind(limit)
