@@ -86,6 +86,10 @@ enum Command {
     /// Make the missing transition-plan tasks for every tenant's young people
     /// approaching 18, and print how many were made. Running it again makes none.
     Transitions,
+    /// Import a feed: `kindred import live_births births.csv --tenant westminster --organisation "…"`.
+    /// Rows are checked one by one; rejected rows go to a rejects file with their line,
+    /// column and reason, the rest land. Running the same file again duplicates nothing.
+    Import(ImportArgs),
     /// The audit trail.
     Audit {
         #[command(subcommand)]
@@ -145,6 +149,35 @@ enum UserCommand {
         #[arg(long = "role", required = true)]
         roles: Vec<String>,
     },
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// person_extract, live_births, missed_immunisations or antenatal_bookings.
+    kind: String,
+    /// The CSV file (with a header line).
+    file: std::path::PathBuf,
+    /// The local authority's code.
+    #[arg(long)]
+    tenant: String,
+    /// The exact name of the organisation that supplies the file.
+    #[arg(long)]
+    organisation: String,
+    /// For a person extract: a TOML file naming the extract's columns and source system.
+    #[arg(long)]
+    mapping: Option<std::path::PathBuf>,
+    /// The source system the rows' keys belong to (default: the mapping's, or the feed's name).
+    #[arg(long)]
+    source_system: Option<String>,
+    /// Where rejected rows go (default: FILE.rejects.csv, written only when a row is rejected).
+    #[arg(long)]
+    rejects: Option<std::path::PathBuf>,
+    /// Match probability at or above which a row is linked to a person automatically.
+    #[arg(long, default_value_t = kindred_domain::feeds::Thresholds::default().link)]
+    link_threshold: f64,
+    /// Match probability at or above which (and below the link threshold) a row waits for review.
+    #[arg(long, default_value_t = kindred_domain::feeds::Thresholds::default().review)]
+    review_threshold: f64,
 }
 
 #[derive(Subcommand)]
@@ -265,6 +298,10 @@ async fn main() -> anyhow::Result<()> {
             println!("Made {made} transition-plan task{}.", if made == 1 { "" } else { "s" });
             Ok(())
         }
+        Command::Import(args) => {
+            let db = Db::open(&cli.db).await?;
+            import(&db, args).await
+        }
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
@@ -282,6 +319,105 @@ async fn main() -> anyhow::Result<()> {
             }
         }
     }
+}
+
+async fn import(db: &Db, args: ImportArgs) -> anyhow::Result<()> {
+    use kindred_domain::feeds::{FeedKind, Thresholds};
+    let kind = FeedKind::parse(&args.kind).with_context(|| {
+        format!(
+            "unknown feed {:?}: use one of {}",
+            args.kind,
+            FeedKind::ALL.iter().map(|k| k.code()).collect::<Vec<_>>().join(", ")
+        )
+    })?;
+    let tenant = db
+        .tenant_by_code(&args.tenant)
+        .await
+        .with_context(|| format!("no tenant with code {:?}", args.tenant))?;
+    let organisation = db
+        .organisations(tenant.id)
+        .await?
+        .into_iter()
+        .find(|o| o.name == args.organisation)
+        .with_context(|| format!("no organisation named {:?} in {}", args.organisation, tenant.code))?;
+    let mapping = match &args.mapping {
+        Some(path) => Some(kindred_feeds::Mapping::parse(
+            &std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+        )?),
+        None => None,
+    };
+    let bytes = std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let opts = kindred_feeds::ImportOptions {
+        tenant_id: tenant.id,
+        organisation_id: organisation.id,
+        kind,
+        source_system: args.source_system.clone(),
+        mapping,
+        file_name: args
+            .file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        started_by_user_id: None,
+        thresholds: Thresholds {
+            link: args.link_threshold,
+            review: args.review_threshold,
+        },
+        today: kindred_store::today(),
+    };
+    let terminal = std::io::stderr().is_terminal();
+    let bar = indicatif::ProgressBar::new(0);
+    if terminal {
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} rows ({eta})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.set_message(format!("Importing {}", kind.label()));
+    } else {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let progress = |done: u64, total: u64| {
+        if terminal {
+            bar.set_length(total);
+            bar.set_position(done);
+        } else {
+            eprintln!("import: {done}/{total} rows");
+        }
+    };
+    let outcome = kindred_feeds::import(db, &bytes, &opts, &progress).await?;
+    bar.finish_and_clear();
+    db.audit(kindred_domain::audit::NewEvent {
+        tenant_id: Some(tenant.id),
+        actor_user_id: None,
+        action: kindred_domain::audit::AuditAction::Create,
+        record_kind: "import_run",
+        record_id: Some(outcome.run_id),
+        family_id: None,
+        route: "cli import".into(),
+        detail: format!("kind={} rows={}", kind.code(), outcome.rows),
+    })
+    .await?;
+    let c = outcome.counts;
+    println!(
+        "Import {}: {} rows: {} new, {} changed, {} unchanged, {} rejected.",
+        outcome.run_id, outcome.rows, c.new, c.updated, c.unchanged, c.rejected
+    );
+    println!(
+        "Matching: {} linked, {} waiting for review, {} new people; {} counted only (no consent); {} tasks made; {} not shared with the hub.",
+        c.linked, c.to_review, c.new_persons, c.counted_only, c.tasks_made, c.not_shared
+    );
+    if c.rejected > 0 {
+        let path = args.rejects.clone().unwrap_or_else(|| {
+            let mut p = args.file.clone().into_os_string();
+            p.push(".rejects.csv");
+            p.into()
+        });
+        let rejects = db.import_rejects(outcome.run_id).await?;
+        std::fs::write(&path, kindred_feeds::rejects_csv(&rejects))
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!("Rejected rows, with their line, column and reason: {}", path.display());
+    }
+    Ok(())
 }
 
 async fn serve(db: Db, args: ServeArgs) -> anyhow::Result<()> {

@@ -259,6 +259,20 @@ pub fn privacy_office(subject: &Subject, tenant_id: i64) -> bool {
     subject.active && subject.has(Role::PrivacyOfficer) && subject.tenant_id == tenant_id
 }
 
+/// The data officer's work in their own tenant: importing the health and
+/// agency feeds, and reviewing uncertain identity matches. They see the
+/// identity of the records being matched (names, dates of birth, NHS numbers,
+/// postcodes, withheld for a restricted person), never case content.
+pub fn data_office(subject: &Subject, tenant_id: i64) -> bool {
+    subject.active && subject.has(Role::DataOfficer) && subject.tenant_id == tenant_id
+}
+
+/// Whether a data officer reviewing a match may see a person's address and
+/// postcode: not a restricted person's, without explicit permission.
+pub fn identity_address(subject: &Subject, person: &RestrictionFacts) -> bool {
+    subject.active && (!person.restricted || person.permitted_user_ids.contains(&subject.user_id))
+}
+
 /// Whether `subject` may start a new family record (and so become involved in it).
 pub fn create_family(subject: &Subject) -> bool {
     subject.active && (subject.has(Role::Practitioner) || subject.has(Role::Triage))

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod dates;
 pub mod development;
 pub mod episode;
+pub mod feeds;
 pub mod model;
 pub mod names;
 pub mod needs;

@@ -80,6 +80,7 @@ code_enum!(
         Manager = "manager": "Team manager",
         Admin = "admin": "Administrator",
         PrivacyOfficer = "privacy_officer": "Privacy officer",
+        DataOfficer = "data_officer": "Data and identity officer",
     }
 );
 

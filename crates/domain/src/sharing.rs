@@ -248,12 +248,27 @@ pub fn shares(
     if !subject.active {
         return None;
     }
-    let to_org = subject.organisation_id;
+    organisation_shares(facts, from_org, subject.organisation_id, purpose, category, at.today)
+        .or_else(|| facts.active_override(subject.user_id, at.now_ms))
+}
+
+/// Whether information recorded by `from_org` may reach `to_org` as an
+/// organisation (a feed's rows becoming another service's work), not one
+/// worker: a consent or an agreement as in [`shares`], never an override,
+/// which belongs to one worker or one emergency.
+pub fn organisation_shares(
+    facts: &SharingFacts,
+    from_org: i64,
+    to_org: i64,
+    purpose: &str,
+    category: DataCategory,
+    today: Date,
+) -> Option<SharingBasis> {
     if from_org == to_org {
         return Some(SharingBasis::SameOrganisation);
     }
     if let Some(c) = facts.consents.iter().find(|c| {
-        c.active(at.today)
+        c.active(today)
             && c.purpose == purpose
             && facts.member_person_ids.contains(&c.person_id)
             && facts.in_scope(c, from_org)
@@ -261,14 +276,11 @@ pub fn shares(
     }) {
         return Some(SharingBasis::Consent(c.id));
     }
-    if let Some(a) = facts
+    facts
         .agreements
         .iter()
-        .find(|a| a.covers(from_org, to_org, purpose, category, at.today))
-    {
-        return Some(SharingBasis::Agreement(a.id));
-    }
-    facts.active_override(subject.user_id, at.now_ms)
+        .find(|a| a.covers(from_org, to_org, purpose, category, today))
+        .map(|a| SharingBasis::Agreement(a.id))
 }
 
 /// Whether an agreement lets a worker of `organisation_id` (in another tenant)

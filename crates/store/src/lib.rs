@@ -23,6 +23,7 @@ pub mod development;
 pub mod early_help;
 pub mod episodes;
 pub mod families;
+pub mod feeds;
 pub mod flags;
 pub mod notify;
 pub mod organisations;

@@ -105,6 +105,15 @@ pub enum Record {
         id: i64,
         family: i64,
     },
+    /// Issue 6: a tenant's import runs, one run, the match review queue, one
+    /// source record, a person's identity as the match review shows it, and
+    /// the hubs' reach.
+    ImportRuns,
+    ImportRun(i64),
+    MatchQueue,
+    SourceRecord(i64),
+    PersonIdentity(i64),
+    Reach,
 }
 
 impl Record {
@@ -149,6 +158,12 @@ impl Record {
             Record::Flag { id, family } => ("flag", Some(id), Some(family)),
             Record::AlertRules => ("alert_rules", None, None),
             Record::RestrictedPerson { id, family } => ("restricted_person", Some(id), Some(family)),
+            Record::ImportRuns => ("import_runs", None, None),
+            Record::ImportRun(id) => ("import_run", Some(id), None),
+            Record::MatchQueue => ("match_queue", None, None),
+            Record::SourceRecord(id) => ("source_record", Some(id), None),
+            Record::PersonIdentity(id) => ("person", Some(id), None),
+            Record::Reach => ("reach", None, None),
         }
     }
 }

@@ -21,6 +21,10 @@ pub struct Layout {
     pub home: &'static str,
     /// A privacy officer: the review queue and sealed families.
     pub is_privacy_officer: bool,
+    /// A data officer: imports, match review and reach.
+    pub is_data_officer: bool,
+    /// Managers and data officers: the hubs' reach.
+    pub sees_reach: bool,
     /// The break-glass this page was opened through: (until HH:MM, the reason).
     pub emergency: Option<(String, String)>,
 }
@@ -37,13 +41,15 @@ impl Layout {
                 .user
                 .roles
                 .iter()
-                .any(|r| !matches!(r, Role::Admin | Role::PrivacyOfficer)),
+                .any(|r| !matches!(r, Role::Admin | Role::PrivacyOfficer | Role::DataOfficer)),
             is_triage: cu.user.has(Role::Triage),
             runs_panel: cu.user.has(Role::Triage) || cu.user.has(Role::Manager),
             works_cases: cu.user.has(Role::Practitioner) || cu.user.has(Role::Manager),
             service: RECORD,
             home: "/",
             is_privacy_officer: cu.user.has(Role::PrivacyOfficer),
+            is_data_officer: cu.user.has(Role::DataOfficer),
+            sees_reach: cu.user.has(Role::DataOfficer) || cu.user.has(Role::Manager),
             emergency: cu.emergency.get(),
         }
     }
@@ -62,6 +68,8 @@ impl Layout {
             service: RECORD,
             home: "/",
             is_privacy_officer: false,
+            is_data_officer: false,
+            sees_reach: false,
             emergency: None,
         }
     }

@@ -82,7 +82,11 @@ pub fn layers(app: Router<AppState>, state: AppState) -> Router<AppState> {
     app.route_layer(middleware::from_fn_with_state(state.clone(), log))
         .layer(middleware::from_fn_with_state(state.clone(), crate::auth::load_session))
         .layer(middleware::from_fn_with_state(state, headers))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(1024 * 1024))
+        // Forms take 1 MiB (axum's extractor limit); the feed upload sets its own.
+        .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            crate::pages::UPLOAD_LIMIT,
+        ))
         // Stop working for a client that has long given up.
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,

@@ -8,6 +8,8 @@ use kindred_store::persons::Person;
 
 use crate::AppState;
 
+pub use feeds::UPLOAD_LIMIT;
+
 mod admin;
 mod admin_areas;
 mod admin_asq;
@@ -19,6 +21,7 @@ mod development;
 mod early_help;
 mod episodes;
 mod families;
+mod feeds;
 mod flags;
 mod glass;
 mod home;
@@ -257,6 +260,19 @@ fn all_routes() -> Routes {
             "/privacy/redaction-rules",
             get(transparency::redaction_rules).post(transparency::save_redaction_rules),
         )
+        // The health and agency feeds, match review and reach (issue 6).
+        .route(
+            "/imports",
+            get(feeds::imports)
+                .post(feeds::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(feeds::UPLOAD_LIMIT)),
+        )
+        .route("/imports/{id}", get(feeds::run))
+        .route("/imports/{id}/rejects.csv", get(feeds::rejects_csv))
+        .route("/matches", get(feeds::queue))
+        .route("/matches/{id}", get(feeds::record).post(feeds::decide))
+        .route("/matches/{id}/undo", post(feeds::undo))
+        .route("/reach", get(feeds::reach))
         .merge(self_referral_routes())
 }
 
