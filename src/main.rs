@@ -380,7 +380,8 @@ async fn import(db: &Db, args: ImportArgs) -> anyhow::Result<()> {
         if terminal {
             bar.set_length(total);
             bar.set_position(done);
-        } else {
+        } else if total > 0 && (done * 10 / total) != ((done - done.min(kindred_feeds::BATCH as u64)) * 10 / total) {
+            // Plain lines, about one per tenth of the file.
             eprintln!("import: {done}/{total} rows");
         }
     };

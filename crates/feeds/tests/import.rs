@@ -33,15 +33,30 @@ struct World {
 
 async fn world(db: &Db) -> World {
     let t = db.create_tenant("westminster", "Westminster").await.unwrap();
-    let maternity = db.create_organisation(t.id, "St Mary's Maternity", OrgKind::Midwifery).await.unwrap();
-    let child_health = db.create_organisation(t.id, "Child Health Records", OrgKind::HealthVisiting).await.unwrap();
-    let hub_org = db.create_organisation(t.id, "Church Street Family Hub", OrgKind::FamilyHub).await.unwrap();
+    let maternity = db
+        .create_organisation(t.id, "St Mary's Maternity", OrgKind::Midwifery)
+        .await
+        .unwrap();
+    let child_health = db
+        .create_organisation(t.id, "Child Health Records", OrgKind::HealthVisiting)
+        .await
+        .unwrap();
+    let hub_org = db
+        .create_organisation(t.id, "Church Street Family Hub", OrgKind::FamilyHub)
+        .await
+        .unwrap();
     let hub = db
         .create_hub_site(t.id, Some(hub_org.id), "Church Street", None, &["W2".to_string()])
         .await
         .unwrap();
-    let team = db.create_team(t.id, hub_org.id, Some(hub.id), "Church Street team").await.unwrap();
-    let ew = db.create_organisation(t.id, "Early Help", OrgKind::EarlyHelp).await.unwrap();
+    let team = db
+        .create_team(t.id, hub_org.id, Some(hub.id), "Church Street team")
+        .await
+        .unwrap();
+    let ew = db
+        .create_organisation(t.id, "Early Help", OrgKind::EarlyHelp)
+        .await
+        .unwrap();
     let worker = db
         .create_user(&kindred_store::users::NewUser {
             tenant_id: t.id,
@@ -68,12 +83,29 @@ async fn world(db: &Db) -> World {
         interpreter_needed: false,
         send: false,
     };
-    let mother = db.create_person(t.id, &person("Amina", date!(1994 - 07 - 14), "9990000026", Sex::Female)).await.unwrap();
-    let child = db.create_person(t.id, &person("Tobi", date!(2026 - 03 - 02), "9990000034", Sex::Male)).await.unwrap();
-    let creator = Creator { user_id: worker.id, organisation_id: ew.id, service: "Early help".into() };
-    let f = db.create_family(t.id, "Okafor family", &creator, date!(2026 - 03 - 10)).await.unwrap();
-    db.add_member(f.id, mother.id, MemberRole::Parent, date!(2026 - 03 - 10)).await.unwrap();
-    db.add_member(f.id, child.id, MemberRole::Child, date!(2026 - 03 - 10)).await.unwrap();
+    let mother = db
+        .create_person(t.id, &person("Amina", date!(1994 - 07 - 14), "9990000026", Sex::Female))
+        .await
+        .unwrap();
+    let child = db
+        .create_person(t.id, &person("Tobi", date!(2026 - 03 - 02), "9990000034", Sex::Male))
+        .await
+        .unwrap();
+    let creator = Creator {
+        user_id: worker.id,
+        organisation_id: ew.id,
+        service: "Early help".into(),
+    };
+    let f = db
+        .create_family(t.id, "Okafor family", &creator, date!(2026 - 03 - 10))
+        .await
+        .unwrap();
+    db.add_member(f.id, mother.id, MemberRole::Parent, date!(2026 - 03 - 10))
+        .await
+        .unwrap();
+    db.add_member(f.id, child.id, MemberRole::Child, date!(2026 - 03 - 10))
+        .await
+        .unwrap();
     for id in [mother.id, child.id] {
         db.move_person(
             id,
@@ -136,7 +168,9 @@ async fn births_land_once_route_to_the_hub_and_count_the_rest() {
     for db in fresh_databases().await {
         let w = world(&db).await;
         let opts = options(&w, FeedKind::LiveBirths, w.maternity);
-        let out = import(&db, BIRTHS.as_bytes(), &opts, &|_: u64, _: u64| {}).await.unwrap();
+        let out = import(&db, BIRTHS.as_bytes(), &opts, &|_: u64, _: u64| {})
+            .await
+            .unwrap();
         let c = out.counts;
         assert_eq!((out.rows, c.new, c.rejected), (5, 4, 3), "{c:?}");
         // Line 5 of the file (the header is line 1) fails on three columns at once.
@@ -149,7 +183,10 @@ async fn births_land_once_route_to_the_hub_and_count_the_rest() {
         // joins her family; Siobhan is new, with a new family; the Khan birth
         // has no consent: counted, and nothing about them kept.
         assert_eq!((c.linked, c.counted_only), (1, 1), "{c:?}");
-        assert_eq!(c.tasks_made, 2, "the two consented births in the hub's area; NW6 is outside it");
+        assert_eq!(
+            c.tasks_made, 2,
+            "the two consented births in the hub's area; NW6 is outside it"
+        );
         let zara = count(&db, "SELECT COUNT(*) FROM persons WHERE given_name = 'Zara'").await;
         assert_eq!(zara, 1);
         let in_family = count(
@@ -162,7 +199,10 @@ async fn births_land_once_route_to_the_hub_and_count_the_rest() {
         )
         .await;
         assert_eq!(in_family, 1, "the baby joins the mother's family");
-        assert_eq!(count(&db, "SELECT COUNT(*) FROM persons WHERE family_name = 'Khan'").await, 0);
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) FROM persons WHERE family_name = 'Khan'").await,
+            0
+        );
         let khan = count(&db, "SELECT COUNT(*) FROM source_records WHERE payload LIKE '%Fatima%'").await;
         assert_eq!(khan, 0, "a counted-only row keeps no name");
         let tasks = count(
@@ -185,7 +225,10 @@ async fn births_land_once_route_to_the_hub_and_count_the_rest() {
         assert_eq!(hub_involved, 1, "the hub is involved, so its staff can open the family");
         // Reach: births in the hub's area in October, with consent or without.
         let reach = db.reach(w.tenant, date!(2026 - 01 - 01), TODAY).await.unwrap();
-        let hub_row = reach.iter().find(|r| r.hub_site_id.is_some() && r.month == "2026-10").unwrap();
+        let hub_row = reach
+            .iter()
+            .find(|r| r.hub_site_id.is_some() && r.month == "2026-10")
+            .unwrap();
         assert_eq!((hub_row.births, hub_row.with_consent, hub_row.registered), (3, 2, 0));
 
         // The same file again: nothing new, nothing duplicated.
@@ -195,8 +238,13 @@ async fn births_land_once_route_to_the_hub_and_count_the_rest() {
             count(&db, "SELECT COUNT(*) FROM tasks").await,
             count(&db, "SELECT COUNT(*) FROM source_records").await,
         );
-        let again = import(&db, BIRTHS.as_bytes(), &opts, &|_: u64, _: u64| {}).await.unwrap();
-        assert_eq!((again.counts.new, again.counts.unchanged, again.counts.rejected), (0, 4, 3));
+        let again = import(&db, BIRTHS.as_bytes(), &opts, &|_: u64, _: u64| {})
+            .await
+            .unwrap();
+        assert_eq!(
+            (again.counts.new, again.counts.unchanged, again.counts.rejected),
+            (0, 4, 3)
+        );
         let after = (
             count(&db, "SELECT COUNT(*) FROM persons").await,
             count(&db, "SELECT COUNT(*) FROM families").await,
@@ -206,7 +254,9 @@ async fn births_land_once_route_to_the_hub_and_count_the_rest() {
         assert_eq!(before, after);
         // A corrected row updates its record; it does not add one.
         let corrected = BIRTHS.replace("B-2,9990000050,Leo,", "B-2,9990000050,Leon,");
-        let fixed = import(&db, corrected.as_bytes(), &opts, &|_: u64, _: u64| {}).await.unwrap();
+        let fixed = import(&db, corrected.as_bytes(), &opts, &|_: u64, _: u64| {})
+            .await
+            .unwrap();
         assert_eq!((fixed.counts.new, fixed.counts.updated), (0, 1));
         assert_eq!(count(&db, "SELECT COUNT(*) FROM source_records").await, after.3);
     }
@@ -221,8 +271,13 @@ async fn missed_immunisations_reach_the_hub_only_within_the_sharing_rules() {
     for db in fresh_databases().await {
         let w = world(&db).await;
         let opts = options(&w, FeedKind::MissedImmunisations, w.child_health);
-        let out = import(&db, IMMUNISATIONS.as_bytes(), &opts, &|_: u64, _: u64| {}).await.unwrap();
-        assert_eq!((out.counts.linked, out.counts.tasks_made, out.counts.not_shared), (1, 0, 1));
+        let out = import(&db, IMMUNISATIONS.as_bytes(), &opts, &|_: u64, _: u64| {})
+            .await
+            .unwrap();
+        assert_eq!(
+            (out.counts.linked, out.counts.tasks_made, out.counts.not_shared),
+            (1, 0, 1)
+        );
         let linked: (i64,) = (count(&db, "SELECT person_id FROM source_records WHERE source_key = 'IM-1'").await,);
         assert_eq!(linked.0, w.child);
         // An agreement lets child health data reach the hub for early help.
@@ -241,7 +296,10 @@ async fn missed_immunisations_reach_the_hub_only_within_the_sharing_rules() {
         .unwrap();
         let next = IMMUNISATIONS.replace("IM-1,", "IM-2,");
         let out = import(&db, next.as_bytes(), &opts, &|_: u64, _: u64| {}).await.unwrap();
-        assert_eq!((out.counts.linked, out.counts.tasks_made, out.counts.not_shared), (1, 1, 0));
+        assert_eq!(
+            (out.counts.linked, out.counts.tasks_made, out.counts.not_shared),
+            (1, 1, 0)
+        );
         let task = count(
             &db,
             &format!(
@@ -268,23 +326,44 @@ async fn an_uncertain_match_waits_for_review_and_a_link_can_be_undone() {
         opts.thresholds = Thresholds { link: 1.0, review: 0.0 };
         let file = "Ref,Forename,Surname,DOB,Post Code,Rent arrears\nH-9,Amina,Okafor,14/07/1994,W2 5AB,yes\nH-10,Nobody,Else-Entirely,1950-01-01,,no\n";
         let out = import(&db, file.as_bytes(), &opts, &|_: u64, _: u64| {}).await.unwrap();
-        assert_eq!((out.counts.to_review, out.counts.new_persons), (1, 1), "{:?}", out.counts);
+        assert_eq!(
+            (out.counts.to_review, out.counts.new_persons),
+            (1, 1),
+            "{:?}",
+            out.counts
+        );
         let queue = db.review_queue(w.tenant, 10).await.unwrap();
         assert_eq!(queue.len(), 1);
         let record = queue[0].source_record_id;
         let candidates = db.review_candidates(record).await.unwrap();
-        assert!(candidates.iter().any(|c| c.person_id == w.mother), "Amina is a candidate");
+        assert!(
+            candidates.iter().any(|c| c.person_id == w.mother),
+            "Amina is a candidate"
+        );
 
         // Unsure leaves it waiting; linking takes it out of the queue.
         let amina = candidates.iter().find(|c| c.person_id == w.mother).unwrap();
-        db.decide_candidate(amina.review_id, ReviewDecision::Unsure, w.worker).await.unwrap();
+        db.decide_candidate(amina.review_id, ReviewDecision::Unsure, w.worker)
+            .await
+            .unwrap();
         assert_eq!(db.review_queue(w.tenant, 10).await.unwrap().len(), 1);
-        assert!(resolve(&db, record, Resolution::Link(w.mother), w.worker, TODAY).await.unwrap());
+        assert!(
+            resolve(&db, record, Resolution::Link(w.mother), w.worker, TODAY)
+                .await
+                .unwrap()
+        );
         let r = db.source_record(record).await.unwrap();
-        assert_eq!((r.person_id, r.status.as_str()), (Some(w.mother), RecordStatus::LinkedReviewed.code()));
+        assert_eq!(
+            (r.person_id, r.status.as_str()),
+            (Some(w.mother), RecordStatus::LinkedReviewed.code())
+        );
         assert!(db.review_queue(w.tenant, 10).await.unwrap().is_empty());
         // A second resolution of a decided record is refused.
-        assert!(!resolve(&db, record, Resolution::NewPerson, w.worker, TODAY).await.unwrap());
+        assert!(
+            !resolve(&db, record, Resolution::NewPerson, w.worker, TODAY)
+                .await
+                .unwrap()
+        );
 
         // Undo: back to the queue, the history kept, nothing deleted.
         assert_eq!(db.undo_link(record, w.worker).await.unwrap(), Some(w.mother));
@@ -295,10 +374,21 @@ async fn an_uncertain_match_waits_for_review_and_a_link_can_be_undone() {
         assert!(links[0].undone_at_ms.is_some());
         assert_eq!(db.review_queue(w.tenant, 10).await.unwrap().len(), 1);
         let persons = count(&db, "SELECT COUNT(*) FROM persons").await;
-        assert!(resolve(&db, record, Resolution::NewPerson, w.worker, TODAY).await.unwrap());
+        assert!(
+            resolve(&db, record, Resolution::NewPerson, w.worker, TODAY)
+                .await
+                .unwrap()
+        );
         assert_eq!(count(&db, "SELECT COUNT(*) FROM persons").await, persons + 1);
         // The extract's own columns beyond the mapping were never kept.
-        assert_eq!(count(&db, "SELECT COUNT(*) FROM source_records WHERE payload LIKE '%arrears%'").await, 0);
+        assert_eq!(
+            count(
+                &db,
+                "SELECT COUNT(*) FROM source_records WHERE payload LIKE '%arrears%'"
+            )
+            .await,
+            0
+        );
         let _ = execute(&db, "SELECT 1").await;
     }
 }
@@ -308,16 +398,26 @@ async fn a_file_that_cannot_be_read_lands_nothing_and_says_why() {
     for db in fresh_databases().await {
         let w = world(&db).await;
         let opts = options(&w, FeedKind::LiveBirths, w.maternity);
-        let e = import(&db, b"birth_id,date_of_birth,postcode\nB-1,2026-10-01,W2 5AB\n", &opts, &|_: u64, _: u64| {})
-            .await
-            .unwrap_err();
+        let e = import(
+            &db,
+            b"birth_id,date_of_birth,postcode\nB-1,2026-10-01,W2 5AB\n",
+            &opts,
+            &|_: u64, _: u64| {},
+        )
+        .await
+        .unwrap_err();
         assert!(e.to_string().contains("`consent`"), "{e}");
         assert_eq!(count(&db, "SELECT COUNT(*) FROM import_runs").await, 0);
         // A repeated key is a rejected row, not a duplicate record.
         let twice = "birth_id,date_of_birth,postcode,consent\nB-1,2026-10-01,W2 5AB,no\nB-1,2026-10-02,W2 5AB,no\n";
-        let out = import(&db, twice.as_bytes(), &opts, &|_: u64, _: u64| {}).await.unwrap();
+        let out = import(&db, twice.as_bytes(), &opts, &|_: u64, _: u64| {})
+            .await
+            .unwrap();
         assert_eq!((out.counts.new, out.counts.rejected), (1, 1));
         let r = db.import_rejects(out.run_id).await.unwrap();
-        assert_eq!((r[0].line, r[0].reason.as_str()), (3, "repeats the key of line 2: each row needs its own key"));
+        assert_eq!(
+            (r[0].line, r[0].reason.as_str()),
+            (3, "repeats the key of line 2: each row needs its own key")
+        );
     }
 }
