@@ -497,6 +497,9 @@ async fn demo(db: &Db, opts: &kindred_demo::Options) -> anyhow::Result<()> {
                 "A subject access request worth reading ({tenant}, as its privacy officer): /privacy/sar/{id} ({name}, a parent present at contacts)"
             );
         }
+        for line in &s.feeds {
+            println!("Feeds ({line}): as the data officer, /imports and /matches; the hubs' reach at /reach");
+        }
     } else {
         println!("The database already holds a partnership; using it as it is.");
     }

@@ -24,6 +24,7 @@ use time::{Date, Duration};
 mod casework;
 mod consent;
 mod development;
+mod feeds;
 pub mod glass;
 mod names;
 mod plans;
@@ -95,6 +96,10 @@ pub const SIGN_INS: &[SignIn] = &[
     SignIn {
         role: "privacy officer",
         email: "privacy@westminster.example",
+    },
+    SignIn {
+        role: "data officer",
+        email: "data@westminster.example",
     },
     SignIn {
         role: "health visitor (Kensington and Chelsea)",
@@ -460,6 +465,17 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
                 .context("transparency in the demo")?,
         );
     }
+    // The feeds: a year of live births, antenatal bookings, missed
+    // immunisations and a housing extract per borough, through the real import.
+    for (i, (p, known)) in partnerships.iter().zip(&known).enumerate() {
+        let seeded = feeds::seed(db, p, known, opts.seed + 600 + i as u64, &mut nhs_used, today)
+            .await
+            .context("the feeds in the demo")?;
+        summary.feeds.push(format!(
+            "{}: {} imports, {} records waiting for match review, {} tasks for the family hubs",
+            p.code, seeded.runs, seeded.to_review, seeded.tasks
+        ));
+    }
     db.analyze().await?;
     Ok(Some(summary))
 }
@@ -483,6 +499,8 @@ pub struct Summary {
     pub consent: Vec<String>,
     /// (tenant code, person id, name) of a parent whose subject access request bundle is worth reading.
     pub sar_subjects: Vec<(&'static str, i64, String)>,
+    /// What the feeds brought in, one line per borough.
+    pub feeds: Vec<String>,
 }
 
 async fn build_borough(
@@ -622,6 +640,13 @@ async fn build_borough(
                 Profession::Administrator,
                 vec![Role::PrivacyOfficer],
             ),
+            (
+                "data",
+                "Dee Adeyemi",
+                OrgKind::FamilyHub,
+                Profession::Administrator,
+                vec![Role::DataOfficer],
+            ),
         ],
         _ => vec![
             (
@@ -659,6 +684,13 @@ async fn build_borough(
                 Profession::Administrator,
                 vec![Role::PrivacyOfficer],
             ),
+            (
+                "data",
+                "Dan Murray",
+                OrgKind::FamilyHub,
+                Profession::Administrator,
+                vec![Role::DataOfficer],
+            ),
         ],
     };
     for (local, name, kind, profession, roles) in demo {
@@ -668,7 +700,7 @@ async fn build_borough(
             .create_user(&NewUser {
                 tenant_id: tenant.id,
                 organisation_id: org_id,
-                team_id: if local == "admin" || local == "privacy" {
+                team_id: if matches!(local, "admin" | "privacy" | "data") {
                     None
                 } else {
                     team_of_org.get(&org_id).copied()

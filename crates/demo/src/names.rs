@@ -303,3 +303,43 @@ pub const STREETS: &[&str] = &[
     "Blomfield Road",
     "Hall Place",
 ];
+
+/// The everyday form of a formal given name, as another system may hold it.
+pub fn nickname(given: &str) -> Option<&'static str> {
+    const PAIRS: &[(&str, &str)] = &[
+        ("Margaret", "Peggy"),
+        ("Robert", "Bob"),
+        ("William", "Bill"),
+        ("Elizabeth", "Liz"),
+        ("Katherine", "Kate"),
+        ("Catherine", "Cathy"),
+        ("Rebecca", "Becky"),
+        ("Jennifer", "Jenny"),
+        ("Michael", "Mike"),
+        ("Thomas", "Tom"),
+        ("James", "Jim"),
+        ("Daniel", "Dan"),
+        ("Samuel", "Sam"),
+        ("Joseph", "Joe"),
+        ("Benjamin", "Ben"),
+        ("Alexander", "Alex"),
+        ("Christopher", "Chris"),
+        ("Jessica", "Jess"),
+        ("Victoria", "Vicky"),
+        ("Susan", "Sue"),
+        ("Deborah", "Debbie"),
+        ("Patricia", "Pat"),
+        ("Anthony", "Tony"),
+        ("Edward", "Ed"),
+        ("Richard", "Rick"),
+        ("Matthew", "Matt"),
+        ("Nicholas", "Nick"),
+        ("Jonathan", "Jon"),
+        ("Abigail", "Abby"),
+        ("Samantha", "Sam"),
+    ];
+    PAIRS
+        .iter()
+        .find(|(formal, _)| formal.eq_ignore_ascii_case(given))
+        .map(|(_, n)| *n)
+}

@@ -134,6 +134,19 @@ impl Db {
         .await)?)
     }
 
+    /// A tenant's open tasks of one kind: (id, created at), oldest first.
+    pub async fn open_tasks_of_kind(&self, tenant_id: i64, kind: &str) -> Result<Vec<(i64, i64)>> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT id, created_at_ms FROM tasks WHERE tenant_id = $1 AND kind = $2 AND status = 'open' ORDER BY created_at_ms, id"
+        )
+        .bind(tenant_id)
+        .bind(kind)
+        .fetch_all(p)
+        .await
+        })?)
+    }
+
     /// Open tasks past their due date assigned to an organisation's workers or
     /// teams (or, with `team_id`, one team's), most overdue first.
     pub async fn overdue_tasks_of(

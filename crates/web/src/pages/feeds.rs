@@ -481,6 +481,12 @@ fn candidate_value(c: &Candidate, comparison: &str, address_shown: bool) -> Stri
     }
 }
 
+/// Whether a comparison shows where a person lives.
+fn withheld_field(comparison: &str) -> bool {
+    let c = comparison.to_ascii_lowercase();
+    c.contains("postcode") || c.contains("address")
+}
+
 fn record_value(i: &Identity, comparison: &str) -> String {
     let c_lower = comparison.to_ascii_lowercase();
     if c_lower.contains("nhs") {
@@ -514,10 +520,13 @@ async fn own_record(state: &AppState, cu: &CurrentUser, id: i64) -> AppResult<So
 async fn match_page(state: &AppState, cu: &CurrentUser, r: SourceRecord, errors: Errors) -> AppResult<MatchPage> {
     let row = kindred_feeds::stored_row(&r.payload);
     let reviews = state.db.review_candidates(r.id).await?;
-    let ids: Vec<i64> = reviews.iter().map(|c| c.person_id).collect();
+    let ids: Vec<i64> = reviews.iter().map(|c| c.person_id).chain(r.person_id).collect();
     let people = state.db.candidates_by_id(&ids).await?;
     let restrictions = state.db.restriction_facts(&ids).await?;
     let subject = cu.user.subject();
+    // The record may be about a restricted person (a candidate, or the person
+    // it is linked to): then its own address is withheld as theirs is.
+    let record_address_shown = restrictions.values().all(|f| access::identity_address(&subject, f));
     let model = kindred_linkage::Model::default();
     let mut candidates = Vec::new();
     for rc in &reviews {
@@ -536,7 +545,11 @@ async fn match_page(state: &AppState, cu: &CurrentUser, r: SourceRecord, errors:
                     .iter()
                     .map(|c| FieldRow {
                         label: c.comparison,
-                        record: record_value(&row.identity, c.comparison),
+                        record: if record_address_shown || !withheld_field(c.comparison) {
+                            record_value(&row.identity, c.comparison)
+                        } else {
+                            WITHHELD.into()
+                        },
                         candidate: candidate_value(person, c.comparison, address_shown),
                         level: c.level.clone(),
                         weight: format!("{:+.2}", c.weight),
@@ -609,7 +622,17 @@ async fn match_page(state: &AppState, cu: &CurrentUser, r: SourceRecord, errors:
         waiting: status == Some(RecordStatus::Review),
         linked_person: r.person_id,
         counted_only: status == Some(RecordStatus::CountedOnly),
-        record: row.as_ref().map(|row| identity_rows(&row.identity)).unwrap_or_default(),
+        record: row
+            .as_ref()
+            .map(|row| {
+                let mut i = row.identity.clone();
+                if !record_address_shown {
+                    i.postcode = Some(WITHHELD.into());
+                    i.address = Some(WITHHELD.into());
+                }
+                identity_rows(&i)
+            })
+            .unwrap_or_default(),
         candidates,
         links,
         errors,

@@ -121,6 +121,9 @@ struct WWorld {
     users: Vec<WUser>,
     families: Vec<WFamily>,
     agreements: Vec<WAgreement>,
+    /// Feed import runs and the source records they kept (issue 6).
+    runs: Vec<i64>,
+    source_records: Vec<i64>,
 }
 
 // ---------- the oracle: the issue's rules, written out again ----------
@@ -207,7 +210,10 @@ fn forbidden(w: &WWorld, u: &WUser) -> Vec<(String, String)> {
     for f in &w.families {
         // The privacy officer answers subject access requests about anyone
         // in their own authority; nobody else's.
-        let identity_allowed = sees(w, u, f) || (u.has(Role::PrivacyOfficer) && u.active && u.tenant == f.tenant);
+        // The data officer matches the feeds' records against anyone in their
+        // authority, and so sees who they are (never their case content).
+        let office = (u.has(Role::PrivacyOfficer) || u.has(Role::DataOfficer)) && u.active && u.tenant == f.tenant;
+        let identity_allowed = sees(w, u, f) || office;
         if !identity_allowed {
             out.push((f.name.clone(), format!("the name of family {}", f.id)));
             for p in &f.members {
@@ -302,7 +308,7 @@ async fn build(app: &TestApp, seed: u64, hash: &str) -> WWorld {
         (t2.id, OrgKind::EarlyHelp, Profession::EarlyHelpWorker),
         (t2.id, OrgKind::HealthVisiting, Profession::HealthVisitor),
     ];
-    let role_sets: [&[Role]; 7] = [
+    let role_sets: [&[Role]; 8] = [
         &[Role::Practitioner],
         &[Role::Practitioner],
         &[Role::Practitioner, Role::Triage],
@@ -310,6 +316,7 @@ async fn build(app: &TestApp, seed: u64, hash: &str) -> WWorld {
         &[Role::Triage],
         &[Role::Admin],
         &[Role::PrivacyOfficer],
+        &[Role::DataOfficer],
     ];
     let mut n_user = 0;
     for (i, (tenant, kind, profession)) in kinds.iter().enumerate() {
@@ -690,6 +697,60 @@ async fn build(app: &TestApp, seed: u64, hash: &str) -> WWorld {
             w.families.push(f);
         }
     }
+    // A feed from each authority naming some of its people (with their
+    // addresses, restricted or not), matched against the record: most go
+    // to the review queue with candidates, some are linked.
+    for (tenant, org) in [(t1.id, w.orgs[0].0), (t2.id, w.orgs[4].0)] {
+        let mut csv = String::from("Ref,Forename,Surname,NHS,Address,DOB\n");
+        for (i, p) in w
+            .families
+            .iter()
+            .filter(|f| f.tenant == tenant)
+            .flat_map(|f| &f.members)
+            .take(8)
+            .enumerate()
+        {
+            let nhs = if i % 2 == 0 { p.nhs.as_str() } else { "" };
+            csv.push_str(&format!("R{i},{},{},{nhs},{},1990-03-04\n", p.given, p.family, p.line1));
+        }
+        let mapping = kindred_feeds::Mapping::parse(
+            "source_system = \"leak\"\n[columns]\nid = \"Ref\"\ngiven_name = \"Forename\"\nfamily_name = \"Surname\"\nnhs_number = \"NHS\"\naddress = \"Address\"\ndate_of_birth = \"DOB\"\n",
+        )
+        .unwrap();
+        let out = kindred_feeds::import(
+            db,
+            csv.as_bytes(),
+            &kindred_feeds::ImportOptions {
+                tenant_id: tenant,
+                organisation_id: org,
+                kind: kindred_domain::feeds::FeedKind::PersonExtract,
+                source_system: None,
+                mapping: Some(mapping),
+                file_name: "leak.csv".into(),
+                started_by_user_id: None,
+                thresholds: kindred_domain::feeds::Thresholds {
+                    link: 0.999999,
+                    review: 0.0,
+                },
+                today,
+            },
+            &|_: u64, _: u64| {},
+        )
+        .await
+        .unwrap();
+        w.runs.push(out.run_id);
+    }
+    let kept: Vec<(i64,)> = match &db.pool {
+        kindred_store::Pool::Sqlite(p) => sqlx::query_as("SELECT id FROM source_records")
+            .fetch_all(p)
+            .await
+            .unwrap(),
+        kindred_store::Pool::Postgres(p) => sqlx::query_as("SELECT id FROM source_records")
+            .fetch_all(p)
+            .await
+            .unwrap(),
+    };
+    w.source_records = kept.into_iter().map(|r| r.0).collect();
     w
 }
 
@@ -705,6 +766,8 @@ fn urls(w: &WWorld) -> Vec<String> {
         .flat_map(|f| f.members.iter().map(|p| p.id.to_string()))
         .collect();
     let users: Vec<String> = w.users.iter().map(|u| u.id.to_string()).collect();
+    let runs: Vec<String> = w.runs.iter().map(|i| i.to_string()).collect();
+    let records: Vec<String> = w.source_records.iter().map(|i| i.to_string()).collect();
     // Records the world does not make itself: a few small ids, whatever they are.
     let small: Vec<String> = (1..=3).map(|i| i.to_string()).collect();
     let mut out = BTreeSet::new();
@@ -719,6 +782,8 @@ fn urls(w: &WWorld) -> Vec<String> {
                     ("users" | "team" | "permissions", "id" | "user_id" | "user") => users.clone(),
                     // A bundle is served as HTML and, with `.json`, as JSON.
                     ("sar", "person") => persons.iter().flat_map(|p| [p.clone(), format!("{p}.json")]).collect(),
+                    ("imports", "id") => runs.clone(),
+                    ("matches", "id") => records.clone(),
                     (
                         _,
                         "id" | "episode_id" | "aid" | "inv" | "v" | "invite" | "rp" | "item" | "n" | "a" | "action"
