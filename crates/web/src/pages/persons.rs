@@ -54,6 +54,75 @@ struct PersonPage {
     candidates: Vec<(i64, String)>,
     reasons: &'static [(&'static str, &'static str)],
     flags_block: super::flags::FlagsBlock,
+    /// The records other systems hold about this person, linked to them
+    /// (issue 6), that the sharing rules let the reader know of.
+    linked_records: Vec<LinkedRecord>,
+    /// Linked records held by services that do not share them with the reader.
+    unshared_records: usize,
+}
+
+pub struct LinkedRecord {
+    pub organisation: String,
+    pub source_system: String,
+    pub kind: &'static str,
+    pub key: String,
+    pub how: &'static str,
+    pub since: String,
+}
+
+/// The person's linked source records, each shown only when its supplier
+/// shares involvement information with the reader's organisation on one of
+/// the person's visible families (or is the reader's own organisation).
+async fn linked_records(
+    state: &AppState,
+    cu: &CurrentUser,
+    person_id: i64,
+    families: &[i64],
+) -> AppResult<(Vec<LinkedRecord>, usize)> {
+    let records = state.db.source_records_of_person(person_id).await?;
+    if records.is_empty() {
+        return Ok((vec![], 0));
+    }
+    let mut facts = vec![];
+    for f in families {
+        if let Some(sf) = state.db.sharing_facts(*f).await? {
+            facts.push(sf);
+        }
+    }
+    let subject = cu.user.subject();
+    let at = gate::at();
+    let (mut shown, mut hidden) = (vec![], 0);
+    for r in records {
+        let shared = r.organisation_id == subject.organisation_id
+            || facts.iter().any(|f| {
+                kindred_domain::sharing::shares(
+                    &subject,
+                    f,
+                    r.organisation_id,
+                    kindred_domain::sharing::EARLY_HELP_SHARING,
+                    kindred_domain::sharing::DataCategory::Involvement,
+                    at,
+                )
+                .is_some()
+            });
+        if !shared {
+            hidden += 1;
+            continue;
+        }
+        shown.push(LinkedRecord {
+            organisation: r.organisation_name.clone(),
+            source_system: r.source_system.clone(),
+            kind: kindred_domain::feeds::FeedKind::parse(&r.kind)
+                .map(|k| k.label())
+                .unwrap_or("Feed"),
+            key: r.source_key.clone(),
+            how: kindred_domain::feeds::RecordStatus::parse(&r.status)
+                .map(|s| s.label())
+                .unwrap_or(""),
+            since: crate::layout::london_time(r.created_at_ms, false),
+        });
+    }
+    Ok((shown, hidden))
 }
 
 pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i64>) -> AppResult<Html<String>> {
@@ -112,6 +181,7 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
             })
             .collect()
     };
+    let (linked_records, unshared_records) = linked_records(&state, &cu, id, &visible_ids).await?;
     let previous_names = db
         .previous_names(id)
         .await?
@@ -149,6 +219,8 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
         candidates,
         reasons: super::restricted::REASONS,
         flags_block,
+        linked_records,
+        unshared_records,
     };
     Ok(Html(page.render()?))
 }

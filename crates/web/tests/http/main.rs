@@ -6,6 +6,7 @@ mod break_glass;
 mod consent;
 mod development;
 mod episodes;
+mod feeds;
 mod forms;
 mod front_door;
 mod leak;
