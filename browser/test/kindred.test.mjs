@@ -17,6 +17,7 @@ import breakGlass from '../journeys/break_glass.mjs';
 import restricted from '../journeys/restricted.mjs';
 import consent from '../journeys/consent.mjs';
 import transparency from '../journeys/transparency.mjs';
+import feeds from '../journeys/feeds.mjs';
 
 describe('Kindred in Chromium, with axe on every page', () => {
   const ctx = {};
@@ -41,4 +42,5 @@ describe('Kindred in Chromium, with axe on every page', () => {
   restricted(ctx);
   consent(ctx);
   transparency(ctx);
+  feeds(ctx);
 });

@@ -50,6 +50,8 @@ struct Home {
     overdue_actions: Vec<super::plan::OverdueView>,
     /// For a privacy officer: how many overrides wait for review.
     privacy: Option<i64>,
+    /// For a data officer: how many records wait for match review.
+    data_office: Option<usize>,
 }
 
 struct Caseload {
@@ -168,8 +170,14 @@ pub async fn home(State(state): State<AppState>, cu: CurrentUser, Query(q): Quer
     } else {
         None
     };
+    let data_office = if kindred_domain::access::data_office(&cu.user.subject(), cu.user.tenant_id) {
+        Some(state.db.review_queue(cu.user.tenant_id, 1000).await?.len())
+    } else {
+        None
+    };
     let page_html = Home {
         privacy,
+        data_office,
         overdue_actions,
         queue,
         unread,
