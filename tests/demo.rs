@@ -292,6 +292,41 @@ async fn each_demo_user_finds_the_front_door_at_work() {
         assert!(page.contains("Westminster early help partnership"));
         assert!(page.contains("bi-borough early help"));
 
+        // The feeds: the data officer's imports (one with rejected rows), a
+        // match review queue with candidates, and the hubs' reach with
+        // welcome contacts made; a hub worker's team has welcome tasks.
+        let data = d.sign_in("data@westminster.example").await;
+        let (_, home) = d.get(&data, "/").await;
+        assert!(home.contains("Your work as data officer"), "{home}");
+        let (status, imports) = d.get(&data, "/imports").await;
+        assert_eq!(status, 200);
+        for feed in [
+            "Monthly live births",
+            "Antenatal bookings",
+            "Missed immunisations",
+            "housing-register.csv",
+        ] {
+            assert!(imports.contains(feed), "{feed} missing from the imports");
+        }
+        let queue = d.db.review_queue(west.id, 100).await.unwrap();
+        assert!(queue.len() >= 5, "{} records to review", queue.len());
+        let (status, page) = d.get(&data, &format!("/matches/{}", queue[0].source_record_id)).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("Field by field: match weight"), "{page}");
+        let runs = d.db.import_runs(west.id, 50).await.unwrap();
+        assert!(runs.iter().any(|r| r.rows_rejected > 0), "a run with rejected rows");
+        assert!(runs.iter().all(|r| r.status == "done"));
+        let (status, reach) = d.get(&manager, "/reach").await;
+        assert_eq!(status, 200);
+        assert!(
+            reach.contains("Church Street Family Hub") && reach.contains("families registered"),
+            "{reach}"
+        );
+        assert!(
+            reach.matches(", 0 families registered").count() <= 1,
+            "welcome contacts made in every hub: {reach}"
+        );
+
         // Across the demo: episodes closed with each kind of outcome, reopened and stepped up.
         let kinds = d.db.episode_event_counts(west.id).await.unwrap();
         for kind in ["closed", "opened", "reopened", "stage_changed", "stepped_up"] {
