@@ -1,0 +1,296 @@
+//! Blocking: which pairs are compared at all.
+//!
+//! A rule is a list of key fields that must all agree (a missing field puts
+//! the record in no block of that rule). The blocked pairs are the union over
+//! the rules. For each rule the records are sorted by their key (an array of
+//! indices, no hash maps of strings) and each run of equal keys is a block. A
+//! pair found by an earlier rule is not emitted again: when emitting a pair
+//! for rule `r`, it is skipped if the two records also share the key of any
+//! rule before `r` — no global pair set is needed.
+//!
+//! **Oversize blocks.** A block with more than `max_block_size` records (a
+//! very common name in a very large file) is skipped whole: its pairs would
+//! cost quadratic time and other rules find its true matches. Its records
+//! count as "no key" for that rule, so later rules still emit their pairs.
+//! The number of skipped blocks and records is reported.
+
+use rayon::prelude::*;
+
+use crate::dataset::{Dataset, NHS_DIGITS, NHS_PRESENT};
+use crate::fx::mix;
+
+/// The default rules, in order (most selective first).
+pub const DEFAULT_RULES: &[&[&str]] = &[
+    &["nhs_number"],
+    &["surname", "dob"],
+    &["first_name", "dob"],
+    &["postcode", "first_name"],
+    &["dob", "postcode"],
+    &["surname", "postcode"],
+    &["first_name:3", "surname:4"],
+    &["first_name:2", "surname:2", "dob_year"],
+];
+
+/// A key field of a blocking rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    /// `nhs_number`
+    Nhs,
+    /// `first_name`: the canonical (formal) given name, so `bob` meets `robert`.
+    FirstName,
+    /// `first_name:N`: its first N letters.
+    FirstNamePrefix(u8),
+    /// `surname`
+    Surname,
+    /// `surname:N`
+    SurnamePrefix(u8),
+    /// `dob`
+    Dob,
+    /// `dob_year`
+    DobYear,
+    /// `postcode`
+    Postcode,
+    /// `postcode_sector`
+    PostcodeSector,
+    /// `postcode_district`
+    PostcodeDistrict,
+    /// `address`
+    Address,
+}
+
+impl Field {
+    pub fn parse(s: &str) -> Result<Field, String> {
+        let (name, n) = match s.split_once(':') {
+            Some((a, b)) => {
+                let n: u8 = b.parse().map_err(|_| format!("bad prefix length in {s:?}"))?;
+                if !(1..=8).contains(&n) {
+                    return Err(format!("prefix length in {s:?} must be 1 to 8"));
+                }
+                (a, Some(n))
+            }
+            None => (s, None),
+        };
+        Ok(match (name, n) {
+            ("nhs_number", None) => Field::Nhs,
+            ("first_name" | "given_name", None) => Field::FirstName,
+            ("first_name" | "given_name", Some(n)) => Field::FirstNamePrefix(n),
+            ("surname" | "family_name", None) => Field::Surname,
+            ("surname" | "family_name", Some(n)) => Field::SurnamePrefix(n),
+            ("dob" | "date_of_birth", None) => Field::Dob,
+            ("dob_year", None) => Field::DobYear,
+            ("postcode", None) => Field::Postcode,
+            ("postcode_sector", None) => Field::PostcodeSector,
+            ("postcode_district", None) => Field::PostcodeDistrict,
+            ("address", None) => Field::Address,
+            _ => return Err(format!("unknown blocking field {s:?}")),
+        })
+    }
+
+    fn tag(self) -> u64 {
+        match self {
+            Field::Nhs => 1,
+            Field::FirstName => 2,
+            Field::FirstNamePrefix(n) => 3 + ((n as u64) << 2),
+            Field::Surname => 4,
+            Field::SurnamePrefix(n) => 5 + ((n as u64) << 2),
+            Field::Dob => 6,
+            Field::DobYear => 7,
+            Field::Postcode => 8,
+            Field::PostcodeSector => 9,
+            Field::PostcodeDistrict => 10,
+            Field::Address => 11,
+        }
+    }
+
+    /// The field's value for record `i`, or `None` when missing.
+    fn value(self, ds: &Dataset, i: usize) -> Option<u64> {
+        let nz = |v: u32| (v != 0).then_some(v as u64);
+        match self {
+            Field::Nhs => (ds.nhs[i] & NHS_PRESENT != 0).then(|| ds.nhs[i] & NHS_DIGITS),
+            Field::FirstName => nz(ds.given[i]).map(|g| ds.fore_canon[g as usize] as u64),
+            Field::FirstNamePrefix(n) => {
+                nz(ds.given[i]).map(|g| prefix(ds.fore.get(ds.fore_canon[g as usize]), n))
+            }
+            Field::Surname => nz(ds.surname[i]),
+            Field::SurnamePrefix(n) => nz(ds.surname[i]).map(|s| prefix(ds.sur.get(s as u32), n)),
+            Field::Dob => nz(ds.dob[i]),
+            Field::DobYear => nz(ds.dob[i]).map(|d| d / 10_000),
+            Field::Postcode => nz(ds.postcode[i]),
+            Field::PostcodeSector => nz(ds.postcode[i]).and_then(|p| nz(ds.pc_sector[p as usize])),
+            Field::PostcodeDistrict => nz(ds.postcode[i]).and_then(|p| nz(ds.pc_outward[p as usize])),
+            Field::Address => nz(ds.address[i]),
+        }
+    }
+}
+
+fn prefix(s: &str, n: u8) -> u64 {
+    let mut v = 0u64;
+    for &b in s.as_bytes().iter().take(n as usize) {
+        v = (v << 8) | b as u64;
+    }
+    v
+}
+
+/// Parse rules given as field names.
+pub fn parse_rules(rules: &[Vec<String>]) -> Result<Vec<Vec<Field>>, String> {
+    rules
+        .iter()
+        .map(|r| {
+            if r.is_empty() {
+                return Err("an empty blocking rule".to_owned());
+            }
+            r.iter().map(|f| Field::parse(f)).collect()
+        })
+        .collect()
+}
+
+/// A unit of work: a run of whole blocks of one rule.
+#[derive(Clone, Copy, Debug)]
+pub struct Task {
+    pub rule: usize,
+    start: u32,
+    end: u32,
+    /// Candidate pairs in the task (before skipping earlier rules' pairs).
+    pub work: u64,
+}
+
+/// The blocks of every rule.
+pub struct Blocks {
+    /// Per rule, per record: the key (0 = none, or in a skipped oversize block).
+    keys: Vec<Vec<u64>>,
+    /// Per rule: record indices sorted by (key, index), keyless records left out.
+    orders: Vec<Vec<u32>>,
+    pub tasks: Vec<Task>,
+    pub skipped_blocks: usize,
+    pub skipped_records: usize,
+    /// Candidate pairs over all tasks.
+    pub work: u64,
+    n_left: Option<usize>,
+}
+
+const TASK_WORK: u64 = 1 << 16;
+
+impl Blocks {
+    pub fn build(ds: &Dataset, rules: &[Vec<Field>], max_block_size: usize) -> Blocks {
+        let n = ds.len();
+        let link = ds.n_left;
+        let mut keys = Vec::with_capacity(rules.len());
+        let mut orders = Vec::with_capacity(rules.len());
+        let mut tasks = Vec::new();
+        let (mut skipped_blocks, mut skipped_records, mut total_work) = (0, 0, 0u64);
+        for (r, rule) in rules.iter().enumerate() {
+            let mut key: Vec<u64> = (0..n)
+                .into_par_iter()
+                .map(|i| {
+                    let mut h = 0x9e37_79b9_7f4a_7c15u64 ^ r as u64;
+                    for f in rule {
+                        match f.value(ds, i) {
+                            Some(v) => h = mix(h ^ mix(v ^ f.tag() << 58)),
+                            None => return 0,
+                        }
+                    }
+                    h.max(1)
+                })
+                .collect();
+            let mut sorted: Vec<(u64, u32)> =
+                (0..n as u32).filter(|&i| key[i as usize] != 0).map(|i| (key[i as usize], i)).collect();
+            sorted.par_sort_unstable();
+            let mut order: Vec<u32> = Vec::with_capacity(sorted.len());
+            let mut start = 0usize;
+            let mut task = Task {
+                rule: r,
+                start: 0,
+                end: 0,
+                work: 0,
+            };
+            while start < sorted.len() {
+                let k = sorted[start].0;
+                let mut end = start + 1;
+                while end < sorted.len() && sorted[end].0 == k {
+                    end += 1;
+                }
+                let size = end - start;
+                if size > max_block_size {
+                    skipped_blocks += 1;
+                    skipped_records += size;
+                    for &(_, i) in &sorted[start..end] {
+                        key[i as usize] = 0;
+                    }
+                } else if size >= 2 {
+                    let block_start = order.len() as u32;
+                    order.extend(sorted[start..end].iter().map(|&(_, i)| i));
+                    let work = match link {
+                        None => (size * (size - 1) / 2) as u64,
+                        Some(nl) => {
+                            let l = sorted[start..end].iter().filter(|&&(_, i)| (i as usize) < nl).count();
+                            (l * (size - l)) as u64
+                        }
+                    };
+                    if task.work == 0 {
+                        task.start = block_start;
+                    }
+                    task.end = order.len() as u32;
+                    task.work += work.max(1);
+                    if task.work >= TASK_WORK {
+                        total_work += task.work;
+                        tasks.push(task);
+                        task.work = 0;
+                    }
+                } else {
+                    // a single record: no pair, and no key needed for skipping
+                    key[sorted[start].1 as usize] = 0;
+                }
+                start = end;
+            }
+            if task.work > 0 {
+                total_work += task.work;
+                tasks.push(task);
+            }
+            keys.push(key);
+            orders.push(order);
+        }
+        Blocks {
+            keys,
+            orders,
+            tasks,
+            skipped_blocks,
+            skipped_records,
+            work: total_work,
+            n_left: link,
+        }
+    }
+
+    /// Calls `f(i, j)` for every pair of the task not found by an earlier
+    /// rule; `i < j`, and in link mode `i` is from the first input and `j`
+    /// from the second.
+    pub fn for_each_pair(&self, t: &Task, mut f: impl FnMut(usize, usize)) {
+        let order = &self.orders[t.rule][t.start as usize..t.end as usize];
+        let keys = &self.keys[t.rule];
+        let earlier = &self.keys[..t.rule];
+        let mut s = 0;
+        while s < order.len() {
+            let k = keys[order[s] as usize];
+            let mut e = s + 1;
+            while e < order.len() && keys[order[e] as usize] == k {
+                e += 1;
+            }
+            let block = &order[s..e];
+            for (a, &i) in block.iter().enumerate() {
+                let i = i as usize;
+                for &j in &block[a + 1..] {
+                    let j = j as usize;
+                    if let Some(nl) = self.n_left
+                        && (i < nl) == (j < nl)
+                    {
+                        continue;
+                    }
+                    if earlier.iter().any(|ek| ek[i] != 0 && ek[i] == ek[j]) {
+                        continue;
+                    }
+                    f(i, j);
+                }
+            }
+            s = e;
+        }
+    }
+}

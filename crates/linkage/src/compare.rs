@@ -1,0 +1,267 @@
+//! Comparisons: each field of a pair of records becomes a level.
+//!
+//! Levels are ordered from strongest agreement to disagreement; [`NULL`]
+//! means a value is missing on either side (no evidence either way). The
+//! functions here are pure and symmetric: `levels(i, j) == levels(j, i)`.
+
+use crate::addresses;
+use crate::dataset::{Dataset, NHS_DIGITS, NHS_VALID};
+use crate::dates::Date;
+use crate::strings::{jaro_winkler, one_edit_fixed};
+
+/// Comparison indices.
+pub const NHS: usize = 0;
+pub const FIRST: usize = 1;
+pub const SURNAME: usize = 2;
+pub const DOB: usize = 3;
+pub const POSTCODE: usize = 4;
+pub const ADDRESS: usize = 5;
+pub const SEX: usize = 6;
+/// The number of comparisons.
+pub const K: usize = 7;
+/// The level "missing on either side".
+pub const NULL: u8 = 15;
+
+/// Names of the comparisons, in index order.
+pub const NAMES: [&str; K] = ["NHS number", "First name", "Surname", "Date of birth", "Postcode", "Address", "Sex"];
+
+/// Human labels of each comparison's levels, in order.
+pub const LEVELS: [&[&str]; K] = [
+    &[
+        "exact",
+        "exact, dates of birth 10+ years apart",
+        "one transposition",
+        "one digit different",
+        "both valid, different",
+        "different",
+    ],
+    &[
+        "exact",
+        "nickname",
+        "first and middle names swapped",
+        "Jaro-Winkler ≥ 0.92",
+        "Jaro-Winkler ≥ 0.80",
+        "initial",
+        "different",
+    ],
+    &["exact", "double-barrelled part", "Jaro-Winkler ≥ 0.92", "Jaro-Winkler ≥ 0.80", "different"],
+    &["exact", "day and month swapped", "one digit different", "year one apart", "different"],
+    &["exact", "same sector", "same district", "different"],
+    &["exact", "same numbers, Jaro-Winkler ≥ 0.90", "different"],
+    &["same", "different"],
+];
+
+/// The number of levels of each comparison (without [`NULL`]).
+pub const fn level_count(k: usize) -> usize {
+    LEVELS[k].len()
+}
+
+/// The label of a level.
+pub fn label(k: usize, level: u8) -> &'static str {
+    if level == NULL { "missing" } else { LEVELS[k][level as usize] }
+}
+
+/// One pair's levels, comparison by comparison.
+pub type Levels = [u8; K];
+
+/// The number of distinct patterns (levels with [`NULL`] as one more value).
+pub const PATTERNS: usize = {
+    let mut n = 1;
+    let mut k = 0;
+    while k < K {
+        n *= LEVELS[k].len() + 1;
+        k += 1;
+    }
+    n
+};
+
+/// A pattern's dense index (mixed radix, [`NULL`] as the last digit value).
+#[inline]
+pub fn pattern_index(l: &Levels) -> usize {
+    let mut idx = 0;
+    for k in 0..K {
+        let r = level_count(k) + 1;
+        let v = if l[k] == NULL { level_count(k) } else { l[k] as usize };
+        idx = idx * r + v;
+    }
+    idx
+}
+
+/// The inverse of [`pattern_index`].
+pub fn pattern_levels(mut idx: usize) -> Levels {
+    let mut l = [0u8; K];
+    for k in (0..K).rev() {
+        let r = level_count(k) + 1;
+        let v = idx % r;
+        idx /= r;
+        l[k] = if v == level_count(k) { NULL } else { v as u8 };
+    }
+    l
+}
+
+/// Household context: the same surname (or a close or double-barrelled form)
+/// and the same postcode or address. Among non-matching pairs in this context
+/// (twins, siblings, a parent and child) agreement on the other fields is far
+/// more likely than among random pairs, so the model scores these pairs with
+/// their own prior and u probabilities (see [`crate::model`]).
+#[inline]
+pub fn household_context(l: &Levels) -> bool {
+    l[SURNAME] <= 2 && (l[POSTCODE] == 0 || l[ADDRESS] <= 1)
+}
+
+/// Compare records `i` and `j` of `ds`.
+pub fn levels(ds: &Dataset, i: usize, j: usize) -> Levels {
+    [
+        nhs_level(ds, i, j),
+        first_name_level(ds, i, j),
+        surname_level(ds, i, j),
+        dob_level(ds.dob[i], ds.dob[j]),
+        postcode_level(ds, i, j),
+        address_level(ds, i, j),
+        sex_level(ds.sex[i], ds.sex[j]),
+    ]
+}
+
+fn nhs_level(ds: &Dataset, i: usize, j: usize) -> u8 {
+    let (a, b) = (ds.nhs[i], ds.nhs[j]);
+    if a == 0 || b == 0 {
+        return NULL;
+    }
+    if a & NHS_DIGITS == b & NHS_DIGITS {
+        let (da, db) = (ds.dob[i], ds.dob[j]);
+        if da != 0 && db != 0 && (da / 10_000).abs_diff(db / 10_000) >= 10 {
+            return 1;
+        }
+        return 0;
+    }
+    let (x, y) = (ds.nhs_digits(i).unwrap(), ds.nhs_digits(j).unwrap());
+    match one_edit_fixed(&x, &y) {
+        Some("one transposition") => 2,
+        Some(_) => 3,
+        None if a & b & NHS_VALID != 0 => 4,
+        None => 5,
+    }
+}
+
+fn first_name_level(ds: &Dataset, i: usize, j: usize) -> u8 {
+    let (a, b) = (ds.given[i], ds.given[j]);
+    if a == 0 || b == 0 {
+        return NULL;
+    }
+    if a == b {
+        return 0;
+    }
+    let (ga, gb) = (ds.group(a), ds.group(b));
+    if (ga.len() > 1 || gb.len() > 1) && ga.iter().any(|x| gb.contains(x)) {
+        return 1;
+    }
+    let (ma, mb) = (ds.middle[i], ds.middle[j]);
+    if (ma != 0 && ma == b) || (mb != 0 && mb == a) {
+        return 2;
+    }
+    let (sa, sb) = (ds.fore.get(a), ds.fore.get(b));
+    let jw = jaro_winkler(sa, sb);
+    if jw >= 0.92 {
+        3
+    } else if jw >= 0.80 {
+        4
+    } else if (sa.len() == 1 || sb.len() == 1) && sa.as_bytes()[0] == sb.as_bytes()[0] {
+        5
+    } else {
+        6
+    }
+}
+
+fn surname_level(ds: &Dataset, i: usize, j: usize) -> u8 {
+    let (a, b) = (ds.surname[i], ds.surname[j]);
+    if a == 0 || b == 0 {
+        return NULL;
+    }
+    if a == b {
+        return 0;
+    }
+    let (sa, sb) = (ds.sur.get(a), ds.sur.get(b));
+    if crate::names::surname_part_match(sa, sb) {
+        return 1;
+    }
+    let jw = jaro_winkler(sa, sb);
+    if jw >= 0.92 {
+        2
+    } else if jw >= 0.80 {
+        3
+    } else {
+        4
+    }
+}
+
+/// Date of birth levels on packed `yyyymmdd` values (0 = missing).
+pub fn dob_level(a: u32, b: u32) -> u8 {
+    if a == 0 || b == 0 {
+        return NULL;
+    }
+    if a == b {
+        return 0;
+    }
+    let (x, y) = (Date::unpack(a), Date::unpack(b));
+    if x.year == y.year && x.day == y.month && x.month == y.day {
+        return 1;
+    }
+    // one decimal digit different in yyyymmdd
+    let (mut p, mut q, mut diff) = (a, b, 0);
+    for _ in 0..8 {
+        if p % 10 != q % 10 {
+            diff += 1;
+        }
+        p /= 10;
+        q /= 10;
+    }
+    if diff == 1 {
+        return 2;
+    }
+    if x.month == y.month && x.day == y.day && x.year.abs_diff(y.year) == 1 {
+        return 3;
+    }
+    4
+}
+
+fn postcode_level(ds: &Dataset, i: usize, j: usize) -> u8 {
+    let (a, b) = (ds.postcode[i], ds.postcode[j]);
+    if a == 0 || b == 0 {
+        return NULL;
+    }
+    if a == b {
+        0
+    } else if ds.pc_sector[a as usize] == ds.pc_sector[b as usize] {
+        1
+    } else if ds.pc_outward[a as usize] == ds.pc_outward[b as usize] {
+        2
+    } else {
+        3
+    }
+}
+
+fn address_level(ds: &Dataset, i: usize, j: usize) -> u8 {
+    let (a, b) = (ds.address[i], ds.address[j]);
+    if a == 0 || b == 0 {
+        return NULL;
+    }
+    if a == b {
+        return 0;
+    }
+    let (sa, sb) = (ds.addr.get(a), ds.addr.get(b));
+    if addresses::numbers(sa).eq(addresses::numbers(sb)) && jaro_winkler(sa, sb) >= 0.90 {
+        1
+    } else {
+        2
+    }
+}
+
+fn sex_level(a: u8, b: u8) -> u8 {
+    if a == 0 || b == 0 {
+        NULL
+    } else if a == b {
+        0
+    } else {
+        1
+    }
+}

@@ -1,0 +1,406 @@
+//! Records as columns of small integers: every standard value interned once.
+//!
+//! Names, postcodes and addresses come from small vocabularies, so each is
+//! stored as a `u32` id into a [`Vocab`] (id 0 is "missing"), dates as packed
+//! `yyyymmdd`, NHS numbers as integers. A record costs about 50 bytes; a
+//! comparison of two ids is one integer compare, and each distinct raw value is
+//! standardised once.
+
+use crate::fx::FxHashMap;
+use crate::{Record, Sex, addresses, dates, names, nhs, postcodes};
+
+/// Interned strings; id 0 is reserved for "missing".
+#[derive(Debug, Clone)]
+pub struct Vocab {
+    strings: Vec<Box<str>>,
+    map: FxHashMap<Box<str>, u32>,
+}
+
+impl Default for Vocab {
+    fn default() -> Self {
+        Vocab {
+            strings: vec!["".into()],
+            map: FxHashMap::default(),
+        }
+    }
+}
+
+impl Vocab {
+    pub fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.map.get(s) {
+            return id;
+        }
+        let id = self.strings.len() as u32;
+        self.strings.push(s.into());
+        self.map.insert(s.into(), id);
+        id
+    }
+    pub fn get(&self, id: u32) -> &str {
+        &self.strings[id as usize]
+    }
+    pub fn id(&self, s: &str) -> Option<u32> {
+        self.map.get(s).copied()
+    }
+    pub fn len(&self) -> usize {
+        self.strings.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.strings.len() <= 1
+    }
+}
+
+/// NHS number bits: the ten digits as an integer, plus these flags.
+pub(crate) const NHS_PRESENT: u64 = 1 << 40;
+pub(crate) const NHS_VALID: u64 = 1 << 41;
+pub(crate) const NHS_DIGITS: u64 = (1 << 40) - 1;
+
+/// Standardised records of one or two inputs, as columns.
+#[derive(Debug, Clone, Default)]
+pub struct Dataset {
+    id_bytes: Vec<u8>,
+    id_ends: Vec<u64>,
+    /// Records `[0, n_left)` come from the first input; the rest (if any) from the second.
+    pub(crate) n_left: Option<usize>,
+    pub(crate) nhs: Vec<u64>,
+    pub(crate) given: Vec<u32>,
+    pub(crate) middle: Vec<u32>,
+    pub(crate) surname: Vec<u32>,
+    pub(crate) dob: Vec<u32>,
+    pub(crate) sex: Vec<u8>,
+    pub(crate) postcode: Vec<u32>,
+    pub(crate) address: Vec<u32>,
+    pub(crate) source: Vec<u32>,
+    pub(crate) fore: Vocab,
+    pub(crate) sur: Vocab,
+    pub(crate) pc: Vocab,
+    pub(crate) pc_parts: Vocab,
+    pub(crate) addr: Vocab,
+    pub(crate) src: Vocab,
+    // Derived by `finish`.
+    /// Per forename id: the canonical (formal) name's id.
+    pub(crate) fore_canon: Vec<u32>,
+    /// Per forename id: `group_items[group_start[id]..group_start[id+1]]`, the
+    /// name and its formal names, sorted.
+    pub(crate) group_start: Vec<u32>,
+    pub(crate) group_items: Vec<u32>,
+    /// Per postcode id: sector and outward ids (in `pc_parts`).
+    pub(crate) pc_sector: Vec<u32>,
+    pub(crate) pc_outward: Vec<u32>,
+    /// Occurrences of each value as a given name, surname, postcode.
+    pub(crate) given_count: Vec<u32>,
+    pub(crate) sur_count: Vec<u32>,
+    pub(crate) pc_count: Vec<u32>,
+    finished: bool,
+}
+
+/// Builds a [`Dataset`] from raw text fields, standardising each distinct raw
+/// value once.
+#[derive(Default)]
+pub struct Builder {
+    ds: Dataset,
+    fore_cache: FxHashMap<Box<[u8]>, u32>,
+    sur_cache: FxHashMap<Box<[u8]>, u32>,
+    pc_cache: FxHashMap<Box<[u8]>, u32>,
+    addr_cache: FxHashMap<Box<[u8]>, u32>,
+    src_cache: FxHashMap<Box<[u8]>, u32>,
+    dob_cache: FxHashMap<Box<[u8]>, u32>,
+}
+
+/// Raw fields of one row, as bytes (UTF-8; invalid sequences are replaced).
+#[derive(Default, Clone, Copy)]
+pub struct RawFields<'a> {
+    pub id: &'a [u8],
+    pub nhs_number: Option<&'a [u8]>,
+    pub given_name: Option<&'a [u8]>,
+    pub middle_name: Option<&'a [u8]>,
+    pub family_name: Option<&'a [u8]>,
+    pub date_of_birth: Option<&'a [u8]>,
+    pub sex: Option<&'a [u8]>,
+    pub postcode: Option<&'a [u8]>,
+    pub address: Option<&'a [u8]>,
+    pub source_system: Option<&'a [u8]>,
+}
+
+fn cached(
+    cache: &mut FxHashMap<Box<[u8]>, u32>,
+    raw: Option<&[u8]>,
+    mut make: impl FnMut(&str) -> u32,
+) -> u32 {
+    let Some(raw) = raw else { return 0 };
+    if raw.is_empty() {
+        return 0;
+    }
+    if let Some(&v) = cache.get(raw) {
+        return v;
+    }
+    let v = make(&String::from_utf8_lossy(raw));
+    cache.insert(raw.into(), v);
+    v
+}
+
+impl Builder {
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.ds.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ds.len() == 0
+    }
+
+    /// Marks the end of the first input: what follows is the second.
+    pub fn end_left(&mut self) {
+        self.ds.n_left = Some(self.ds.len());
+    }
+
+    pub fn push_raw(&mut self, f: &RawFields<'_>) {
+        let ds = &mut self.ds;
+        ds.push_id(&String::from_utf8_lossy(f.id));
+        let nhs = f
+            .nhs_number
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .and_then(nhs::normalise)
+            .map_or(0, |d| nhs_bits(&d));
+        ds.nhs.push(nhs);
+        let fore = &mut ds.fore;
+        let mut given_name = |s: &str| names::standard_given_name(s).map_or(0, |n| fore.intern(&n));
+        let g = cached(&mut self.fore_cache, f.given_name, &mut given_name);
+        let m = cached(&mut self.fore_cache, f.middle_name, &mut given_name);
+        ds.given.push(g);
+        ds.middle.push(m);
+        let sur = &mut ds.sur;
+        ds.surname.push(cached(&mut self.sur_cache, f.family_name, |s| {
+            names::standard_family_name(s).map_or(0, |n| sur.intern(&n))
+        }));
+        ds.dob.push(cached(&mut self.dob_cache, f.date_of_birth, |s| {
+            dates::parse_date(s).map_or(0, dates::Date::packed)
+        }));
+        ds.sex.push(
+            f.sex
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .and_then(Sex::parse)
+                .map_or(0, sex_code),
+        );
+        let pc = &mut ds.pc;
+        ds.postcode.push(cached(&mut self.pc_cache, f.postcode, |s| {
+            postcodes::parse(s).map_or(0, |p| pc.intern(&p.full))
+        }));
+        let addr = &mut ds.addr;
+        ds.address.push(cached(&mut self.addr_cache, f.address, |s| {
+            addresses::standard_address(s).map_or(0, |a| addr.intern(&a))
+        }));
+        let src = &mut ds.src;
+        ds.source.push(cached(&mut self.src_cache, f.source_system, |s| {
+            crate::standard_source(s).map_or(0, |a| src.intern(&a))
+        }));
+    }
+
+    pub fn push_record(&mut self, r: &Record) {
+        self.ds.push_record(r);
+    }
+
+    pub fn finish(self) -> Dataset {
+        let mut ds = self.ds;
+        ds.finish();
+        ds
+    }
+}
+
+fn sex_code(s: Sex) -> u8 {
+    match s {
+        Sex::Male => 1,
+        Sex::Female => 2,
+    }
+}
+
+fn nhs_bits(digits: &str) -> u64 {
+    let v: u64 = digits.parse().unwrap_or(0);
+    v | NHS_PRESENT | if nhs::check_digit_ok(digits) { NHS_VALID } else { 0 }
+}
+
+impl Dataset {
+    /// Interns standardised records (one input, or the first of two).
+    pub fn from_records(records: &[Record]) -> Dataset {
+        let mut ds = Dataset::default();
+        for r in records {
+            ds.push_record(r);
+        }
+        ds.finish();
+        ds
+    }
+
+    /// Two inputs: `left` then `right`; only cross pairs are linked.
+    pub fn from_two(left: &[Record], right: &[Record]) -> Dataset {
+        let mut ds = Dataset::default();
+        for r in left {
+            ds.push_record(r);
+        }
+        ds.n_left = Some(left.len());
+        for r in right {
+            ds.push_record(r);
+        }
+        ds.finish();
+        ds
+    }
+
+    fn push_id(&mut self, id: &str) {
+        self.id_bytes.extend_from_slice(id.trim().as_bytes());
+        self.id_ends.push(self.id_bytes.len() as u64);
+    }
+
+    fn push_record(&mut self, r: &Record) {
+        assert!(!self.finished, "push after finish");
+        self.push_id(&r.id);
+        self.nhs.push(r.nhs_number.as_deref().map_or(0, nhs_bits));
+        let f = |v: &mut Vocab, s: &Option<String>| s.as_deref().map_or(0, |s| v.intern(s));
+        let g = f(&mut self.fore, &r.given_name);
+        let m = f(&mut self.fore, &r.middle_name);
+        self.given.push(g);
+        self.middle.push(m);
+        let s = f(&mut self.sur, &r.family_name);
+        self.surname.push(s);
+        self.dob.push(r.date_of_birth.map_or(0, dates::Date::packed));
+        self.sex.push(r.sex.map_or(0, sex_code));
+        let p = r.postcode.as_ref().map_or(0, |p| self.pc.intern(&p.full));
+        self.postcode.push(p);
+        let a = f(&mut self.addr, &r.address);
+        self.address.push(a);
+        let s = f(&mut self.src, &r.source_system);
+        self.source.push(s);
+    }
+
+    fn finish(&mut self) {
+        // Canonical names and nickname groups.
+        let n0 = self.fore.len();
+        let mut canon = Vec::with_capacity(n0);
+        let mut groups: Vec<Vec<u32>> = Vec::with_capacity(n0);
+        for id in 0..n0 as u32 {
+            let s = self.fore.get(id).to_owned();
+            if id == 0 {
+                canon.push(0);
+                groups.push(vec![]);
+                continue;
+            }
+            let c = names::canonical_given_name(&s).to_owned();
+            canon.push(self.fore.intern(&c));
+            let mut g = vec![id];
+            for f in names::formal_names(&s) {
+                g.push(self.fore.intern(f));
+            }
+            g.sort_unstable();
+            g.dedup();
+            groups.push(g);
+        }
+        // Names interned above (formal names) have no group of their own yet.
+        for id in n0 as u32..self.fore.len() as u32 {
+            canon.push(id);
+            groups.push(vec![id]);
+        }
+        self.fore_canon = canon;
+        self.group_start = Vec::with_capacity(groups.len() + 1);
+        self.group_items.clear();
+        for g in &groups {
+            self.group_start.push(self.group_items.len() as u32);
+            self.group_items.extend_from_slice(g);
+        }
+        self.group_start.push(self.group_items.len() as u32);
+        // Postcode parts.
+        self.pc_sector = vec![0; self.pc.len()];
+        self.pc_outward = vec![0; self.pc.len()];
+        for id in 1..self.pc.len() as u32 {
+            if let Some(p) = postcodes::parse(self.pc.get(id)) {
+                self.pc_sector[id as usize] = self.pc_parts.intern(&p.sector);
+                self.pc_outward[id as usize] = self.pc_parts.intern(&p.outward);
+            }
+        }
+        // Frequencies.
+        let count = |col: &[u32], n: usize| {
+            let mut c = vec![0u32; n];
+            for &v in col {
+                c[v as usize] += 1;
+            }
+            c[0] = 0;
+            c
+        };
+        self.given_count = count(&self.given, self.fore.len());
+        self.sur_count = count(&self.surname, self.sur.len());
+        self.pc_count = count(&self.postcode, self.pc.len());
+        self.finished = true;
+    }
+
+    pub fn len(&self) -> usize {
+        self.id_ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.id_ends.is_empty()
+    }
+
+    /// The number of records of the first input (all of them when deduplicating).
+    pub fn left_len(&self) -> usize {
+        self.n_left.unwrap_or(self.len())
+    }
+
+    /// Whether this dataset links two inputs (else it deduplicates one).
+    pub fn is_link(&self) -> bool {
+        self.n_left.is_some()
+    }
+
+    pub fn id(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.id_ends[i - 1] as usize };
+        std::str::from_utf8(&self.id_bytes[start..self.id_ends[i] as usize]).unwrap_or("")
+    }
+
+    pub(crate) fn group(&self, fore_id: u32) -> &[u32] {
+        let i = fore_id as usize;
+        &self.group_items[self.group_start[i] as usize..self.group_start[i + 1] as usize]
+    }
+
+    /// NHS number digits of record `i`, if any.
+    pub(crate) fn nhs_digits(&self, i: usize) -> Option<[u8; 10]> {
+        let v = self.nhs[i];
+        if v & NHS_PRESENT == 0 {
+            return None;
+        }
+        let mut d = v & NHS_DIGITS;
+        let mut out = [b'0'; 10];
+        for k in (0..10).rev() {
+            out[k] = b'0' + (d % 10) as u8;
+            d /= 10;
+        }
+        Some(out)
+    }
+
+    /// The standardised record `i` (for explanations and tests).
+    pub fn record(&self, i: usize) -> Record {
+        let opt = |v: &Vocab, id: u32| (id != 0).then(|| v.get(id).to_owned());
+        let nhs = self.nhs_digits(i).map(|d| String::from_utf8_lossy(&d).into_owned());
+        Record {
+            id: self.id(i).to_owned(),
+            nhs_number_valid: self.nhs[i] & NHS_VALID != 0,
+            nhs_number: nhs,
+            given_name: opt(&self.fore, self.given[i]),
+            middle_name: opt(&self.fore, self.middle[i]),
+            family_name: opt(&self.sur, self.surname[i]),
+            date_of_birth: (self.dob[i] != 0).then(|| dates::Date::unpack(self.dob[i])),
+            sex: match self.sex[i] {
+                1 => Some(Sex::Male),
+                2 => Some(Sex::Female),
+                _ => None,
+            },
+            postcode: (self.postcode[i] != 0).then(|| postcodes::parse(self.pc.get(self.postcode[i])).expect("standard")),
+            address: opt(&self.addr, self.address[i]),
+            source_system: opt(&self.src, self.source[i]),
+        }
+    }
+}
+
+impl Builder {
+    /// The records pushed so far (derived tables not yet built).
+    pub(crate) fn peek(&self) -> &Dataset {
+        &self.ds
+    }
+}
