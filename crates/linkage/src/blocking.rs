@@ -106,19 +106,19 @@ impl Field {
     fn value(self, ds: &Dataset, i: usize) -> Option<u64> {
         let nz = |v: u32| (v != 0).then_some(v as u64);
         match self {
-            Field::Nhs => (ds.nhs[i] & NHS_PRESENT != 0).then(|| ds.nhs[i] & NHS_DIGITS),
-            Field::FirstName => nz(ds.given[i]).map(|g| ds.fore_canon[g as usize] as u64),
+            Field::Nhs => (ds.rec[i].nhs & NHS_PRESENT != 0).then(|| ds.rec[i].nhs & NHS_DIGITS),
+            Field::FirstName => nz(ds.rec[i].given).map(|g| ds.fore_canon[g as usize] as u64),
             Field::FirstNamePrefix(n) => {
-                nz(ds.given[i]).map(|g| prefix(ds.fore.get(ds.fore_canon[g as usize]), n))
+                nz(ds.rec[i].given).map(|g| prefix(ds.fore.get(ds.fore_canon[g as usize]), n))
             }
-            Field::Surname => nz(ds.surname[i]),
-            Field::SurnamePrefix(n) => nz(ds.surname[i]).map(|s| prefix(ds.sur.get(s as u32), n)),
-            Field::Dob => nz(ds.dob[i]),
-            Field::DobYear => nz(ds.dob[i]).map(|d| d / 10_000),
-            Field::Postcode => nz(ds.postcode[i]),
-            Field::PostcodeSector => nz(ds.postcode[i]).and_then(|p| nz(ds.pc_sector[p as usize])),
-            Field::PostcodeDistrict => nz(ds.postcode[i]).and_then(|p| nz(ds.pc_outward[p as usize])),
-            Field::Address => nz(ds.address[i]),
+            Field::Surname => nz(ds.rec[i].surname),
+            Field::SurnamePrefix(n) => nz(ds.rec[i].surname).map(|s| prefix(ds.sur.get(s as u32), n)),
+            Field::Dob => nz(ds.rec[i].dob),
+            Field::DobYear => nz(ds.rec[i].dob).map(|d| d / 10_000),
+            Field::Postcode => nz(ds.rec[i].postcode),
+            Field::PostcodeSector => nz(ds.rec[i].postcode).and_then(|p| nz(ds.pc_sector[p as usize])),
+            Field::PostcodeDistrict => nz(ds.rec[i].postcode).and_then(|p| nz(ds.pc_outward[p as usize])),
+            Field::Address => nz(ds.rec[i].address),
         }
     }
 }
@@ -156,8 +156,11 @@ pub struct Task {
 
 /// The blocks of every rule.
 pub struct Blocks {
-    /// Per rule, per record: the key (0 = none, or in a skipped oversize block).
-    keys: Vec<Vec<u64>>,
+    /// Per record, per rule (`keys[i * rules + r]`): the key (0 = none, or in
+    /// a skipped oversize block or a block of one). Record-major, so checking
+    /// a pair against the earlier rules reads two cache lines.
+    keys: Vec<u64>,
+    rules: usize,
     /// Per rule: record indices sorted by (key, index), keyless records left out.
     orders: Vec<Vec<u32>>,
     pub tasks: Vec<Task>,
@@ -174,7 +177,8 @@ impl Blocks {
     pub fn build(ds: &Dataset, rules: &[Vec<Field>], max_block_size: usize) -> Blocks {
         let n = ds.len();
         let link = ds.n_left;
-        let mut keys = Vec::with_capacity(rules.len());
+        let nr = rules.len();
+        let mut keys = vec![0u64; n * nr];
         let mut orders = Vec::with_capacity(rules.len());
         let mut tasks = Vec::new();
         let (mut skipped_blocks, mut skipped_records, mut total_work) = (0, 0, 0u64);
@@ -246,11 +250,14 @@ impl Blocks {
                 total_work += task.work;
                 tasks.push(task);
             }
-            keys.push(key);
+            for (i, k) in key.into_iter().enumerate() {
+                keys[i * nr + r] = k;
+            }
             orders.push(order);
         }
         Blocks {
             keys,
+            rules: nr,
             orders,
             tasks,
             skipped_blocks,
@@ -265,18 +272,20 @@ impl Blocks {
     /// from the second.
     pub fn for_each_pair(&self, t: &Task, mut f: impl FnMut(usize, usize)) {
         let order = &self.orders[t.rule][t.start as usize..t.end as usize];
-        let keys = &self.keys[t.rule];
-        let earlier = &self.keys[..t.rule];
+        let nr = self.rules;
+        let r = t.rule;
+        let key_of = |i: usize| self.keys[i * nr + r];
         let mut s = 0;
         while s < order.len() {
-            let k = keys[order[s] as usize];
+            let k = key_of(order[s] as usize);
             let mut e = s + 1;
-            while e < order.len() && keys[order[e] as usize] == k {
+            while e < order.len() && key_of(order[e] as usize) == k {
                 e += 1;
             }
             let block = &order[s..e];
             for (a, &i) in block.iter().enumerate() {
                 let i = i as usize;
+                let ki = &self.keys[i * nr..i * nr + r];
                 for &j in &block[a + 1..] {
                     let j = j as usize;
                     if let Some(nl) = self.n_left
@@ -284,7 +293,8 @@ impl Blocks {
                     {
                         continue;
                     }
-                    if earlier.iter().any(|ek| ek[i] != 0 && ek[i] == ek[j]) {
+                    let kj = &self.keys[j * nr..j * nr + r];
+                    if ki.iter().zip(kj).any(|(a, b)| *a != 0 && a == b) {
                         continue;
                     }
                     f(i, j);

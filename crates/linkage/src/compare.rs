@@ -4,7 +4,6 @@
 //! means a value is missing on either side (no evidence either way). The
 //! functions here are pure and symmetric: `levels(i, j) == levels(j, i)`.
 
-use crate::addresses;
 use crate::dataset::{Dataset, NHS_DIGITS, NHS_VALID};
 use crate::dates::Date;
 use crate::strings::{jaro_winkler, one_edit_fixed};
@@ -115,20 +114,20 @@ pub fn levels(ds: &Dataset, i: usize, j: usize) -> Levels {
         nhs_level(ds, i, j),
         first_name_level(ds, i, j),
         surname_level(ds, i, j),
-        dob_level(ds.dob[i], ds.dob[j]),
+        dob_level(ds.rec[i].dob, ds.rec[j].dob),
         postcode_level(ds, i, j),
         address_level(ds, i, j),
-        sex_level(ds.sex[i], ds.sex[j]),
+        sex_level(ds.rec[i].sex, ds.rec[j].sex),
     ]
 }
 
 fn nhs_level(ds: &Dataset, i: usize, j: usize) -> u8 {
-    let (a, b) = (ds.nhs[i], ds.nhs[j]);
+    let (a, b) = (ds.rec[i].nhs, ds.rec[j].nhs);
     if a == 0 || b == 0 {
         return NULL;
     }
     if a & NHS_DIGITS == b & NHS_DIGITS {
-        let (da, db) = (ds.dob[i], ds.dob[j]);
+        let (da, db) = (ds.rec[i].dob, ds.rec[j].dob);
         if da != 0 && db != 0 && (da / 10_000).abs_diff(db / 10_000) >= 10 {
             return 1;
         }
@@ -144,7 +143,7 @@ fn nhs_level(ds: &Dataset, i: usize, j: usize) -> u8 {
 }
 
 fn first_name_level(ds: &Dataset, i: usize, j: usize) -> u8 {
-    let (a, b) = (ds.given[i], ds.given[j]);
+    let (a, b) = (ds.rec[i].given, ds.rec[j].given);
     if a == 0 || b == 0 {
         return NULL;
     }
@@ -155,7 +154,7 @@ fn first_name_level(ds: &Dataset, i: usize, j: usize) -> u8 {
     if (ga.len() > 1 || gb.len() > 1) && ga.iter().any(|x| gb.contains(x)) {
         return 1;
     }
-    let (ma, mb) = (ds.middle[i], ds.middle[j]);
+    let (ma, mb) = (ds.rec[i].middle, ds.rec[j].middle);
     if (ma != 0 && ma == b) || (mb != 0 && mb == a) {
         return 2;
     }
@@ -173,7 +172,7 @@ fn first_name_level(ds: &Dataset, i: usize, j: usize) -> u8 {
 }
 
 fn surname_level(ds: &Dataset, i: usize, j: usize) -> u8 {
-    let (a, b) = (ds.surname[i], ds.surname[j]);
+    let (a, b) = (ds.rec[i].surname, ds.rec[j].surname);
     if a == 0 || b == 0 {
         return NULL;
     }
@@ -181,7 +180,7 @@ fn surname_level(ds: &Dataset, i: usize, j: usize) -> u8 {
         return 0;
     }
     let (sa, sb) = (ds.sur.get(a), ds.sur.get(b));
-    if crate::names::surname_part_match(sa, sb) {
+    if (ds.sur_parts[a as usize] || ds.sur_parts[b as usize]) && crate::names::surname_part_match(sa, sb) {
         return 1;
     }
     let jw = jaro_winkler(sa, sb);
@@ -225,7 +224,7 @@ pub fn dob_level(a: u32, b: u32) -> u8 {
 }
 
 fn postcode_level(ds: &Dataset, i: usize, j: usize) -> u8 {
-    let (a, b) = (ds.postcode[i], ds.postcode[j]);
+    let (a, b) = (ds.rec[i].postcode, ds.rec[j].postcode);
     if a == 0 || b == 0 {
         return NULL;
     }
@@ -241,15 +240,16 @@ fn postcode_level(ds: &Dataset, i: usize, j: usize) -> u8 {
 }
 
 fn address_level(ds: &Dataset, i: usize, j: usize) -> u8 {
-    let (a, b) = (ds.address[i], ds.address[j]);
+    let (a, b) = (ds.rec[i].address, ds.rec[j].address);
     if a == 0 || b == 0 {
         return NULL;
     }
     if a == b {
         return 0;
     }
-    let (sa, sb) = (ds.addr.get(a), ds.addr.get(b));
-    if addresses::numbers(sa).eq(addresses::numbers(sb)) && jaro_winkler(sa, sb) >= 0.90 {
+    if ds.addr_numbers[a as usize] == ds.addr_numbers[b as usize]
+        && jaro_winkler(ds.addr.get(a), ds.addr.get(b)) >= 0.90
+    {
         1
     } else {
         2

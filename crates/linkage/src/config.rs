@@ -3,7 +3,7 @@
 //! ```toml
 //! threshold = 0.9
 //! max_block_size = 2000
-//! u_sample_pairs = 1000000
+//! u_sample_pairs = 400000
 //! em_max_iterations = 100
 //! blocking_rules = [["nhs_number"], ["surname", "dob"], ["first_name:3", "surname:4"]]
 //! ```
@@ -40,7 +40,7 @@ impl Default for Config {
                 .map(|r| r.iter().map(|s| (*s).to_owned()).collect())
                 .collect(),
             max_block_size: 2000,
-            u_sample_pairs: 1_000_000,
+            u_sample_pairs: 400_000,
             em_max_iterations: 100,
             term_frequency_adjustments: true,
         }

@@ -54,6 +54,20 @@ pub(crate) const NHS_PRESENT: u64 = 1 << 40;
 pub(crate) const NHS_VALID: u64 = 1 << 41;
 pub(crate) const NHS_DIGITS: u64 = (1 << 40) - 1;
 
+/// One record's compared fields: ids into the vocabularies (0 = missing),
+/// the date of birth as `yyyymmdd`, the NHS number's bits.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Rec {
+    pub nhs: u64,
+    pub given: u32,
+    pub middle: u32,
+    pub surname: u32,
+    pub dob: u32,
+    pub postcode: u32,
+    pub address: u32,
+    pub sex: u8,
+}
+
 /// Standardised records of one or two inputs, as columns.
 #[derive(Debug, Clone, Default)]
 pub struct Dataset {
@@ -61,14 +75,9 @@ pub struct Dataset {
     id_ends: Vec<u64>,
     /// Records `[0, n_left)` come from the first input; the rest (if any) from the second.
     pub(crate) n_left: Option<usize>,
-    pub(crate) nhs: Vec<u64>,
-    pub(crate) given: Vec<u32>,
-    pub(crate) middle: Vec<u32>,
-    pub(crate) surname: Vec<u32>,
-    pub(crate) dob: Vec<u32>,
-    pub(crate) sex: Vec<u8>,
-    pub(crate) postcode: Vec<u32>,
-    pub(crate) address: Vec<u32>,
+    /// The compared fields, one 40-byte row per record (a pair costs two
+    /// cache lines).
+    pub(crate) rec: Vec<Rec>,
     pub(crate) source: Vec<u32>,
     pub(crate) fore: Vocab,
     pub(crate) sur: Vocab,
@@ -90,6 +99,10 @@ pub struct Dataset {
     pub(crate) given_count: Vec<u32>,
     pub(crate) sur_count: Vec<u32>,
     pub(crate) pc_count: Vec<u32>,
+    /// Per surname id: whether it has several parts.
+    pub(crate) sur_parts: Vec<bool>,
+    /// Per address id: a hash of its numbers (house, flat).
+    pub(crate) addr_numbers: Vec<u64>,
     finished: bool,
 }
 
@@ -164,34 +177,41 @@ impl Builder {
             .and_then(|b| std::str::from_utf8(b).ok())
             .and_then(nhs::normalise)
             .map_or(0, |d| nhs_bits(&d));
-        ds.nhs.push(nhs);
         let fore = &mut ds.fore;
         let mut given_name = |s: &str| names::standard_given_name(s).map_or(0, |n| fore.intern(&n));
-        let g = cached(&mut self.fore_cache, f.given_name, &mut given_name);
-        let m = cached(&mut self.fore_cache, f.middle_name, &mut given_name);
-        ds.given.push(g);
-        ds.middle.push(m);
+        let given = cached(&mut self.fore_cache, f.given_name, &mut given_name);
+        let middle = cached(&mut self.fore_cache, f.middle_name, &mut given_name);
         let sur = &mut ds.sur;
-        ds.surname.push(cached(&mut self.sur_cache, f.family_name, |s| {
+        let surname = cached(&mut self.sur_cache, f.family_name, |s| {
             names::standard_family_name(s).map_or(0, |n| sur.intern(&n))
-        }));
-        ds.dob.push(cached(&mut self.dob_cache, f.date_of_birth, |s| {
+        });
+        let dob = cached(&mut self.dob_cache, f.date_of_birth, |s| {
             dates::parse_date(s).map_or(0, dates::Date::packed)
-        }));
-        ds.sex.push(
-            f.sex
-                .and_then(|b| std::str::from_utf8(b).ok())
-                .and_then(Sex::parse)
-                .map_or(0, sex_code),
-        );
+        });
+        let sex = match f.sex {
+            Some([b'm' | b'M']) => 1,
+            Some([b'f' | b'F']) => 2,
+            Some(b) => std::str::from_utf8(b).ok().and_then(Sex::parse).map_or(0, sex_code),
+            None => 0,
+        };
         let pc = &mut ds.pc;
-        ds.postcode.push(cached(&mut self.pc_cache, f.postcode, |s| {
+        let postcode = cached(&mut self.pc_cache, f.postcode, |s| {
             postcodes::parse(s).map_or(0, |p| pc.intern(&p.full))
-        }));
+        });
         let addr = &mut ds.addr;
-        ds.address.push(cached(&mut self.addr_cache, f.address, |s| {
+        let address = cached(&mut self.addr_cache, f.address, |s| {
             addresses::standard_address(s).map_or(0, |a| addr.intern(&a))
-        }));
+        });
+        ds.rec.push(Rec {
+            nhs,
+            given,
+            middle,
+            surname,
+            dob,
+            postcode,
+            address,
+            sex,
+        });
         let src = &mut ds.src;
         ds.source.push(cached(&mut self.src_cache, f.source_system, |s| {
             crate::standard_source(s).map_or(0, |a| src.intern(&a))
@@ -254,20 +274,18 @@ impl Dataset {
     fn push_record(&mut self, r: &Record) {
         assert!(!self.finished, "push after finish");
         self.push_id(&r.id);
-        self.nhs.push(r.nhs_number.as_deref().map_or(0, nhs_bits));
         let f = |v: &mut Vocab, s: &Option<String>| s.as_deref().map_or(0, |s| v.intern(s));
-        let g = f(&mut self.fore, &r.given_name);
-        let m = f(&mut self.fore, &r.middle_name);
-        self.given.push(g);
-        self.middle.push(m);
-        let s = f(&mut self.sur, &r.family_name);
-        self.surname.push(s);
-        self.dob.push(r.date_of_birth.map_or(0, dates::Date::packed));
-        self.sex.push(r.sex.map_or(0, sex_code));
-        let p = r.postcode.as_ref().map_or(0, |p| self.pc.intern(&p.full));
-        self.postcode.push(p);
-        let a = f(&mut self.addr, &r.address);
-        self.address.push(a);
+        let rec = Rec {
+            nhs: r.nhs_number.as_deref().map_or(0, nhs_bits),
+            given: f(&mut self.fore, &r.given_name),
+            middle: f(&mut self.fore, &r.middle_name),
+            surname: f(&mut self.sur, &r.family_name),
+            dob: r.date_of_birth.map_or(0, dates::Date::packed),
+            postcode: r.postcode.as_ref().map_or(0, |p| self.pc.intern(&p.full)),
+            address: f(&mut self.addr, &r.address),
+            sex: r.sex.map_or(0, sex_code),
+        };
+        self.rec.push(rec);
         let s = f(&mut self.src, &r.source_system);
         self.source.push(s);
     }
@@ -317,22 +335,35 @@ impl Dataset {
             }
         }
         // Frequencies.
-        let count = |col: &[u32], n: usize| {
+        let count = |get: fn(&Rec) -> u32, n: usize| {
             let mut c = vec![0u32; n];
-            for &v in col {
-                c[v as usize] += 1;
+            for r in &self.rec {
+                c[get(r) as usize] += 1;
             }
             c[0] = 0;
             c
         };
-        self.given_count = count(&self.given, self.fore.len());
-        self.sur_count = count(&self.surname, self.sur.len());
-        self.pc_count = count(&self.postcode, self.pc.len());
+        self.given_count = count(|r| r.given, self.fore.len());
+        self.sur_count = count(|r| r.surname, self.sur.len());
+        self.pc_count = count(|r| r.postcode, self.pc.len());
+        // Surnames of several parts, and the numbers of each address.
+        self.sur_parts = (0..self.sur.len() as u32).map(|id| self.sur.get(id).contains(' ')).collect();
+        self.addr_numbers = (0..self.addr.len() as u32)
+            .map(|id| {
+                use std::hash::Hasher;
+                let mut h = crate::fx::FxHasher::default();
+                for n in addresses::numbers(self.addr.get(id)) {
+                    h.write(n.as_bytes());
+                    h.write_u8(0xff);
+                }
+                h.finish()
+            })
+            .collect();
         self.finished = true;
     }
 
     pub fn len(&self) -> usize {
-        self.id_ends.len()
+        self.rec.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -361,7 +392,7 @@ impl Dataset {
 
     /// NHS number digits of record `i`, if any.
     pub(crate) fn nhs_digits(&self, i: usize) -> Option<[u8; 10]> {
-        let v = self.nhs[i];
+        let v = self.rec[i].nhs;
         if v & NHS_PRESENT == 0 {
             return None;
         }
@@ -380,19 +411,19 @@ impl Dataset {
         let nhs = self.nhs_digits(i).map(|d| String::from_utf8_lossy(&d).into_owned());
         Record {
             id: self.id(i).to_owned(),
-            nhs_number_valid: self.nhs[i] & NHS_VALID != 0,
+            nhs_number_valid: self.rec[i].nhs & NHS_VALID != 0,
             nhs_number: nhs,
-            given_name: opt(&self.fore, self.given[i]),
-            middle_name: opt(&self.fore, self.middle[i]),
-            family_name: opt(&self.sur, self.surname[i]),
-            date_of_birth: (self.dob[i] != 0).then(|| dates::Date::unpack(self.dob[i])),
-            sex: match self.sex[i] {
+            given_name: opt(&self.fore, self.rec[i].given),
+            middle_name: opt(&self.fore, self.rec[i].middle),
+            family_name: opt(&self.sur, self.rec[i].surname),
+            date_of_birth: (self.rec[i].dob != 0).then(|| dates::Date::unpack(self.rec[i].dob)),
+            sex: match self.rec[i].sex {
                 1 => Some(Sex::Male),
                 2 => Some(Sex::Female),
                 _ => None,
             },
-            postcode: (self.postcode[i] != 0).then(|| postcodes::parse(self.pc.get(self.postcode[i])).expect("standard")),
-            address: opt(&self.addr, self.address[i]),
+            postcode: (self.rec[i].postcode != 0).then(|| postcodes::parse(self.pc.get(self.rec[i].postcode)).expect("standard")),
+            address: opt(&self.addr, self.rec[i].address),
             source_system: opt(&self.src, self.source[i]),
         }
     }

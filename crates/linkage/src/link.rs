@@ -21,6 +21,14 @@ pub struct ScoredPair {
     pub probability: f64,
 }
 
+/// A compared pair: record indices and the dense index of its pattern.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Compared {
+    i: u32,
+    j: u32,
+    pattern: u32,
+}
+
 /// Counts of a run (no personal data).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LinkStats {
@@ -58,33 +66,32 @@ pub fn link(left: &[Record], right: Option<&[Record]>, cfg: &Config, seed: u64, 
 
 /// [`link`] over records already interned (what `kindred link` uses).
 pub fn link_dataset(ds: &Dataset, cfg: &Config, seed: u64, progress: &dyn Progress) -> Linked {
-    let (model, blocks, mut stats) = train(ds, seed, cfg, progress);
+    let (model, compared, mut stats) = train(ds, seed, cfg, progress);
     let scorer = Scorer::new(&model, ds);
     let nl = ds.n_left;
     let w_min = crate::model::logit2(cfg.threshold.clamp(1e-300, 1.0)) - 1e-9;
-    progress.start("scoring pairs", Some(blocks.work));
-    let chunks: Vec<Vec<ScoredPair>> = blocks
-        .tasks
-        .par_iter()
-        .map(|t| {
+    progress.start("scoring pairs", Some(stats.blocked_pairs));
+    let chunks: Vec<Vec<ScoredPair>> = compared
+        .into_par_iter()
+        .map(|task| {
             let mut out = Vec::new();
-            blocks.for_each_pair(t, |i, j| {
-                let l = compare::levels(ds, i, j);
-                let w = scorer.weight(ds, i, &l);
+            for c in &task {
+                let l = compare::pattern_levels(c.pattern as usize);
+                let w = scorer.weight(ds, c.i as usize, &l);
                 if w >= w_min {
                     let p = probability_of(w);
                     if p >= cfg.threshold {
-                        let right = nl.map_or(j, |n| j - n) as u32;
+                        let right = nl.map_or(c.j, |n| c.j - n as u32);
                         out.push(ScoredPair {
-                            left: i as u32,
+                            left: c.i,
                             right,
                             weight: w,
                             probability: p,
                         });
                     }
                 }
-            });
-            progress.advance(t.work);
+            }
+            progress.advance(task.len() as u64);
             out
         })
         .collect();
@@ -186,7 +193,12 @@ fn with_null(l: &Levels, null: &[usize]) -> Levels {
 }
 
 /// Train a model on a dataset; also returns the blocks for scoring.
-pub(crate) fn train(ds: &Dataset, seed: u64, cfg: &Config, progress: &dyn Progress) -> (Model, Blocks, LinkStats) {
+pub(crate) fn train(
+    ds: &Dataset,
+    seed: u64,
+    cfg: &Config,
+    progress: &dyn Progress,
+) -> (Model, Vec<Vec<Compared>>, LinkStats) {
     let rules = parse_rules(&cfg.blocking_rules).unwrap_or_else(|e| panic!("invalid blocking rules: {e}"));
     progress.start("blocking", None);
     let blocks = Blocks::build(ds, &rules, cfg.max_block_size);
@@ -198,18 +210,34 @@ pub(crate) fn train(ds: &Dataset, seed: u64, cfg: &Config, progress: &dyn Progre
         blocks.skipped_records
     ));
 
-    // Pass 1: pattern counts of every blocked pair.
+    // Pass 1: compare every blocked pair once; keep its pattern for scoring
+    // and count the patterns for training.
     progress.start("comparing pairs", Some(blocks.work));
-    let n_chunks = (rayon::current_num_threads() * 8).max(1);
-    let per = blocks.tasks.len().div_ceil(n_chunks).max(1);
-    let counts: Vec<u64> = blocks
+    let compared: Vec<Vec<Compared>> = blocks
         .tasks
+        .par_iter()
+        .map(|t| {
+            let mut out = Vec::with_capacity(t.work as usize);
+            blocks.for_each_pair(t, |i, j| {
+                out.push(Compared {
+                    i: i as u32,
+                    j: j as u32,
+                    pattern: compare::pattern_index(&compare::levels(ds, i, j)) as u32,
+                })
+            });
+            out.shrink_to_fit();
+            progress.advance(t.work);
+            out
+        })
+        .collect();
+    let n_chunks = (rayon::current_num_threads() * 4).max(1);
+    let per = compared.len().div_ceil(n_chunks).max(1);
+    let counts: Vec<u64> = compared
         .par_chunks(per)
-        .map(|ts| {
+        .map(|cs| {
             let mut acc = vec![0u64; PATTERNS];
-            for t in ts {
-                blocks.for_each_pair(t, |i, j| acc[compare::pattern_index(&compare::levels(ds, i, j))] += 1);
-                progress.advance(t.work);
+            for c in cs.iter().flatten() {
+                acc[c.pattern as usize] += 1;
             }
             acc
         })
@@ -308,7 +336,7 @@ pub(crate) fn train(ds: &Dataset, seed: u64, cfg: &Config, progress: &dyn Progre
         household_pairs: household_pairs as u64,
         clusters: 0,
     };
-    (model, blocks, stats)
+    (model, compared, stats)
 }
 
 /// m by EM in two sessions over the blocked pairs' patterns, u held fixed:

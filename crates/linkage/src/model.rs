@@ -348,9 +348,9 @@ impl Scorer {
         let mut w = self.wg[k][level as usize];
         if level == 0 {
             w += match k {
-                FIRST => self.tf_first[ds.given[i] as usize] as f64,
-                SURNAME => self.tf_sur[ds.surname[i] as usize] as f64,
-                POSTCODE => self.tf_pc[ds.postcode[i] as usize] as f64,
+                FIRST => self.tf_first[ds.rec[i].given as usize] as f64,
+                SURNAME => self.tf_sur[ds.rec[i].surname as usize] as f64,
+                POSTCODE => self.tf_pc[ds.rec[i].postcode as usize] as f64,
                 _ => 0.0,
             };
         }
