@@ -6,7 +6,7 @@
 
 use crate::dataset::{Dataset, NHS_DIGITS, NHS_VALID};
 use crate::dates::Date;
-use crate::strings::{jaro_winkler, one_edit_fixed};
+use crate::strings::{jaro_winkler, jaro_winkler_upper_bound, one_edit_fixed};
 
 /// Comparison indices.
 pub const NHS: usize = 0;
@@ -159,7 +159,7 @@ fn first_name_level(ds: &Dataset, i: usize, j: usize) -> u8 {
         return 2;
     }
     let (sa, sb) = (ds.fore.get(a), ds.fore.get(b));
-    let jw = jaro_winkler(sa, sb);
+    let jw = bounded_jw(sa, sb, &ds.fore_hist[a as usize], &ds.fore_hist[b as usize]);
     if jw >= 0.92 {
         3
     } else if jw >= 0.80 {
@@ -183,7 +183,7 @@ fn surname_level(ds: &Dataset, i: usize, j: usize) -> u8 {
     if (ds.sur_parts[a as usize] || ds.sur_parts[b as usize]) && crate::names::surname_part_match(sa, sb) {
         return 1;
     }
-    let jw = jaro_winkler(sa, sb);
+    let jw = bounded_jw(sa, sb, &ds.sur_hist[a as usize], &ds.sur_hist[b as usize]);
     if jw >= 0.92 {
         2
     } else if jw >= 0.80 {
@@ -191,6 +191,13 @@ fn surname_level(ds: &Dataset, i: usize, j: usize) -> u8 {
     } else {
         4
     }
+}
+
+/// Jaro-Winkler when it can reach 0.80, else 0 (the levels below 0.80 do not
+/// use its value).
+#[inline]
+fn bounded_jw(a: &str, b: &str, ha: &[u8; 32], hb: &[u8; 32]) -> f64 {
+    if jaro_winkler_upper_bound(a, b, ha, hb) < 0.80 { 0.0 } else { jaro_winkler(a, b) }
 }
 
 /// Date of birth levels on packed `yyyymmdd` values (0 = missing).

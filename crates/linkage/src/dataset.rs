@@ -101,6 +101,10 @@ pub struct Dataset {
     pub(crate) pc_count: Vec<u32>,
     /// Per surname id: whether it has several parts.
     pub(crate) sur_parts: Vec<bool>,
+    /// Per forename and surname id: byte histograms (for a cheap
+    /// Jaro-Winkler bound).
+    pub(crate) fore_hist: Vec<[u8; 32]>,
+    pub(crate) sur_hist: Vec<[u8; 32]>,
     /// Per address id: a hash of its numbers (house, flat).
     pub(crate) addr_numbers: Vec<u64>,
     finished: bool,
@@ -346,6 +350,9 @@ impl Dataset {
         self.given_count = count(|r| r.given, self.fore.len());
         self.sur_count = count(|r| r.surname, self.sur.len());
         self.pc_count = count(|r| r.postcode, self.pc.len());
+        let hist = |v: &Vocab| (0..v.len() as u32).map(|id| crate::strings::histogram(v.get(id))).collect();
+        self.fore_hist = hist(&self.fore);
+        self.sur_hist = hist(&self.sur);
         // Surnames of several parts, and the numbers of each address.
         self.sur_parts = (0..self.sur.len() as u32).map(|id| self.sur.get(id).contains(' ')).collect();
         self.addr_numbers = (0..self.addr.len() as u32)

@@ -14,6 +14,7 @@
 
 pub mod addresses;
 pub mod blocking;
+pub mod cli;
 pub mod cluster;
 pub mod compare;
 pub mod config;
@@ -33,7 +34,7 @@ pub mod strings;
 use serde::{Deserialize, Serialize};
 
 pub use config::Config;
-pub use link::{Linked, ScoredPair, link, link_dataset};
+pub use link::{LinkStats, Linked, ScoredPair, link, link_dataset};
 pub use model::{Contribution, Explanation, Model};
 pub use progress::{NoProgress, Progress};
 

@@ -68,6 +68,38 @@ pub fn jaro_winkler(a: &str, b: &str) -> f64 {
     j + prefix as f64 * 0.1 * (1.0 - j)
 }
 
+/// A histogram of a string's bytes, folded into 32 buckets (letters a–z each
+/// have their own), for [`jaro_winkler_upper_bound`].
+pub fn histogram(s: &str) -> [u8; 32] {
+    let mut h = [0u8; 32];
+    for b in s.bytes() {
+        let i = (b | 0x20).wrapping_sub(b'a');
+        let i = if i < 26 { i as usize } else { 26 + (b as usize % 6) };
+        h[i] = h[i].saturating_add(1);
+    }
+    h
+}
+
+/// An upper bound of [`jaro_winkler`]`(a, b)` from the strings' lengths,
+/// histograms and common prefix: Jaro's matches cannot exceed the characters
+/// the two have in common. Cheap; used to skip the full measure when it
+/// cannot reach a threshold.
+#[inline]
+pub fn jaro_winkler_upper_bound(a: &str, b: &str, ha: &[u8; 32], hb: &[u8; 32]) -> f64 {
+    let (la, lb) = (a.len(), b.len());
+    if la == 0 || lb == 0 {
+        return if la == lb { 1.0 } else { 0.0 };
+    }
+    let common: u32 = ha.iter().zip(hb).map(|(x, y)| (*x).min(*y) as u32).sum();
+    let m = common.min(la.min(lb) as u32) as f64;
+    if m == 0.0 {
+        return 0.0;
+    }
+    let jaro = (m / la as f64 + m / lb as f64 + 1.0) / 3.0;
+    let prefix = a.bytes().zip(b.bytes()).take(4).take_while(|(x, y)| x == y).count();
+    jaro + prefix as f64 * 0.1 * (1.0 - jaro)
+}
+
 /// Damerau-Levenshtein distance (optimal string alignment: insertions,
 /// deletions, substitutions and adjacent transpositions); symmetric.
 pub fn damerau_levenshtein(a: &str, b: &str) -> usize {
@@ -127,6 +159,17 @@ mod tests {
         assert_eq!(jaro_winkler("abc", ""), 0.0);
         assert_eq!(jaro_winkler("abc", "abc"), 1.0);
         assert_eq!(jaro_winkler("dwayne", "duane"), jaro_winkler("duane", "dwayne"));
+    }
+
+    #[test]
+    fn the_upper_bound_bounds() {
+        let names = ["oliver", "olivia", "amelia", "jack", "jacob", "smith", "smyth", "o", "zoe", "zoey", "li", "lee"];
+        for a in names {
+            for b in names {
+                let ub = jaro_winkler_upper_bound(a, b, &histogram(a), &histogram(b));
+                assert!(ub + 1e-12 >= jaro_winkler(a, b), "{a} {b}");
+            }
+        }
     }
 
     #[test]
