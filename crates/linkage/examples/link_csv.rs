@@ -7,7 +7,10 @@ use kindred_linkage::{Config, csvio, link_dataset, progress::StderrProgress};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let split = args.iter().position(|a| a.ends_with("pairs.csv")).expect("an output ending in pairs.csv");
+    let split = args
+        .iter()
+        .position(|a| a.ends_with("pairs.csv"))
+        .expect("an output ending in pairs.csv");
     let inputs: Vec<&Path> = args[..split].iter().map(Path::new).collect();
     let pairs = Path::new(&args[split]);
     let clusters = Path::new(&args[split + 1]);
@@ -23,7 +26,10 @@ fn main() {
     csvio::write_clusters(clusters, &ds, &linked).unwrap();
     if std::env::var_os("LINK_MODEL").is_some() {
         eprintln!("{:#?}", linked.model.comparisons);
-        eprintln!("prior {} household {}", linked.model.prior, linked.model.household_prior);
+        eprintln!(
+            "prior {} household {}",
+            linked.model.prior, linked.model.household_prior
+        );
     }
     eprintln!("{:?}", linked.stats);
 }

@@ -52,7 +52,10 @@ mod tests {
     fn expands_the_street_type_only() {
         assert_eq!(standard_address("12 Oak Rd.").as_deref(), Some("12 oak road"));
         assert_eq!(standard_address("3 St Johns St").as_deref(), Some("3 st johns street"));
-        assert_eq!(standard_address("Flat 2, 7 Elm Gdns").as_deref(), Some("flat 2 7 elm gardens"));
+        assert_eq!(
+            standard_address("Flat 2, 7 Elm Gdns").as_deref(),
+            Some("flat 2 7 elm gardens")
+        );
         let once = standard_address("5 the rd").unwrap();
         assert_eq!(standard_address(&once).as_deref(), Some(once.as_str()));
         assert_eq!(numbers("flat 2 7 elm gardens").collect::<Vec<_>>(), vec!["2", "7"]);

@@ -108,9 +108,7 @@ impl Field {
         match self {
             Field::Nhs => (ds.rec[i].nhs & NHS_PRESENT != 0).then(|| ds.rec[i].nhs & NHS_DIGITS),
             Field::FirstName => nz(ds.rec[i].given).map(|g| ds.fore_canon[g as usize] as u64),
-            Field::FirstNamePrefix(n) => {
-                nz(ds.rec[i].given).map(|g| prefix(ds.fore.get(ds.fore_canon[g as usize]), n))
-            }
+            Field::FirstNamePrefix(n) => nz(ds.rec[i].given).map(|g| prefix(ds.fore.get(ds.fore_canon[g as usize]), n)),
             Field::Surname => nz(ds.rec[i].surname),
             Field::SurnamePrefix(n) => nz(ds.rec[i].surname).map(|s| prefix(ds.sur.get(s as u32), n)),
             Field::Dob => nz(ds.rec[i].dob),
@@ -196,8 +194,10 @@ impl Blocks {
                     h.max(1)
                 })
                 .collect();
-            let mut sorted: Vec<(u64, u32)> =
-                (0..n as u32).filter(|&i| key[i as usize] != 0).map(|i| (key[i as usize], i)).collect();
+            let mut sorted: Vec<(u64, u32)> = (0..n as u32)
+                .filter(|&i| key[i as usize] != 0)
+                .map(|i| (key[i as usize], i))
+                .collect();
             sorted.par_sort_unstable();
             let mut order: Vec<u32> = Vec::with_capacity(sorted.len());
             let mut start = 0usize;

@@ -44,7 +44,9 @@ pub struct LinkSummary {
 /// Read the inputs, link, write the pairs (and clusters).
 pub fn run(opts: &LinkOptions, progress: &dyn Progress) -> Result<LinkSummary, LinkError> {
     if opts.inputs.is_empty() || opts.inputs.len() > 2 {
-        return Err(LinkError::Usage("give one --input to deduplicate or two to link".into()));
+        return Err(LinkError::Usage(
+            "give one --input to deduplicate or two to link".into(),
+        ));
     }
     let mut cfg = match &opts.config {
         Some(path) => {

@@ -22,7 +22,15 @@ pub const K: usize = 7;
 pub const NULL: u8 = 15;
 
 /// Names of the comparisons, in index order.
-pub const NAMES: [&str; K] = ["NHS number", "First name", "Surname", "Date of birth", "Postcode", "Address", "Sex"];
+pub const NAMES: [&str; K] = [
+    "NHS number",
+    "First name",
+    "Surname",
+    "Date of birth",
+    "Postcode",
+    "Address",
+    "Sex",
+];
 
 /// Human labels of each comparison's levels, in order.
 pub const LEVELS: [&[&str]; K] = [
@@ -43,8 +51,20 @@ pub const LEVELS: [&[&str]; K] = [
         "initial",
         "different",
     ],
-    &["exact", "double-barrelled part", "Jaro-Winkler ≥ 0.92", "Jaro-Winkler ≥ 0.80", "different"],
-    &["exact", "day and month swapped", "one digit different", "year one apart", "different"],
+    &[
+        "exact",
+        "double-barrelled part",
+        "Jaro-Winkler ≥ 0.92",
+        "Jaro-Winkler ≥ 0.80",
+        "different",
+    ],
+    &[
+        "exact",
+        "day and month swapped",
+        "one digit different",
+        "year one apart",
+        "different",
+    ],
     &["exact", "same sector", "same district", "different"],
     &["exact", "same numbers, Jaro-Winkler ≥ 0.90", "different"],
     &["same", "different"],
@@ -57,7 +77,11 @@ pub const fn level_count(k: usize) -> usize {
 
 /// The label of a level.
 pub fn label(k: usize, level: u8) -> &'static str {
-    if level == NULL { "missing" } else { LEVELS[k][level as usize] }
+    if level == NULL {
+        "missing"
+    } else {
+        LEVELS[k][level as usize]
+    }
 }
 
 /// One pair's levels, comparison by comparison.
@@ -197,7 +221,11 @@ fn surname_level(ds: &Dataset, i: usize, j: usize) -> u8 {
 /// use its value).
 #[inline]
 fn bounded_jw(a: &str, b: &str, ha: &[u8; 32], hb: &[u8; 32]) -> f64 {
-    if jaro_winkler_upper_bound(a, b, ha, hb) < 0.80 { 0.0 } else { jaro_winkler(a, b) }
+    if jaro_winkler_upper_bound(a, b, ha, hb) < 0.80 {
+        0.0
+    } else {
+        jaro_winkler(a, b)
+    }
 }
 
 /// Date of birth levels on packed `yyyymmdd` values (0 = missing).

@@ -67,7 +67,10 @@ impl Config {
     /// Check values and blocking rules.
     pub fn check(&self) -> Result<(), ConfigError> {
         if !(0.0..=1.0).contains(&self.threshold) {
-            return Err(ConfigError::Invalid(format!("threshold {} is not in [0, 1]", self.threshold)));
+            return Err(ConfigError::Invalid(format!(
+                "threshold {} is not in [0, 1]",
+                self.threshold
+            )));
         }
         if self.blocking_rules.is_empty() {
             return Err(ConfigError::Invalid("no blocking rules".into()));

@@ -138,21 +138,114 @@ pub struct RawFields<'a> {
     pub source_system: Option<&'a [u8]>,
 }
 
-fn cached(
-    cache: &mut FxHashMap<Box<[u8]>, u32>,
-    raw: Option<&[u8]>,
-    mut make: impl FnMut(&str) -> u32,
-) -> u32 {
-    let Some(raw) = raw else { return 0 };
-    if raw.is_empty() {
-        return 0;
+/// Distinct raw values of one chunk, in order of first appearance (id 0 is
+/// "missing or empty").
+#[derive(Default)]
+struct LocalVocab {
+    values: Vec<Box<[u8]>>,
+    map: FxHashMap<Box<[u8]>, u32>,
+}
+
+impl LocalVocab {
+    fn id(&mut self, raw: Option<&[u8]>) -> u32 {
+        let Some(raw) = raw.filter(|r| !r.is_empty()) else { return 0 };
+        if let Some(&v) = self.map.get(raw) {
+            return v;
+        }
+        let v = self.values.len() as u32 + 1;
+        self.values.push(raw.into());
+        self.map.insert(raw.into(), v);
+        v
     }
-    if let Some(&v) = cache.get(raw) {
-        return v;
+
+    /// Global ids for the local ones, through the builder's cache of raw values.
+    fn translate(&self, cache: &mut FxHashMap<Box<[u8]>, u32>, mut make: impl FnMut(&str) -> u32) -> Vec<u32> {
+        let mut out = Vec::with_capacity(self.values.len() + 1);
+        out.push(0);
+        for raw in &self.values {
+            let v = match cache.get(raw) {
+                Some(&v) => v,
+                None => {
+                    let v = make(&String::from_utf8_lossy(raw));
+                    cache.insert(raw.clone(), v);
+                    v
+                }
+            };
+            out.push(v);
+        }
+        out
     }
-    let v = make(&String::from_utf8_lossy(raw));
-    cache.insert(raw.into(), v);
-    v
+}
+
+#[derive(Clone, Copy)]
+struct LocalRow {
+    nhs: u64,
+    given: u32,
+    middle: u32,
+    surname: u32,
+    dob: u32,
+    postcode: u32,
+    address: u32,
+    source: u32,
+    sex: u8,
+}
+
+/// Rows parsed apart from the [`Builder`], with chunk-local value ids; many
+/// chunks can be filled in parallel and then pushed in order.
+#[derive(Default)]
+pub struct Chunk {
+    ids: Vec<u8>,
+    id_ends: Vec<u32>,
+    /// The input line of each row (for error messages).
+    pub lines: Vec<u64>,
+    rows: Vec<LocalRow>,
+    fore: LocalVocab,
+    sur: LocalVocab,
+    dob: LocalVocab,
+    pc: LocalVocab,
+    addr: LocalVocab,
+    src: LocalVocab,
+}
+
+impl Chunk {
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn push(&mut self, f: &RawFields<'_>, line: u64) {
+        let id = String::from_utf8_lossy(f.id);
+        self.ids.extend_from_slice(id.trim().as_bytes());
+        self.id_ends.push(self.ids.len() as u32);
+        self.lines.push(line);
+        let nhs = f
+            .nhs_number
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .and_then(nhs::normalise)
+            .map_or(0, |d| nhs_bits(&d));
+        let sex = match f.sex {
+            Some([b'm' | b'M']) => 1,
+            Some([b'f' | b'F']) => 2,
+            Some(b) => std::str::from_utf8(b).ok().and_then(Sex::parse).map_or(0, sex_code),
+            None => 0,
+        };
+        let given = self.fore.id(f.given_name);
+        let middle = self.fore.id(f.middle_name);
+        self.rows.push(LocalRow {
+            nhs,
+            given,
+            middle,
+            surname: self.sur.id(f.family_name),
+            dob: self.dob.id(f.date_of_birth),
+            postcode: self.pc.id(f.postcode),
+            address: self.addr.id(f.address),
+            source: self.src.id(f.source_system),
+            sex,
+        });
+    }
 }
 
 impl Builder {
@@ -173,53 +266,59 @@ impl Builder {
         self.ds.n_left = Some(self.ds.len());
     }
 
+    /// Push one row of raw fields.
     pub fn push_raw(&mut self, f: &RawFields<'_>) {
+        let mut c = Chunk::default();
+        c.push(f, 0);
+        self.push_chunk(&c);
+    }
+
+    /// Push the rows of a chunk parsed on its own (in parallel with others),
+    /// standardising each raw value not seen before. The result is the same
+    /// as pushing the rows one by one.
+    pub fn push_chunk(&mut self, c: &Chunk) {
         let ds = &mut self.ds;
-        ds.push_id(&String::from_utf8_lossy(f.id));
-        let nhs = f
-            .nhs_number
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .and_then(nhs::normalise)
-            .map_or(0, |d| nhs_bits(&d));
         let fore = &mut ds.fore;
-        let mut given_name = |s: &str| names::standard_given_name(s).map_or(0, |n| fore.intern(&n));
-        let given = cached(&mut self.fore_cache, f.given_name, &mut given_name);
-        let middle = cached(&mut self.fore_cache, f.middle_name, &mut given_name);
+        let given_name = |s: &str| names::standard_given_name(s).map_or(0, |n| fore.intern(&n));
+        let fore_ids = c.fore.translate(&mut self.fore_cache, given_name);
         let sur = &mut ds.sur;
-        let surname = cached(&mut self.sur_cache, f.family_name, |s| {
+        let sur_ids = c.sur.translate(&mut self.sur_cache, |s| {
             names::standard_family_name(s).map_or(0, |n| sur.intern(&n))
         });
-        let dob = cached(&mut self.dob_cache, f.date_of_birth, |s| {
+        let dob_ids = c.dob.translate(&mut self.dob_cache, |s| {
             dates::parse_date(s).map_or(0, dates::Date::packed)
         });
-        let sex = match f.sex {
-            Some([b'm' | b'M']) => 1,
-            Some([b'f' | b'F']) => 2,
-            Some(b) => std::str::from_utf8(b).ok().and_then(Sex::parse).map_or(0, sex_code),
-            None => 0,
-        };
         let pc = &mut ds.pc;
-        let postcode = cached(&mut self.pc_cache, f.postcode, |s| {
+        let pc_ids = c.pc.translate(&mut self.pc_cache, |s| {
             postcodes::parse(s).map_or(0, |p| pc.intern(&p.full))
         });
         let addr = &mut ds.addr;
-        let address = cached(&mut self.addr_cache, f.address, |s| {
+        let addr_ids = c.addr.translate(&mut self.addr_cache, |s| {
             addresses::standard_address(s).map_or(0, |a| addr.intern(&a))
         });
-        ds.rec.push(Rec {
-            nhs,
-            given,
-            middle,
-            surname,
-            dob,
-            postcode,
-            address,
-            sex,
-        });
         let src = &mut ds.src;
-        ds.source.push(cached(&mut self.src_cache, f.source_system, |s| {
+        let src_ids = c.src.translate(&mut self.src_cache, |s| {
             crate::standard_source(s).map_or(0, |a| src.intern(&a))
-        }));
+        });
+        ds.rec.reserve(c.len());
+        let mut start = 0usize;
+        for (k, r) in c.rows.iter().enumerate() {
+            let end = c.id_ends[k] as usize;
+            ds.id_bytes.extend_from_slice(&c.ids[start..end]);
+            ds.id_ends.push(ds.id_bytes.len() as u64);
+            start = end;
+            ds.rec.push(Rec {
+                nhs: r.nhs,
+                given: fore_ids[r.given as usize],
+                middle: fore_ids[r.middle as usize],
+                surname: sur_ids[r.surname as usize],
+                dob: dob_ids[r.dob as usize],
+                postcode: pc_ids[r.postcode as usize],
+                address: addr_ids[r.address as usize],
+                sex: r.sex,
+            });
+            ds.source.push(src_ids[r.source as usize]);
+        }
     }
 
     pub fn push_record(&mut self, r: &Record) {
@@ -350,11 +449,17 @@ impl Dataset {
         self.given_count = count(|r| r.given, self.fore.len());
         self.sur_count = count(|r| r.surname, self.sur.len());
         self.pc_count = count(|r| r.postcode, self.pc.len());
-        let hist = |v: &Vocab| (0..v.len() as u32).map(|id| crate::strings::histogram(v.get(id))).collect();
+        let hist = |v: &Vocab| {
+            (0..v.len() as u32)
+                .map(|id| crate::strings::histogram(v.get(id)))
+                .collect()
+        };
         self.fore_hist = hist(&self.fore);
         self.sur_hist = hist(&self.sur);
         // Surnames of several parts, and the numbers of each address.
-        self.sur_parts = (0..self.sur.len() as u32).map(|id| self.sur.get(id).contains(' ')).collect();
+        self.sur_parts = (0..self.sur.len() as u32)
+            .map(|id| self.sur.get(id).contains(' '))
+            .collect();
         self.addr_numbers = (0..self.addr.len() as u32)
             .map(|id| {
                 use std::hash::Hasher;
@@ -429,7 +534,8 @@ impl Dataset {
                 2 => Some(Sex::Female),
                 _ => None,
             },
-            postcode: (self.rec[i].postcode != 0).then(|| postcodes::parse(self.pc.get(self.rec[i].postcode)).expect("standard")),
+            postcode: (self.rec[i].postcode != 0)
+                .then(|| postcodes::parse(self.pc.get(self.rec[i].postcode)).expect("standard")),
             address: opt(&self.addr, self.rec[i].address),
             source_system: opt(&self.src, self.source[i]),
         }

@@ -68,7 +68,9 @@ pub fn is_placeholder(d: Date) -> bool {
     )
 }
 
-const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
 
 fn month_name(s: &str) -> Option<u8> {
     let s = s.to_ascii_lowercase();
@@ -121,7 +123,14 @@ fn dm(y: u16, a: u32, b: u32) -> Option<Date> {
 fn parse_any(s: &str) -> Option<Date> {
     // ISO timestamps: keep the date part.
     let s = match s.find(['T', 't']) {
-        Some(i) if i >= 8 && s.as_bytes()[..i].iter().all(|b| b.is_ascii_digit() || b"-/.".contains(b)) => &s[..i],
+        Some(i)
+            if i >= 8
+                && s.as_bytes()[..i]
+                    .iter()
+                    .all(|b| b.is_ascii_digit() || b"-/.".contains(b)) =>
+        {
+            &s[..i]
+        }
         _ => s,
     };
     let s = match s.find(' ') {
@@ -131,7 +140,10 @@ fn parse_any(s: &str) -> Option<Date> {
     if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
         return Date::new(s[..4].parse().ok()?, s[4..6].parse().ok()?, s[6..].parse().ok()?);
     }
-    let parts: Vec<&str> = s.split(|c: char| matches!(c, '-' | '/' | '.' | ' ' | ',')).filter(|p| !p.is_empty()).collect();
+    let parts: Vec<&str> = s
+        .split(|c: char| matches!(c, '-' | '/' | '.' | ' ' | ','))
+        .filter(|p| !p.is_empty())
+        .collect();
     if parts.len() != 3 {
         return None;
     }
@@ -147,7 +159,11 @@ fn parse_any(s: &str) -> Option<Date> {
         // yyyy-mm-dd (or yyyy-dd-mm when the month would be impossible)
         let y = year(a)?;
         let (mo, d) = (num(b)?, num(c)?);
-        return if mo <= 12 { Date::new(y, mo as u8, d as u8) } else { dm(y, mo, d) };
+        return if mo <= 12 {
+            Date::new(y, mo as u8, d as u8)
+        } else {
+            dm(y, mo, d)
+        };
     }
     if a.len() <= 2 && b.len() <= 2 && (c.len() == 4 || c.len() == 2) {
         return dm(year(c)?, num(a)?, num(b)?);
@@ -194,7 +210,10 @@ mod tests {
     #[test]
     fn days_and_packing() {
         assert_eq!(Date::new(1970, 1, 1).unwrap().days(), 0);
-        assert_eq!(Date::new(2000, 3, 1).unwrap().days() - Date::new(2000, 2, 28).unwrap().days(), 2);
+        assert_eq!(
+            Date::new(2000, 3, 1).unwrap().days() - Date::new(2000, 2, 28).unwrap().days(),
+            2
+        );
         let x = Date::new(2015, 3, 4).unwrap();
         assert_eq!(Date::unpack(x.packed()), x);
         assert_eq!(parse_date(&x.to_string()), Some(x));

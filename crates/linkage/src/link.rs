@@ -298,7 +298,10 @@ pub(crate) fn train(
         Some(l) => l as f64 * (n - l as f64),
     };
     let prior = if all_pairs > 0.0 && blocked_pairs > 0 {
-        let matches_h: f64 = household.iter().map(|(l, c)| c * em::posterior(l, lambda_h, &m, &uh)).sum();
+        let matches_h: f64 = household
+            .iter()
+            .map(|(l, c)| c * em::posterior(l, lambda_h, &m, &uh))
+            .sum();
         let mut lambda = (blocked_pairs as f64 / all_pairs * 0.1).clamp(1e-12, 0.5);
         for _ in 0..200 {
             let matches_g: f64 = patterns
@@ -352,8 +355,11 @@ pub(crate) fn estimate_m(
 ) -> (Table, usize) {
     let mut m = *m0;
     let mut iterations = 0;
-    let a: Vec<(Levels, f64)> =
-        patterns.iter().filter(|(l, _)| l[NHS] == 0).map(|(l, c)| (with_null(l, &[NHS]), *c)).collect();
+    let a: Vec<(Levels, f64)> = patterns
+        .iter()
+        .filter(|(l, _)| l[NHS] == 0)
+        .map(|(l, c)| (with_null(l, &[NHS]), *c))
+        .collect();
     if !a.is_empty() {
         let mut s = EmSettings {
             max_iterations,

@@ -166,13 +166,27 @@ impl Default for Model {
                 uh[k][l] = if scored_in_household(k) { DEFAULT_UH[k][l] } else { 0.0 };
             }
         }
-        Model::from_tables(DEFAULT_PRIOR, DEFAULT_HOUSEHOLD_PRIOR, &m, &u, &uh, TermFrequencies::default())
+        Model::from_tables(
+            DEFAULT_PRIOR,
+            DEFAULT_HOUSEHOLD_PRIOR,
+            &m,
+            &u,
+            &uh,
+            TermFrequencies::default(),
+        )
     }
 }
 
 impl Model {
     /// Build a model from probability tables (indexed by comparison and level).
-    pub fn from_tables(prior: f64, household_prior: f64, m: &Table, u: &Table, uh: &Table, tf: TermFrequencies) -> Model {
+    pub fn from_tables(
+        prior: f64,
+        household_prior: f64,
+        m: &Table,
+        u: &Table,
+        uh: &Table,
+        tf: TermFrequencies,
+    ) -> Model {
         let comparisons = (0..K)
             .map(|k| ComparisonParams {
                 name: compare::NAMES[k].to_owned(),
@@ -343,7 +357,11 @@ impl Scorer {
             return 0.0;
         }
         if household {
-            return if scored_in_household(k) { self.wh[k][level as usize] } else { 0.0 };
+            return if scored_in_household(k) {
+                self.wh[k][level as usize]
+            } else {
+                0.0
+            };
         }
         let mut w = self.wg[k][level as usize];
         if level == 0 {

@@ -62,8 +62,26 @@ pub fn normalise(s: &str) -> Option<String> {
 /// Placeholder first names seen on records of newborns and unknown people;
 /// they carry no identity and are treated as missing.
 pub const PLACEHOLDER_GIVEN_NAMES: &[&str] = &[
-    "baby", "babyof", "baby of", "infant", "unknown", "unk", "notknown", "not known", "male", "female", "boy",
-    "girl", "twin", "twin 1", "twin 2", "na", "n a", "none", "xx", "x",
+    "baby",
+    "babyof",
+    "baby of",
+    "infant",
+    "unknown",
+    "unk",
+    "notknown",
+    "not known",
+    "male",
+    "female",
+    "boy",
+    "girl",
+    "twin",
+    "twin 1",
+    "twin 2",
+    "na",
+    "n a",
+    "none",
+    "xx",
+    "x",
 ];
 
 /// A given (or middle) name in normal form, placeholders removed.
@@ -78,7 +96,10 @@ pub fn standard_given_name(s: &str) -> Option<String> {
 /// A family name in normal form (`Smith-Jones` → `smith jones`).
 pub fn standard_family_name(s: &str) -> Option<String> {
     let n = normalise(s)?;
-    if matches!(n.as_str(), "unknown" | "notknown" | "not known" | "na" | "n a" | "none" | "xx" | "x") {
+    if matches!(
+        n.as_str(),
+        "unknown" | "notknown" | "not known" | "na" | "n a" | "none" | "xx" | "x"
+    ) {
         return None;
     }
     Some(n)
@@ -159,7 +180,12 @@ pub fn surname_part_match(a: &str, b: &str) -> bool {
     if squash(a) == squash(b) {
         return true;
     }
-    let long = |s: &str| s.split(' ').filter(|p| p.len() >= 2).map(str::to_owned).collect::<Vec<_>>();
+    let long = |s: &str| {
+        s.split(' ')
+            .filter(|p| p.len() >= 2)
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
     let (pa, pb) = (long(a), long(b));
     pa.iter().any(|x| pb.contains(x) || (!b_parts && b == x)) || (!a_parts && pb.iter().any(|y| y == a))
 }

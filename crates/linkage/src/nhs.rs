@@ -22,7 +22,11 @@ pub fn check_digit_ok(digits: &str) -> bool {
     if b.len() != 10 || !b.iter().all(u8::is_ascii_digit) {
         return false;
     }
-    let s: u32 = b[..9].iter().enumerate().map(|(i, d)| (d - b'0') as u32 * (10 - i as u32)).sum();
+    let s: u32 = b[..9]
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d - b'0') as u32 * (10 - i as u32))
+        .sum();
     let check = match 11 - s % 11 {
         11 => 0,
         10 => return false,

@@ -46,9 +46,15 @@ mod tests {
     #[test]
     fn normal_form_outward_and_sector() {
         let p = parse(" ls1  4ab").unwrap();
-        assert_eq!((p.full.as_str(), p.outward.as_str(), p.sector.as_str()), ("LS1 4AB", "LS1", "LS1 4"));
+        assert_eq!(
+            (p.full.as_str(), p.outward.as_str(), p.sector.as_str()),
+            ("LS1 4AB", "LS1", "LS1 4")
+        );
         let p = parse("SW1A1AA").unwrap();
-        assert_eq!((p.full.as_str(), p.outward.as_str(), p.sector.as_str()), ("SW1A 1AA", "SW1A", "SW1A 1"));
+        assert_eq!(
+            (p.full.as_str(), p.outward.as_str(), p.sector.as_str()),
+            ("SW1A 1AA", "SW1A", "SW1A 1")
+        );
         assert_eq!(parse(&parse("bd12 9xy").unwrap().full), parse("BD12 9XY"));
         assert_eq!(parse("1234"), None);
         assert_eq!(parse("not a postcode"), None);

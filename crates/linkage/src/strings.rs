@@ -122,7 +122,9 @@ pub fn damerau_levenshtein(a: &str, b: &str) -> usize {
     for i in 1..=n {
         for j in 1..=m {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[(i - 1) * w + j] + 1).min(d[i * w + j - 1] + 1).min(d[(i - 1) * w + j - 1] + cost);
+            let mut v = (d[(i - 1) * w + j] + 1)
+                .min(d[i * w + j - 1] + 1)
+                .min(d[(i - 1) * w + j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 v = v.min(d[(i - 2) * w + j - 2] + 1);
             }
@@ -163,7 +165,9 @@ mod tests {
 
     #[test]
     fn the_upper_bound_bounds() {
-        let names = ["oliver", "olivia", "amelia", "jack", "jacob", "smith", "smyth", "o", "zoe", "zoey", "li", "lee"];
+        let names = [
+            "oliver", "olivia", "amelia", "jack", "jacob", "smith", "smyth", "o", "zoe", "zoey", "li", "lee",
+        ];
         for a in names {
             for b in names {
                 let ub = jaro_winkler_upper_bound(a, b, &histogram(a), &histogram(b));
@@ -185,7 +189,10 @@ mod tests {
     fn one_edit_in_a_fixed_width_number() {
         assert_eq!(one_edit_fixed(b"9434765919", b"9434765919"), None);
         assert_eq!(one_edit_fixed(b"9434765919", b"9434765991"), Some("one transposition"));
-        assert_eq!(one_edit_fixed(b"9434765919", b"9434765912"), Some("one digit different"));
+        assert_eq!(
+            one_edit_fixed(b"9434765919", b"9434765912"),
+            Some("one digit different")
+        );
         assert_eq!(one_edit_fixed(b"9434765919", b"9434765121"), None);
     }
 }

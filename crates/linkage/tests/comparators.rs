@@ -39,11 +39,23 @@ fn with(f: impl FnOnce(&mut RawRecord)) -> RawRecord {
 #[test]
 fn nhs_number_levels() {
     assert_eq!(label(NHS, raw("a"), raw("b")), "exact");
-    assert_eq!(label(NHS, raw("a"), with(|r| r.nhs_number = Some("9434765991".into()))), "one transposition");
-    assert_eq!(label(NHS, raw("a"), with(|r| r.nhs_number = Some("9434765912".into()))), "one digit different");
+    assert_eq!(
+        label(NHS, raw("a"), with(|r| r.nhs_number = Some("9434765991".into()))),
+        "one transposition"
+    );
+    assert_eq!(
+        label(NHS, raw("a"), with(|r| r.nhs_number = Some("9434765912".into()))),
+        "one digit different"
+    );
     // 401 023 2137 is valid, and so is 943 476 5919
-    assert_eq!(label(NHS, raw("a"), with(|r| r.nhs_number = Some("4010232137".into()))), "both valid, different");
-    assert_eq!(label(NHS, raw("a"), with(|r| r.nhs_number = Some("4010232138".into()))), "different");
+    assert_eq!(
+        label(NHS, raw("a"), with(|r| r.nhs_number = Some("4010232137".into()))),
+        "both valid, different"
+    );
+    assert_eq!(
+        label(NHS, raw("a"), with(|r| r.nhs_number = Some("4010232138".into()))),
+        "different"
+    );
     assert_eq!(label(NHS, raw("a"), with(|r| r.nhs_number = None)), "missing");
     // a mother's number on her baby's record
     assert_eq!(
@@ -54,9 +66,18 @@ fn nhs_number_levels() {
 
 #[test]
 fn first_name_levels() {
-    assert_eq!(label(FIRST, raw("a"), with(|r| r.given_name = Some("WILLIAM ".into()))), "exact");
-    assert_eq!(label(FIRST, raw("a"), with(|r| r.given_name = Some("Bill".into()))), "nickname");
-    assert_eq!(label(FIRST, raw("a"), with(|r| r.given_name = Some("Liam".into()))), "nickname");
+    assert_eq!(
+        label(FIRST, raw("a"), with(|r| r.given_name = Some("WILLIAM ".into()))),
+        "exact"
+    );
+    assert_eq!(
+        label(FIRST, raw("a"), with(|r| r.given_name = Some("Bill".into()))),
+        "nickname"
+    );
+    assert_eq!(
+        label(FIRST, raw("a"), with(|r| r.given_name = Some("Liam".into()))),
+        "nickname"
+    );
     assert_eq!(
         label(
             FIRST,
@@ -68,45 +89,118 @@ fn first_name_levels() {
         ),
         "first and middle names swapped"
     );
-    assert_eq!(label(FIRST, raw("a"), with(|r| r.given_name = Some("Wiliam".into()))), "Jaro-Winkler ≥ 0.92");
-    assert_eq!(label(FIRST, raw("a"), with(|r| r.given_name = Some("W".into()))), "initial");
-    assert_eq!(label(FIRST, raw("a"), with(|r| r.given_name = Some("Oscar".into()))), "different");
-    assert_eq!(label(FIRST, raw("a"), with(|r| r.given_name = Some("Baby".into()))), "missing");
+    assert_eq!(
+        label(FIRST, raw("a"), with(|r| r.given_name = Some("Wiliam".into()))),
+        "Jaro-Winkler ≥ 0.92"
+    );
+    assert_eq!(
+        label(FIRST, raw("a"), with(|r| r.given_name = Some("W".into()))),
+        "initial"
+    );
+    assert_eq!(
+        label(FIRST, raw("a"), with(|r| r.given_name = Some("Oscar".into()))),
+        "different"
+    );
+    assert_eq!(
+        label(FIRST, raw("a"), with(|r| r.given_name = Some("Baby".into()))),
+        "missing"
+    );
 }
 
 #[test]
 fn surname_levels() {
-    assert_eq!(label(SURNAME, raw("a"), with(|r| r.family_name = Some("smith jones".into()))), "exact");
-    assert_eq!(label(SURNAME, raw("a"), with(|r| r.family_name = Some("Jones".into()))), "double-barrelled part");
-    assert_eq!(label(SURNAME, raw("a"), with(|r| r.family_name = Some("SmithJones".into()))), "double-barrelled part");
     assert_eq!(
-        label(SURNAME, with(|r| r.family_name = Some("Robinson".into())), with(|r| r.family_name = Some("Robinsno".into()))),
+        label(SURNAME, raw("a"), with(|r| r.family_name = Some("smith jones".into()))),
+        "exact"
+    );
+    assert_eq!(
+        label(SURNAME, raw("a"), with(|r| r.family_name = Some("Jones".into()))),
+        "double-barrelled part"
+    );
+    assert_eq!(
+        label(SURNAME, raw("a"), with(|r| r.family_name = Some("SmithJones".into()))),
+        "double-barrelled part"
+    );
+    assert_eq!(
+        label(
+            SURNAME,
+            with(|r| r.family_name = Some("Robinson".into())),
+            with(|r| r.family_name = Some("Robinsno".into()))
+        ),
         "Jaro-Winkler ≥ 0.92"
     );
-    assert_eq!(label(SURNAME, raw("a"), with(|r| r.family_name = Some("Okafor".into()))), "different");
+    assert_eq!(
+        label(SURNAME, raw("a"), with(|r| r.family_name = Some("Okafor".into()))),
+        "different"
+    );
 }
 
 #[test]
 fn date_of_birth_levels() {
-    assert_eq!(label(DOB, raw("a"), with(|r| r.date_of_birth = Some("04/03/2015".into()))), "exact");
-    assert_eq!(label(DOB, raw("a"), with(|r| r.date_of_birth = Some("2015-04-03".into()))), "day and month swapped");
-    assert_eq!(label(DOB, raw("a"), with(|r| r.date_of_birth = Some("2015-03-07".into()))), "one digit different");
-    assert_eq!(label(DOB, raw("a"), with(|r| r.date_of_birth = Some("2013-03-04".into()))), "one digit different");
-    assert_eq!(label(DOB, raw("a"), with(|r| r.date_of_birth = Some("2009-03-04".into()))), "different");
-    assert_eq!(compare::label(DOB, compare::dob_level(20191231, 20201231)), "year one apart");
-    assert_eq!(label(DOB, raw("a"), with(|r| r.date_of_birth = Some("1900-01-01".into()))), "missing");
+    assert_eq!(
+        label(DOB, raw("a"), with(|r| r.date_of_birth = Some("04/03/2015".into()))),
+        "exact"
+    );
+    assert_eq!(
+        label(DOB, raw("a"), with(|r| r.date_of_birth = Some("2015-04-03".into()))),
+        "day and month swapped"
+    );
+    assert_eq!(
+        label(DOB, raw("a"), with(|r| r.date_of_birth = Some("2015-03-07".into()))),
+        "one digit different"
+    );
+    assert_eq!(
+        label(DOB, raw("a"), with(|r| r.date_of_birth = Some("2013-03-04".into()))),
+        "one digit different"
+    );
+    assert_eq!(
+        label(DOB, raw("a"), with(|r| r.date_of_birth = Some("2009-03-04".into()))),
+        "different"
+    );
+    assert_eq!(
+        compare::label(DOB, compare::dob_level(20191231, 20201231)),
+        "year one apart"
+    );
+    assert_eq!(
+        label(DOB, raw("a"), with(|r| r.date_of_birth = Some("1900-01-01".into()))),
+        "missing"
+    );
 }
 
 #[test]
 fn postcode_address_and_sex_levels() {
-    assert_eq!(label(POSTCODE, raw("a"), with(|r| r.postcode = Some("ls14ab".into()))), "exact");
-    assert_eq!(label(POSTCODE, raw("a"), with(|r| r.postcode = Some("LS1 4XY".into()))), "same sector");
-    assert_eq!(label(POSTCODE, raw("a"), with(|r| r.postcode = Some("LS1 9AB".into()))), "same district");
-    assert_eq!(label(POSTCODE, raw("a"), with(|r| r.postcode = Some("LS11 4AB".into()))), "different");
-    assert_eq!(label(ADDRESS, raw("a"), with(|r| r.address = Some("12 oak rd".into()))), "exact");
-    assert_eq!(label(ADDRESS, raw("a"), with(|r| r.address = Some("12 Oak Raod".into()))), "same numbers, Jaro-Winkler ≥ 0.90");
-    assert_eq!(label(ADDRESS, raw("a"), with(|r| r.address = Some("14 Oak Road".into()))), "different");
-    assert_eq!(label(SEX, raw("a"), with(|r| r.sex = Some("female".into()))), "different");
+    assert_eq!(
+        label(POSTCODE, raw("a"), with(|r| r.postcode = Some("ls14ab".into()))),
+        "exact"
+    );
+    assert_eq!(
+        label(POSTCODE, raw("a"), with(|r| r.postcode = Some("LS1 4XY".into()))),
+        "same sector"
+    );
+    assert_eq!(
+        label(POSTCODE, raw("a"), with(|r| r.postcode = Some("LS1 9AB".into()))),
+        "same district"
+    );
+    assert_eq!(
+        label(POSTCODE, raw("a"), with(|r| r.postcode = Some("LS11 4AB".into()))),
+        "different"
+    );
+    assert_eq!(
+        label(ADDRESS, raw("a"), with(|r| r.address = Some("12 oak rd".into()))),
+        "exact"
+    );
+    assert_eq!(
+        label(ADDRESS, raw("a"), with(|r| r.address = Some("12 Oak Raod".into()))),
+        "same numbers, Jaro-Winkler ≥ 0.90"
+    );
+    assert_eq!(
+        label(ADDRESS, raw("a"), with(|r| r.address = Some("14 Oak Road".into()))),
+        "different"
+    );
+    assert_eq!(
+        label(SEX, raw("a"), with(|r| r.sex = Some("female".into()))),
+        "different"
+    );
     assert_eq!(levels(raw("a"), with(|r| r.sex = Some("unknown".into())))[SEX], NULL);
 }
 

@@ -28,8 +28,24 @@ fn draw(rng: &mut ChaCha8Rng, p: &[f64]) -> u8 {
 #[test]
 fn em_recovers_known_m_u_and_lambda() {
     let levels: [usize; K] = [3, 3, 2, 3, 2, 2, 2];
-    let m = table(&[&[0.9, 0.07, 0.03], &[0.85, 0.1, 0.05], &[0.9, 0.1], &[0.92, 0.05, 0.03], &[0.8, 0.2], &[0.75, 0.25], &[0.97, 0.03]]);
-    let u = table(&[&[0.01, 0.04, 0.95], &[0.05, 0.15, 0.8], &[0.1, 0.9], &[0.02, 0.08, 0.9], &[0.1, 0.9], &[0.05, 0.95], &[0.5, 0.5]]);
+    let m = table(&[
+        &[0.9, 0.07, 0.03],
+        &[0.85, 0.1, 0.05],
+        &[0.9, 0.1],
+        &[0.92, 0.05, 0.03],
+        &[0.8, 0.2],
+        &[0.75, 0.25],
+        &[0.97, 0.03],
+    ]);
+    let u = table(&[
+        &[0.01, 0.04, 0.95],
+        &[0.05, 0.15, 0.8],
+        &[0.1, 0.9],
+        &[0.02, 0.08, 0.9],
+        &[0.1, 0.9],
+        &[0.05, 0.95],
+        &[0.5, 0.5],
+    ]);
     let lambda = 0.2;
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let mut counts = std::collections::BTreeMap::<Levels, f64>::new();
@@ -37,7 +53,11 @@ fn em_recovers_known_m_u_and_lambda() {
         let matched = rng.gen_bool(lambda);
         let mut l = [NULL; K];
         for k in 0..K {
-            let p = if matched { &m[k][..levels[k]] } else { &u[k][..levels[k]] };
+            let p = if matched {
+                &m[k][..levels[k]]
+            } else {
+                &u[k][..levels[k]]
+            };
             l[k] = if rng.gen_bool(0.05) { NULL } else { draw(&mut rng, p) };
         }
         *counts.entry(l).or_default() += 1.0;
@@ -67,8 +87,18 @@ fn em_recovers_known_m_u_and_lambda() {
     assert!((r.lambda - lambda).abs() < 0.01, "λ {}", r.lambda);
     for k in 0..K {
         for l in 0..levels[k] {
-            assert!((r.m[k][l] - m[k][l]).abs() < 0.02, "m[{k}][{l}] {} vs {}", r.m[k][l], m[k][l]);
-            assert!((r.u[k][l] - u[k][l]).abs() < 0.02, "u[{k}][{l}] {} vs {}", r.u[k][l], u[k][l]);
+            assert!(
+                (r.m[k][l] - m[k][l]).abs() < 0.02,
+                "m[{k}][{l}] {} vs {}",
+                r.m[k][l],
+                m[k][l]
+            );
+            assert!(
+                (r.u[k][l] - u[k][l]).abs() < 0.02,
+                "u[{k}][{l}] {} vs {}",
+                r.u[k][l],
+                u[k][l]
+            );
         }
     }
     // With u fixed at the truth, m and λ alone are recovered too.

@@ -7,9 +7,42 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 const GIVEN: &[&str] = &[
-    "oliver", "george", "noah", "arthur", "leo", "harry", "oscar", "archie", "henry", "jack", "olivia", "amelia",
-    "isla", "ava", "ivy", "freya", "lily", "florence", "mia", "willow", "rosie", "sophia", "grace", "daisy", "william",
-    "robert", "margaret", "elizabeth", "thomas", "james", "zara", "aisha", "kwame", "chidi", "jakub", "maja",
+    "oliver",
+    "george",
+    "noah",
+    "arthur",
+    "leo",
+    "harry",
+    "oscar",
+    "archie",
+    "henry",
+    "jack",
+    "olivia",
+    "amelia",
+    "isla",
+    "ava",
+    "ivy",
+    "freya",
+    "lily",
+    "florence",
+    "mia",
+    "willow",
+    "rosie",
+    "sophia",
+    "grace",
+    "daisy",
+    "william",
+    "robert",
+    "margaret",
+    "elizabeth",
+    "thomas",
+    "james",
+    "zara",
+    "aisha",
+    "kwame",
+    "chidi",
+    "jakub",
+    "maja",
 ];
 const SURNAMES: &[&str] = &[
     "smith", "jones", "taylor", "brown", "davies", "evans", "wilson", "patel", "khan", "okafor", "nowak", "begum",
@@ -29,14 +62,26 @@ struct Person {
 
 fn nhs(rng: &mut ChaCha8Rng) -> String {
     loop {
-        let d: Vec<u32> = (0..9).map(|i| if i == 0 { rng.gen_range(4..10) } else { rng.gen_range(0..10) }).collect();
+        let d: Vec<u32> = (0..9)
+            .map(|i| {
+                if i == 0 {
+                    rng.gen_range(4..10)
+                } else {
+                    rng.gen_range(0..10)
+                }
+            })
+            .collect();
         let s: u32 = d.iter().enumerate().map(|(i, v)| v * (10 - i as u32)).sum();
         let c = match 11 - s % 11 {
             11 => 0,
             10 => continue,
             c => c,
         };
-        return d.iter().map(|v| char::from(b'0' + *v as u8)).chain([char::from(b'0' + c as u8)]).collect();
+        return d
+            .iter()
+            .map(|v| char::from(b'0' + *v as u8))
+            .chain([char::from(b'0' + c as u8)])
+            .collect();
     }
 }
 
@@ -47,8 +92,18 @@ fn population(households: usize, seed: u64) -> (Vec<Record>, Vec<usize>, Vec<Per
     let mut people = Vec::new();
     for h in 0..households {
         let surname = SURNAMES[rng.gen_range(0..SURNAMES.len())].to_owned();
-        let postcode = format!("LS{} {}{}{}", rng.gen_range(1..20), rng.gen_range(0..10), ['A', 'B', 'D', 'E'][h % 4], ['X', 'Y', 'Z'][h % 3]);
-        let address = format!("{} {} road", rng.gen_range(1..200), ["oak", "elm", "mill", "church"][rng.gen_range(0..4)]);
+        let postcode = format!(
+            "LS{} {}{}{}",
+            rng.gen_range(1..20),
+            rng.gen_range(0..10),
+            ['A', 'B', 'D', 'E'][h % 4],
+            ['X', 'Y', 'Z'][h % 3]
+        );
+        let address = format!(
+            "{} {} road",
+            rng.gen_range(1..200),
+            ["oak", "elm", "mill", "church"][rng.gen_range(0..4)]
+        );
         let mut add = |given: String, dob, sex| {
             people.push(Person {
                 household: h,
@@ -133,7 +188,11 @@ fn duplicates_are_found_twins_are_not_and_every_record_is_clustered() {
         }
         per.values().map(|n| n * (n - 1) / 2).sum()
     };
-    let tp = linked.pairs.iter().filter(|p| truth[p.left as usize] == truth[p.right as usize]).count();
+    let tp = linked
+        .pairs
+        .iter()
+        .filter(|p| truth[p.left as usize] == truth[p.right as usize])
+        .count();
     let household_fp = linked
         .pairs
         .iter()
@@ -144,7 +203,11 @@ fn duplicates_are_found_twins_are_not_and_every_record_is_clustered() {
         .count();
     let fp = linked.pairs.len() - tp;
     assert!(tp as f64 >= 0.9 * true_pairs as f64, "recall: {tp} of {true_pairs}");
-    assert!(fp as f64 <= 0.02 * linked.pairs.len() as f64, "{fp} false of {}", linked.pairs.len());
+    assert!(
+        fp as f64 <= 0.02 * linked.pairs.len() as f64,
+        "{fp} false of {}",
+        linked.pairs.len()
+    );
     assert_eq!(household_fp, 0, "twins, siblings or parents linked");
     for p in &linked.pairs {
         assert!(p.left < p.right && p.probability >= cfg.threshold);
@@ -178,8 +241,10 @@ fn link_mode_gives_only_cross_pairs() {
     // alternate records go to the two inputs
     let left: Vec<Record> = records.iter().step_by(2).cloned().collect();
     let right: Vec<Record> = records.iter().skip(1).step_by(2).cloned().collect();
-    let (tl, tr): (Vec<usize>, Vec<usize>) =
-        (truth.iter().step_by(2).copied().collect(), truth.iter().skip(1).step_by(2).copied().collect());
+    let (tl, tr): (Vec<usize>, Vec<usize>) = (
+        truth.iter().step_by(2).copied().collect(),
+        truth.iter().skip(1).step_by(2).copied().collect(),
+    );
     let cfg = Config {
         u_sample_pairs: 20_000,
         ..Config::default()
@@ -200,7 +265,10 @@ fn link_mode_gives_only_cross_pairs() {
         if tl[p.left as usize] == tr[p.right as usize] {
             tp += 1;
         }
-        assert_eq!(linked.clusters[p.left as usize], linked.clusters[left.len() + p.right as usize]);
+        assert_eq!(
+            linked.clusters[p.left as usize],
+            linked.clusters[left.len() + p.right as usize]
+        );
     }
     assert!(tp as f64 >= 0.95 * linked.pairs.len() as f64);
     assert!(tp as f64 >= 0.9 * cross_true as f64, "{tp} of {cross_true}");

@@ -7,8 +7,17 @@ fn field() -> impl Strategy<Value = Option<String>> {
     prop_oneof![
         Just(None),
         "[A-Za-zéèüöçñ' .-]{0,14}".prop_map(Some),
-        prop::sample::select(vec!["Bob", "Robert", "Peggy", "Margaret", "O'Brien", "Smith-Jones", "baby", "  "])
-            .prop_map(|s| Some(s.to_owned())),
+        prop::sample::select(vec![
+            "Bob",
+            "Robert",
+            "Peggy",
+            "Margaret",
+            "O'Brien",
+            "Smith-Jones",
+            "baby",
+            "  "
+        ])
+        .prop_map(|s| Some(s.to_owned())),
     ]
 }
 
@@ -30,12 +39,20 @@ fn raw() -> impl Strategy<Value = RawRecord> {
             Just(Some("1900-01-01".to_owned())),
             Just(Some("3 Mar 2015".to_owned())),
         ],
-        prop_oneof![Just(None), "[A-Za-z]{1,2}[0-9]{1,2} ?[0-9][A-Za-z]{2}".prop_map(Some), "[A-Z0-9 ]{0,9}".prop_map(Some)],
-        prop_oneof![Just(None), "[0-9]{1,3} [A-Za-z]{3,8} (Rd|Road|St|Ave|Lane)\\.?".prop_map(Some), field()],
+        prop_oneof![
+            Just(None),
+            "[A-Za-z]{1,2}[0-9]{1,2} ?[0-9][A-Za-z]{2}".prop_map(Some),
+            "[A-Z0-9 ]{0,9}".prop_map(Some)
+        ],
+        prop_oneof![
+            Just(None),
+            "[0-9]{1,3} [A-Za-z]{3,8} (Rd|Road|St|Ave|Lane)\\.?".prop_map(Some),
+            field()
+        ],
         prop::sample::select(vec![None, Some("M"), Some("f"), Some("female"), Some("unknown")]),
     )
-        .prop_map(|(given_name, middle_name, family_name, nhs_number, date_of_birth, postcode, address, sex)| {
-            RawRecord {
+        .prop_map(
+            |(given_name, middle_name, family_name, nhs_number, date_of_birth, postcode, address, sex)| RawRecord {
                 id: "x".into(),
                 nhs_number,
                 given_name,
@@ -46,8 +63,8 @@ fn raw() -> impl Strategy<Value = RawRecord> {
                 postcode,
                 address,
                 source_system: Some("GP".into()),
-            }
-        })
+            },
+        )
 }
 
 proptest! {
