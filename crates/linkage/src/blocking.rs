@@ -27,6 +27,7 @@ pub const DEFAULT_RULES: &[&[&str]] = &[
     &["postcode", "first_name"],
     &["dob", "postcode"],
     &["surname", "postcode"],
+    &["names_unordered"],
     &["first_name:3", "surname:4"],
     &["first_name:2", "surname:2", "dob_year"],
 ];
@@ -56,6 +57,9 @@ pub enum Field {
     PostcodeDistrict,
     /// `address`
     Address,
+    /// `names_unordered`: first name and surname as an unordered pair, so a
+    /// record with the two swapped meets its twin.
+    NamesUnordered,
 }
 
 impl Field {
@@ -82,6 +86,7 @@ impl Field {
             ("postcode_sector", None) => Field::PostcodeSector,
             ("postcode_district", None) => Field::PostcodeDistrict,
             ("address", None) => Field::Address,
+            ("names_unordered", None) => Field::NamesUnordered,
             _ => return Err(format!("unknown blocking field {s:?}")),
         })
     }
@@ -99,6 +104,7 @@ impl Field {
             Field::PostcodeSector => 9,
             Field::PostcodeDistrict => 10,
             Field::Address => 11,
+            Field::NamesUnordered => 12,
         }
     }
 
@@ -117,6 +123,14 @@ impl Field {
             Field::PostcodeSector => nz(ds.rec[i].postcode).and_then(|p| nz(ds.pc_sector[p as usize])),
             Field::PostcodeDistrict => nz(ds.rec[i].postcode).and_then(|p| nz(ds.pc_outward[p as usize])),
             Field::Address => nz(ds.rec[i].address),
+            Field::NamesUnordered => {
+                let (g, s) = (ds.rec[i].given, ds.rec[i].surname);
+                if g == 0 || s == 0 {
+                    return None;
+                }
+                let (x, y) = (ds.fore_hash[g as usize], ds.sur_hash[s as usize]);
+                Some(mix(x.min(y)) ^ x.max(y))
+            }
         }
     }
 }

@@ -46,6 +46,7 @@ pub const LEVELS: [&[&str]; K] = [
         "exact",
         "nickname",
         "first and middle names swapped",
+        "first name and surname swapped",
         "Jaro-Winkler ≥ 0.92",
         "Jaro-Winkler ≥ 0.80",
         "initial",
@@ -182,19 +183,39 @@ fn first_name_level(ds: &Dataset, i: usize, j: usize) -> u8 {
     if (ma != 0 && ma == b) || (mb != 0 && mb == a) {
         return 2;
     }
+    if names_swapped(ds, i, j) {
+        return 3;
+    }
     let (sa, sb) = (ds.fore.get(a), ds.fore.get(b));
     let jw = bounded_jw(sa, sb, &ds.fore_hist[a as usize], &ds.fore_hist[b as usize]);
     if jw >= 0.92 {
-        3
-    } else if jw >= 0.80 {
         4
-    } else if (sa.len() == 1 || sb.len() == 1) && sa.as_bytes()[0] == sb.as_bytes()[0] {
+    } else if jw >= 0.80 {
         5
-    } else {
+    } else if (sa.len() == 1 || sb.len() == 1) && sa.as_bytes()[0] == sb.as_bytes()[0] {
         6
+    } else {
+        7
     }
 }
 
+/// Whether one record's first name is the other's surname and the other way
+/// round (written in the wrong boxes).
+fn names_swapped(ds: &Dataset, i: usize, j: usize) -> bool {
+    let (a, b) = (&ds.rec[i], &ds.rec[j]);
+    a.given != 0
+        && b.given != 0
+        && a.surname != 0
+        && b.surname != 0
+        && ds.fore_hash[a.given as usize] == ds.sur_hash[b.surname as usize]
+        && ds.fore_hash[b.given as usize] == ds.sur_hash[a.surname as usize]
+        && ds.fore.get(a.given) == ds.sur.get(b.surname)
+        && ds.fore.get(b.given) == ds.sur.get(a.surname)
+}
+
+/// Surname levels. When the names are swapped the evidence is counted once,
+/// by the first name ("first name and surname swapped"); the surname is then
+/// missing.
 fn surname_level(ds: &Dataset, i: usize, j: usize) -> u8 {
     let (a, b) = (ds.rec[i].surname, ds.rec[j].surname);
     if a == 0 || b == 0 {
@@ -202,6 +223,9 @@ fn surname_level(ds: &Dataset, i: usize, j: usize) -> u8 {
     }
     if a == b {
         return 0;
+    }
+    if ds.rec[i].given != ds.rec[j].given && names_swapped(ds, i, j) {
+        return NULL;
     }
     let (sa, sb) = (ds.sur.get(a), ds.sur.get(b));
     if (ds.sur_parts[a as usize] || ds.sur_parts[b as usize]) && crate::names::surname_part_match(sa, sb) {

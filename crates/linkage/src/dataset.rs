@@ -105,6 +105,9 @@ pub struct Dataset {
     /// Jaro-Winkler bound).
     pub(crate) fore_hist: Vec<[u8; 32]>,
     pub(crate) sur_hist: Vec<[u8; 32]>,
+    /// Per forename and surname id: a hash of the string (for swapped names).
+    pub(crate) fore_hash: Vec<u64>,
+    pub(crate) sur_hash: Vec<u64>,
     /// Per address id: a hash of its numbers (house, flat).
     pub(crate) addr_numbers: Vec<u64>,
     finished: bool,
@@ -455,6 +458,9 @@ impl Dataset {
                 .collect()
         };
         self.fore_hist = hist(&self.fore);
+        let hash = |v: &Vocab| (0..v.len() as u32).map(|id| crate::fx::hash_str(v.get(id))).collect();
+        self.fore_hash = hash(&self.fore);
+        self.sur_hash = hash(&self.sur);
         self.sur_hist = hist(&self.sur);
         // Surnames of several parts, and the numbers of each address.
         self.sur_parts = (0..self.sur.len() as u32)
