@@ -208,7 +208,10 @@ fn last_record_end(buf: &[u8]) -> usize {
 }
 
 fn parse_chunk(data: &[u8], first_line: u64, c: &Columns, id_col: usize, path: &Path) -> Result<Chunk, CsvError> {
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(data);
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(data);
     let mut rec = csv::ByteRecord::new();
     let mut chunk = Chunk::default();
     loop {
@@ -228,7 +231,10 @@ fn parse_chunk(data: &[u8], first_line: u64, c: &Columns, id_col: usize, path: &
         }
         let id = get(&rec, Some(id_col)).unwrap_or(b"");
         if id.is_empty() {
-            return Err(CsvError::EmptyId { path: path.into(), line });
+            return Err(CsvError::EmptyId {
+                path: path.into(),
+                line,
+            });
         }
         chunk.push(
             &RawFields {

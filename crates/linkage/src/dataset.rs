@@ -151,7 +151,9 @@ struct LocalVocab {
 
 impl LocalVocab {
     fn id(&mut self, raw: Option<&[u8]>) -> u32 {
-        let Some(raw) = raw.filter(|r| !r.is_empty()) else { return 0 };
+        let Some(raw) = raw.filter(|r| !r.is_empty()) else {
+            return 0;
+        };
         if let Some(&v) = self.map.get(raw) {
             return v;
         }

@@ -115,7 +115,12 @@ fn level_counts() -> [usize; K] {
     std::array::from_fn(compare::level_count)
 }
 
-/// Random record pairs' level counts, per comparison.
+/// Pseudo-counts of the built-in model in u sampling and in EM: negligible
+/// beside a large input's data, decisive for a handful of records.
+const U_PSEUDO_COUNT: f64 = 1_000.0;
+const EM_PSEUDO_COUNT: f64 = 100.0;
+
+/// u by random record pairs, per comparison.
 fn sample_u(ds: &Dataset, seed: u64, n: usize) -> Option<[[f64; MAX_LEVELS]; K]> {
     let total = ds.len();
     let nl = ds.n_left;
@@ -165,18 +170,22 @@ fn sample_u(ds: &Dataset, seed: u64, n: usize) -> Option<[[f64; MAX_LEVELS]; K]>
                 a
             },
         );
+    // A small input has fewer distinct pairs than draws: count each draw for
+    // what it is worth, and lean on the built-in u with pseudo-counts.
+    let distinct = match nl {
+        None => total as f64 * (total as f64 - 1.0) / 2.0,
+        Some(l) => l as f64 * (total - l) as f64,
+    };
+    let worth = (distinct / n as f64).min(1.0);
     let mut u = [[0.0; MAX_LEVELS]; K];
     let defaults = Model::default().tables().1;
     for k in 0..K {
         let nk = compare::level_count(k);
-        let sum: u64 = counts[k][..nk].iter().sum();
-        if sum == 0 {
-            u[k] = defaults[k];
-            continue;
-        }
-        // An unseen level gets half an observation.
-        let raw: Vec<f64> = (0..nk).map(|l| (counts[k][l] as f64).max(0.5)).collect();
-        let norm: f64 = raw.iter().sum();
+        let sum: f64 = counts[k][..nk].iter().map(|&c| c as f64 * worth).sum();
+        let raw: Vec<f64> = (0..nk)
+            .map(|l| (counts[k][l] as f64 * worth + U_PSEUDO_COUNT * defaults[k][l]).max(0.5 * worth))
+            .collect();
+        let norm: f64 = raw.iter().sum::<f64>().max(sum);
         for l in 0..nk {
             u[k][l] = raw[l] / norm;
         }
@@ -267,7 +276,13 @@ pub(crate) fn train(
 
     progress.start("estimating m (EM)", None);
     let levels = level_counts();
-    let (m, stats_em) = estimate_m(&patterns, &levels, &m0, &u, cfg.em_max_iterations);
+    let small = blocked_pairs < cfg.min_training_pairs;
+    let (m, stats_em) = if small {
+        (m0, 0)
+    } else {
+        estimate_m(&patterns, &levels, &m0, &u, cfg.em_max_iterations)
+    };
+    let u = if small { u0 } else { u };
     // Household context: λ_H and u_H with m fixed.
     let household: Vec<(Levels, f64)> = patterns
         .iter()
@@ -275,10 +290,11 @@ pub(crate) fn train(
         .map(|(l, c)| (with_null(l, &[SURNAME, POSTCODE, ADDRESS]), *c))
         .collect();
     let household_pairs: f64 = household.iter().map(|(_, c)| c).sum();
-    let (lambda_h, uh) = if household_pairs > 0.0 {
+    let (lambda_h, uh) = if household_pairs > 0.0 && !small {
         let mut s = EmSettings {
             estimate_m: [false; K],
             max_iterations: cfg.em_max_iterations,
+            pseudo_count: EM_PSEUDO_COUNT,
             ..EmSettings::default()
         };
         for (k, e) in s.estimate_u.iter_mut().enumerate() {
@@ -325,7 +341,7 @@ pub(crate) fn train(
         stats_em, household_pairs as u64
     ));
 
-    let tf = if cfg.term_frequency_adjustments {
+    let tf = if cfg.term_frequency_adjustments && !small {
         term_frequencies(ds)
     } else {
         TermFrequencies::default()
@@ -363,6 +379,7 @@ pub(crate) fn estimate_m(
     if !a.is_empty() {
         let mut s = EmSettings {
             max_iterations,
+            pseudo_count: EM_PSEUDO_COUNT,
             ..EmSettings::default()
         };
         s.estimate_m[NHS] = false;
@@ -383,6 +400,7 @@ pub(crate) fn estimate_m(
         let mut s = EmSettings {
             max_iterations,
             estimate_m: [false; K],
+            pseudo_count: EM_PSEUDO_COUNT,
             ..EmSettings::default()
         };
         s.estimate_m[NHS] = true;
