@@ -1,5 +1,7 @@
 //! EM recovers known m, u and λ from comparison vectors drawn from them.
 
+#![allow(clippy::needless_range_loop)]
+
 use kindred_linkage::compare::{K, Levels, NULL};
 use kindred_linkage::em::{self, EmSettings, MAX_LEVELS, Table};
 use rand::{Rng, SeedableRng};
