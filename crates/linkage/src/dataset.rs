@@ -118,12 +118,12 @@ pub struct Dataset {
 #[derive(Default)]
 pub struct Builder {
     ds: Dataset,
-    fore_cache: FxHashMap<Box<[u8]>, u32>,
-    sur_cache: FxHashMap<Box<[u8]>, u32>,
-    pc_cache: FxHashMap<Box<[u8]>, u32>,
-    addr_cache: FxHashMap<Box<[u8]>, u32>,
-    src_cache: FxHashMap<Box<[u8]>, u32>,
-    dob_cache: FxHashMap<Box<[u8]>, u32>,
+    fore_cache: FxHashMap<RawKey, u32>,
+    sur_cache: FxHashMap<RawKey, u32>,
+    pc_cache: FxHashMap<RawKey, u32>,
+    addr_cache: FxHashMap<RawKey, u32>,
+    src_cache: FxHashMap<RawKey, u32>,
+    dob_cache: FxHashMap<RawKey, u32>,
 }
 
 /// Raw fields of one row, as bytes (UTF-8; invalid sequences are replaced).
@@ -141,37 +141,74 @@ pub struct RawFields<'a> {
     pub source_system: Option<&'a [u8]>,
 }
 
+/// A raw field value as a hash key: up to 31 bytes inline (compared and
+/// hashed as four words, no allocation), longer ones boxed.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum RawKey {
+    Short([u64; 4]),
+    Long(Box<[u8]>),
+}
+
+impl RawKey {
+    #[inline]
+    fn new(raw: &[u8]) -> RawKey {
+        if raw.len() <= 31 {
+            let mut b = [0u8; 32];
+            b[..raw.len()].copy_from_slice(raw);
+            b[31] = raw.len() as u8;
+            let w = |i: usize| u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().unwrap());
+            RawKey::Short([w(0), w(1), w(2), w(3)])
+        } else {
+            RawKey::Long(raw.into())
+        }
+    }
+
+    fn text(&self) -> String {
+        match self {
+            RawKey::Short(w) => {
+                let mut b = [0u8; 32];
+                for (i, x) in w.iter().enumerate() {
+                    b[i * 8..i * 8 + 8].copy_from_slice(&x.to_le_bytes());
+                }
+                String::from_utf8_lossy(&b[..b[31] as usize]).into_owned()
+            }
+            RawKey::Long(b) => String::from_utf8_lossy(b).into_owned(),
+        }
+    }
+}
+
 /// Distinct raw values of one chunk, in order of first appearance (id 0 is
 /// "missing or empty").
 #[derive(Default)]
 struct LocalVocab {
-    values: Vec<Box<[u8]>>,
-    map: FxHashMap<Box<[u8]>, u32>,
+    values: Vec<RawKey>,
+    map: FxHashMap<RawKey, u32>,
 }
 
 impl LocalVocab {
+    #[inline]
     fn id(&mut self, raw: Option<&[u8]>) -> u32 {
-        let Some(raw) = raw.filter(|r| !r.is_empty()) else {
-            return 0;
-        };
-        if let Some(&v) = self.map.get(raw) {
-            return v;
+        let Some(raw) = raw.filter(|r| !r.is_empty()) else { return 0 };
+        let next = self.values.len() as u32 + 1;
+        match self.map.entry(RawKey::new(raw)) {
+            std::collections::hash_map::Entry::Occupied(e) => *e.get(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                self.values.push(e.key().clone());
+                e.insert(next);
+                next
+            }
         }
-        let v = self.values.len() as u32 + 1;
-        self.values.push(raw.into());
-        self.map.insert(raw.into(), v);
-        v
     }
 
     /// Global ids for the local ones, through the builder's cache of raw values.
-    fn translate(&self, cache: &mut FxHashMap<Box<[u8]>, u32>, mut make: impl FnMut(&str) -> u32) -> Vec<u32> {
+    fn translate(&self, cache: &mut FxHashMap<RawKey, u32>, mut make: impl FnMut(&str) -> u32) -> Vec<u32> {
         let mut out = Vec::with_capacity(self.values.len() + 1);
         out.push(0);
         for raw in &self.values {
             let v = match cache.get(raw) {
                 Some(&v) => v,
                 None => {
-                    let v = make(&String::from_utf8_lossy(raw));
+                    let v = make(&raw.text());
                     cache.insert(raw.clone(), v);
                     v
                 }
