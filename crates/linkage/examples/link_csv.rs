@@ -14,7 +14,10 @@ fn main() {
     let inputs: Vec<&Path> = args[..split].iter().map(Path::new).collect();
     let pairs = Path::new(&args[split]);
     let clusters = Path::new(&args[split + 1]);
-    let mut cfg = Config::default();
+    let mut cfg = match std::env::var("LINK_CONFIG") {
+        Ok(p) => Config::from_toml(&std::fs::read_to_string(p).unwrap()).unwrap(),
+        Err(_) => Config::default(),
+    };
     if let Some(t) = args.get(split + 2) {
         cfg.threshold = t.parse().unwrap();
     }

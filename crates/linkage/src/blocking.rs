@@ -28,8 +28,7 @@ pub const DEFAULT_RULES: &[&[&str]] = &[
     &["dob", "postcode"],
     &["surname", "postcode"],
     &["names_unordered"],
-    &["first_name:3", "surname:4"],
-    &["first_name:2", "surname:2", "dob_year"],
+    &["first_name:3", "surname:3", "dob_year"],
 ];
 
 /// A key field of a blocking rule.
@@ -185,100 +184,133 @@ pub struct Blocks {
 
 const TASK_WORK: u64 = 1 << 16;
 
+struct RuleBlocks {
+    key: Vec<u64>,
+    order: Vec<u32>,
+    tasks: Vec<Task>,
+    skipped_blocks: usize,
+    skipped_records: usize,
+    work: u64,
+}
+
+fn build_rule(ds: &Dataset, r: usize, rule: &[Field], max_block_size: usize) -> RuleBlocks {
+    let n = ds.len();
+    let link = ds.n_left;
+    let mut key: Vec<u64> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let mut h = 0x9e37_79b9_7f4a_7c15u64 ^ r as u64;
+            for f in rule {
+                match f.value(ds, i) {
+                    Some(v) => h = mix(h ^ mix(v ^ f.tag() << 58)),
+                    None => return 0,
+                }
+            }
+            h.max(1)
+        })
+        .collect();
+    let mut sorted: Vec<(u64, u32)> = (0..n as u32)
+        .filter(|&i| key[i as usize] != 0)
+        .map(|i| (key[i as usize], i))
+        .collect();
+    sorted.par_sort_unstable();
+    let mut out = RuleBlocks {
+        key: Vec::new(),
+        order: Vec::with_capacity(sorted.len()),
+        tasks: Vec::new(),
+        skipped_blocks: 0,
+        skipped_records: 0,
+        work: 0,
+    };
+    let order = &mut out.order;
+    let mut start = 0usize;
+    let mut task = Task {
+        rule: r,
+        start: 0,
+        end: 0,
+        work: 0,
+    };
+    while start < sorted.len() {
+        let k = sorted[start].0;
+        let mut end = start + 1;
+        while end < sorted.len() && sorted[end].0 == k {
+            end += 1;
+        }
+        let size = end - start;
+        if size > max_block_size {
+            out.skipped_blocks += 1;
+            out.skipped_records += size;
+            for &(_, i) in &sorted[start..end] {
+                key[i as usize] = 0;
+            }
+        } else if size >= 2 {
+            let block_start = order.len() as u32;
+            order.extend(sorted[start..end].iter().map(|&(_, i)| i));
+            let work = match link {
+                None => (size * (size - 1) / 2) as u64,
+                Some(nl) => {
+                    let l = sorted[start..end].iter().filter(|&&(_, i)| (i as usize) < nl).count();
+                    (l * (size - l)) as u64
+                }
+            };
+            if task.work == 0 {
+                task.start = block_start;
+            }
+            task.end = order.len() as u32;
+            task.work += work.max(1);
+            if task.work >= TASK_WORK {
+                out.work += task.work;
+                out.tasks.push(task);
+                task.work = 0;
+            }
+        } else {
+            // a single record: no pair, and no key needed for skipping
+            key[sorted[start].1 as usize] = 0;
+        }
+        start = end;
+    }
+    if task.work > 0 {
+        out.work += task.work;
+        out.tasks.push(task);
+    }
+    out.key = key;
+    out
+}
+
 impl Blocks {
     pub fn build(ds: &Dataset, rules: &[Vec<Field>], max_block_size: usize) -> Blocks {
         let n = ds.len();
-        let link = ds.n_left;
         let nr = rules.len();
+        // Rules are independent until their keys are interleaved: build them in parallel.
+        let built: Vec<RuleBlocks> = rules
+            .par_iter()
+            .enumerate()
+            .map(|(r, rule)| build_rule(ds, r, rule, max_block_size))
+            .collect();
         let mut keys = vec![0u64; n * nr];
-        let mut orders = Vec::with_capacity(rules.len());
-        let mut tasks = Vec::new();
-        let (mut skipped_blocks, mut skipped_records, mut total_work) = (0, 0, 0u64);
-        for (r, rule) in rules.iter().enumerate() {
-            let mut key: Vec<u64> = (0..n)
-                .into_par_iter()
-                .map(|i| {
-                    let mut h = 0x9e37_79b9_7f4a_7c15u64 ^ r as u64;
-                    for f in rule {
-                        match f.value(ds, i) {
-                            Some(v) => h = mix(h ^ mix(v ^ f.tag() << 58)),
-                            None => return 0,
-                        }
-                    }
-                    h.max(1)
-                })
-                .collect();
-            let mut sorted: Vec<(u64, u32)> = (0..n as u32)
-                .filter(|&i| key[i as usize] != 0)
-                .map(|i| (key[i as usize], i))
-                .collect();
-            sorted.par_sort_unstable();
-            let mut order: Vec<u32> = Vec::with_capacity(sorted.len());
-            let mut start = 0usize;
-            let mut task = Task {
-                rule: r,
-                start: 0,
-                end: 0,
-                work: 0,
-            };
-            while start < sorted.len() {
-                let k = sorted[start].0;
-                let mut end = start + 1;
-                while end < sorted.len() && sorted[end].0 == k {
-                    end += 1;
-                }
-                let size = end - start;
-                if size > max_block_size {
-                    skipped_blocks += 1;
-                    skipped_records += size;
-                    for &(_, i) in &sorted[start..end] {
-                        key[i as usize] = 0;
-                    }
-                } else if size >= 2 {
-                    let block_start = order.len() as u32;
-                    order.extend(sorted[start..end].iter().map(|&(_, i)| i));
-                    let work = match link {
-                        None => (size * (size - 1) / 2) as u64,
-                        Some(nl) => {
-                            let l = sorted[start..end].iter().filter(|&&(_, i)| (i as usize) < nl).count();
-                            (l * (size - l)) as u64
-                        }
-                    };
-                    if task.work == 0 {
-                        task.start = block_start;
-                    }
-                    task.end = order.len() as u32;
-                    task.work += work.max(1);
-                    if task.work >= TASK_WORK {
-                        total_work += task.work;
-                        tasks.push(task);
-                        task.work = 0;
-                    }
-                } else {
-                    // a single record: no pair, and no key needed for skipping
-                    key[sorted[start].1 as usize] = 0;
-                }
-                start = end;
+        keys.par_chunks_mut(nr).enumerate().for_each(|(i, row)| {
+            for (r, b) in built.iter().enumerate() {
+                row[r] = b.key[i];
             }
-            if task.work > 0 {
-                total_work += task.work;
-                tasks.push(task);
-            }
-            for (i, k) in key.into_iter().enumerate() {
-                keys[i * nr + r] = k;
-            }
-            orders.push(order);
-        }
-        Blocks {
+        });
+        let mut blocks = Blocks {
             keys,
             rules: nr,
-            orders,
-            tasks,
-            skipped_blocks,
-            skipped_records,
-            work: total_work,
-            n_left: link,
+            orders: Vec::with_capacity(nr),
+            tasks: Vec::new(),
+            skipped_blocks: 0,
+            skipped_records: 0,
+            work: 0,
+            n_left: ds.n_left,
+        };
+        for b in built {
+            blocks.tasks.extend(b.tasks);
+            blocks.orders.push(b.order);
+            blocks.skipped_blocks += b.skipped_blocks;
+            blocks.skipped_records += b.skipped_records;
+            blocks.work += b.work;
         }
+        blocks
     }
 
     /// Calls `f(i, j)` for every pair of the task not found by an earlier

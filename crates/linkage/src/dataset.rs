@@ -188,7 +188,9 @@ struct LocalVocab {
 impl LocalVocab {
     #[inline]
     fn id(&mut self, raw: Option<&[u8]>) -> u32 {
-        let Some(raw) = raw.filter(|r| !r.is_empty()) else { return 0 };
+        let Some(raw) = raw.filter(|r| !r.is_empty()) else {
+            return 0;
+        };
         let next = self.values.len() as u32 + 1;
         match self.map.entry(RawKey::new(raw)) {
             std::collections::hash_map::Entry::Occupied(e) => *e.get(),
