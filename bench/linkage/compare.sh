@@ -13,7 +13,7 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 SHARED=${SHARED:-$REPO/../shared/bench/linkage}
 WORK=${1:-/work/linkbench}
-SIZES=${SIZES:-100k 1m}
+SIZES=${SIZES-100k 1m}
 FIVE_M=${FIVE_M:-1}
 PY=$WORK/.venv/bin/python
 mkdir -p "$WORK/data" "$WORK/results"
