@@ -6,7 +6,7 @@
 
 use crate::dataset::{Dataset, NHS_DIGITS, NHS_VALID};
 use crate::dates::Date;
-use crate::strings::{jaro_winkler, jaro_winkler_upper_bound, one_edit_fixed};
+use crate::strings::{jaro_winkler, jaro_winkler_upper_bound, one_edit_fixed, within_one_edit};
 
 /// Comparison indices.
 pub const NHS: usize = 0;
@@ -55,7 +55,7 @@ pub const LEVELS: [&[&str]; K] = [
     &[
         "exact",
         "double-barrelled part",
-        "Jaro-Winkler ≥ 0.92",
+        "one edit or Jaro-Winkler ≥ 0.92",
         "Jaro-Winkler ≥ 0.80",
         "different",
     ],
@@ -232,7 +232,7 @@ fn surname_level(ds: &Dataset, i: usize, j: usize) -> u8 {
         return 1;
     }
     let jw = bounded_jw(sa, sb, &ds.sur_hist[a as usize], &ds.sur_hist[b as usize]);
-    if jw >= 0.92 {
+    if jw >= 0.92 || within_one_edit(sa, sb) {
         2
     } else if jw >= 0.80 {
         3

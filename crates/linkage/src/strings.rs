@@ -134,6 +134,28 @@ pub fn damerau_levenshtein(a: &str, b: &str) -> usize {
     d[n * w + m]
 }
 
+/// Whether the Damerau-Levenshtein distance (optimal string alignment) of
+/// two strings is at most one: equal, or one insertion, deletion,
+/// substitution or adjacent transposition apart. Linear time, no allocation.
+pub fn within_one_edit(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let (a, b) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if b.len() - a.len() > 1 {
+        return false;
+    }
+    let p = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    if p == a.len() {
+        return true; // equal, or one appended
+    }
+    if a.len() == b.len() {
+        // one substitution, or one transposition
+        a[p + 1..] == b[p + 1..]
+            || (p + 1 < a.len() && a[p] == b[p + 1] && a[p + 1] == b[p] && a[p + 2..] == b[p + 2..])
+    } else {
+        a[p..] == b[p + 1..] // one insertion into the shorter
+    }
+}
+
 /// Whether two equal-length byte strings differ by exactly one substitution or
 /// one adjacent transposition (the usual keying errors in a fixed-width number).
 pub fn one_edit_fixed(a: &[u8], b: &[u8]) -> Option<&'static str> {
@@ -183,6 +205,19 @@ mod tests {
         assert_eq!(damerau_levenshtein("smith", "smit"), 1);
         assert_eq!(damerau_levenshtein("ca", "abc"), 3);
         assert_eq!(damerau_levenshtein("", "abc"), 3);
+    }
+
+    #[test]
+    fn within_one_edit_agrees_with_damerau_levenshtein() {
+        let words = [
+            "", "a", "ab", "ba", "abc", "acb", "abd", "abcd", "bacd", "smith", "smiht", "smyth", "smit", "li", "lee",
+            "ahi", "ali",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(within_one_edit(a, b), damerau_levenshtein(a, b) <= 1, "{a:?} {b:?}");
+            }
+        }
     }
 
     #[test]

@@ -127,7 +127,30 @@ fn surname_levels() {
             with(|r| r.family_name = Some("Robinson".into())),
             with(|r| r.family_name = Some("Robinsno".into()))
         ),
-        "Jaro-Winkler ≥ 0.92"
+        "one edit or Jaro-Winkler ≥ 0.92"
+    );
+    // a short name one edit apart is far from Jaro-Winkler 0.92
+    assert_eq!(
+        label(
+            SURNAME,
+            with(|r| r.family_name = Some("Ali".into())),
+            with(|r| r.family_name = Some("Ahi".into()))
+        ),
+        "one edit or Jaro-Winkler ≥ 0.92"
+    );
+    assert_eq!(
+        label(
+            FIRST,
+            with(|r| {
+                r.given_name = Some("Smith".into());
+                r.family_name = Some("Oscar".into())
+            }),
+            with(|r| {
+                r.given_name = Some("Oscar".into());
+                r.family_name = Some("Smith".into())
+            })
+        ),
+        "first name and surname swapped"
     );
     assert_eq!(
         label(SURNAME, raw("a"), with(|r| r.family_name = Some("Okafor".into()))),
