@@ -95,6 +95,32 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Find the records of one person across systems: deduplicate one CSV, or link two.
+    Link(LinkArgs),
+}
+
+/// `kindred link --input A.csv [--input B.csv] --output pairs.csv [--clusters clusters.csv]
+/// [--threshold P] [--config link.toml] [--seed N]` (ignores `--db`).
+#[derive(Args)]
+struct LinkArgs {
+    /// An input CSV; give one to deduplicate it, two to link the first to the second.
+    #[arg(long = "input", required = true)]
+    inputs: Vec<std::path::PathBuf>,
+    /// Where to write `left_id,right_id,match_probability,match_weight`.
+    #[arg(long)]
+    output: std::path::PathBuf,
+    /// Where to write `id,cluster_id` for every record.
+    #[arg(long)]
+    clusters: Option<std::path::PathBuf>,
+    /// Keep and cluster pairs at or above this match probability (default 0.9, or the config's).
+    #[arg(long)]
+    threshold: Option<f64>,
+    /// Settings (TOML): threshold, blocking rules, sample sizes.
+    #[arg(long)]
+    config: Option<std::path::PathBuf>,
+    /// Seed for the random sampling: the same seed gives the same output.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
 }
 
 #[derive(Subcommand)]
@@ -186,6 +212,23 @@ enum AuditCommand {
     Verify,
 }
 
+fn link(args: LinkArgs) -> anyhow::Result<()> {
+    let opts = kindred_linkage::cli::LinkOptions {
+        inputs: args.inputs,
+        output: args.output,
+        clusters: args.clusters,
+        threshold: args.threshold,
+        config: args.config,
+        seed: args.seed,
+    };
+    let s = kindred_linkage::cli::run(&opts, &kindred_linkage::progress::StderrProgress::new())?;
+    println!(
+        "Linked {} records: {} pairs at or above {}, {} clusters.",
+        s.stats.records, s.pairs_written, s.threshold, s.stats.clusters
+    );
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -196,6 +239,7 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
+        Command::Link(args) => link(args),
         Command::Serve(args) => {
             let db = Db::open(&cli.db).await.context("opening the database")?;
             serve(db, args).await

@@ -210,15 +210,16 @@ pub(crate) async fn seed(
                     k.postcode.clone(),
                 )
             } else if roll < 0.27 && !mothers.is_empty() {
-                // Known, but typed in a hurry: no NHS number and a typo.
-                let (k, m) = mothers[g.rng.gen_range(0..mothers.len())];
+                // Known, but moved since, and typed in a hurry: no NHS number and a typo.
+                let (_, m) = mothers[g.rng.gen_range(0..mothers.len())];
+                let (street, pc) = (g.street(), g.postcode());
                 (
                     String::new(),
                     typo(m.given, &mut g.rng),
                     m.family.clone(),
                     m.dob.map(dmy).unwrap_or_default(),
-                    k.line1.clone(),
-                    k.postcode.clone(),
+                    street,
+                    pc,
                 )
             } else {
                 let dob = today - Duration::days(g.rng.gen_range(18 * 365..42 * 365));
@@ -359,8 +360,14 @@ pub(crate) async fn seed(
         .collect();
     for (i, (k, m)) in adults.iter().enumerate() {
         let dob = m.dob.expect("filtered");
+        // The register has some of them at a newer address than the record.
+        let (line1, postcode) = if i % 5 < 3 {
+            (g.street(), g.postcode())
+        } else {
+            (k.line1.clone(), k.postcode.clone())
+        };
         let (given, nhs, dob_s) = match i % 5 {
-            // Nicknames, typos and a day/month swap, without the NHS number.
+            // Nicknames, typos and a day/month swap, without the NHS number, and moved.
             0 => (
                 crate::names::nickname(m.given).unwrap_or(m.given).to_string(),
                 String::new(),
@@ -375,10 +382,8 @@ pub(crate) async fn seed(
             _ => (m.given.to_string(), m.nhs.clone().unwrap_or_default(), dmy(dob)),
         };
         csv.push_str(&format!(
-            "HT{i:05},{given},{},{dob_s},{},{},{nhs},{}\n",
+            "HT{i:05},{given},{},{dob_s},{line1},{postcode},{nhs},{}\n",
             m.family,
-            k.line1,
-            k.postcode,
             ["A", "B", "C"][i % 3]
         ));
     }

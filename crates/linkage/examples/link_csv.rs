@@ -14,13 +14,20 @@ fn main() {
     let inputs: Vec<&Path> = args[..split].iter().map(Path::new).collect();
     let pairs = Path::new(&args[split]);
     let clusters = Path::new(&args[split + 1]);
-    let mut cfg = Config::default();
+    let mut cfg = match std::env::var("LINK_CONFIG") {
+        Ok(p) => Config::from_toml(&std::fs::read_to_string(p).unwrap()).unwrap(),
+        Err(_) => Config::default(),
+    };
     if let Some(t) = args.get(split + 2) {
         cfg.threshold = t.parse().unwrap();
     }
     let seed = args.get(split + 3).map_or(42, |s| s.parse().unwrap());
     let p = StderrProgress::new();
     let ds = csvio::read_inputs(&inputs, &p).unwrap();
+    if std::env::var_os("LINK_READ_ONLY").is_some() {
+        eprintln!("{} records", ds.len());
+        return;
+    }
     let linked = link_dataset(&ds, &cfg, seed, &p);
     csvio::write_pairs(pairs, &ds, &linked).unwrap();
     csvio::write_clusters(clusters, &ds, &linked).unwrap();

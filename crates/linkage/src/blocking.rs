@@ -27,8 +27,8 @@ pub const DEFAULT_RULES: &[&[&str]] = &[
     &["postcode", "first_name"],
     &["dob", "postcode"],
     &["surname", "postcode"],
-    &["first_name:3", "surname:4"],
-    &["first_name:2", "surname:2", "dob_year"],
+    &["names_unordered"],
+    &["first_name:3", "surname:3", "dob_year"],
 ];
 
 /// A key field of a blocking rule.
@@ -56,6 +56,9 @@ pub enum Field {
     PostcodeDistrict,
     /// `address`
     Address,
+    /// `names_unordered`: first name and surname as an unordered pair, so a
+    /// record with the two swapped meets its twin.
+    NamesUnordered,
 }
 
 impl Field {
@@ -82,6 +85,7 @@ impl Field {
             ("postcode_sector", None) => Field::PostcodeSector,
             ("postcode_district", None) => Field::PostcodeDistrict,
             ("address", None) => Field::Address,
+            ("names_unordered", None) => Field::NamesUnordered,
             _ => return Err(format!("unknown blocking field {s:?}")),
         })
     }
@@ -99,6 +103,7 @@ impl Field {
             Field::PostcodeSector => 9,
             Field::PostcodeDistrict => 10,
             Field::Address => 11,
+            Field::NamesUnordered => 12,
         }
     }
 
@@ -106,17 +111,25 @@ impl Field {
     fn value(self, ds: &Dataset, i: usize) -> Option<u64> {
         let nz = |v: u32| (v != 0).then_some(v as u64);
         match self {
-            Field::Nhs => (ds.nhs[i] & NHS_PRESENT != 0).then(|| ds.nhs[i] & NHS_DIGITS),
-            Field::FirstName => nz(ds.given[i]).map(|g| ds.fore_canon[g as usize] as u64),
-            Field::FirstNamePrefix(n) => nz(ds.given[i]).map(|g| prefix(ds.fore.get(ds.fore_canon[g as usize]), n)),
-            Field::Surname => nz(ds.surname[i]),
-            Field::SurnamePrefix(n) => nz(ds.surname[i]).map(|s| prefix(ds.sur.get(s as u32), n)),
-            Field::Dob => nz(ds.dob[i]),
-            Field::DobYear => nz(ds.dob[i]).map(|d| d / 10_000),
-            Field::Postcode => nz(ds.postcode[i]),
-            Field::PostcodeSector => nz(ds.postcode[i]).and_then(|p| nz(ds.pc_sector[p as usize])),
-            Field::PostcodeDistrict => nz(ds.postcode[i]).and_then(|p| nz(ds.pc_outward[p as usize])),
-            Field::Address => nz(ds.address[i]),
+            Field::Nhs => (ds.rec[i].nhs & NHS_PRESENT != 0).then(|| ds.rec[i].nhs & NHS_DIGITS),
+            Field::FirstName => nz(ds.rec[i].given).map(|g| ds.fore_canon[g as usize] as u64),
+            Field::FirstNamePrefix(n) => nz(ds.rec[i].given).map(|g| prefix(ds.fore.get(ds.fore_canon[g as usize]), n)),
+            Field::Surname => nz(ds.rec[i].surname),
+            Field::SurnamePrefix(n) => nz(ds.rec[i].surname).map(|s| prefix(ds.sur.get(s as u32), n)),
+            Field::Dob => nz(ds.rec[i].dob),
+            Field::DobYear => nz(ds.rec[i].dob).map(|d| d / 10_000),
+            Field::Postcode => nz(ds.rec[i].postcode),
+            Field::PostcodeSector => nz(ds.rec[i].postcode).and_then(|p| nz(ds.pc_sector[p as usize])),
+            Field::PostcodeDistrict => nz(ds.rec[i].postcode).and_then(|p| nz(ds.pc_outward[p as usize])),
+            Field::Address => nz(ds.rec[i].address),
+            Field::NamesUnordered => {
+                let (g, s) = (ds.rec[i].given, ds.rec[i].surname);
+                if g == 0 || s == 0 {
+                    return None;
+                }
+                let (x, y) = (ds.fore_hash[g as usize], ds.sur_hash[s as usize]);
+                Some(mix(x.min(y)) ^ x.max(y))
+            }
         }
     }
 }
@@ -154,8 +167,11 @@ pub struct Task {
 
 /// The blocks of every rule.
 pub struct Blocks {
-    /// Per rule, per record: the key (0 = none, or in a skipped oversize block).
-    keys: Vec<Vec<u64>>,
+    /// Per record, per rule (`keys[i * rules + r]`): the key (0 = none, or in
+    /// a skipped oversize block or a block of one). Record-major, so checking
+    /// a pair against the earlier rules reads two cache lines.
+    keys: Vec<u64>,
+    rules: usize,
     /// Per rule: record indices sorted by (key, index), keyless records left out.
     orders: Vec<Vec<u32>>,
     pub tasks: Vec<Task>,
@@ -168,96 +184,133 @@ pub struct Blocks {
 
 const TASK_WORK: u64 = 1 << 16;
 
+struct RuleBlocks {
+    key: Vec<u64>,
+    order: Vec<u32>,
+    tasks: Vec<Task>,
+    skipped_blocks: usize,
+    skipped_records: usize,
+    work: u64,
+}
+
+fn build_rule(ds: &Dataset, r: usize, rule: &[Field], max_block_size: usize) -> RuleBlocks {
+    let n = ds.len();
+    let link = ds.n_left;
+    let mut key: Vec<u64> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let mut h = 0x9e37_79b9_7f4a_7c15u64 ^ r as u64;
+            for f in rule {
+                match f.value(ds, i) {
+                    Some(v) => h = mix(h ^ mix(v ^ f.tag() << 58)),
+                    None => return 0,
+                }
+            }
+            h.max(1)
+        })
+        .collect();
+    let mut sorted: Vec<(u64, u32)> = (0..n as u32)
+        .filter(|&i| key[i as usize] != 0)
+        .map(|i| (key[i as usize], i))
+        .collect();
+    sorted.par_sort_unstable();
+    let mut out = RuleBlocks {
+        key: Vec::new(),
+        order: Vec::with_capacity(sorted.len()),
+        tasks: Vec::new(),
+        skipped_blocks: 0,
+        skipped_records: 0,
+        work: 0,
+    };
+    let order = &mut out.order;
+    let mut start = 0usize;
+    let mut task = Task {
+        rule: r,
+        start: 0,
+        end: 0,
+        work: 0,
+    };
+    while start < sorted.len() {
+        let k = sorted[start].0;
+        let mut end = start + 1;
+        while end < sorted.len() && sorted[end].0 == k {
+            end += 1;
+        }
+        let size = end - start;
+        if size > max_block_size {
+            out.skipped_blocks += 1;
+            out.skipped_records += size;
+            for &(_, i) in &sorted[start..end] {
+                key[i as usize] = 0;
+            }
+        } else if size >= 2 {
+            let block_start = order.len() as u32;
+            order.extend(sorted[start..end].iter().map(|&(_, i)| i));
+            let work = match link {
+                None => (size * (size - 1) / 2) as u64,
+                Some(nl) => {
+                    let l = sorted[start..end].iter().filter(|&&(_, i)| (i as usize) < nl).count();
+                    (l * (size - l)) as u64
+                }
+            };
+            if task.work == 0 {
+                task.start = block_start;
+            }
+            task.end = order.len() as u32;
+            task.work += work.max(1);
+            if task.work >= TASK_WORK {
+                out.work += task.work;
+                out.tasks.push(task);
+                task.work = 0;
+            }
+        } else {
+            // a single record: no pair, and no key needed for skipping
+            key[sorted[start].1 as usize] = 0;
+        }
+        start = end;
+    }
+    if task.work > 0 {
+        out.work += task.work;
+        out.tasks.push(task);
+    }
+    out.key = key;
+    out
+}
+
 impl Blocks {
     pub fn build(ds: &Dataset, rules: &[Vec<Field>], max_block_size: usize) -> Blocks {
         let n = ds.len();
-        let link = ds.n_left;
-        let mut keys = Vec::with_capacity(rules.len());
-        let mut orders = Vec::with_capacity(rules.len());
-        let mut tasks = Vec::new();
-        let (mut skipped_blocks, mut skipped_records, mut total_work) = (0, 0, 0u64);
-        for (r, rule) in rules.iter().enumerate() {
-            let mut key: Vec<u64> = (0..n)
-                .into_par_iter()
-                .map(|i| {
-                    let mut h = 0x9e37_79b9_7f4a_7c15u64 ^ r as u64;
-                    for f in rule {
-                        match f.value(ds, i) {
-                            Some(v) => h = mix(h ^ mix(v ^ f.tag() << 58)),
-                            None => return 0,
-                        }
-                    }
-                    h.max(1)
-                })
-                .collect();
-            let mut sorted: Vec<(u64, u32)> = (0..n as u32)
-                .filter(|&i| key[i as usize] != 0)
-                .map(|i| (key[i as usize], i))
-                .collect();
-            sorted.par_sort_unstable();
-            let mut order: Vec<u32> = Vec::with_capacity(sorted.len());
-            let mut start = 0usize;
-            let mut task = Task {
-                rule: r,
-                start: 0,
-                end: 0,
-                work: 0,
-            };
-            while start < sorted.len() {
-                let k = sorted[start].0;
-                let mut end = start + 1;
-                while end < sorted.len() && sorted[end].0 == k {
-                    end += 1;
-                }
-                let size = end - start;
-                if size > max_block_size {
-                    skipped_blocks += 1;
-                    skipped_records += size;
-                    for &(_, i) in &sorted[start..end] {
-                        key[i as usize] = 0;
-                    }
-                } else if size >= 2 {
-                    let block_start = order.len() as u32;
-                    order.extend(sorted[start..end].iter().map(|&(_, i)| i));
-                    let work = match link {
-                        None => (size * (size - 1) / 2) as u64,
-                        Some(nl) => {
-                            let l = sorted[start..end].iter().filter(|&&(_, i)| (i as usize) < nl).count();
-                            (l * (size - l)) as u64
-                        }
-                    };
-                    if task.work == 0 {
-                        task.start = block_start;
-                    }
-                    task.end = order.len() as u32;
-                    task.work += work.max(1);
-                    if task.work >= TASK_WORK {
-                        total_work += task.work;
-                        tasks.push(task);
-                        task.work = 0;
-                    }
-                } else {
-                    // a single record: no pair, and no key needed for skipping
-                    key[sorted[start].1 as usize] = 0;
-                }
-                start = end;
+        let nr = rules.len();
+        // Rules are independent until their keys are interleaved: build them in parallel.
+        let built: Vec<RuleBlocks> = rules
+            .par_iter()
+            .enumerate()
+            .map(|(r, rule)| build_rule(ds, r, rule, max_block_size))
+            .collect();
+        let mut keys = vec![0u64; n * nr];
+        keys.par_chunks_mut(nr).enumerate().for_each(|(i, row)| {
+            for (r, b) in built.iter().enumerate() {
+                row[r] = b.key[i];
             }
-            if task.work > 0 {
-                total_work += task.work;
-                tasks.push(task);
-            }
-            keys.push(key);
-            orders.push(order);
-        }
-        Blocks {
+        });
+        let mut blocks = Blocks {
             keys,
-            orders,
-            tasks,
-            skipped_blocks,
-            skipped_records,
-            work: total_work,
-            n_left: link,
+            rules: nr,
+            orders: Vec::with_capacity(nr),
+            tasks: Vec::new(),
+            skipped_blocks: 0,
+            skipped_records: 0,
+            work: 0,
+            n_left: ds.n_left,
+        };
+        for b in built {
+            blocks.tasks.extend(b.tasks);
+            blocks.orders.push(b.order);
+            blocks.skipped_blocks += b.skipped_blocks;
+            blocks.skipped_records += b.skipped_records;
+            blocks.work += b.work;
         }
+        blocks
     }
 
     /// Calls `f(i, j)` for every pair of the task not found by an earlier
@@ -265,18 +318,20 @@ impl Blocks {
     /// from the second.
     pub fn for_each_pair(&self, t: &Task, mut f: impl FnMut(usize, usize)) {
         let order = &self.orders[t.rule][t.start as usize..t.end as usize];
-        let keys = &self.keys[t.rule];
-        let earlier = &self.keys[..t.rule];
+        let nr = self.rules;
+        let r = t.rule;
+        let key_of = |i: usize| self.keys[i * nr + r];
         let mut s = 0;
         while s < order.len() {
-            let k = keys[order[s] as usize];
+            let k = key_of(order[s] as usize);
             let mut e = s + 1;
-            while e < order.len() && keys[order[e] as usize] == k {
+            while e < order.len() && key_of(order[e] as usize) == k {
                 e += 1;
             }
             let block = &order[s..e];
             for (a, &i) in block.iter().enumerate() {
                 let i = i as usize;
+                let ki = &self.keys[i * nr..i * nr + r];
                 for &j in &block[a + 1..] {
                     let j = j as usize;
                     if let Some(nl) = self.n_left
@@ -284,7 +339,8 @@ impl Blocks {
                     {
                         continue;
                     }
-                    if earlier.iter().any(|ek| ek[i] != 0 && ek[i] == ek[j]) {
+                    let kj = &self.keys[j * nr..j * nr + r];
+                    if ki.iter().zip(kj).any(|(a, b)| *a != 0 && a == b) {
                         continue;
                     }
                     f(i, j);

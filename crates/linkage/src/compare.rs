@@ -4,10 +4,9 @@
 //! means a value is missing on either side (no evidence either way). The
 //! functions here are pure and symmetric: `levels(i, j) == levels(j, i)`.
 
-use crate::addresses;
 use crate::dataset::{Dataset, NHS_DIGITS, NHS_VALID};
 use crate::dates::Date;
-use crate::strings::{jaro_winkler, one_edit_fixed};
+use crate::strings::{jaro_winkler, jaro_winkler_upper_bound, one_edit_fixed, within_one_edit};
 
 /// Comparison indices.
 pub const NHS: usize = 0;
@@ -47,6 +46,7 @@ pub const LEVELS: [&[&str]; K] = [
         "exact",
         "nickname",
         "first and middle names swapped",
+        "first name and surname swapped",
         "Jaro-Winkler ≥ 0.92",
         "Jaro-Winkler ≥ 0.80",
         "initial",
@@ -55,7 +55,7 @@ pub const LEVELS: [&[&str]; K] = [
     &[
         "exact",
         "double-barrelled part",
-        "Jaro-Winkler ≥ 0.92",
+        "one edit or Jaro-Winkler ≥ 0.92",
         "Jaro-Winkler ≥ 0.80",
         "different",
     ],
@@ -139,20 +139,20 @@ pub fn levels(ds: &Dataset, i: usize, j: usize) -> Levels {
         nhs_level(ds, i, j),
         first_name_level(ds, i, j),
         surname_level(ds, i, j),
-        dob_level(ds.dob[i], ds.dob[j]),
+        dob_level(ds.rec[i].dob, ds.rec[j].dob),
         postcode_level(ds, i, j),
         address_level(ds, i, j),
-        sex_level(ds.sex[i], ds.sex[j]),
+        sex_level(ds.rec[i].sex, ds.rec[j].sex),
     ]
 }
 
 fn nhs_level(ds: &Dataset, i: usize, j: usize) -> u8 {
-    let (a, b) = (ds.nhs[i], ds.nhs[j]);
+    let (a, b) = (ds.rec[i].nhs, ds.rec[j].nhs);
     if a == 0 || b == 0 {
         return NULL;
     }
     if a & NHS_DIGITS == b & NHS_DIGITS {
-        let (da, db) = (ds.dob[i], ds.dob[j]);
+        let (da, db) = (ds.rec[i].dob, ds.rec[j].dob);
         if da != 0 && db != 0 && (da / 10_000).abs_diff(db / 10_000) >= 10 {
             return 1;
         }
@@ -168,7 +168,7 @@ fn nhs_level(ds: &Dataset, i: usize, j: usize) -> u8 {
 }
 
 fn first_name_level(ds: &Dataset, i: usize, j: usize) -> u8 {
-    let (a, b) = (ds.given[i], ds.given[j]);
+    let (a, b) = (ds.rec[i].given, ds.rec[j].given);
     if a == 0 || b == 0 {
         return NULL;
     }
@@ -179,42 +179,76 @@ fn first_name_level(ds: &Dataset, i: usize, j: usize) -> u8 {
     if (ga.len() > 1 || gb.len() > 1) && ga.iter().any(|x| gb.contains(x)) {
         return 1;
     }
-    let (ma, mb) = (ds.middle[i], ds.middle[j]);
+    let (ma, mb) = (ds.rec[i].middle, ds.rec[j].middle);
     if (ma != 0 && ma == b) || (mb != 0 && mb == a) {
         return 2;
     }
+    if names_swapped(ds, i, j) {
+        return 3;
+    }
     let (sa, sb) = (ds.fore.get(a), ds.fore.get(b));
-    let jw = jaro_winkler(sa, sb);
+    let jw = bounded_jw(sa, sb, &ds.fore_hist[a as usize], &ds.fore_hist[b as usize]);
     if jw >= 0.92 {
-        3
-    } else if jw >= 0.80 {
         4
-    } else if (sa.len() == 1 || sb.len() == 1) && sa.as_bytes()[0] == sb.as_bytes()[0] {
+    } else if jw >= 0.80 {
         5
-    } else {
+    } else if (sa.len() == 1 || sb.len() == 1) && sa.as_bytes()[0] == sb.as_bytes()[0] {
         6
+    } else {
+        7
     }
 }
 
+/// Whether one record's first name is the other's surname and the other way
+/// round (written in the wrong boxes).
+fn names_swapped(ds: &Dataset, i: usize, j: usize) -> bool {
+    let (a, b) = (&ds.rec[i], &ds.rec[j]);
+    a.given != 0
+        && b.given != 0
+        && a.surname != 0
+        && b.surname != 0
+        && ds.fore_hash[a.given as usize] == ds.sur_hash[b.surname as usize]
+        && ds.fore_hash[b.given as usize] == ds.sur_hash[a.surname as usize]
+        && ds.fore.get(a.given) == ds.sur.get(b.surname)
+        && ds.fore.get(b.given) == ds.sur.get(a.surname)
+}
+
+/// Surname levels. When the names are swapped the evidence is counted once,
+/// by the first name ("first name and surname swapped"); the surname is then
+/// missing.
 fn surname_level(ds: &Dataset, i: usize, j: usize) -> u8 {
-    let (a, b) = (ds.surname[i], ds.surname[j]);
+    let (a, b) = (ds.rec[i].surname, ds.rec[j].surname);
     if a == 0 || b == 0 {
         return NULL;
     }
     if a == b {
         return 0;
     }
+    if ds.rec[i].given != ds.rec[j].given && names_swapped(ds, i, j) {
+        return NULL;
+    }
     let (sa, sb) = (ds.sur.get(a), ds.sur.get(b));
-    if crate::names::surname_part_match(sa, sb) {
+    if (ds.sur_parts[a as usize] || ds.sur_parts[b as usize]) && crate::names::surname_part_match(sa, sb) {
         return 1;
     }
-    let jw = jaro_winkler(sa, sb);
-    if jw >= 0.92 {
+    let jw = bounded_jw(sa, sb, &ds.sur_hist[a as usize], &ds.sur_hist[b as usize]);
+    if jw >= 0.92 || within_one_edit(sa, sb) {
         2
     } else if jw >= 0.80 {
         3
     } else {
         4
+    }
+}
+
+/// Jaro-Winkler when it can reach 0.80, else 0 (the levels below 0.80 do not
+/// use its value).
+#[inline]
+fn bounded_jw(a: &str, b: &str, ha: &[u8; 32], hb: &[u8; 32]) -> f64 {
+    if jaro_winkler_upper_bound(a, b, ha, hb) < 0.80 {
+        0.0
+    } else {
+        jaro_winkler(a, b)
     }
 }
 
@@ -249,7 +283,7 @@ pub fn dob_level(a: u32, b: u32) -> u8 {
 }
 
 fn postcode_level(ds: &Dataset, i: usize, j: usize) -> u8 {
-    let (a, b) = (ds.postcode[i], ds.postcode[j]);
+    let (a, b) = (ds.rec[i].postcode, ds.rec[j].postcode);
     if a == 0 || b == 0 {
         return NULL;
     }
@@ -265,15 +299,16 @@ fn postcode_level(ds: &Dataset, i: usize, j: usize) -> u8 {
 }
 
 fn address_level(ds: &Dataset, i: usize, j: usize) -> u8 {
-    let (a, b) = (ds.address[i], ds.address[j]);
+    let (a, b) = (ds.rec[i].address, ds.rec[j].address);
     if a == 0 || b == 0 {
         return NULL;
     }
     if a == b {
         return 0;
     }
-    let (sa, sb) = (ds.addr.get(a), ds.addr.get(b));
-    if addresses::numbers(sa).eq(addresses::numbers(sb)) && jaro_winkler(sa, sb) >= 0.90 {
+    if ds.addr_numbers[a as usize] == ds.addr_numbers[b as usize]
+        && jaro_winkler(ds.addr.get(a), ds.addr.get(b)) >= 0.90
+    {
         1
     } else {
         2

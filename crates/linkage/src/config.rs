@@ -3,7 +3,7 @@
 //! ```toml
 //! threshold = 0.9
 //! max_block_size = 2000
-//! u_sample_pairs = 1000000
+//! u_sample_pairs = 400000
 //! em_max_iterations = 100
 //! blocking_rules = [["nhs_number"], ["surname", "dob"], ["first_name:3", "surname:4"]]
 //! ```
@@ -29,6 +29,10 @@ pub struct Config {
     pub em_max_iterations: usize,
     /// Term-frequency adjustments on exact first names, surnames and postcodes.
     pub term_frequency_adjustments: bool,
+    /// With fewer blocked pairs than this the input is too small to train on:
+    /// the built-in model's m, u and household parameters are used (and no
+    /// term frequencies); only the prior is estimated from the input.
+    pub min_training_pairs: u64,
 }
 
 impl Default for Config {
@@ -40,9 +44,10 @@ impl Default for Config {
                 .map(|r| r.iter().map(|s| (*s).to_owned()).collect())
                 .collect(),
             max_block_size: 2000,
-            u_sample_pairs: 1_000_000,
+            u_sample_pairs: 400_000,
             em_max_iterations: 100,
             term_frequency_adjustments: true,
+            min_training_pairs: 20_000,
         }
     }
 }
@@ -80,5 +85,40 @@ impl Config {
         }
         crate::blocking::parse_rules(&self.blocking_rules).map_err(ConfigError::Invalid)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_settings_and_their_checks() {
+        let c = Config::from_toml(
+            "threshold = 0.95\nmax_block_size = 500\nblocking_rules = [[\"nhs_number\"], [\"surname:3\", \"dob_year\"]]\n",
+        )
+        .unwrap();
+        assert_eq!(c.threshold, 0.95);
+        assert_eq!(c.max_block_size, 500);
+        assert_eq!(c.blocking_rules.len(), 2);
+        assert_eq!(
+            c.u_sample_pairs,
+            Config::default().u_sample_pairs,
+            "defaults fill the rest"
+        );
+        assert_eq!(Config::from_toml("").unwrap(), Config::default());
+        assert!(
+            Config::from_toml("threshold = 1.5")
+                .unwrap_err()
+                .to_string()
+                .contains("threshold")
+        );
+        assert!(
+            Config::from_toml("blocking_rules = [[\"shoe_size\"]]")
+                .unwrap_err()
+                .to_string()
+                .contains("shoe_size")
+        );
+        assert!(Config::from_toml("tresholds = 1").is_err(), "unknown keys are refused");
     }
 }

@@ -7,12 +7,12 @@
 //! column is ignored and never read.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::dataset::{Builder, Dataset, RawFields};
+use crate::dataset::{Builder, Chunk, Dataset, RawFields};
 use crate::{Linked, Progress};
 
 /// A problem with an input or output file.
@@ -92,26 +92,143 @@ pub fn read_inputs(paths: &[&Path], progress: &dyn Progress) -> Result<Dataset, 
     Ok(b.finish())
 }
 
+/// Bytes read per block; each block is cut at record boundaries into chunks
+/// parsed in parallel.
+const BLOCK: usize = 32 << 20;
+
 fn read_one(b: &mut Builder, path: &Path) -> Result<Vec<u64>, CsvError> {
-    let file = File::open(path).map_err(|source| CsvError::Io {
+    let io = |source| CsvError::Io {
         path: path.into(),
         source,
-    })?;
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .buffer_capacity(1 << 20)
-        .from_reader(file);
+    };
     let csv_err = |source| CsvError::Csv {
         path: path.into(),
         source,
     };
+    // The header, and where the data begins.
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(File::open(path).map_err(io)?);
     let header = rdr.byte_headers().map_err(csv_err)?.clone();
     let c = columns(&header);
     let id_col = c.id.ok_or_else(|| CsvError::MissingId { path: path.into() })?;
-    let mut rec = csv::ByteRecord::new();
+    let (start_byte, mut line) = (rdr.position().byte(), rdr.position().line());
+    drop(rdr);
+
+    let mut file = File::open(path).map_err(io)?;
+    file.seek(SeekFrom::Start(start_byte)).map_err(io)?;
     let mut lines = Vec::new();
-    while rdr.read_byte_record(&mut rec).map_err(csv_err)? {
-        let line = rec.position().map_or(0, |p| p.line());
+    let mut buf: Vec<u8> = Vec::with_capacity(BLOCK + (1 << 16));
+    let mut eof = false;
+    while !eof {
+        // fill the buffer up to BLOCK bytes
+        let have = buf.len();
+        buf.resize(have.max(BLOCK), 0);
+        let mut filled = have;
+        while filled < buf.len() {
+            let n = file.read(&mut buf[filled..]).map_err(io)?;
+            if n == 0 {
+                eof = true;
+                break;
+            }
+            filled += n;
+        }
+        buf.truncate(filled);
+        // cut after the last complete record (all of it at the end of the file)
+        let quoted = buf.contains(&b'"');
+        let cut = if eof {
+            buf.len()
+        } else if quoted {
+            last_record_end(&buf)
+        } else {
+            buf.iter().rposition(|&x| x == b'\n').map_or(0, |i| i + 1)
+        };
+        if cut == 0 && !eof {
+            // a record longer than a block: read more
+            buf.reserve(BLOCK);
+            let more = buf.len() + BLOCK;
+            let mut tmp = std::mem::take(&mut buf);
+            let before = tmp.len();
+            tmp.resize(more, 0);
+            let n = file.read(&mut tmp[before..]).map_err(io)?;
+            tmp.truncate(before + n);
+            eof = n == 0;
+            buf = tmp;
+            continue;
+        }
+        let data = &buf[..cut];
+        // chunks: split at newlines only when there are no quotes (a quoted
+        // field may hold a newline); else one chunk
+        let parts = if quoted { 1 } else { rayon::current_num_threads() * 2 };
+        let mut bounds = vec![0usize];
+        for k in 1..parts {
+            let target = data.len() * k / parts;
+            let last = *bounds.last().unwrap();
+            if target <= last {
+                continue;
+            }
+            if let Some(nl) = data[target..].iter().position(|&x| x == b'\n') {
+                bounds.push(target + nl + 1);
+            }
+        }
+        bounds.push(data.len());
+        bounds.dedup();
+        let mut first_lines = Vec::with_capacity(bounds.len());
+        for w in bounds.windows(2) {
+            first_lines.push(line);
+            line += data[w[0]..w[1]].iter().filter(|&&x| x == b'\n').count() as u64;
+        }
+        let chunks: Vec<Result<Chunk, CsvError>> = bounds
+            .par_windows(2)
+            .zip(first_lines.par_iter())
+            .map(|(w, &first)| parse_chunk(&data[w[0]..w[1]], first, &c, id_col, path))
+            .collect();
+        for ch in chunks {
+            let ch = ch?;
+            lines.extend_from_slice(&ch.lines);
+            b.push_chunk(&ch);
+        }
+        buf.drain(..cut);
+    }
+    Ok(lines)
+}
+
+/// The end of the last complete record in `buf`, honouring quoted fields.
+fn last_record_end(buf: &[u8]) -> usize {
+    let mut in_quotes = false;
+    let mut end = 0;
+    for (i, &x) in buf.iter().enumerate() {
+        if x == b'"' {
+            in_quotes = !in_quotes;
+        } else if x == b'\n' && !in_quotes {
+            end = i + 1;
+        }
+    }
+    end
+}
+
+fn parse_chunk(data: &[u8], first_line: u64, c: &Columns, id_col: usize, path: &Path) -> Result<Chunk, CsvError> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(data);
+    let mut rec = csv::ByteRecord::new();
+    let mut chunk = Chunk::default();
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(source) => {
+                return Err(CsvError::Csv {
+                    path: path.into(),
+                    source,
+                });
+            }
+        }
+        let line = first_line + rec.position().map_or(1, |p| p.line()) - 1;
+        if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) {
+            continue; // a blank line
+        }
         let id = get(&rec, Some(id_col)).unwrap_or(b"");
         if id.is_empty() {
             return Err(CsvError::EmptyId {
@@ -119,21 +236,23 @@ fn read_one(b: &mut Builder, path: &Path) -> Result<Vec<u64>, CsvError> {
                 line,
             });
         }
-        lines.push(line);
-        b.push_raw(&RawFields {
-            id,
-            nhs_number: get(&rec, c.nhs),
-            given_name: get(&rec, c.given),
-            middle_name: get(&rec, c.middle),
-            family_name: get(&rec, c.family),
-            date_of_birth: get(&rec, c.dob),
-            sex: get(&rec, c.sex),
-            postcode: get(&rec, c.postcode),
-            address: get(&rec, c.address),
-            source_system: get(&rec, c.source),
-        });
+        chunk.push(
+            &RawFields {
+                id,
+                nhs_number: get(&rec, c.nhs),
+                given_name: get(&rec, c.given),
+                middle_name: get(&rec, c.middle),
+                family_name: get(&rec, c.family),
+                date_of_birth: get(&rec, c.dob),
+                sex: get(&rec, c.sex),
+                postcode: get(&rec, c.postcode),
+                address: get(&rec, c.address),
+                source_system: get(&rec, c.source),
+            },
+            line,
+        );
     }
-    Ok(lines)
+    Ok(chunk)
 }
 
 fn get(rec: &csv::ByteRecord, col: Option<usize>) -> Option<&[u8]> {

@@ -54,6 +54,20 @@ pub(crate) const NHS_PRESENT: u64 = 1 << 40;
 pub(crate) const NHS_VALID: u64 = 1 << 41;
 pub(crate) const NHS_DIGITS: u64 = (1 << 40) - 1;
 
+/// One record's compared fields: ids into the vocabularies (0 = missing),
+/// the date of birth as `yyyymmdd`, the NHS number's bits.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Rec {
+    pub nhs: u64,
+    pub given: u32,
+    pub middle: u32,
+    pub surname: u32,
+    pub dob: u32,
+    pub postcode: u32,
+    pub address: u32,
+    pub sex: u8,
+}
+
 /// Standardised records of one or two inputs, as columns.
 #[derive(Debug, Clone, Default)]
 pub struct Dataset {
@@ -61,14 +75,9 @@ pub struct Dataset {
     id_ends: Vec<u64>,
     /// Records `[0, n_left)` come from the first input; the rest (if any) from the second.
     pub(crate) n_left: Option<usize>,
-    pub(crate) nhs: Vec<u64>,
-    pub(crate) given: Vec<u32>,
-    pub(crate) middle: Vec<u32>,
-    pub(crate) surname: Vec<u32>,
-    pub(crate) dob: Vec<u32>,
-    pub(crate) sex: Vec<u8>,
-    pub(crate) postcode: Vec<u32>,
-    pub(crate) address: Vec<u32>,
+    /// The compared fields, one 40-byte row per record (a pair costs two
+    /// cache lines).
+    pub(crate) rec: Vec<Rec>,
     pub(crate) source: Vec<u32>,
     pub(crate) fore: Vocab,
     pub(crate) sur: Vocab,
@@ -90,6 +99,17 @@ pub struct Dataset {
     pub(crate) given_count: Vec<u32>,
     pub(crate) sur_count: Vec<u32>,
     pub(crate) pc_count: Vec<u32>,
+    /// Per surname id: whether it has several parts.
+    pub(crate) sur_parts: Vec<bool>,
+    /// Per forename and surname id: byte histograms (for a cheap
+    /// Jaro-Winkler bound).
+    pub(crate) fore_hist: Vec<[u8; 32]>,
+    pub(crate) sur_hist: Vec<[u8; 32]>,
+    /// Per forename and surname id: a hash of the string (for swapped names).
+    pub(crate) fore_hash: Vec<u64>,
+    pub(crate) sur_hash: Vec<u64>,
+    /// Per address id: a hash of its numbers (house, flat).
+    pub(crate) addr_numbers: Vec<u64>,
     finished: bool,
 }
 
@@ -98,12 +118,12 @@ pub struct Dataset {
 #[derive(Default)]
 pub struct Builder {
     ds: Dataset,
-    fore_cache: FxHashMap<Box<[u8]>, u32>,
-    sur_cache: FxHashMap<Box<[u8]>, u32>,
-    pc_cache: FxHashMap<Box<[u8]>, u32>,
-    addr_cache: FxHashMap<Box<[u8]>, u32>,
-    src_cache: FxHashMap<Box<[u8]>, u32>,
-    dob_cache: FxHashMap<Box<[u8]>, u32>,
+    fore_cache: FxHashMap<RawKey, u32>,
+    sur_cache: FxHashMap<RawKey, u32>,
+    pc_cache: FxHashMap<RawKey, u32>,
+    addr_cache: FxHashMap<RawKey, u32>,
+    src_cache: FxHashMap<RawKey, u32>,
+    dob_cache: FxHashMap<RawKey, u32>,
 }
 
 /// Raw fields of one row, as bytes (UTF-8; invalid sequences are replaced).
@@ -121,17 +141,155 @@ pub struct RawFields<'a> {
     pub source_system: Option<&'a [u8]>,
 }
 
-fn cached(cache: &mut FxHashMap<Box<[u8]>, u32>, raw: Option<&[u8]>, mut make: impl FnMut(&str) -> u32) -> u32 {
-    let Some(raw) = raw else { return 0 };
-    if raw.is_empty() {
-        return 0;
+/// A raw field value as a hash key: up to 31 bytes inline (compared and
+/// hashed as four words, no allocation), longer ones boxed.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum RawKey {
+    Short([u64; 4]),
+    Long(Box<[u8]>),
+}
+
+impl RawKey {
+    #[inline]
+    fn new(raw: &[u8]) -> RawKey {
+        if raw.len() <= 31 {
+            let mut b = [0u8; 32];
+            b[..raw.len()].copy_from_slice(raw);
+            b[31] = raw.len() as u8;
+            let w = |i: usize| u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().unwrap());
+            RawKey::Short([w(0), w(1), w(2), w(3)])
+        } else {
+            RawKey::Long(raw.into())
+        }
     }
-    if let Some(&v) = cache.get(raw) {
-        return v;
+
+    fn text(&self) -> String {
+        match self {
+            RawKey::Short(w) => {
+                let mut b = [0u8; 32];
+                for (i, x) in w.iter().enumerate() {
+                    b[i * 8..i * 8 + 8].copy_from_slice(&x.to_le_bytes());
+                }
+                String::from_utf8_lossy(&b[..b[31] as usize]).into_owned()
+            }
+            RawKey::Long(b) => String::from_utf8_lossy(b).into_owned(),
+        }
     }
-    let v = make(&String::from_utf8_lossy(raw));
-    cache.insert(raw.into(), v);
-    v
+}
+
+/// Distinct raw values of one chunk, in order of first appearance (id 0 is
+/// "missing or empty").
+#[derive(Default)]
+struct LocalVocab {
+    values: Vec<RawKey>,
+    map: FxHashMap<RawKey, u32>,
+}
+
+impl LocalVocab {
+    #[inline]
+    fn id(&mut self, raw: Option<&[u8]>) -> u32 {
+        let Some(raw) = raw.filter(|r| !r.is_empty()) else {
+            return 0;
+        };
+        let next = self.values.len() as u32 + 1;
+        match self.map.entry(RawKey::new(raw)) {
+            std::collections::hash_map::Entry::Occupied(e) => *e.get(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                self.values.push(e.key().clone());
+                e.insert(next);
+                next
+            }
+        }
+    }
+
+    /// Global ids for the local ones, through the builder's cache of raw values.
+    fn translate(&self, cache: &mut FxHashMap<RawKey, u32>, mut make: impl FnMut(&str) -> u32) -> Vec<u32> {
+        let mut out = Vec::with_capacity(self.values.len() + 1);
+        out.push(0);
+        for raw in &self.values {
+            let v = match cache.get(raw) {
+                Some(&v) => v,
+                None => {
+                    let v = make(&raw.text());
+                    cache.insert(raw.clone(), v);
+                    v
+                }
+            };
+            out.push(v);
+        }
+        out
+    }
+}
+
+#[derive(Clone, Copy)]
+struct LocalRow {
+    nhs: u64,
+    given: u32,
+    middle: u32,
+    surname: u32,
+    dob: u32,
+    postcode: u32,
+    address: u32,
+    source: u32,
+    sex: u8,
+}
+
+/// Rows parsed apart from the [`Builder`], with chunk-local value ids; many
+/// chunks can be filled in parallel and then pushed in order.
+#[derive(Default)]
+pub struct Chunk {
+    ids: Vec<u8>,
+    id_ends: Vec<u32>,
+    /// The input line of each row (for error messages).
+    pub lines: Vec<u64>,
+    rows: Vec<LocalRow>,
+    fore: LocalVocab,
+    sur: LocalVocab,
+    dob: LocalVocab,
+    pc: LocalVocab,
+    addr: LocalVocab,
+    src: LocalVocab,
+}
+
+impl Chunk {
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn push(&mut self, f: &RawFields<'_>, line: u64) {
+        let id = String::from_utf8_lossy(f.id);
+        self.ids.extend_from_slice(id.trim().as_bytes());
+        self.id_ends.push(self.ids.len() as u32);
+        self.lines.push(line);
+        let nhs = f
+            .nhs_number
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .and_then(nhs::normalise)
+            .map_or(0, |d| nhs_bits(&d));
+        let sex = match f.sex {
+            Some([b'm' | b'M']) => 1,
+            Some([b'f' | b'F']) => 2,
+            Some(b) => std::str::from_utf8(b).ok().and_then(Sex::parse).map_or(0, sex_code),
+            None => 0,
+        };
+        let given = self.fore.id(f.given_name);
+        let middle = self.fore.id(f.middle_name);
+        self.rows.push(LocalRow {
+            nhs,
+            given,
+            middle,
+            surname: self.sur.id(f.family_name),
+            dob: self.dob.id(f.date_of_birth),
+            postcode: self.pc.id(f.postcode),
+            address: self.addr.id(f.address),
+            source: self.src.id(f.source_system),
+            sex,
+        });
+    }
 }
 
 impl Builder {
@@ -152,46 +310,59 @@ impl Builder {
         self.ds.n_left = Some(self.ds.len());
     }
 
+    /// Push one row of raw fields.
     pub fn push_raw(&mut self, f: &RawFields<'_>) {
+        let mut c = Chunk::default();
+        c.push(f, 0);
+        self.push_chunk(&c);
+    }
+
+    /// Push the rows of a chunk parsed on its own (in parallel with others),
+    /// standardising each raw value not seen before. The result is the same
+    /// as pushing the rows one by one.
+    pub fn push_chunk(&mut self, c: &Chunk) {
         let ds = &mut self.ds;
-        ds.push_id(&String::from_utf8_lossy(f.id));
-        let nhs = f
-            .nhs_number
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .and_then(nhs::normalise)
-            .map_or(0, |d| nhs_bits(&d));
-        ds.nhs.push(nhs);
         let fore = &mut ds.fore;
-        let mut given_name = |s: &str| names::standard_given_name(s).map_or(0, |n| fore.intern(&n));
-        let g = cached(&mut self.fore_cache, f.given_name, &mut given_name);
-        let m = cached(&mut self.fore_cache, f.middle_name, &mut given_name);
-        ds.given.push(g);
-        ds.middle.push(m);
+        let given_name = |s: &str| names::standard_given_name(s).map_or(0, |n| fore.intern(&n));
+        let fore_ids = c.fore.translate(&mut self.fore_cache, given_name);
         let sur = &mut ds.sur;
-        ds.surname.push(cached(&mut self.sur_cache, f.family_name, |s| {
+        let sur_ids = c.sur.translate(&mut self.sur_cache, |s| {
             names::standard_family_name(s).map_or(0, |n| sur.intern(&n))
-        }));
-        ds.dob.push(cached(&mut self.dob_cache, f.date_of_birth, |s| {
+        });
+        let dob_ids = c.dob.translate(&mut self.dob_cache, |s| {
             dates::parse_date(s).map_or(0, dates::Date::packed)
-        }));
-        ds.sex.push(
-            f.sex
-                .and_then(|b| std::str::from_utf8(b).ok())
-                .and_then(Sex::parse)
-                .map_or(0, sex_code),
-        );
+        });
         let pc = &mut ds.pc;
-        ds.postcode.push(cached(&mut self.pc_cache, f.postcode, |s| {
+        let pc_ids = c.pc.translate(&mut self.pc_cache, |s| {
             postcodes::parse(s).map_or(0, |p| pc.intern(&p.full))
-        }));
+        });
         let addr = &mut ds.addr;
-        ds.address.push(cached(&mut self.addr_cache, f.address, |s| {
+        let addr_ids = c.addr.translate(&mut self.addr_cache, |s| {
             addresses::standard_address(s).map_or(0, |a| addr.intern(&a))
-        }));
+        });
         let src = &mut ds.src;
-        ds.source.push(cached(&mut self.src_cache, f.source_system, |s| {
+        let src_ids = c.src.translate(&mut self.src_cache, |s| {
             crate::standard_source(s).map_or(0, |a| src.intern(&a))
-        }));
+        });
+        ds.rec.reserve(c.len());
+        let mut start = 0usize;
+        for (k, r) in c.rows.iter().enumerate() {
+            let end = c.id_ends[k] as usize;
+            ds.id_bytes.extend_from_slice(&c.ids[start..end]);
+            ds.id_ends.push(ds.id_bytes.len() as u64);
+            start = end;
+            ds.rec.push(Rec {
+                nhs: r.nhs,
+                given: fore_ids[r.given as usize],
+                middle: fore_ids[r.middle as usize],
+                surname: sur_ids[r.surname as usize],
+                dob: dob_ids[r.dob as usize],
+                postcode: pc_ids[r.postcode as usize],
+                address: addr_ids[r.address as usize],
+                sex: r.sex,
+            });
+            ds.source.push(src_ids[r.source as usize]);
+        }
     }
 
     pub fn push_record(&mut self, r: &Record) {
@@ -250,20 +421,18 @@ impl Dataset {
     fn push_record(&mut self, r: &Record) {
         assert!(!self.finished, "push after finish");
         self.push_id(&r.id);
-        self.nhs.push(r.nhs_number.as_deref().map_or(0, nhs_bits));
         let f = |v: &mut Vocab, s: &Option<String>| s.as_deref().map_or(0, |s| v.intern(s));
-        let g = f(&mut self.fore, &r.given_name);
-        let m = f(&mut self.fore, &r.middle_name);
-        self.given.push(g);
-        self.middle.push(m);
-        let s = f(&mut self.sur, &r.family_name);
-        self.surname.push(s);
-        self.dob.push(r.date_of_birth.map_or(0, dates::Date::packed));
-        self.sex.push(r.sex.map_or(0, sex_code));
-        let p = r.postcode.as_ref().map_or(0, |p| self.pc.intern(&p.full));
-        self.postcode.push(p);
-        let a = f(&mut self.addr, &r.address);
-        self.address.push(a);
+        let rec = Rec {
+            nhs: r.nhs_number.as_deref().map_or(0, nhs_bits),
+            given: f(&mut self.fore, &r.given_name),
+            middle: f(&mut self.fore, &r.middle_name),
+            surname: f(&mut self.sur, &r.family_name),
+            dob: r.date_of_birth.map_or(0, dates::Date::packed),
+            postcode: r.postcode.as_ref().map_or(0, |p| self.pc.intern(&p.full)),
+            address: f(&mut self.addr, &r.address),
+            sex: r.sex.map_or(0, sex_code),
+        };
+        self.rec.push(rec);
         let s = f(&mut self.src, &r.source_system);
         self.source.push(s);
     }
@@ -313,22 +482,47 @@ impl Dataset {
             }
         }
         // Frequencies.
-        let count = |col: &[u32], n: usize| {
+        let count = |get: fn(&Rec) -> u32, n: usize| {
             let mut c = vec![0u32; n];
-            for &v in col {
-                c[v as usize] += 1;
+            for r in &self.rec {
+                c[get(r) as usize] += 1;
             }
             c[0] = 0;
             c
         };
-        self.given_count = count(&self.given, self.fore.len());
-        self.sur_count = count(&self.surname, self.sur.len());
-        self.pc_count = count(&self.postcode, self.pc.len());
+        self.given_count = count(|r| r.given, self.fore.len());
+        self.sur_count = count(|r| r.surname, self.sur.len());
+        self.pc_count = count(|r| r.postcode, self.pc.len());
+        let hist = |v: &Vocab| {
+            (0..v.len() as u32)
+                .map(|id| crate::strings::histogram(v.get(id)))
+                .collect()
+        };
+        self.fore_hist = hist(&self.fore);
+        let hash = |v: &Vocab| (0..v.len() as u32).map(|id| crate::fx::hash_str(v.get(id))).collect();
+        self.fore_hash = hash(&self.fore);
+        self.sur_hash = hash(&self.sur);
+        self.sur_hist = hist(&self.sur);
+        // Surnames of several parts, and the numbers of each address.
+        self.sur_parts = (0..self.sur.len() as u32)
+            .map(|id| self.sur.get(id).contains(' '))
+            .collect();
+        self.addr_numbers = (0..self.addr.len() as u32)
+            .map(|id| {
+                use std::hash::Hasher;
+                let mut h = crate::fx::FxHasher::default();
+                for n in addresses::numbers(self.addr.get(id)) {
+                    h.write(n.as_bytes());
+                    h.write_u8(0xff);
+                }
+                h.finish()
+            })
+            .collect();
         self.finished = true;
     }
 
     pub fn len(&self) -> usize {
-        self.id_ends.len()
+        self.rec.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -357,7 +551,7 @@ impl Dataset {
 
     /// NHS number digits of record `i`, if any.
     pub(crate) fn nhs_digits(&self, i: usize) -> Option<[u8; 10]> {
-        let v = self.nhs[i];
+        let v = self.rec[i].nhs;
         if v & NHS_PRESENT == 0 {
             return None;
         }
@@ -376,20 +570,20 @@ impl Dataset {
         let nhs = self.nhs_digits(i).map(|d| String::from_utf8_lossy(&d).into_owned());
         Record {
             id: self.id(i).to_owned(),
-            nhs_number_valid: self.nhs[i] & NHS_VALID != 0,
+            nhs_number_valid: self.rec[i].nhs & NHS_VALID != 0,
             nhs_number: nhs,
-            given_name: opt(&self.fore, self.given[i]),
-            middle_name: opt(&self.fore, self.middle[i]),
-            family_name: opt(&self.sur, self.surname[i]),
-            date_of_birth: (self.dob[i] != 0).then(|| dates::Date::unpack(self.dob[i])),
-            sex: match self.sex[i] {
+            given_name: opt(&self.fore, self.rec[i].given),
+            middle_name: opt(&self.fore, self.rec[i].middle),
+            family_name: opt(&self.sur, self.rec[i].surname),
+            date_of_birth: (self.rec[i].dob != 0).then(|| dates::Date::unpack(self.rec[i].dob)),
+            sex: match self.rec[i].sex {
                 1 => Some(Sex::Male),
                 2 => Some(Sex::Female),
                 _ => None,
             },
-            postcode: (self.postcode[i] != 0)
-                .then(|| postcodes::parse(self.pc.get(self.postcode[i])).expect("standard")),
-            address: opt(&self.addr, self.address[i]),
+            postcode: (self.rec[i].postcode != 0)
+                .then(|| postcodes::parse(self.pc.get(self.rec[i].postcode)).expect("standard")),
+            address: opt(&self.addr, self.rec[i].address),
             source_system: opt(&self.src, self.source[i]),
         }
     }

@@ -54,7 +54,7 @@ impl std::fmt::Display for Date {
 fn days_in_month(y: u16, m: u8) -> u8 {
     match m {
         4 | 6 | 9 | 11 => 30,
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 if (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400) => 29,
         2 => 28,
         _ => 31,
     }
@@ -140,10 +140,7 @@ fn parse_any(s: &str) -> Option<Date> {
     if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
         return Date::new(s[..4].parse().ok()?, s[4..6].parse().ok()?, s[6..].parse().ok()?);
     }
-    let parts: Vec<&str> = s
-        .split(|c: char| matches!(c, '-' | '/' | '.' | ' ' | ','))
-        .filter(|p| !p.is_empty())
-        .collect();
+    let parts: Vec<&str> = s.split(['-', '/', '.', ' ', ',']).filter(|p| !p.is_empty()).collect();
     if parts.len() != 3 {
         return None;
     }

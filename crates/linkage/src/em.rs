@@ -23,6 +23,10 @@ pub struct EmSettings {
     pub tolerance: f64,
     /// Smallest probability a level may get (keeps log weights finite).
     pub floor: f64,
+    /// Pseudo-counts (a Dirichlet prior centred on the starting m and u, and
+    /// a Beta prior on λ), so a small input leans on the starting values and
+    /// a large one on its own data.
+    pub pseudo_count: f64,
 }
 
 impl Default for EmSettings {
@@ -34,6 +38,7 @@ impl Default for EmSettings {
             max_iterations: 100,
             tolerance: 1e-6,
             floor: 1e-6,
+            pseudo_count: 0.0,
         }
     }
 }
@@ -70,7 +75,9 @@ pub fn run(
     u: &Table,
     s: &EmSettings,
 ) -> EmResult {
+    let (lambda0, m0, u0) = (lambda, *m, *u);
     let (mut lambda, mut m, mut u) = (lambda, *m, *u);
+    let a = s.pseudo_count;
     let mut iterations = 0;
     for it in 0..s.max_iterations {
         iterations = it + 1;
@@ -90,23 +97,25 @@ pub fn run(
         }
         let mut delta: f64 = 0.0;
         if s.estimate_lambda && total > 0.0 {
-            let nl = (match_total / total).clamp(1e-12, 1.0 - 1e-12);
+            let nl = ((match_total + a * lambda0) / (total + a)).clamp(1e-12, 1.0 - 1e-12);
             delta = delta.max((nl - lambda).abs());
             lambda = nl;
         }
         for k in 0..K {
-            for (est, counts, table) in [(s.estimate_m[k], &mc, &mut m), (s.estimate_u[k], &uc, &mut u)] {
+            for (est, counts, table, start) in
+                [(s.estimate_m[k], &mc, &mut m, &m0), (s.estimate_u[k], &uc, &mut u, &u0)]
+            {
                 if !est {
                     continue;
                 }
                 let sum: f64 = counts[k][..levels[k]].iter().sum();
-                if sum <= 0.0 {
+                if sum + a <= 0.0 {
                     continue;
                 }
                 let mut new = [0.0; MAX_LEVELS];
                 let mut norm = 0.0;
                 for l in 0..levels[k] {
-                    new[l] = (counts[k][l] / sum).max(s.floor);
+                    new[l] = ((counts[k][l] + a * start[k][l]) / (sum + a)).max(s.floor);
                     norm += new[l];
                 }
                 for l in 0..levels[k] {

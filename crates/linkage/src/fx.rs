@@ -62,3 +62,14 @@ pub fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
 }
+
+/// A string's hash (0 for the empty string).
+pub fn hash_str(s: &str) -> u64 {
+    if s.is_empty() {
+        return 0;
+    }
+    let mut h = FxHasher::default();
+    h.write(s.as_bytes());
+    h.write_usize(s.len());
+    mix(h.finish())
+}

@@ -12,8 +12,13 @@
 //!
 //! No IO beyond [`csvio`]; the same input and seed give the same output.
 
+// Comparisons and levels are parallel arrays indexed by number; index loops
+// read better than zipped iterators here.
+#![allow(clippy::needless_range_loop)]
+
 pub mod addresses;
 pub mod blocking;
+pub mod cli;
 pub mod cluster;
 pub mod compare;
 pub mod config;
@@ -33,7 +38,7 @@ pub mod strings;
 use serde::{Deserialize, Serialize};
 
 pub use config::Config;
-pub use link::{Linked, ScoredPair, link, link_dataset};
+pub use link::{LinkStats, Linked, ScoredPair, link, link_dataset};
 pub use model::{Contribution, Explanation, Model};
 pub use progress::{NoProgress, Progress};
 

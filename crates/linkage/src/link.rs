@@ -21,6 +21,14 @@ pub struct ScoredPair {
     pub probability: f64,
 }
 
+/// A compared pair: record indices and the dense index of its pattern.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Compared {
+    i: u32,
+    j: u32,
+    pattern: u32,
+}
+
 /// Counts of a run (no personal data).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LinkStats {
@@ -58,33 +66,32 @@ pub fn link(left: &[Record], right: Option<&[Record]>, cfg: &Config, seed: u64, 
 
 /// [`link`] over records already interned (what `kindred link` uses).
 pub fn link_dataset(ds: &Dataset, cfg: &Config, seed: u64, progress: &dyn Progress) -> Linked {
-    let (model, blocks, mut stats) = train(ds, seed, cfg, progress);
+    let (model, compared, mut stats) = train(ds, seed, cfg, progress);
     let scorer = Scorer::new(&model, ds);
     let nl = ds.n_left;
     let w_min = crate::model::logit2(cfg.threshold.clamp(1e-300, 1.0)) - 1e-9;
-    progress.start("scoring pairs", Some(blocks.work));
-    let chunks: Vec<Vec<ScoredPair>> = blocks
-        .tasks
-        .par_iter()
-        .map(|t| {
+    progress.start("scoring pairs", Some(stats.blocked_pairs));
+    let chunks: Vec<Vec<ScoredPair>> = compared
+        .into_par_iter()
+        .map(|task| {
             let mut out = Vec::new();
-            blocks.for_each_pair(t, |i, j| {
-                let l = compare::levels(ds, i, j);
-                let w = scorer.weight(ds, i, &l);
+            for c in &task {
+                let l = compare::pattern_levels(c.pattern as usize);
+                let w = scorer.weight(ds, c.i as usize, &l);
                 if w >= w_min {
                     let p = probability_of(w);
                     if p >= cfg.threshold {
-                        let right = nl.map_or(j, |n| j - n) as u32;
+                        let right = nl.map_or(c.j, |n| c.j - n as u32);
                         out.push(ScoredPair {
-                            left: i as u32,
+                            left: c.i,
                             right,
                             weight: w,
                             probability: p,
                         });
                     }
                 }
-            });
-            progress.advance(t.work);
+            }
+            progress.advance(task.len() as u64);
             out
         })
         .collect();
@@ -108,7 +115,12 @@ fn level_counts() -> [usize; K] {
     std::array::from_fn(compare::level_count)
 }
 
-/// Random record pairs' level counts, per comparison.
+/// Pseudo-counts of the built-in model in u sampling and in EM: negligible
+/// beside a large input's data, decisive for a handful of records.
+const U_PSEUDO_COUNT: f64 = 1_000.0;
+const EM_PSEUDO_COUNT: f64 = 100.0;
+
+/// u by random record pairs, per comparison.
 fn sample_u(ds: &Dataset, seed: u64, n: usize) -> Option<[[f64; MAX_LEVELS]; K]> {
     let total = ds.len();
     let nl = ds.n_left;
@@ -158,18 +170,22 @@ fn sample_u(ds: &Dataset, seed: u64, n: usize) -> Option<[[f64; MAX_LEVELS]; K]>
                 a
             },
         );
+    // A small input has fewer distinct pairs than draws: count each draw for
+    // what it is worth, and lean on the built-in u with pseudo-counts.
+    let distinct = match nl {
+        None => total as f64 * (total as f64 - 1.0) / 2.0,
+        Some(l) => l as f64 * (total - l) as f64,
+    };
+    let worth = (distinct / n as f64).min(1.0);
     let mut u = [[0.0; MAX_LEVELS]; K];
     let defaults = Model::default().tables().1;
     for k in 0..K {
         let nk = compare::level_count(k);
-        let sum: u64 = counts[k][..nk].iter().sum();
-        if sum == 0 {
-            u[k] = defaults[k];
-            continue;
-        }
-        // An unseen level gets half an observation.
-        let raw: Vec<f64> = (0..nk).map(|l| (counts[k][l] as f64).max(0.5)).collect();
-        let norm: f64 = raw.iter().sum();
+        let sum: f64 = counts[k][..nk].iter().map(|&c| c as f64 * worth).sum();
+        let raw: Vec<f64> = (0..nk)
+            .map(|l| (counts[k][l] as f64 * worth + U_PSEUDO_COUNT * defaults[k][l]).max(0.5 * worth))
+            .collect();
+        let norm: f64 = raw.iter().sum::<f64>().max(sum);
         for l in 0..nk {
             u[k][l] = raw[l] / norm;
         }
@@ -186,7 +202,12 @@ fn with_null(l: &Levels, null: &[usize]) -> Levels {
 }
 
 /// Train a model on a dataset; also returns the blocks for scoring.
-pub(crate) fn train(ds: &Dataset, seed: u64, cfg: &Config, progress: &dyn Progress) -> (Model, Blocks, LinkStats) {
+pub(crate) fn train(
+    ds: &Dataset,
+    seed: u64,
+    cfg: &Config,
+    progress: &dyn Progress,
+) -> (Model, Vec<Vec<Compared>>, LinkStats) {
     let rules = parse_rules(&cfg.blocking_rules).unwrap_or_else(|e| panic!("invalid blocking rules: {e}"));
     progress.start("blocking", None);
     let blocks = Blocks::build(ds, &rules, cfg.max_block_size);
@@ -198,18 +219,34 @@ pub(crate) fn train(ds: &Dataset, seed: u64, cfg: &Config, progress: &dyn Progre
         blocks.skipped_records
     ));
 
-    // Pass 1: pattern counts of every blocked pair.
+    // Pass 1: compare every blocked pair once; keep its pattern for scoring
+    // and count the patterns for training.
     progress.start("comparing pairs", Some(blocks.work));
-    let n_chunks = (rayon::current_num_threads() * 8).max(1);
-    let per = blocks.tasks.len().div_ceil(n_chunks).max(1);
-    let counts: Vec<u64> = blocks
+    let compared: Vec<Vec<Compared>> = blocks
         .tasks
+        .par_iter()
+        .map(|t| {
+            let mut out = Vec::with_capacity(t.work as usize);
+            blocks.for_each_pair(t, |i, j| {
+                out.push(Compared {
+                    i: i as u32,
+                    j: j as u32,
+                    pattern: compare::pattern_index(&compare::levels(ds, i, j)) as u32,
+                })
+            });
+            out.shrink_to_fit();
+            progress.advance(t.work);
+            out
+        })
+        .collect();
+    let n_chunks = (rayon::current_num_threads() * 4).max(1);
+    let per = compared.len().div_ceil(n_chunks).max(1);
+    let counts: Vec<u64> = compared
         .par_chunks(per)
-        .map(|ts| {
+        .map(|cs| {
             let mut acc = vec![0u64; PATTERNS];
-            for t in ts {
-                blocks.for_each_pair(t, |i, j| acc[compare::pattern_index(&compare::levels(ds, i, j))] += 1);
-                progress.advance(t.work);
+            for c in cs.iter().flatten() {
+                acc[c.pattern as usize] += 1;
             }
             acc
         })
@@ -239,7 +276,13 @@ pub(crate) fn train(ds: &Dataset, seed: u64, cfg: &Config, progress: &dyn Progre
 
     progress.start("estimating m (EM)", None);
     let levels = level_counts();
-    let (m, stats_em) = estimate_m(&patterns, &levels, &m0, &u, cfg.em_max_iterations);
+    let small = blocked_pairs < cfg.min_training_pairs;
+    let (m, stats_em) = if small {
+        (m0, 0)
+    } else {
+        estimate_m(&patterns, &levels, &m0, &u, cfg.em_max_iterations)
+    };
+    let u = if small { u0 } else { u };
     // Household context: λ_H and u_H with m fixed.
     let household: Vec<(Levels, f64)> = patterns
         .iter()
@@ -247,10 +290,11 @@ pub(crate) fn train(ds: &Dataset, seed: u64, cfg: &Config, progress: &dyn Progre
         .map(|(l, c)| (with_null(l, &[SURNAME, POSTCODE, ADDRESS]), *c))
         .collect();
     let household_pairs: f64 = household.iter().map(|(_, c)| c).sum();
-    let (lambda_h, uh) = if household_pairs > 0.0 {
+    let (lambda_h, uh) = if household_pairs > 0.0 && !small {
         let mut s = EmSettings {
             estimate_m: [false; K],
             max_iterations: cfg.em_max_iterations,
+            pseudo_count: EM_PSEUDO_COUNT,
             ..EmSettings::default()
         };
         for (k, e) in s.estimate_u.iter_mut().enumerate() {
@@ -297,7 +341,7 @@ pub(crate) fn train(ds: &Dataset, seed: u64, cfg: &Config, progress: &dyn Progre
         stats_em, household_pairs as u64
     ));
 
-    let tf = if cfg.term_frequency_adjustments {
+    let tf = if cfg.term_frequency_adjustments && !small {
         term_frequencies(ds)
     } else {
         TermFrequencies::default()
@@ -311,7 +355,7 @@ pub(crate) fn train(ds: &Dataset, seed: u64, cfg: &Config, progress: &dyn Progre
         household_pairs: household_pairs as u64,
         clusters: 0,
     };
-    (model, blocks, stats)
+    (model, compared, stats)
 }
 
 /// m by EM in two sessions over the blocked pairs' patterns, u held fixed:
@@ -335,6 +379,7 @@ pub(crate) fn estimate_m(
     if !a.is_empty() {
         let mut s = EmSettings {
             max_iterations,
+            pseudo_count: EM_PSEUDO_COUNT,
             ..EmSettings::default()
         };
         s.estimate_m[NHS] = false;
@@ -355,6 +400,7 @@ pub(crate) fn estimate_m(
         let mut s = EmSettings {
             max_iterations,
             estimate_m: [false; K],
+            pseudo_count: EM_PSEUDO_COUNT,
             ..EmSettings::default()
         };
         s.estimate_m[NHS] = true;

@@ -68,6 +68,38 @@ pub fn jaro_winkler(a: &str, b: &str) -> f64 {
     j + prefix as f64 * 0.1 * (1.0 - j)
 }
 
+/// A histogram of a string's bytes, folded into 32 buckets (letters a–z each
+/// have their own), for [`jaro_winkler_upper_bound`].
+pub fn histogram(s: &str) -> [u8; 32] {
+    let mut h = [0u8; 32];
+    for b in s.bytes() {
+        let i = (b | 0x20).wrapping_sub(b'a');
+        let i = if i < 26 { i as usize } else { 26 + (b as usize % 6) };
+        h[i] = h[i].saturating_add(1);
+    }
+    h
+}
+
+/// An upper bound of [`jaro_winkler`]`(a, b)` from the strings' lengths,
+/// histograms and common prefix: Jaro's matches cannot exceed the characters
+/// the two have in common. Cheap; used to skip the full measure when it
+/// cannot reach a threshold.
+#[inline]
+pub fn jaro_winkler_upper_bound(a: &str, b: &str, ha: &[u8; 32], hb: &[u8; 32]) -> f64 {
+    let (la, lb) = (a.len(), b.len());
+    if la == 0 || lb == 0 {
+        return if la == lb { 1.0 } else { 0.0 };
+    }
+    let common: u32 = ha.iter().zip(hb).map(|(x, y)| (*x).min(*y) as u32).sum();
+    let m = common.min(la.min(lb) as u32) as f64;
+    if m == 0.0 {
+        return 0.0;
+    }
+    let jaro = (m / la as f64 + m / lb as f64 + 1.0) / 3.0;
+    let prefix = a.bytes().zip(b.bytes()).take(4).take_while(|(x, y)| x == y).count();
+    jaro + prefix as f64 * 0.1 * (1.0 - jaro)
+}
+
 /// Damerau-Levenshtein distance (optimal string alignment: insertions,
 /// deletions, substitutions and adjacent transpositions); symmetric.
 pub fn damerau_levenshtein(a: &str, b: &str) -> usize {
@@ -102,6 +134,28 @@ pub fn damerau_levenshtein(a: &str, b: &str) -> usize {
     d[n * w + m]
 }
 
+/// Whether the Damerau-Levenshtein distance (optimal string alignment) of
+/// two strings is at most one: equal, or one insertion, deletion,
+/// substitution or adjacent transposition apart. Linear time, no allocation.
+pub fn within_one_edit(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let (a, b) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if b.len() - a.len() > 1 {
+        return false;
+    }
+    let p = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    if p == a.len() {
+        return true; // equal, or one appended
+    }
+    if a.len() == b.len() {
+        // one substitution, or one transposition
+        a[p + 1..] == b[p + 1..]
+            || (p + 1 < a.len() && a[p] == b[p + 1] && a[p + 1] == b[p] && a[p + 2..] == b[p + 2..])
+    } else {
+        a[p..] == b[p + 1..] // one insertion into the shorter
+    }
+}
+
 /// Whether two equal-length byte strings differ by exactly one substitution or
 /// one adjacent transposition (the usual keying errors in a fixed-width number).
 pub fn one_edit_fixed(a: &[u8], b: &[u8]) -> Option<&'static str> {
@@ -132,12 +186,38 @@ mod tests {
     }
 
     #[test]
+    fn the_upper_bound_bounds() {
+        let names = [
+            "oliver", "olivia", "amelia", "jack", "jacob", "smith", "smyth", "o", "zoe", "zoey", "li", "lee",
+        ];
+        for a in names {
+            for b in names {
+                let ub = jaro_winkler_upper_bound(a, b, &histogram(a), &histogram(b));
+                assert!(ub + 1e-12 >= jaro_winkler(a, b), "{a} {b}");
+            }
+        }
+    }
+
+    #[test]
     fn damerau_levenshtein_counts_a_transposition_as_one() {
         assert_eq!(damerau_levenshtein("smith", "smiht"), 1);
         assert_eq!(damerau_levenshtein("smith", "smyth"), 1);
         assert_eq!(damerau_levenshtein("smith", "smit"), 1);
         assert_eq!(damerau_levenshtein("ca", "abc"), 3);
         assert_eq!(damerau_levenshtein("", "abc"), 3);
+    }
+
+    #[test]
+    fn within_one_edit_agrees_with_damerau_levenshtein() {
+        let words = [
+            "", "a", "ab", "ba", "abc", "acb", "abd", "abcd", "bacd", "smith", "smiht", "smyth", "smit", "li", "lee",
+            "ahi", "ali",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(within_one_edit(a, b), damerau_levenshtein(a, b) <= 1, "{a:?} {b:?}");
+            }
+        }
     }
 
     #[test]
