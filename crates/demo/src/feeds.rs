@@ -169,6 +169,13 @@ pub(crate) async fn seed(
                 .map(move |m| (k, m))
         })
         .collect();
+    // Welcome contacts the demo gave its workers by hand stay as they are.
+    let handmade: HashSet<i64> = db
+        .open_tasks_of_kind(p.tenant_id, "welcome_contact")
+        .await?
+        .into_iter()
+        .map(|t| t.0)
+        .collect();
     let mut runs = 0;
     let mut birth_id = 0;
     let mut to_review = 0;
@@ -268,7 +275,7 @@ pub(crate) async fn seed(
     if let Some(worker) = hub_worker {
         let month_ago = kindred_store::now_ms() - 30 * 86_400_000;
         for (task_id, created) in db.open_tasks_of_kind(p.tenant_id, "welcome_contact").await? {
-            if created < month_ago || g.rng.gen_bool(0.7) {
+            if !handmade.contains(&task_id) && (created < month_ago || g.rng.gen_bool(0.7)) {
                 db.complete_task(task_id, worker).await?;
             }
         }

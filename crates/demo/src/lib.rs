@@ -531,6 +531,14 @@ async fn build_borough(
         hubs.push((site.id, *areas));
         districts.extend(areas.iter().copied());
     }
+    // Each hub site's own team of the family hub, which takes the site's work from the feeds.
+    for (name, _) in b.hubs {
+        let site = hubs.iter().zip(b.hubs).find(|(_, (n, _))| n == name).map(|(h, _)| h.0);
+        if let Some(site) = site {
+            db.create_team(tenant.id, hub_org, Some(site), &format!("{name} team"))
+                .await?;
+        }
+    }
     let mut names: BTreeMap<i64, String> = BTreeMap::new();
     let mut org_of: BTreeMap<i64, i64> = BTreeMap::new();
     let mut named: BTreeMap<&'static str, i64> = BTreeMap::new();

@@ -546,18 +546,24 @@ impl Db {
         Ok(row.map(|r| r.0))
     }
 
-    /// Every hub site of a tenant, the first team based there, and its reach areas.
+    /// Every hub site of a tenant, the team that takes its work (the hub
+    /// organisation's first team based there, or else its first team), and its
+    /// reach areas.
     pub async fn hub_reach(&self, tenant_id: i64) -> Result<Vec<HubReach>> {
-        let rows: Vec<(i64, String, Option<i64>, Option<i64>, Option<String>)> = on_pool!(self, |p| sqlx::query_as(
+        let rows: Vec<(i64, String, Option<i64>, Option<i64>, Option<String>)> = on_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT h.id, h.name, h.organisation_id,
-                    (SELECT MIN(t.id) FROM teams t WHERE t.hub_site_id = h.id),
+                    COALESCE(
+                      (SELECT MIN(t.id) FROM teams t WHERE t.hub_site_id = h.id AND t.organisation_id = h.organisation_id),
+                      (SELECT MIN(t.id) FROM teams t WHERE t.organisation_id = h.organisation_id)),
                     r.area
              FROM hub_sites h LEFT JOIN hub_reach_areas r ON r.hub_site_id = h.id
              WHERE h.tenant_id = $1 ORDER BY h.id, r.area"
         )
         .bind(tenant_id)
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         let mut out: Vec<HubReach> = Vec::new();
         for (id, name, org, team, area) in rows {
             if out.last().map(|h| h.hub_site_id) != Some(id) {
