@@ -24,19 +24,28 @@ const SUFFIXES: &[(&str, &str)] = &[
     ("hts", "heights"),
 ];
 
-/// An address line in normal form ([`crate::names::normalise`]) with the
-/// street type written out (`12 Oak Rd.` → `12 oak road`). Only the last
-/// word is expanded, so `St Johns Road` keeps its `st`. Idempotent.
+/// An address line in normal form ([`crate::names::normalise`]) with street
+/// types written out (`12 Oak Rd., Leeds` → `12 oak road leeds`). `st` is a
+/// street only after a word (`12 church st`), a saint after a number
+/// (`3 st johns road`). Idempotent.
 pub fn standard_address(s: &str) -> Option<String> {
     let n = crate::names::normalise(s)?;
-    let (head, last) = match n.rsplit_once(' ') {
-        Some((h, l)) => (Some(h), l),
-        None => (None, n.as_str()),
-    };
-    match (head, SUFFIXES.iter().find(|(a, _)| *a == last)) {
-        (Some(h), Some((_, full))) => Some(format!("{h} {full}")),
-        _ => Some(n),
+    let tokens: Vec<&str> = n.split(' ').collect();
+    let mut out = String::with_capacity(n.len() + 8);
+    for (k, t) in tokens.iter().enumerate() {
+        let full = SUFFIXES.iter().find(|(a, _)| a == t).map(|(_, f)| *f);
+        let expand = match full {
+            None => false,
+            Some(_) if k == 0 => false,
+            Some("street") if *t == "st" => !tokens[k - 1].bytes().any(|b| b.is_ascii_digit()),
+            Some(_) => true,
+        };
+        if k > 0 {
+            out.push(' ');
+        }
+        out.push_str(if expand { full.unwrap() } else { t });
     }
+    Some(out)
 }
 
 /// The numbers in an address (house and flat numbers), in order.
