@@ -277,6 +277,11 @@ pub struct BatchTarget<'a> {
     pub source_system: &'a str,
 }
 
+/// (hub site, name, organisation, team, one reach area)
+type HubRow = (i64, String, Option<i64>, Option<i64>, Option<String>);
+/// (person, probability, weight, tenant) of a record being unlinked.
+type LinkedRow = (Option<i64>, Option<f64>, Option<f64>, i64);
+
 /// A hub site with the team that takes its work and the areas it reaches.
 #[derive(Debug, Clone)]
 pub struct HubReach {
@@ -550,7 +555,7 @@ impl Db {
     /// organisation's first team based there, or else its first team), and its
     /// reach areas.
     pub async fn hub_reach(&self, tenant_id: i64) -> Result<Vec<HubReach>> {
-        let rows: Vec<(i64, String, Option<i64>, Option<i64>, Option<String>)> = on_pool!(self, |p| {
+        let rows: Vec<HubRow> = on_pool!(self, |p| {
             sqlx::query_as(
             "SELECT h.id, h.name, h.organisation_id,
                     COALESCE(
@@ -1002,7 +1007,7 @@ impl Db {
         let now = crate::now_ms();
         let undone = on_pool!(self, |p| {
             let mut tx = p.begin().await?;
-            let current: Option<(Option<i64>, Option<f64>, Option<f64>, i64)> = sqlx::query_as(
+            let current: Option<LinkedRow> = sqlx::query_as(
                 "SELECT person_id, match_probability, match_weight, tenant_id FROM source_records WHERE id = $1",
             )
             .bind(source_record_id)

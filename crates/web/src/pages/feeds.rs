@@ -371,7 +371,7 @@ pub async fn queue(State(state): State<AppState>, cu: CurrentUser) -> AppResult<
 }
 
 fn percent(p: f64) -> String {
-    if p >= 0.9995 && p < 1.0 {
+    if (0.9995..1.0).contains(&p) {
         return ">99.9%".into();
     }
     format!("{:.1}%", p * 100.0)
