@@ -8,7 +8,6 @@
 
 use std::collections::HashSet;
 
-use kindred_domain::NhsNumber;
 use kindred_domain::feeds::{FeedKind, Thresholds};
 use kindred_domain::model::OrgKind;
 use kindred_domain::sharing::{DataCategory, EARLY_HELP_SHARING, LawfulBasis};
@@ -39,18 +38,7 @@ struct Gen<'a> {
 
 impl Gen<'_> {
     fn nhs(&mut self) -> String {
-        loop {
-            let mut first = [9u8; 9];
-            for d in first.iter_mut().skip(3) {
-                *d = self.rng.gen_range(0..10);
-            }
-            if let Some(n) = NhsNumber::from_first_nine(first) {
-                let s = n.as_digits();
-                if self.nhs_used.insert(s.clone()) {
-                    return s;
-                }
-            }
-        }
+        crate::fresh_nhs_number(&mut self.rng, self.nhs_used)
     }
 
     fn postcode(&mut self) -> String {

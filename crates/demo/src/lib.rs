@@ -801,6 +801,22 @@ struct Member {
     nhs: Option<String>,
 }
 
+/// A synthetic NHS number from the never-issued 999 range, not used before.
+fn fresh_nhs_number(rng: &mut ChaCha8Rng, used: &mut HashSet<String>) -> String {
+    loop {
+        let mut first = [9u8; 9];
+        for d in first.iter_mut().skip(3) {
+            *d = rng.gen_range(0..10);
+        }
+        if let Some(n) = NhsNumber::from_first_nine(first) {
+            let s = n.as_digits();
+            if used.insert(s.clone()) {
+                return s;
+            }
+        }
+    }
+}
+
 impl FamilyGen<'_> {
     fn born(&mut self, min_age: i32, max_age: i32) -> (Date, i32) {
         let days = self.rng.gen_range(min_age * 365..=max_age * 365 + 364);
@@ -813,18 +829,7 @@ impl FamilyGen<'_> {
         if self.rng.gen_bool(0.07) {
             return None;
         }
-        loop {
-            let mut first = [9u8; 9];
-            for d in first.iter_mut().skip(3) {
-                *d = self.rng.gen_range(0..10);
-            }
-            if let Some(n) = NhsNumber::from_first_nine(first) {
-                let s = n.as_digits();
-                if self.nhs_used.insert(s.clone()) {
-                    return Some(s);
-                }
-            }
-        }
+        Some(fresh_nhs_number(self.rng, self.nhs_used))
     }
 
     fn upn(&mut self, age: i32) -> Option<String> {

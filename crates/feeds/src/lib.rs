@@ -384,16 +384,13 @@ impl Planner<'_> {
                 e.child = Some((spec, MemberRole::Child));
                 e.new_family_name = family_name;
                 e.role = Some(MemberRole::Parent);
-                e.hub = hub.and_then(|h| {
-                    Some(HubWork {
-                        organisation_id: h.organisation_id?,
-                        team_id: h.team_id,
-                        service: "Family hub: new baby welcome".into(),
-                        task_kind: task::Kind::WelcomeContact.code(),
-                        task_title: "Welcome contact: a new baby in the hub's area".into(),
-                        due_on: today + Duration::days(14),
-                    })
-                });
+                e.hub = hub_work(
+                    hub,
+                    "Family hub: new baby welcome",
+                    task::Kind::WelcomeContact,
+                    "Welcome contact: a new baby in the hub's area".into(),
+                    today + Duration::days(14),
+                );
             }
             FeedKind::AntenatalBookings => {
                 let edd = row.expected_delivery.unwrap_or(today);
@@ -412,16 +409,13 @@ impl Planner<'_> {
                 ));
                 e.new_family_name = family_name;
                 e.role = Some(MemberRole::Parent);
-                e.hub = hub.and_then(|h| {
-                    Some(HubWork {
-                        organisation_id: h.organisation_id?,
-                        team_id: h.team_id,
-                        service: "Family hub: antenatal".into(),
-                        task_kind: task::Kind::FollowUp.code(),
-                        task_title: "Antenatal contact, from 28 weeks of pregnancy".into(),
-                        due_on: feeds::antenatal_contact_due(edd).max(today),
-                    })
-                });
+                e.hub = hub_work(
+                    hub,
+                    "Family hub: antenatal",
+                    task::Kind::FollowUp,
+                    "Antenatal contact, from 28 weeks of pregnancy".into(),
+                    feeds::antenatal_contact_due(edd).max(today),
+                );
             }
             FeedKind::MissedImmunisations => {
                 // Within the sharing rules: only when the supplier's health data
@@ -478,6 +472,19 @@ impl Planner<'_> {
             },
         }
     }
+}
+
+/// The work a hub is asked for, when the hub belongs to an organisation.
+fn hub_work(hub: Option<HubReach>, service: &str, kind: task::Kind, title: String, due_on: Date) -> Option<HubWork> {
+    let h = hub?;
+    Some(HubWork {
+        organisation_id: h.organisation_id?,
+        team_id: h.team_id,
+        service: service.into(),
+        task_kind: kind.code(),
+        task_title: title,
+        due_on,
+    })
 }
 
 async fn facts_sealed(db: &Db, family_id: i64) -> Result<bool, FeedError> {

@@ -152,6 +152,11 @@ impl std::fmt::Debug for Candidate {
     }
 }
 
+/// A candidate's identity and current address, as matching compares them.
+const CANDIDATE_COLUMNS: &str = "p.id AS person_id, p.given_name, p.family_name, p.date_of_birth, p.sex, p.nhs_number,
+    (SELECT a.postcode FROM addresses a WHERE a.person_id = p.id AND a.to_date IS NULL ORDER BY a.from_date DESC, a.id DESC LIMIT 1) AS postcode,
+    (SELECT a.line1 FROM addresses a WHERE a.person_id = p.id AND a.to_date IS NULL ORDER BY a.from_date DESC, a.id DESC LIMIT 1) AS address";
+
 /// What blocking looks for: any of these agreeing makes a person a candidate.
 #[derive(Debug, Clone, Default)]
 pub struct CandidateQuery {
@@ -498,9 +503,8 @@ impl Db {
         );
         let dob1 = q.dates_of_birth.first().copied();
         let dob2 = q.dates_of_birth.get(1).copied().or(dob1);
-        let sql = "SELECT p.id AS person_id, p.given_name, p.family_name, p.date_of_birth, p.sex, p.nhs_number,
-                (SELECT a.postcode FROM addresses a WHERE a.person_id = p.id AND a.to_date IS NULL ORDER BY a.from_date DESC, a.id DESC LIMIT 1) AS postcode,
-                (SELECT a.line1 FROM addresses a WHERE a.person_id = p.id AND a.to_date IS NULL ORDER BY a.from_date DESC, a.id DESC LIMIT 1) AS address
+        let sql = format!(
+            "SELECT {CANDIDATE_COLUMNS}
              FROM persons p
              WHERE p.id IN (
                 SELECT id FROM persons WHERE tenant_id = $1 AND nhs_number = $2
@@ -509,8 +513,9 @@ impl Db {
                 UNION SELECT id FROM persons WHERE tenant_id = $1 AND family_phon = $5 AND given_phon = $6
                 UNION SELECT x.id FROM persons x JOIN addresses a ON a.person_id = x.id
                       WHERE a.postcode = $7 AND a.to_date IS NULL AND x.tenant_id = $1 AND x.given_phon = $6)
-             ORDER BY p.id LIMIT 50";
-        Ok(on_pool!(self, |p| sqlx::query_as::<_, Candidate>(sql)
+             ORDER BY p.id LIMIT 50"
+        );
+        Ok(on_pool!(self, |p| sqlx::query_as::<_, Candidate>(&sql)
             .bind(tenant_id)
             .bind(q.nhs_number.as_deref())
             .bind(dob1)
@@ -528,12 +533,7 @@ impl Db {
             return Ok(Vec::new());
         }
         let list = person_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
-        let sql = format!(
-            "SELECT p.id AS person_id, p.given_name, p.family_name, p.date_of_birth, p.sex, p.nhs_number,
-                (SELECT a.postcode FROM addresses a WHERE a.person_id = p.id AND a.to_date IS NULL ORDER BY a.from_date DESC, a.id DESC LIMIT 1) AS postcode,
-                (SELECT a.line1 FROM addresses a WHERE a.person_id = p.id AND a.to_date IS NULL ORDER BY a.from_date DESC, a.id DESC LIMIT 1) AS address
-             FROM persons p WHERE p.id IN ({list}) ORDER BY p.id"
-        );
+        let sql = format!("SELECT {CANDIDATE_COLUMNS} FROM persons p WHERE p.id IN ({list}) ORDER BY p.id");
         Ok(on_pool!(self, |p| sqlx::query_as::<_, Candidate>(&sql)
             .fetch_all(p)
             .await)?)

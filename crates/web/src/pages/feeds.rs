@@ -261,8 +261,13 @@ struct RunPage {
 
 async fn own_run(state: &AppState, cu: &CurrentUser, id: i64) -> AppResult<ImportRun> {
     require_data_office(cu)?;
-    match state.db.import_run(id).await {
-        Ok(r) if r.tenant_id == cu.user.tenant_id => Ok(r),
+    own(state.db.import_run(id).await, |r| r.tenant_id, cu)
+}
+
+/// A record of the user's own tenant, or the not-found page (the same for one of another tenant).
+fn own<T>(found: kindred_store::Result<T>, tenant: impl Fn(&T) -> i64, cu: &CurrentUser) -> AppResult<T> {
+    match found {
+        Ok(r) if tenant(&r) == cu.user.tenant_id => Ok(r),
         Ok(_) | Err(kindred_store::StoreError::NotFound) => Err(AppError::NotFound),
         Err(e) => Err(e.into()),
     }
@@ -510,11 +515,7 @@ fn record_value(i: &Identity, comparison: &str) -> String {
 
 async fn own_record(state: &AppState, cu: &CurrentUser, id: i64) -> AppResult<SourceRecord> {
     require_data_office(cu)?;
-    match state.db.source_record(id).await {
-        Ok(r) if r.tenant_id == cu.user.tenant_id => Ok(r),
-        Ok(_) | Err(kindred_store::StoreError::NotFound) => Err(AppError::NotFound),
-        Err(e) => Err(e.into()),
-    }
+    own(state.db.source_record(id).await, |r| r.tenant_id, cu)
 }
 
 async fn match_page(state: &AppState, cu: &CurrentUser, r: SourceRecord, errors: Errors) -> AppResult<MatchPage> {
