@@ -18,6 +18,7 @@ code_enum!(
         LiveBirths = "live_births": "Monthly live births",
         MissedImmunisations = "missed_immunisations": "Missed immunisations",
         AntenatalBookings = "antenatal_bookings": "Antenatal bookings",
+        PathwayContacts = "pathway_contacts": "Pathway contacts done (health visiting)",
     }
 );
 
@@ -68,6 +69,7 @@ impl FeedKind {
             FeedKind::LiveBirths => "birth_id",
             FeedKind::MissedImmunisations => "record_id",
             FeedKind::AntenatalBookings => "booking_id",
+            FeedKind::PathwayContacts => "record_id",
         }
     }
 
@@ -123,6 +125,17 @@ impl FeedKind {
                 "expected_delivery",
                 "consent",
             ],
+            FeedKind::PathwayContacts => &[
+                "record_id",
+                "nhs_number",
+                "given_name",
+                "family_name",
+                "date_of_birth",
+                "sex",
+                "postcode",
+                "stage",
+                "completed_on",
+            ],
         }
     }
 
@@ -147,6 +160,7 @@ impl FeedKind {
                 "expected_delivery",
                 "consent",
             ],
+            FeedKind::PathwayContacts => &["record_id", "family_name", "stage", "completed_on"],
         }
     }
 
@@ -216,6 +230,9 @@ pub struct FeedRow {
     pub event_on: Option<Date>,
     pub expected_delivery: Option<Date>,
     pub vaccine: Option<String>,
+    /// The universal pathway stage a pathway contact completed.
+    #[serde(default)]
+    pub stage: Option<String>,
 }
 
 /// A row's cells by column name (the feed's own names; a mapping file has
@@ -353,6 +370,7 @@ pub fn check_row(kind: FeedKind, cells: &dyn Cells, today: Date) -> Result<FeedR
         event_on: None,
         expected_delivery: None,
         vaccine: None,
+        stage: None,
     };
     match kind {
         FeedKind::PersonExtract => {
@@ -382,6 +400,26 @@ pub fn check_row(kind: FeedKind, cells: &dyn Cells, today: Date) -> Result<FeedR
             row.identity = identity(cells, "", &mut errors);
             row.vaccine = text(cells, "vaccine", &mut errors);
             row.event_on = date(cells, "due_on", &mut errors);
+        }
+        FeedKind::PathwayContacts => {
+            row.identity = identity(cells, "", &mut errors);
+            row.event_on = date(cells, "completed_on", &mut errors);
+            if let Some(stage) = cell(cells, "stage") {
+                let known = crate::pathway::PathwayModel::ALL
+                    .iter()
+                    .any(|m| m.stage(stage).is_some());
+                if known {
+                    row.stage = Some(stage.to_string());
+                } else {
+                    errors.push(FieldError::new(
+                        "stage",
+                        "is not a pathway stage: use antenatal, new_birth, six_eight_weeks, nine_twelve_months, two_year (or a Greater Manchester stage)",
+                    ));
+                }
+            }
+            if row.event_on.is_some_and(|d| d > today) {
+                errors.push(FieldError::new("completed_on", "is in the future"));
+            }
         }
         FeedKind::AntenatalBookings => {
             row.identity = identity(cells, "", &mut errors);

@@ -353,6 +353,9 @@ impl Planner<'_> {
         let family_name = row.identity.family_name.as_ref().map(|n| format!("{n} family"));
         match self.opts.kind {
             FeedKind::PersonExtract => {}
+            FeedKind::PathwayContacts => {
+                e.pathway = row.stage.clone().zip(row.event_on);
+            }
             FeedKind::LiveBirths => {
                 let baby = row.baby.clone().unwrap_or_default();
                 let mut spec = spec_of(&baby).unwrap_or_else(|| NewPersonSpec {

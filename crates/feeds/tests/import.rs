@@ -421,3 +421,28 @@ async fn a_file_that_cannot_be_read_lands_nothing_and_says_why() {
         );
     }
 }
+
+#[tokio::test]
+async fn imported_pathway_contacts_complete_the_childs_stage() {
+    for db in fresh_databases().await {
+        let w = world(&db).await;
+        let opts = options(&w, FeedKind::PathwayContacts, w.child_health);
+        let file = "record_id,nhs_number,given_name,family_name,date_of_birth,sex,postcode,stage,completed_on
+PC-1,9990000034,Tobi,Okafor,2026-03-02,M,W2 5AB,six_eight_weeks,2026-04-15
+PC-2,9990000034,Tobi,Okafor,2026-03-02,M,W2 5AB,fourteen_months,2026-05-01
+";
+        let out = import(&db, file.as_bytes(), &opts, &|_: u64, _: u64| {}).await.unwrap();
+        assert_eq!((out.counts.linked, out.counts.rejected), (1, 1));
+        let r = db.import_rejects(out.run_id).await.unwrap();
+        assert_eq!((r[0].line, r[0].column_name.as_str()), (3, "stage"));
+        let done = db.pathway_completions(&[w.child]).await.unwrap();
+        assert_eq!(done.len(), 1);
+        assert_eq!(
+            (done[0].stage.as_str(), done[0].completed_on),
+            ("six_eight_weeks", date!(2026 - 04 - 15))
+        );
+        // Again: nothing more.
+        import(&db, file.as_bytes(), &opts, &|_: u64, _: u64| {}).await.unwrap();
+        assert_eq!(db.pathway_completions(&[w.child]).await.unwrap().len(), 1);
+    }
+}

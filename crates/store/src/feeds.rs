@@ -237,6 +237,8 @@ pub struct Effects {
     pub hub: Option<HubWork>,
     /// The row's information may not reach the hub under the sharing rules.
     pub not_shared: bool,
+    /// A universal pathway stage the row says was completed, and when.
+    pub pathway: Option<(String, Date)>,
 }
 
 /// One checked row and what to do with it.
@@ -759,8 +761,21 @@ impl Db {
                 .execute(&mut *tx)
                 .await?;
                 let Some(person_id) = person_id else { continue };
-                // What follows: the family, a baby, the hub's work.
+                // What follows: a pathway stage done, the family, a baby, the hub's work.
                 let e = &row.effects;
+                if let Some((stage, on)) = &e.pathway {
+                    sqlx::query(
+                        "INSERT INTO pathway_completions (person_id, stage, completed_on, source_record_id, created_at_ms)
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (person_id, stage) DO NOTHING",
+                    )
+                    .bind(person_id)
+                    .bind(stage)
+                    .bind(on)
+                    .bind(record_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 if e.not_shared {
                     c.not_shared += 1;
                 }

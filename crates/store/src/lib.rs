@@ -29,6 +29,7 @@ pub mod notify;
 pub mod organisations;
 pub mod overrides;
 pub mod panels;
+pub mod pathway;
 pub mod persons;
 pub mod plans;
 pub mod portal;

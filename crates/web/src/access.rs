@@ -114,6 +114,9 @@ pub enum Record {
     SourceRecord(i64),
     PersonIdentity(i64),
     Reach,
+    /// Issue 7: the pathway's due and overdue list, and a tenant's stage model.
+    PathwayList,
+    PathwayModel,
 }
 
 impl Record {
@@ -164,6 +167,8 @@ impl Record {
             Record::SourceRecord(id) => ("source_record", Some(id), None),
             Record::PersonIdentity(id) => ("person", Some(id), None),
             Record::Reach => ("reach", None, None),
+            Record::PathwayList => ("pathway_list", None, None),
+            Record::PathwayModel => ("pathway_model", None, None),
         }
     }
 }

@@ -143,6 +143,8 @@ struct ContactForm {
     people: Vec<i64>,
     readers: Vec<i64>,
     text: String,
+    /// `person:stage` of the universal pathway this contact completes, if any.
+    pathway: String,
 }
 
 impl ContactForm {
@@ -158,6 +160,7 @@ impl ContactForm {
                 "person" => f.people.extend(v.parse::<i64>().ok()),
                 "reader" => f.readers.extend(v.parse::<i64>().ok()),
                 "text" => f.text = v.clone(),
+                "pathway" => f.pathway = v.clone(),
                 _ => {}
             }
         }
@@ -179,6 +182,8 @@ struct NewContactPage {
     members: Vec<(i64, String)>,
     /// (user id, name and organisation) of the team, but the author.
     team: Vec<(i64, String)>,
+    /// (`person:stage`, label) of the pathway stages this contact could complete.
+    pathway: Vec<(String, String)>,
 }
 
 async fn new_page(
@@ -220,6 +225,7 @@ async fn new_page(
         visibilities: NoteVisibility::ALL,
         members,
         team,
+        pathway: super::pathway::contact_options(state, cu, id).await?,
     })
 }
 
@@ -300,6 +306,17 @@ pub async fn create(
     } else if text.chars().count() > 20_000 {
         errors.add("text", "The note must be 20,000 characters or fewer");
     }
+    let pathway_options = super::pathway::contact_options(&state, &cu, id).await?;
+    let pathway_stage = if f.pathway.is_empty() {
+        None
+    } else if pathway_options.iter().any(|(v, _)| *v == f.pathway) {
+        f.pathway
+            .split_once(':')
+            .and_then(|(p, s)| Some((p.parse::<i64>().ok()?, s.to_string())))
+    } else {
+        errors.add("pathway", "Choose a pathway stage from the list, or none");
+        None
+    };
     let (Some(occurred_on), Some(mode), Some(visibility), true) = (occurred_on, mode, visibility, errors.is_empty())
     else {
         let page = new_page(&state, &cu, id, family.name, f, errors).await?;
@@ -325,6 +342,12 @@ pub async fn create(
             readers,
         })
         .await?;
+    if let Some((person, stage)) = &pathway_stage {
+        state
+            .db
+            .complete_pathway_stage(*person, stage, occurred_on, Some(contact), None, Some(cu.user.id))
+            .await?;
+    }
     state.db.touch_family(id).await?;
     gate::audit(
         &state,

@@ -27,6 +27,7 @@ mod glass;
 mod home;
 mod notifications;
 mod panels;
+mod pathway;
 mod persons;
 mod plan;
 mod portal;
@@ -273,6 +274,9 @@ fn all_routes() -> Routes {
         .route("/matches/{id}", get(feeds::record).post(feeds::decide))
         .route("/matches/{id}/undo", post(feeds::undo))
         .route("/reach", get(feeds::reach))
+        // The universal pathway (issue 7).
+        .route("/pathway", get(pathway::list))
+        .route("/admin/pathway", get(pathway::admin).post(pathway::set_model))
         .merge(self_referral_routes())
 }
 

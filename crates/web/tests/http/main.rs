@@ -11,6 +11,7 @@ mod forms;
 mod front_door;
 mod leak;
 mod note_routes;
+mod pathway;
 mod plan;
 mod restricted;
 mod self_referral;
