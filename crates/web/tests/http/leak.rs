@@ -483,7 +483,7 @@ async fn build(app: &TestApp, seed: u64, hash: &str) -> WWorld {
                             date_of_birth: Some(if role == MemberRole::Parent {
                                 time::macros::date!(1990 - 03 - 04)
                             } else {
-                                time::macros::date!(2021 - 06 - 07)
+                                today - time::Duration::days(3 * 365)
                             }),
                             expected_delivery: None,
                             sex: Sex::Unknown,
