@@ -395,5 +395,47 @@ pub(crate) async fn seed(
     let out = kindred_feeds::import(db, csv.as_bytes(), &o, &|_: u64, _: u64| {}).await?;
     runs += 1;
     to_review += out.counts.to_review;
+    // The health visiting system's record of pathway contacts done: most
+    // children's past stages, some missed, so the lists show what is overdue.
+    let model = db.pathway_model(p.tenant_id).await?;
+    let mut csv =
+        String::from("record_id,nhs_number,given_name,family_name,date_of_birth,sex,postcode,stage,completed_on\n");
+    let mut n = 0;
+    for (_, nhs, given, family, born) in db
+        .young_children(p.tenant_id, kindred_domain::pathway::add_months(today, -60))
+        .await?
+    {
+        for stage in model.stages() {
+            if stage.anchor != kindred_domain::pathway::Anchor::Birth {
+                continue;
+            }
+            let closes = stage.closes.from(born);
+            if closes >= today || !g.rng.gen_bool(0.85) {
+                continue;
+            }
+            let opens = stage.opens.from(born);
+            let on = g.between(opens, closes);
+            n += 1;
+            csv.push_str(&format!(
+                "HV{n:06},{},{given},{family},{},,,{},{}\n",
+                nhs.as_deref().unwrap_or_default(),
+                iso(born),
+                stage.code,
+                iso(on)
+            ));
+        }
+    }
+    kindred_feeds::import(
+        db,
+        csv.as_bytes(),
+        &opts(
+            FeedKind::PathwayContacts,
+            health_visiting,
+            "health-visiting-contacts.csv".into(),
+        ),
+        &|_: u64, _: u64| {},
+    )
+    .await?;
+    runs += 1;
     Ok(Seeded { runs, to_review, tasks })
 }

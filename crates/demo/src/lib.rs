@@ -465,6 +465,12 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
                 .context("transparency in the demo")?,
         );
     }
+    // Kensington and Chelsea follows Greater Manchester's eight stages; Westminster the Healthy Child Programme.
+    db.set_pathway_model(
+        partnerships[1].tenant_id,
+        kindred_domain::pathway::PathwayModel::GreaterManchester,
+    )
+    .await?;
     // The feeds: a year of live births, antenatal bookings, missed
     // immunisations and a housing extract per borough, through the real import.
     for (i, (p, known)) in partnerships.iter().zip(&known).enumerate() {

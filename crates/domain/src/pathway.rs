@@ -64,6 +64,9 @@ pub struct Stage {
     pub anchor: Anchor,
     pub opens: Offset,
     pub closes: Offset,
+    /// When an overdue stage stops being chased (the next contact has taken
+    /// its place): from then on it is missed.
+    pub lapses: Offset,
 }
 
 const HCP: &[Stage] = &[
@@ -72,6 +75,7 @@ const HCP: &[Stage] = &[
         label: "Antenatal contact (from 28 weeks)",
         anchor: Anchor::ExpectedDelivery,
         opens: Offset::Weeks(-12),
+        lapses: Offset::Days(0),
         closes: Offset::Days(-1),
     },
     Stage {
@@ -79,6 +83,7 @@ const HCP: &[Stage] = &[
         label: "New birth visit (10–14 days)",
         anchor: Anchor::Birth,
         opens: Offset::Days(10),
+        lapses: Offset::Weeks(6),
         closes: Offset::Days(14),
     },
     Stage {
@@ -86,6 +91,7 @@ const HCP: &[Stage] = &[
         label: "6–8 week review",
         anchor: Anchor::Birth,
         opens: Offset::Weeks(6),
+        lapses: Offset::Months(9),
         closes: Offset::Weeks(8),
     },
     Stage {
@@ -93,6 +99,7 @@ const HCP: &[Stage] = &[
         label: "9–12 month review",
         anchor: Anchor::Birth,
         opens: Offset::Months(9),
+        lapses: Offset::Months(24),
         closes: Offset::Months(12),
     },
     Stage {
@@ -100,6 +107,7 @@ const HCP: &[Stage] = &[
         label: "2–2½ year review",
         anchor: Anchor::Birth,
         opens: Offset::Months(24),
+        lapses: Offset::Months(60),
         closes: Offset::Months(30),
     },
 ];
@@ -110,6 +118,7 @@ const GM: &[Stage] = &[
         label: "Stage 1: antenatal booking (by 12 weeks)",
         anchor: Anchor::ExpectedDelivery,
         opens: Offset::Weeks(-34),
+        lapses: Offset::Weeks(-12),
         closes: Offset::Weeks(-28),
     },
     Stage {
@@ -117,6 +126,7 @@ const GM: &[Stage] = &[
         label: "Stage 2: antenatal contact (from 28 weeks)",
         anchor: Anchor::ExpectedDelivery,
         opens: Offset::Weeks(-12),
+        lapses: Offset::Days(0),
         closes: Offset::Days(-1),
     },
     Stage {
@@ -124,6 +134,7 @@ const GM: &[Stage] = &[
         label: "Stage 3: new birth visit (10–14 days)",
         anchor: Anchor::Birth,
         opens: Offset::Days(10),
+        lapses: Offset::Weeks(6),
         closes: Offset::Days(14),
     },
     Stage {
@@ -131,6 +142,7 @@ const GM: &[Stage] = &[
         label: "Stage 4: 6–8 week review",
         anchor: Anchor::Birth,
         opens: Offset::Weeks(6),
+        lapses: Offset::Months(9),
         closes: Offset::Weeks(8),
     },
     Stage {
@@ -138,6 +150,7 @@ const GM: &[Stage] = &[
         label: "Stage 5: 3–4 month contact",
         anchor: Anchor::Birth,
         opens: Offset::Months(3),
+        lapses: Offset::Months(9),
         closes: Offset::Months(4),
     },
     Stage {
@@ -145,6 +158,7 @@ const GM: &[Stage] = &[
         label: "Stage 6: 9–12 month review",
         anchor: Anchor::Birth,
         opens: Offset::Months(9),
+        lapses: Offset::Months(24),
         closes: Offset::Months(12),
     },
     Stage {
@@ -152,6 +166,7 @@ const GM: &[Stage] = &[
         label: "Stage 7: 18-month contact",
         anchor: Anchor::Birth,
         opens: Offset::Months(18),
+        lapses: Offset::Months(24),
         closes: Offset::Months(20),
     },
     Stage {
@@ -159,6 +174,7 @@ const GM: &[Stage] = &[
         label: "Stage 8: 2–2½ year integrated review",
         anchor: Anchor::Birth,
         opens: Offset::Months(24),
+        lapses: Offset::Months(60),
         closes: Offset::Months(30),
     },
 ];
@@ -247,7 +263,11 @@ pub fn status(
             expected.or(born)?
         }
     };
-    let (opens, closes) = (stage.opens.from(anchor), stage.closes.from(anchor));
+    let (opens, closes, lapses) = (
+        stage.opens.from(anchor),
+        stage.closes.from(anchor),
+        stage.lapses.from(anchor),
+    );
     // A birth stage of an unborn baby waits for the birth.
     if stage.anchor == Anchor::Birth && born.is_none() {
         return Some(StageStatus::Upcoming { opens });
@@ -256,8 +276,10 @@ pub fn status(
         StageStatus::Upcoming { opens }
     } else if today <= closes {
         StageStatus::Due { closes }
-    } else {
+    } else if today < lapses.max(closes + Duration::days(1)) {
         StageStatus::Overdue { closed: closes }
+    } else {
+        StageStatus::Missed
     })
 }
 
@@ -301,6 +323,11 @@ mod tests {
             Some(StageStatus::Overdue {
                 closed: date!(2026 - 01 - 24)
             })
+        );
+        // Once the 6–8 week review opens, a new birth visit not made is missed, not chased.
+        assert_eq!(
+            status(nb, Some(born), None, None, date!(2026 - 02 - 21)),
+            Some(StageStatus::Missed)
         );
         let two = m.stage("two_year").unwrap();
         assert_eq!(

@@ -102,6 +102,24 @@ impl Db {
             .await)?)
     }
 
+    /// Every child of a tenant born on or after `born_since`, with what a
+    /// health visiting system would send: (person, NHS number, given name,
+    /// family name, date of birth). For the demo's pathway feed.
+    pub async fn young_children(
+        &self,
+        tenant_id: i64,
+        born_since: Date,
+    ) -> Result<Vec<(i64, Option<String>, String, String, Date)>> {
+        Ok(on_pool!(self, |p| sqlx::query_as(
+            "SELECT id, nhs_number, given_name, family_name, date_of_birth FROM persons
+             WHERE tenant_id = $1 AND date_of_birth >= $2 ORDER BY id"
+        )
+        .bind(tenant_id)
+        .bind(born_since)
+        .fetch_all(p)
+        .await)?)
+    }
+
     /// The active workers of a team.
     pub async fn team_user_ids(&self, team_id: i64) -> Result<Vec<i64>> {
         let rows: Vec<(i64,)> = on_pool!(self, |p| sqlx::query_as(

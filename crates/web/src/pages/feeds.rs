@@ -298,6 +298,18 @@ pub async fn run(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i6
     Ok(Html(page.render()?))
 }
 
+/// The progress of a run, as JSON for the run page's script: rows done, rows
+/// in all, and whether it is still running.
+pub async fn progress(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i64>) -> AppResult<Response> {
+    let r = own_run(&state, &cu, id).await?;
+    Ok(axum::Json(serde_json::json!({
+        "done": r.rows_done,
+        "total": r.rows_total,
+        "running": r.status() == Some(ImportStatus::Running),
+    }))
+    .into_response())
+}
+
 pub async fn rejects_csv(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i64>) -> AppResult<Response> {
     own_run(&state, &cu, id).await?;
     let rejects = state.db.import_rejects(id).await?;

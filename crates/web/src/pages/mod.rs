@@ -269,6 +269,7 @@ fn all_routes() -> Routes {
                 .layer(axum::extract::DefaultBodyLimit::max(feeds::UPLOAD_LIMIT)),
         )
         .route("/imports/{id}", get(feeds::run))
+        .route("/imports/{id}/progress", get(feeds::progress))
         .route("/imports/{id}/rejects.csv", get(feeds::rejects_csv))
         .route("/matches", get(feeds::queue))
         .route("/matches/{id}", get(feeds::record).post(feeds::decide))

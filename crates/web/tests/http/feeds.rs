@@ -133,6 +133,9 @@ async fn the_data_officer_uploads_a_feed_and_reads_what_happened_to_each_row() {
         page.contains(">3</td>") && page.contains("date_of_birth is not a date"),
         "{page}"
     );
+    let (status, progress) = get(&app, &c, &format!("{run_page}/progress")).await;
+    assert_eq!(status, 200);
+    assert_eq!(progress, r#"{"done":2,"running":false,"total":2}"#);
     let (status, csv) = get(&app, &c, &format!("{run_page}/rejects.csv")).await;
     assert_eq!(status, 200);
     assert!(csv.starts_with("line,column,reason,row\n3,date_of_birth,"), "{csv}");
@@ -143,7 +146,11 @@ async fn the_data_officer_uploads_a_feed_and_reads_what_happened_to_each_row() {
     let (lead, _) = app.sign_in("lead@west.test").await;
     let (east, _) = data_officer(&app, "east", "data@east.test").await;
     for (who, client) in [("practitioner", &lead), ("east data officer", &east)] {
-        for path in [run_page.clone(), format!("{run_page}/rejects.csv")] {
+        for path in [
+            run_page.clone(),
+            format!("{run_page}/rejects.csv"),
+            format!("{run_page}/progress"),
+        ] {
             assert_eq!(get(&app, client, &path).await.0, 404, "{who} on {path}");
         }
     }
