@@ -2,7 +2,8 @@
 // (a missing file is named first), watches the import finish and reads the
 // rejected row's line and reason; opens match review, compares a record with
 // its candidate field by field, links it and undoes the link; the manager
-// reads the hubs' reach. Every page is axe-checked.
+// reads the hubs' reach; a health visitor reads the universal pathway's due
+// and overdue list for one hub. Every page is axe-checked.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { newPage, closePage, visit, submit, button, signIn, signOut, assertVisible, firstId } from '../lib/session.mjs';
@@ -50,6 +51,15 @@ export default function feeds(ctx) {
       await submit(page, page.getByRole('button', { name: /^Undo the link/ }), { status: 200, label: 'link undone' });
       await assertVisible(page.getByText('Waiting for review').first());
       await assertVisible(page.getByRole('heading', { name: 'Link history' }));
+      await signOut(page);
+
+      // The health visitor: the universal pathway's due and overdue list, by hub.
+      await signIn(page, 'hv@westminster.example');
+      await submit(page, page.getByRole('link', { name: 'Pathway', exact: true }), { status: 200, label: 'pathway' });
+      await assertVisible(page.getByRole('heading', { name: 'Universal pathway: due and overdue' }));
+      await page.getByLabel('Hub').selectOption({ label: 'Bayswater Family Hub' });
+      await submit(page, button(page, 'Show'), { status: 200, label: 'pathway for one hub' });
+      assert.ok((await page.locator('tbody tr').count()) > 0, 'stages due or overdue are listed');
       await signOut(page);
 
       // The manager: births in each hub's area against families registered.
