@@ -330,7 +330,10 @@ async fn each_demo_user_finds_the_front_door_at_work() {
         // The universal pathway: the health visitor's due and overdue list.
         let (status, pathway) = d.get(&hv, "/pathway").await;
         assert_eq!(status, 200);
-        assert!(pathway.contains("Healthy Child Programme") && pathway.contains("Overdue"), "{pathway}");
+        assert!(
+            pathway.contains("Healthy Child Programme") && pathway.contains("Overdue"),
+            "{pathway}"
+        );
 
         // Across the demo: episodes closed with each kind of outcome, reopened and stepped up.
         let kinds = d.db.episode_event_counts(west.id).await.unwrap();
