@@ -799,8 +799,13 @@ pub async fn resolve(
         kind,
         source_system: &record.source_system,
     };
-    db.apply_import_batch(&target, std::slice::from_ref(&planned), &[], 0)
+    let done = db
+        .apply_import_batch(&target, std::slice::from_ref(&planned), &[], 0)
         .await?;
+    if done.linked + done.new_persons == 0 {
+        // Someone else decided it first.
+        return Ok(false);
+    }
     match resolution {
         Resolution::Link(person_id) => {
             if let Some(c) = db

@@ -446,3 +446,30 @@ PC-2,9990000034,Tobi,Okafor,2026-03-02,M,W2 5AB,fourteen_months,2026-05-01
         assert_eq!(db.pathway_completions(&[w.child]).await.unwrap().len(), 1);
     }
 }
+
+#[tokio::test]
+async fn two_reviewers_deciding_at_once_decide_a_record_once() {
+    for db in fresh_databases().await {
+        let w = world(&db).await;
+        let mut opts = options(&w, FeedKind::PersonExtract, w.hub_org);
+        opts.mapping = Some(
+            Mapping::parse(
+                "source_system = \"housing\"\n[columns]\nid = \"Ref\"\ngiven_name = \"F\"\nfamily_name = \"S\"\n",
+            )
+            .unwrap(),
+        );
+        opts.thresholds = Thresholds { link: 1.0, review: 0.0 };
+        import(&db, b"Ref,F,S\nH-1,Amina,Okafor\n", &opts, &|_: u64, _: u64| {})
+            .await
+            .unwrap();
+        let record = db.review_queue(w.tenant, 10).await.unwrap()[0].source_record_id;
+        let persons = count(&db, "SELECT COUNT(*) FROM persons").await;
+        let (a, b) = tokio::join!(
+            resolve(&db, record, Resolution::NewPerson, w.worker, TODAY),
+            resolve(&db, record, Resolution::NewPerson, w.worker, TODAY)
+        );
+        let decided = [a, b].into_iter().filter(|r| matches!(r, Ok(true))).count();
+        assert_eq!(decided, 1, "exactly one decision lands");
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM persons").await, persons + 1);
+    }
+}

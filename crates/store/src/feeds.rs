@@ -639,6 +639,21 @@ impl Db {
                 .bind(&row.source_key)
                 .fetch_optional(&mut *tx)
                 .await?;
+                // A reviewer's decision claims the record while it still waits
+                // for review, so two reviewers deciding at once decide it once.
+                if let (None, Some((id, _, _))) = (run_id, existing) {
+                    let claimed =
+                        sqlx::query("UPDATE source_records SET updated_at_ms = $1 WHERE id = $2 AND status = $3")
+                            .bind(now)
+                            .bind(id)
+                            .bind(RecordStatus::Review.code())
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected();
+                    if claimed == 0 {
+                        continue;
+                    }
+                }
                 if let Some((id, _, _)) = existing {
                     sqlx::query(
                         "UPDATE source_records SET payload = $1, payload_hash = $2, last_run_id = COALESCE($3, last_run_id), event_on = $4,
