@@ -91,6 +91,19 @@ pub fn area_covers(area: &str, postcode: &Postcode) -> bool {
     }
 }
 
+/// Of `sites`, the one whose reach covers `postcode`: one naming its sector
+/// before one naming only its district (the first of each, in order).
+pub fn best_cover<'a, T>(postcode: &Postcode, sites: &'a [T], areas: impl Fn(&T) -> &[String]) -> Option<&'a T> {
+    let covering = |sector: bool| {
+        sites.iter().find(|s| {
+            areas(s)
+                .iter()
+                .any(|a| a.trim().contains(' ') == sector && area_covers(a, postcode))
+        })
+    };
+    covering(true).or_else(|| covering(false))
+}
+
 impl fmt::Display for Postcode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

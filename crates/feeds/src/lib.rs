@@ -251,14 +251,7 @@ fn query_for(i: &Identity) -> CandidateQuery {
 
 /// The hub whose reach covers a postcode: a sector before a district.
 pub fn hub_for<'a>(postcode: &Postcode, hubs: &'a [HubReach]) -> Option<&'a HubReach> {
-    let covering = |sector: bool| {
-        hubs.iter().find(|h| {
-            h.areas
-                .iter()
-                .any(|a| a.trim().contains(' ') == sector && kindred_domain::postcode::area_covers(a, postcode))
-        })
-    };
-    covering(true).or_else(|| covering(false))
+    kindred_domain::postcode::best_cover(postcode, hubs, |h| &h.areas)
 }
 
 fn spec_of(i: &Identity) -> Option<NewPersonSpec> {
@@ -427,19 +420,20 @@ impl Planner<'_> {
                 if let (Some(f), Some(h)) = (family_id, hub)
                     && let Some(hub_org) = h.organisation_id
                 {
-                    let shared = match self.db.sharing_facts(f).await? {
-                        Some(facts) => sharing::organisation_shares(
-                            &facts,
-                            self.opts.organisation_id,
-                            hub_org,
-                            sharing::EARLY_HELP_SHARING,
-                            DataCategory::Health,
-                            today,
-                        )
-                        .is_some(),
-                        None => false,
-                    };
-                    if shared && !facts_sealed(self.db, f).await? {
+                    // Never onto a sealed family's record.
+                    let shared = self.db.sharing_facts(f).await?.is_some_and(|facts| {
+                        !facts.sealed
+                            && sharing::organisation_shares(
+                                &facts,
+                                self.opts.organisation_id,
+                                hub_org,
+                                sharing::EARLY_HELP_SHARING,
+                                DataCategory::Health,
+                                today,
+                            )
+                            .is_some()
+                    });
+                    if shared {
                         e.hub = Some(HubWork {
                             organisation_id: hub_org,
                             team_id: h.team_id,
@@ -488,10 +482,6 @@ fn hub_work(hub: Option<HubReach>, service: &str, kind: task::Kind, title: Strin
         task_title: title,
         due_on,
     })
-}
-
-async fn facts_sealed(db: &Db, family_id: i64) -> Result<bool, FeedError> {
-    Ok(db.sharing_facts(family_id).await?.is_some_and(|f| f.sealed))
 }
 
 fn payload_of(kind: FeedKind, row: &FeedRow) -> String {

@@ -981,6 +981,18 @@ impl Db {
         })?)
     }
 
+    /// How many of a tenant's records wait for review.
+    pub async fn review_queue_count(&self, tenant_id: i64) -> Result<i64> {
+        let (n,): (i64,) = on_pool!(self, |p| sqlx::query_as(
+            "SELECT COUNT(*) FROM source_records WHERE tenant_id = $1 AND status = $2"
+        )
+        .bind(tenant_id)
+        .bind(RecordStatus::Review.code())
+        .fetch_one(p)
+        .await)?;
+        Ok(n)
+    }
+
     pub async fn review_candidates(&self, source_record_id: i64) -> Result<Vec<ReviewCandidate>> {
         Ok(on_pool!(self, |p| sqlx::query_as::<_, ReviewCandidate>(
             "SELECT m.id AS review_id, m.person_id, m.match_probability, m.match_weight, m.status,

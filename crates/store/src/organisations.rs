@@ -2,7 +2,7 @@
 //! reach areas, and teams.
 
 use kindred_domain::model::OrgKind;
-use kindred_domain::postcode::{Postcode, area_covers};
+use kindred_domain::postcode::Postcode;
 
 use crate::{Db, Result, StoreError, on_pool};
 
@@ -207,17 +207,7 @@ impl Db {
     /// The hub whose reach area covers `postcode`, preferring a sector over a district.
     pub async fn hub_site_for(&self, tenant_id: i64, postcode: &Postcode) -> Result<Option<HubSite>> {
         let sites = self.hub_sites(tenant_id).await?;
-        let by_sector = sites.iter().find(|s| {
-            s.reach_areas
-                .iter()
-                .any(|a| a.contains(' ') && area_covers(a, postcode))
-        });
-        let by_district = || {
-            sites
-                .iter()
-                .find(|s| s.reach_areas.iter().any(|a| area_covers(a, postcode)))
-        };
-        Ok(by_sector.or_else(by_district).cloned())
+        Ok(kindred_domain::postcode::best_cover(postcode, &sites, |s| &s.reach_areas).cloned())
     }
 
     pub async fn create_team(

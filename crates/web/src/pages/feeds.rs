@@ -468,60 +468,74 @@ fn identity_rows(i: &Identity) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// The candidate's value for an explanation's comparison.
-fn candidate_value(c: &Candidate, comparison: &str, address_shown: bool) -> String {
-    let c_lower = comparison.to_ascii_lowercase();
-    if c_lower.contains("nhs") {
-        c.nhs_number.clone().unwrap_or_default()
-    } else if c_lower.contains("first") || c_lower.contains("given") || c_lower.contains("forename") {
-        c.given_name.clone()
-    } else if c_lower.contains("surname") || c_lower.contains("family") {
-        c.family_name.clone()
-    } else if c_lower.contains("birth") {
-        show_date(c.date_of_birth)
-    } else if c_lower.contains("sex") {
-        c.sex.clone()
-    } else if c_lower.contains("postcode") {
-        if address_shown {
-            c.postcode.clone().unwrap_or_default()
-        } else {
-            WITHHELD.into()
-        }
-    } else if c_lower.contains("address") {
-        if address_shown {
-            c.address.clone().unwrap_or_default()
-        } else {
-            WITHHELD.into()
-        }
+/// The identity field an explanation's comparison is about.
+#[derive(Clone, Copy, PartialEq)]
+enum Field {
+    Nhs,
+    Given,
+    Family,
+    Birth,
+    Sex,
+    Postcode,
+    Address,
+    /// A comparison of no single field (the household context).
+    None,
+}
+
+fn field_of(comparison: &str) -> Field {
+    let c = comparison.to_ascii_lowercase();
+    if c.contains("nhs") {
+        Field::Nhs
+    } else if c.contains("first") || c.contains("given") || c.contains("forename") {
+        Field::Given
+    } else if c.contains("surname") || c.contains("family") {
+        Field::Family
+    } else if c.contains("birth") {
+        Field::Birth
+    } else if c.contains("sex") {
+        Field::Sex
+    } else if c.contains("postcode") {
+        Field::Postcode
+    } else if c.contains("address") {
+        Field::Address
     } else {
-        String::new()
+        Field::None
     }
 }
 
-/// Whether a comparison shows where a person lives.
-fn withheld_field(comparison: &str) -> bool {
-    let c = comparison.to_ascii_lowercase();
-    c.contains("postcode") || c.contains("address")
+/// Whether a field shows where a person lives.
+fn withheld_field(field: Field) -> bool {
+    matches!(field, Field::Postcode | Field::Address)
 }
 
-fn record_value(i: &Identity, comparison: &str) -> String {
-    let c_lower = comparison.to_ascii_lowercase();
-    if c_lower.contains("nhs") {
-        show(&i.nhs_number)
-    } else if c_lower.contains("first") || c_lower.contains("given") || c_lower.contains("forename") {
-        show(&i.given_name)
-    } else if c_lower.contains("surname") || c_lower.contains("family") {
-        show(&i.family_name)
-    } else if c_lower.contains("birth") {
-        show_date(i.date_of_birth)
-    } else if c_lower.contains("sex") {
-        show(&i.sex)
-    } else if c_lower.contains("postcode") {
-        show(&i.postcode)
-    } else if c_lower.contains("address") {
-        show(&i.address)
-    } else {
-        String::new()
+/// The candidate's value of a field.
+fn candidate_value(c: &Candidate, field: Field, address_shown: bool) -> String {
+    if withheld_field(field) && !address_shown {
+        return WITHHELD.into();
+    }
+    match field {
+        Field::Nhs => c.nhs_number.clone().unwrap_or_default(),
+        Field::Given => c.given_name.clone(),
+        Field::Family => c.family_name.clone(),
+        Field::Birth => show_date(c.date_of_birth),
+        Field::Sex => c.sex.clone(),
+        Field::Postcode => c.postcode.clone().unwrap_or_default(),
+        Field::Address => c.address.clone().unwrap_or_default(),
+        Field::None => String::new(),
+    }
+}
+
+/// The record's value of a field.
+fn record_value(i: &Identity, field: Field) -> String {
+    match field {
+        Field::Nhs => show(&i.nhs_number),
+        Field::Given => show(&i.given_name),
+        Field::Family => show(&i.family_name),
+        Field::Birth => show_date(i.date_of_birth),
+        Field::Sex => show(&i.sex),
+        Field::Postcode => show(&i.postcode),
+        Field::Address => show(&i.address),
+        Field::None => String::new(),
     }
 }
 
@@ -556,14 +570,15 @@ async fn match_page(state: &AppState, cu: &CurrentUser, r: SourceRecord, errors:
                 let fields = e
                     .contributions
                     .iter()
-                    .map(|c| FieldRow {
+                    .map(|c| (c, field_of(c.comparison)))
+                    .map(|(c, field)| FieldRow {
                         label: c.comparison,
-                        record: if record_address_shown || !withheld_field(c.comparison) {
-                            record_value(&row.identity, c.comparison)
+                        record: if record_address_shown || !withheld_field(field) {
+                            record_value(&row.identity, field)
                         } else {
                             WITHHELD.into()
                         },
-                        candidate: candidate_value(person, c.comparison, address_shown),
+                        candidate: candidate_value(person, field, address_shown),
                         level: c.level.clone(),
                         weight: format!("{:+.2}", c.weight),
                         sign: if c.weight > 0.05 {

@@ -51,7 +51,7 @@ struct Home {
     /// For a privacy officer: how many overrides wait for review.
     privacy: Option<i64>,
     /// For a data officer: how many records wait for match review.
-    data_office: Option<usize>,
+    data_office: Option<i64>,
 }
 
 struct Caseload {
@@ -171,7 +171,7 @@ pub async fn home(State(state): State<AppState>, cu: CurrentUser, Query(q): Quer
         None
     };
     let data_office = if kindred_domain::access::data_office(&cu.user.subject(), cu.user.tenant_id) {
-        Some(state.db.review_queue(cu.user.tenant_id, 1000).await?.len())
+        Some(state.db.review_queue_count(cu.user.tenant_id).await?)
     } else {
         None
     };
