@@ -267,6 +267,17 @@ pub fn data_office(subject: &Subject, tenant_id: i64) -> bool {
     subject.active && subject.has(Role::DataOfficer) && subject.tenant_id == tenant_id
 }
 
+/// Whether `subject` may see aggregate figures of their tenant (reports,
+/// dashboards, reach, the pathway's counts): managers, analysts and data
+/// officers. Aggregates carry no identities; shared outputs pass through
+/// [`crate::suppression`]. An analyst holds no case role, so every page
+/// that shows a person or family refuses them.
+pub fn aggregates(subject: &Subject, tenant_id: i64) -> bool {
+    subject.active
+        && subject.tenant_id == tenant_id
+        && (subject.has(Role::Manager) || subject.has(Role::Analyst) || subject.has(Role::DataOfficer))
+}
+
 /// Whether a data officer reviewing a match may see a person's address and
 /// postcode: not a restricted person's, without explicit permission.
 pub fn identity_address(subject: &Subject, person: &RestrictionFacts) -> bool {
@@ -367,7 +378,7 @@ pub fn make_referral(subject: &Subject) -> bool {
         && subject
             .roles
             .iter()
-            .any(|r| !matches!(r, Role::Admin | Role::PrivacyOfficer))
+            .any(|r| matches!(r, Role::Practitioner | Role::Manager | Role::Triage))
 }
 
 /// Whether `subject` works the triage queue and the panel of their tenant.

@@ -22,6 +22,7 @@ pub mod postcode;
 pub mod redaction;
 pub mod referral;
 pub mod sharing;
+pub mod suppression;
 pub mod task;
 pub mod transition;
 pub mod transparency;

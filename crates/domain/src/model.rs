@@ -81,6 +81,7 @@ code_enum!(
         Admin = "admin": "Administrator",
         PrivacyOfficer = "privacy_officer": "Privacy officer",
         DataOfficer = "data_officer": "Data and identity officer",
+        Analyst = "analyst": "Analyst (aggregate figures only)",
     }
 );
 

@@ -37,11 +37,12 @@ impl Layout {
             organisation: cu.organisation_name.clone(),
             csrf: cu.csrf.clone(),
             is_admin: cu.user.has(Role::Admin),
-            has_case_role: cu
-                .user
-                .roles
-                .iter()
-                .any(|r| !matches!(r, Role::Admin | Role::PrivacyOfficer | Role::DataOfficer)),
+            has_case_role: cu.user.roles.iter().any(|r| {
+                !matches!(
+                    r,
+                    Role::Admin | Role::PrivacyOfficer | Role::DataOfficer | Role::Analyst
+                )
+            }),
             is_triage: cu.user.has(Role::Triage),
             runs_panel: cu.user.has(Role::Triage) || cu.user.has(Role::Manager),
             works_cases: cu.user.has(Role::Practitioner) || cu.user.has(Role::Manager),
