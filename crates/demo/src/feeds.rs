@@ -398,8 +398,9 @@ pub(crate) async fn seed(
     // The health visiting system's record of pathway contacts done: most
     // children's past stages, some missed, so the lists show what is overdue.
     let model = db.pathway_model(p.tenant_id).await?;
-    let mut csv =
-        String::from("record_id,nhs_number,given_name,family_name,date_of_birth,sex,postcode,stage,completed_on\n");
+    let mut csv = String::from(
+        "record_id,nhs_number,given_name,family_name,date_of_birth,sex,postcode,stage,completed_on,breastfeeding\n",
+    );
     let mut n = 0;
     for (_, nhs, given, family, born) in db
         .young_children(p.tenant_id, kindred_domain::pathway::add_months(today, -60))
@@ -416,8 +417,19 @@ pub(crate) async fn seed(
             let opens = stage.opens.from(born);
             let on = g.between(opens, closes);
             n += 1;
+            // At 6–8 weeks, how the baby is fed: about half breastfed at all.
+            let feeding = if stage.code == "six_eight_weeks" {
+                match g.rng.gen_range(0..10) {
+                    0..=2 => "total",
+                    3..=4 => "partial",
+                    5 => "",
+                    _ => "none",
+                }
+            } else {
+                ""
+            };
             csv.push_str(&format!(
-                "HV{n:06},{},{given},{family},{},,,{},{}\n",
+                "HV{n:06},{},{given},{family},{},,,{},{},{feeding}\n",
                 nhs.as_deref().unwrap_or_default(),
                 iso(born),
                 stage.code,

@@ -118,6 +118,8 @@ struct Borough {
     la_code: u32,
     /// (hub name, reach areas)
     hubs: &'static [(&'static str, &'static [&'static str])],
+    /// (ward name, postcode districts and sectors): a sector is matched before a district.
+    wards: &'static [(&'static str, &'static [&'static str])],
     schools: [&'static str; 3],
     gps: [&'static str; 2],
     maternity: &'static str,
@@ -133,6 +135,15 @@ const BOROUGHS: [Borough; 2] = [
             ("Church Street Family Hub", &["NW8", "NW1"]),
             ("Queen's Park Family Hub", &["W9"]),
             ("Bayswater Family Hub", &["W2", "W1", "SW1"]),
+        ],
+        wards: &[
+            ("Abbey Road", &["NW8"]),
+            ("Regent's Park", &["NW1"]),
+            ("Queen's Park", &["W9 1", "W9 2", "W9 3"]),
+            ("Maida Vale", &["W9"]),
+            ("Westbourne", &["W2 5", "W2 6"]),
+            ("Bayswater", &["W2"]),
+            ("West End", &["W1", "SW1"]),
         ],
         schools: [
             "Church Street Primary School",
@@ -150,6 +161,14 @@ const BOROUGHS: [Borough; 2] = [
         hubs: &[
             ("North Kensington Family Hub", &["W10", "W11"]),
             ("South Kensington Family Hub", &["SW3", "SW5", "SW10", "W8", "W14"]),
+        ],
+        wards: &[
+            ("Golborne", &["W10 5", "W10 6"]),
+            ("Notting Dale", &["W10", "W11 4"]),
+            ("Pembridge", &["W11"]),
+            ("Earl's Court", &["SW5", "W14"]),
+            ("Chelsea Riverside", &["SW10", "SW3"]),
+            ("Campden", &["W8"]),
         ],
         schools: [
             "Golborne Primary School",
@@ -482,8 +501,84 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
             p.code, seeded.runs, seeded.to_review, seeded.tasks
         ));
     }
+    // Two self-assessments of each partnership's maturity, nine months apart.
+    for p in &partnerships {
+        maturity(db, p, today).await?;
+    }
     db.analyze().await?;
     Ok(Some(summary))
+}
+
+/// A partnership's self-assessments against the maturity matrix: one nine
+/// months ago, and one this month showing progress on information sharing
+/// and integrated working.
+async fn maturity(db: &Db, p: &Partnership, today: time::Date) -> anyhow::Result<()> {
+    use kindred_domain::maturity::{Dimension, Level, Rating};
+    let Some(&manager) = p.named.get("manager") else {
+        return Ok(());
+    };
+    let rate = |levels: [Level; 5], comments: [&str; 5]| -> Vec<Rating> {
+        Dimension::ALL
+            .iter()
+            .zip(levels)
+            .zip(comments)
+            .map(|((d, level), c)| Rating {
+                dimension: *d,
+                level,
+                comment: c.to_string(),
+            })
+            .collect()
+    };
+    let earlier = rate(
+        [
+            Level::EarlyProgress,
+            Level::Basic,
+            Level::Basic,
+            Level::Basic,
+            Level::Basic,
+        ],
+        [
+            "Family hub partnership board set up; reports to the Health and Wellbeing Board.",
+            "Health visiting and early help commissioned separately; shared priorities agreed.",
+            "Live births shared by email each month; no agreement for case information.",
+            "Some joint training on the family-led assessment.",
+            "Each service on its own system.",
+        ],
+    );
+    let now = rate(
+        [
+            Level::Substantial,
+            Level::EarlyProgress,
+            Level::Substantial,
+            Level::EarlyProgress,
+            Level::Substantial,
+        ],
+        [
+            "Joint governance through the partnership board, with the ICB and schools.",
+            "Outcomes framework aligned across the council and the health visiting contract.",
+            "Agreements in force for health data and early help sharing; births imported monthly.",
+            "Teams around the family span health, schools and the hubs.",
+            "One front door and a shared record; partners' systems feed it.",
+        ],
+    );
+    let nine_months_ago = kindred_domain::pathway::add_months(today, -9);
+    db.add_maturity_assessment(
+        p.tenant_id,
+        manager,
+        nine_months_ago,
+        "Partnership workshop: early help, health visiting, midwifery, schools and the VCS.",
+        &earlier,
+    )
+    .await?;
+    db.add_maturity_assessment(
+        p.tenant_id,
+        manager,
+        today,
+        "Repeated at the partnership board after the shared record went live.",
+        &now,
+    )
+    .await?;
+    Ok(())
 }
 
 /// What `build` made, for the command line to print.
@@ -536,6 +631,10 @@ async fn build_borough(
         hub_ids.push(site.id);
         hubs.push((site.id, *areas));
         districts.extend(areas.iter().copied());
+    }
+    for (name, areas) in b.wards {
+        let owned: Vec<String> = areas.iter().map(|a| a.to_string()).collect();
+        db.set_ward(tenant.id, name, &owned).await?;
     }
     // Each hub site's own team of the family hub, which takes the site's work from the feeds.
     for (name, _) in b.hubs {

@@ -135,6 +135,7 @@ impl FeedKind {
                 "postcode",
                 "stage",
                 "completed_on",
+                "breastfeeding",
             ],
         }
     }
@@ -233,6 +234,20 @@ pub struct FeedRow {
     /// The universal pathway stage a pathway contact completed.
     #[serde(default)]
     pub stage: Option<String>,
+    /// At the 6–8 week review: how the baby is fed (`total`, `partial` or `none`).
+    #[serde(default)]
+    pub breastfeeding: Option<String>,
+}
+
+/// How a baby is fed at the 6–8 week review, as the health visiting record
+/// says it: totally or partially breastfed, or not breastfed.
+pub fn breastfeeding(s: &str) -> Option<&'static str> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "total" | "totally" | "exclusive" | "exclusively" => Some("total"),
+        "partial" | "partially" | "mixed" => Some("partial"),
+        "none" | "not" | "no" | "formula" => Some("none"),
+        _ => None,
+    }
 }
 
 /// A row's cells by column name (the feed's own names; a mapping file has
@@ -371,6 +386,7 @@ pub fn check_row(kind: FeedKind, cells: &dyn Cells, today: Date) -> Result<FeedR
         expected_delivery: None,
         vaccine: None,
         stage: None,
+        breastfeeding: None,
     };
     match kind {
         FeedKind::PersonExtract => {
@@ -419,6 +435,21 @@ pub fn check_row(kind: FeedKind, cells: &dyn Cells, today: Date) -> Result<FeedR
             }
             if row.event_on.is_some_and(|d| d > today) {
                 errors.push(FieldError::new("completed_on", "is in the future"));
+            }
+            if let Some(feeding) = cell(cells, "breastfeeding") {
+                match breastfeeding(feeding) {
+                    Some(_) if row.stage.as_deref().is_some_and(|s| s != "six_eight_weeks") => {
+                        errors.push(FieldError::new(
+                            "breastfeeding",
+                            "is recorded only at the 6–8 week review (stage six_eight_weeks)",
+                        ))
+                    }
+                    Some(code) => row.breastfeeding = Some(code.to_string()),
+                    None => errors.push(FieldError::new(
+                        "breastfeeding",
+                        "must be total, partial or none (how the baby is fed at 6–8 weeks)",
+                    )),
+                }
             }
         }
         FeedKind::AntenatalBookings => {

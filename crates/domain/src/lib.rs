@@ -12,6 +12,8 @@ pub mod dates;
 pub mod development;
 pub mod episode;
 pub mod feeds;
+pub mod kpi;
+pub mod maturity;
 pub mod model;
 pub mod names;
 pub mod needs;

@@ -272,6 +272,9 @@ fn spec_of(i: &Identity) -> Option<NewPersonSpec> {
 struct CountedOnly<'a> {
     event_on: Option<Date>,
     district: Option<&'a str>,
+    /// The sector (`W2 5`): a few thousand households, kept so that births
+    /// can be counted by ward and by hubs whose reach names sectors.
+    sector: Option<&'a str>,
 }
 
 struct Planner<'a> {
@@ -348,6 +351,7 @@ impl Planner<'_> {
             FeedKind::PersonExtract => {}
             FeedKind::PathwayContacts => {
                 e.pathway = row.stage.clone().zip(row.event_on);
+                e.breastfeeding = row.breastfeeding.clone();
             }
             FeedKind::LiveBirths => {
                 let baby = row.baby.clone().unwrap_or_default();
@@ -486,10 +490,11 @@ fn hub_work(hub: Option<HubReach>, service: &str, kind: task::Kind, title: Strin
 
 fn payload_of(kind: FeedKind, row: &FeedRow) -> String {
     if kind.needs_consent() && row.consent != Some(true) {
-        let district = row.identity.postcode().map(|p| p.district().to_string());
+        let postcode = row.identity.postcode();
         serde_json::to_string(&CountedOnly {
             event_on: row.event_on,
-            district: district.as_deref(),
+            district: postcode.as_ref().map(|p| p.district()),
+            sector: postcode.as_ref().map(|p| p.sector()),
         })
         .unwrap_or_default()
     } else {

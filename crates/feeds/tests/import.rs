@@ -427,14 +427,34 @@ async fn imported_pathway_contacts_complete_the_childs_stage() {
     for db in fresh_databases().await {
         let w = world(&db).await;
         let opts = options(&w, FeedKind::PathwayContacts, w.child_health);
-        let file = "record_id,nhs_number,given_name,family_name,date_of_birth,sex,postcode,stage,completed_on
-PC-1,9990000034,Tobi,Okafor,2026-03-02,M,W2 5AB,six_eight_weeks,2026-04-15
-PC-2,9990000034,Tobi,Okafor,2026-03-02,M,W2 5AB,fourteen_months,2026-05-01
+        let file =
+            "record_id,nhs_number,given_name,family_name,date_of_birth,sex,postcode,stage,completed_on,breastfeeding
+PC-1,9990000034,Tobi,Okafor,2026-03-02,M,W2 5AB,six_eight_weeks,2026-04-15,Partially
+PC-2,9990000034,Tobi,Okafor,2026-03-02,M,W2 5AB,fourteen_months,2026-05-01,
+PC-3,9990000034,Tobi,Okafor,2026-03-02,M,W2 5AB,new_birth,2026-03-14,total
+PC-4,9990000034,Tobi,Okafor,2026-03-02,M,W2 5AB,six_eight_weeks,2026-04-15,sometimes
 ";
         let out = import(&db, file.as_bytes(), &opts, &|_: u64, _: u64| {}).await.unwrap();
-        assert_eq!((out.counts.linked, out.counts.rejected), (1, 1));
+        assert_eq!((out.counts.linked, out.counts.rejected), (1, 3));
         let r = db.import_rejects(out.run_id).await.unwrap();
-        assert_eq!((r[0].line, r[0].column_name.as_str()), (3, "stage"));
+        let rejects: Vec<(i64, &str)> = r.iter().map(|r| (r.line, r.column_name.as_str())).collect();
+        assert_eq!(rejects, [(3, "stage"), (4, "breastfeeding"), (5, "breastfeeding")]);
+        // The 6–8 week review's feeding is what the breastfeeding indicator counts.
+        let facts = db
+            .kpi_facts(
+                w.tenant,
+                date!(2026 - 01 - 01),
+                date!(2026 - 12 - 31),
+                date!(2026 - 11 - 30),
+            )
+            .await
+            .unwrap();
+        let fed: Vec<(time::Date, bool)> = facts
+            .iter()
+            .filter(|f| f.kpi == kindred_domain::kpi::Kpi::Breastfeeding)
+            .map(|f| (f.on, f.counts))
+            .collect();
+        assert_eq!(fed, [(date!(2026 - 04 - 15), true)]);
         let done = db.pathway_completions(&[w.child]).await.unwrap();
         assert_eq!(done.len(), 1);
         assert_eq!(

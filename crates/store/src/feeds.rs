@@ -239,6 +239,8 @@ pub struct Effects {
     pub not_shared: bool,
     /// A universal pathway stage the row says was completed, and when.
     pub pathway: Option<(String, Date)>,
+    /// At the 6–8 week review: how the baby is fed.
+    pub breastfeeding: Option<String>,
 }
 
 /// One checked row and what to do with it.
@@ -780,14 +782,16 @@ impl Db {
                 let e = &row.effects;
                 if let Some((stage, on)) = &e.pathway {
                     sqlx::query(
-                        "INSERT INTO pathway_completions (person_id, stage, completed_on, source_record_id, created_at_ms)
-                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (person_id, stage) DO NOTHING",
+                        "INSERT INTO pathway_completions (person_id, stage, completed_on, source_record_id, created_at_ms, breastfeeding)
+                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (person_id, stage)
+                         DO UPDATE SET breastfeeding = COALESCE(pathway_completions.breastfeeding, excluded.breastfeeding)",
                     )
                     .bind(person_id)
                     .bind(stage)
                     .bind(on)
                     .bind(record_id)
                     .bind(now)
+                    .bind(&e.breastfeeding)
                     .execute(&mut *tx)
                     .await?;
                 }

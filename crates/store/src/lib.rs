@@ -25,6 +25,7 @@ pub mod episodes;
 pub mod families;
 pub mod feeds;
 pub mod flags;
+pub mod kpi;
 pub mod notify;
 pub mod organisations;
 pub mod overrides;

@@ -117,6 +117,9 @@ pub enum Record {
     /// Issue 7: the pathway's due and overdue list, and a tenant's stage model.
     PathwayList,
     PathwayModel,
+    /// Issue 7: the KPI dashboards and the partnership maturity matrix (aggregates).
+    Dashboards,
+    Maturity,
 }
 
 impl Record {
@@ -169,6 +172,8 @@ impl Record {
             Record::Reach => ("reach", None, None),
             Record::PathwayList => ("pathway_list", None, None),
             Record::PathwayModel => ("pathway_model", None, None),
+            Record::Dashboards => ("dashboards", None, None),
+            Record::Maturity => ("maturity", None, None),
         }
     }
 }

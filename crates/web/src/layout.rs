@@ -23,7 +23,8 @@ pub struct Layout {
     pub is_privacy_officer: bool,
     /// A data officer: imports, match review and reach.
     pub is_data_officer: bool,
-    /// Managers and data officers: the hubs' reach.
+    /// Managers, analysts and data officers (`access::aggregates`): the
+    /// hubs' reach, the dashboards and the maturity matrix.
     pub sees_reach: bool,
     /// The break-glass this page was opened through: (until HH:MM, the reason).
     pub emergency: Option<(String, String)>,
@@ -50,7 +51,7 @@ impl Layout {
             home: "/",
             is_privacy_officer: cu.user.has(Role::PrivacyOfficer),
             is_data_officer: cu.user.has(Role::DataOfficer),
-            sees_reach: cu.user.has(Role::DataOfficer) || cu.user.has(Role::Manager),
+            sees_reach: kindred_domain::access::aggregates(&cu.user.subject(), cu.user.tenant_id),
             emergency: cu.emergency.get(),
         }
     }

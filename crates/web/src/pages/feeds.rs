@@ -14,7 +14,6 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use kindred_domain::access;
 use kindred_domain::audit::AuditAction;
 use kindred_domain::feeds::{FeedKind, Identity, ImportStatus, RecordStatus, ReviewDecision, Thresholds};
-use kindred_domain::model::Role;
 use kindred_feeds::{FeedError, ImportOptions, Mapping, Resolution};
 use kindred_store::feeds::{Candidate, ImportRun, SourceRecord};
 use serde::Deserialize;
@@ -873,7 +872,7 @@ fn reach_chart(months: &[ReachMonth]) -> String {
 /// those families the hub has registered (their welcome contact done).
 pub async fn reach(State(state): State<AppState>, cu: CurrentUser) -> AppResult<Html<String>> {
     let subject = cu.user.subject();
-    if !(access::data_office(&subject, cu.user.tenant_id) || (subject.active && cu.user.has(Role::Manager))) {
+    if !access::aggregates(&subject, cu.user.tenant_id) {
         return Err(AppError::NotFound);
     }
     let today = kindred_store::today();

@@ -17,6 +17,7 @@ mod admin_sharing;
 mod assessments;
 mod consent;
 mod contacts;
+mod dashboards;
 mod development;
 mod early_help;
 mod episodes;
@@ -278,6 +279,10 @@ fn all_routes() -> Routes {
         // The universal pathway (issue 7).
         .route("/pathway", get(pathway::list))
         .route("/admin/pathway", get(pathway::admin).post(pathway::set_model))
+        // KPI dashboards and the partnership maturity matrix (issue 7).
+        .route("/dashboards", get(dashboards::dashboards))
+        .route("/dashboards/{kpi}", get(dashboards::dashboard))
+        .route("/maturity", get(dashboards::maturity).post(dashboards::assess))
         .merge(self_referral_routes())
 }
 

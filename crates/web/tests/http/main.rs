@@ -4,6 +4,7 @@
 mod access;
 mod break_glass;
 mod consent;
+mod dashboards;
 mod development;
 mod episodes;
 mod feeds;
