@@ -335,6 +335,25 @@ async fn each_demo_user_finds_the_front_door_at_work() {
             "{pathway}"
         );
 
+        // The dashboards: every indicator has figures this year, by hub and
+        // by ward; the maturity matrix has two self-assessments, the latter up.
+        let (status, dash) = d.get(&manager, "/dashboards?by=hub&months=12").await;
+        assert_eq!(status, 200);
+        let empty = dash.matches("Nothing recorded in this period").count();
+        assert!(empty <= 1, "{empty} indicators without figures: {dash}");
+        for needle in ["Church Street Family Hub", "Breastfeeding at 6–8 weeks", "Home visit"] {
+            assert!(dash.contains(needle), "{needle} missing from the dashboards");
+        }
+        let (_, by_ward) = d.get(&manager, "/dashboards?by=ward&months=12").await;
+        assert!(
+            by_ward.contains("Westbourne") && by_ward.contains("Maida Vale"),
+            "{by_ward}"
+        );
+        let (status, maturity) = d.get(&manager, "/maturity").await;
+        assert_eq!(status, 200);
+        assert_eq!(maturity.matches(", by Morgan Blake</caption>").count(), 2, "{maturity}");
+        assert!(maturity.contains(">Up</td>"), "{maturity}");
+
         // Across the demo: episodes closed with each kind of outcome, reopened and stepped up.
         let kinds = d.db.episode_event_counts(west.id).await.unwrap();
         for kind in ["closed", "opened", "reopened", "stage_changed", "stepped_up"] {

@@ -14,6 +14,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use kindred_domain::access;
 use kindred_domain::audit::AuditAction;
 use kindred_domain::feeds::{FeedKind, Identity, ImportStatus, RecordStatus, ReviewDecision, Thresholds};
+use kindred_domain::suppression::{self, Shown};
 use kindred_feeds::{FeedError, ImportOptions, Mapping, Resolution};
 use kindred_store::feeds::{Candidate, ImportRun, SourceRecord};
 use serde::Deserialize;
@@ -797,18 +798,19 @@ pub async fn undo(
 pub struct ReachHub {
     pub name: String,
     pub months: Vec<ReachMonth>,
-    pub births: i64,
-    pub with_consent: i64,
-    pub registered: i64,
+    pub births: Shown<i64>,
+    pub with_consent: Shown<i64>,
+    pub registered: Shown<i64>,
     pub rate: String,
     pub chart: String,
 }
 
+/// A month's figures, each count from 1 to 4 withheld (`domain::suppression`).
 pub struct ReachMonth {
     pub month: String,
-    pub births: i64,
-    pub with_consent: i64,
-    pub registered: i64,
+    pub births: Shown<i64>,
+    pub with_consent: Shown<i64>,
+    pub registered: Shown<i64>,
     pub rate: String,
 }
 
@@ -822,16 +824,16 @@ struct ReachPage {
 }
 
 fn rate(registered: i64, births: i64) -> String {
-    if births == 0 {
-        "–".into()
-    } else {
-        format!("{:.0}%", registered as f64 * 100.0 / births as f64)
+    match suppression::percentage(registered, births) {
+        None => "–".into(),
+        Some(Shown::Withheld) => suppression::MARK.into(),
+        Some(Shown::Value(p)) => format!("{p:.0}%"),
     }
 }
 
 /// A bar chart of births (light) and registered families (dark) per month, in SVG.
 fn reach_chart(months: &[ReachMonth]) -> String {
-    let max = months.iter().map(|m| m.births).max().unwrap_or(1).max(1) as f64;
+    let max = months.iter().filter_map(|m| m.births.value()).max().unwrap_or(1).max(1) as f64;
     let (w, h, bar) = (48.0, 120.0, 18.0);
     let mut out = format!(
         r#"<svg class="app-chart" role="img" aria-label="Births and registered families by month" viewBox="0 0 {} {}" width="{}" height="{}" xmlns="http://www.w3.org/2000/svg">"#,
@@ -842,8 +844,9 @@ fn reach_chart(months: &[ReachMonth]) -> String {
     );
     for (i, m) in months.iter().enumerate() {
         let x = 10.0 + i as f64 * w;
-        let bh = m.births as f64 / max * h;
-        let rh = m.registered as f64 / max * h;
+        // A withheld count draws no bar; the table says it is withheld.
+        let bh = m.births.value().unwrap_or(0) as f64 / max * h;
+        let rh = m.registered.value().unwrap_or(0) as f64 / max * h;
         out.push_str(&format!(
             "<rect x=\"{x:.0}\" y=\"{:.1}\" width=\"{bar}\" height=\"{bh:.1}\" fill=\"#b1b4b6\"><title>{}: {} births</title></rect>",
             h - bh,
@@ -888,22 +891,24 @@ pub async fn reach(State(state): State<AppState>, cu: CurrentUser) -> AppResult<
             .filter(|r| r.hub_site_id == id)
             .map(|r| ReachMonth {
                 month: r.month.clone(),
-                births: r.births,
-                with_consent: r.with_consent,
-                registered: r.registered,
+                births: suppression::count(r.births),
+                with_consent: suppression::count(r.with_consent),
+                registered: suppression::count(r.registered),
                 rate: rate(r.registered, r.births),
             })
             .collect();
         if months.is_empty() && id.is_none() {
             continue;
         }
-        let births = months.iter().map(|m| m.births).sum();
-        let registered = months.iter().map(|m| m.registered).sum();
+        let of = |id: Option<i64>| rows.iter().filter(move |r| r.hub_site_id == id);
+        let births: i64 = of(id).map(|r| r.births).sum();
+        let registered: i64 = of(id).map(|r| r.registered).sum();
+        let with_consent: i64 = of(id).map(|r| r.with_consent).sum();
         hubs.push(ReachHub {
             name,
-            births,
-            with_consent: months.iter().map(|m| m.with_consent).sum(),
-            registered,
+            births: suppression::count(births),
+            with_consent: suppression::count(with_consent),
+            registered: suppression::count(registered),
             rate: rate(registered, births),
             chart: reach_chart(&months),
             months,

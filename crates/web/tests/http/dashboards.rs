@@ -10,7 +10,9 @@ use kindred_store::contacts::NewContact;
 use kindred_store::persons::NewAddress;
 use kindred_store::users::NewUser;
 
-use crate::{PASSWORD, TestApp, spawn_app};
+use kindred_store::testing;
+
+use crate::{PASSWORD, TestApp, spawn_app, spawn_with};
 
 async fn get(c: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
     let res = c.get(app.url(path)).send().await.unwrap();
@@ -107,7 +109,12 @@ async fn seed(app: &TestApp) -> i64 {
 
 #[tokio::test]
 async fn the_figures_add_up_by_area_and_small_counts_are_withheld() {
-    let app = spawn_app().await;
+    for db in testing::fresh_databases().await {
+        figures_add_up(spawn_with(db, Default::default()).await).await;
+    }
+}
+
+async fn figures_add_up(app: TestApp) {
     seed(&app).await;
     let (manager, _) = app.sign_in("manager@west.test").await;
     let (status, page) = get(&manager, &app, "/dashboards?by=hub&months=3").await;
@@ -187,7 +194,12 @@ async fn only_managers_analysts_and_data_officers_of_the_tenant_see_figures() {
 
 #[tokio::test]
 async fn a_self_assessment_needs_every_dimension_and_keeps_its_history() {
-    let app = spawn_app().await;
+    for db in testing::fresh_databases().await {
+        self_assessment(spawn_with(db, Default::default()).await).await;
+    }
+}
+
+async fn self_assessment(app: TestApp) {
     let (manager, token) = app.sign_in("manager@west.test").await;
     let (status, page) = get(&manager, &app, "/maturity").await;
     assert_eq!(status, 200);

@@ -784,6 +784,10 @@ fn urls(w: &WWorld) -> Vec<String> {
                     ("sar", "person") => persons.iter().flat_map(|p| [p.clone(), format!("{p}.json")]).collect(),
                     ("imports", "id") => runs.clone(),
                     ("matches", "id") => records.clone(),
+                    ("dashboards", "kpi") => kindred_domain::kpi::Kpi::ALL
+                        .iter()
+                        .map(|k| k.code().to_string())
+                        .collect(),
                     (
                         _,
                         "id" | "episode_id" | "aid" | "inv" | "v" | "invite" | "rp" | "item" | "n" | "a" | "action"
