@@ -215,6 +215,48 @@ pub fn area_of(geo: Geography, place: &Place, areas: &Areas) -> String {
     }
 }
 
+/// Reads a tenant's wards from text, one per line: `Ward name: W2 5, W2 6, W9`
+/// (districts and sectors). Blank lines are skipped. Each problem names its line.
+pub fn parse_wards(text: &str) -> Result<Vec<(String, Vec<String>)>, Vec<(usize, String)>> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    let mut errors = Vec::new();
+    for (i, line) in text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())) {
+        if line.is_empty() {
+            continue;
+        }
+        let Some((name, areas)) = line.split_once(':') else {
+            errors.push((
+                i,
+                "Write the ward's name, a colon, then its postcode districts or sectors".to_string(),
+            ));
+            continue;
+        };
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            errors.push((i, "Give the ward a name of 1 to 100 characters".to_string()));
+            continue;
+        }
+        if out.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            errors.push((i, format!("{name} is listed twice")));
+            continue;
+        }
+        let mut parsed = Vec::new();
+        for a in areas.split(',').map(str::trim).filter(|a| !a.is_empty()) {
+            match crate::postcode::parse_area(a) {
+                Ok(a) if !parsed.contains(&a) => parsed.push(a),
+                Ok(_) => {}
+                Err(_) => errors.push((i, format!("{a} is not a postcode district (W2) or sector (W2 5)"))),
+            }
+        }
+        if parsed.is_empty() {
+            errors.push((i, format!("List at least one postcode district or sector for {name}")));
+            continue;
+        }
+        out.push((name.to_string(), parsed));
+    }
+    if errors.is_empty() { Ok(out) } else { Err(errors) }
+}
+
 /// A numerator and a denominator (for a count, the numerator only).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tally {
@@ -538,6 +580,22 @@ mod tests {
         let facts = asq_facts(&child, date!(2026 - 01 - 01));
         assert_eq!(facts.len(), 1);
         assert!(!facts[0].counts);
+    }
+
+    #[test]
+    fn wards_are_read_line_by_line_with_each_problem_named() {
+        let wards = parse_wards("Westbourne: w2 5, W2  6\n\nMaida Vale: W9\n").unwrap();
+        assert_eq!(
+            wards,
+            vec![
+                ("Westbourne".to_string(), vec!["W2 5".to_string(), "W2 6".to_string()]),
+                ("Maida Vale".to_string(), vec!["W9".to_string()]),
+            ]
+        );
+        let errors = parse_wards("Westbourne: W2 5\nNo colon here\nBayswater: W2 55\nwestbourne: W2").unwrap_err();
+        let lines: Vec<usize> = errors.iter().map(|e| e.0).collect();
+        assert_eq!(lines, [2, 3, 3, 4]);
+        assert!(errors[1].1.contains("W2 55"));
     }
 
     #[test]

@@ -105,6 +105,37 @@ impl Db {
         Ok(id)
     }
 
+    /// Replaces all of a tenant's wards, in one transaction.
+    pub async fn replace_wards(&self, tenant_id: i64, wards: &[(String, Vec<String>)]) -> Result<()> {
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query("DELETE FROM ward_areas WHERE ward_id IN (SELECT id FROM wards WHERE tenant_id = $1)")
+                .bind(tenant_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM wards WHERE tenant_id = $1")
+                .bind(tenant_id)
+                .execute(&mut *tx)
+                .await?;
+            for (name, areas) in wards {
+                let (id,): (i64,) = sqlx::query_as("INSERT INTO wards (tenant_id, name) VALUES ($1, $2) RETURNING id")
+                    .bind(tenant_id)
+                    .bind(name)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                for a in areas {
+                    sqlx::query("INSERT INTO ward_areas (ward_id, area) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                        .bind(id)
+                        .bind(a)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            tx.commit().await
+        })?;
+        Ok(())
+    }
+
     /// Each family's current postcode: the newest current address of a current member.
     async fn family_postcodes(&self, tenant_id: i64) -> Result<HashMap<i64, String>> {
         let rows: Vec<(i64, String)> = on_pool!(self, |p| sqlx::query_as(

@@ -697,3 +697,73 @@ pub async fn assess(
     .await?;
     Ok(Redirect::to("/maturity?saved=1").into_response())
 }
+
+// ---------- the tenant's wards ----------
+
+#[derive(Template)]
+#[template(path = "admin_wards.html")]
+struct WardsPage {
+    l: Layout,
+    errors: Errors,
+    text: String,
+}
+
+fn wards_text(wards: &[kpi::NamedArea]) -> String {
+    wards
+        .iter()
+        .map(|w| format!("{}: {}", w.name, w.areas.join(", ")))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The tenant's wards, for the dashboards: an administrator's page.
+pub async fn wards(State(state): State<AppState>, cu: CurrentUser) -> AppResult<Html<String>> {
+    gate::require_admin(&cu)?;
+    let wards = state.db.wards(cu.user.tenant_id).await?;
+    let page = WardsPage {
+        l: Layout::new("Wards", &cu),
+        errors: Errors::default(),
+        text: wards_text(&wards),
+    };
+    Ok(Html(page.render()?))
+}
+
+#[derive(Deserialize)]
+pub struct WardsForm {
+    #[serde(default)]
+    wards: String,
+}
+
+pub async fn set_wards(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    CsrfForm(f): CsrfForm<WardsForm>,
+) -> AppResult<Response> {
+    gate::require_admin(&cu)?;
+    match kpi::parse_wards(&f.wards) {
+        Ok(wards) => {
+            state.db.replace_wards(cu.user.tenant_id, &wards).await?;
+            gate::audit(
+                &state,
+                &cu,
+                AuditAction::Update,
+                Record::Dashboards,
+                "web POST /admin/wards",
+                format!("{} wards", wards.len()),
+            )
+            .await?;
+            Ok(Redirect::to("/admin/wards").into_response())
+        }
+        Err(problems) => {
+            let mut errors = Errors::default();
+            for (line, message) in problems {
+                errors.add("wards", format!("Line {line}: {message}"));
+            }
+            crate::errors::invalid(WardsPage {
+                l: Layout::new("Error: Wards", &cu),
+                errors,
+                text: f.wards,
+            })
+        }
+    }
+}

@@ -283,6 +283,7 @@ fn all_routes() -> Routes {
         .route("/dashboards", get(dashboards::dashboards))
         .route("/dashboards/{kpi}", get(dashboards::dashboard))
         .route("/maturity", get(dashboards::maturity).post(dashboards::assess))
+        .route("/admin/wards", get(dashboards::wards).post(dashboards::set_wards))
         .merge(self_referral_routes())
 }
 

@@ -242,3 +242,51 @@ async fn self_assessment(app: TestApp) {
     let east = app.db.user_by_email("stranger@east.test").await.unwrap().unwrap();
     assert!(app.db.maturity_assessments(east.tenant_id).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn an_administrator_sets_the_wards_and_each_bad_line_is_named() {
+    let app = spawn_app().await;
+    let (admin, token) = app.sign_in("admin@west.test").await;
+    let bad = "Westbourne: W2 5, W2 6\nHarrow Road W9\nMaida Vale: W9 77";
+    let res = admin
+        .post(app.url("/admin/wards"))
+        .form(&[("csrf", token.as_str()), ("wards", bad)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("Line 2: Write the ward"), "{body}");
+    assert!(body.contains("Line 3: W9 77 is not a postcode district"), "{body}");
+    assert!(body.contains("Harrow Road W9"), "what was typed is kept");
+    let t = app
+        .db
+        .user_by_email("admin@west.test")
+        .await
+        .unwrap()
+        .unwrap()
+        .tenant_id;
+    assert!(
+        app.db.wards(t).await.unwrap().is_empty(),
+        "nothing saved from a form with errors"
+    );
+    let good = "Westbourne: w2 5, W2 6\nMaida Vale: W9";
+    let res = admin
+        .post(app.url("/admin/wards"))
+        .form(&[("csrf", token.as_str()), ("wards", good)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let wards = app.db.wards(t).await.unwrap();
+    let names: Vec<(&str, Vec<String>)> = wards.iter().map(|w| (w.name.as_str(), w.areas.clone())).collect();
+    assert_eq!(
+        names,
+        [
+            ("Maida Vale", vec!["W9".to_string()]),
+            ("Westbourne", vec!["W2 5".to_string(), "W2 6".to_string()])
+        ]
+    );
+    let (manager, _) = app.sign_in("manager@west.test").await;
+    assert_eq!(get(&manager, &app, "/admin/wards").await.0, 404);
+}
