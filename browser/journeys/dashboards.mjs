@@ -15,8 +15,8 @@ export default function dashboards(ctx) {
       await submit(page, page.getByRole('link', { name: 'Dashboards', exact: true }), { status: 200, label: 'dashboards' });
       await assertVisible(page.getByRole('heading', { name: 'Contacts by mode' }));
       await assertVisible(page.getByRole('img', { name: /^Reach: births and families registered by month/ }));
-      await page.getByLabel('Ward').check();
-      await page.getByLabel('Months').selectOption('6');
+      await page.getByLabel('Ward', { exact: true }).check();
+      await page.getByLabel('Months', { exact: true }).selectOption('6');
       await submit(page, button(page, 'Show'), { status: 200, label: 'dashboards by ward' });
       await assertVisible(page.getByRole('rowheader', { name: 'Westbourne' }).first());
       await submit(page, page.getByRole('link', { name: 'see them by month for contacts by mode' }), { status: 200, label: 'one indicator by month' });
