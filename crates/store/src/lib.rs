@@ -27,6 +27,7 @@ pub mod feeds;
 pub mod flags;
 pub mod notify;
 pub mod organisations;
+pub mod outcomes;
 pub mod overrides;
 pub mod panels;
 pub mod pathway;
