@@ -117,6 +117,12 @@ pub enum Record {
     /// Issue 7: the pathway's due and overdue list, and a tenant's stage model.
     PathwayList,
     PathwayModel,
+    /// Issue 7 (F15): a need in a family's register, and a tenant's outcomes framework.
+    FamilyNeed {
+        id: i64,
+        family: i64,
+    },
+    OutcomeFramework,
 }
 
 impl Record {
@@ -169,6 +175,8 @@ impl Record {
             Record::Reach => ("reach", None, None),
             Record::PathwayList => ("pathway_list", None, None),
             Record::PathwayModel => ("pathway_model", None, None),
+            Record::FamilyNeed { id, family } => ("family_need", Some(id), Some(family)),
+            Record::OutcomeFramework => ("outcome_framework", None, None),
         }
     }
 }
