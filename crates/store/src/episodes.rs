@@ -58,7 +58,7 @@ pub struct EpisodeUpdate {
     pub outcome: Option<&'static str>,
 }
 
-const EPISODE_COLUMNS: &str =
+pub(crate) const EPISODE_COLUMNS: &str =
     "e.id, e.tenant_id, e.family_id, e.referral_id, e.lead_user_id, u.display_name AS lead_name,
     e.level, e.status, e.stage, e.opened_on, e.closed_on, e.close_reason, e.outcome";
 

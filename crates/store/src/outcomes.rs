@@ -65,6 +65,15 @@ impl std::fmt::Debug for FamilyNeed {
     }
 }
 
+/// A need as the demo loads it: the need, and perhaps its result and its
+/// sustainment check, each (value, evidence, on, by).
+#[derive(Clone)]
+pub struct NeedRecord {
+    pub need: NewNeed,
+    pub result: Option<(&'static str, String, Date, Option<i64>)>,
+    pub sustained: Option<(bool, String, Date, Option<i64>)>,
+}
+
 /// A result to record: (need id, result code, evidence).
 pub type ResultRow = (i64, &'static str, String);
 
@@ -398,5 +407,69 @@ impl Db {
         .bind(tenant_id)
         .fetch_all(p)
         .await)?)
+    }
+
+    /// A tenant's episodes, oldest first (the demo gives them needs).
+    pub async fn episodes_of_tenant(&self, tenant_id: i64) -> Result<Vec<crate::episodes::Episode>> {
+        Ok(on_pool!(self, |p| sqlx::query_as(&format!(
+            "SELECT {} FROM episodes e LEFT JOIN users u ON u.id = e.lead_user_id WHERE e.tenant_id = $1 ORDER BY e.id",
+            crate::episodes::EPISODE_COLUMNS
+        ))
+        .bind(tenant_id)
+        .fetch_all(p)
+        .await)?)
+    }
+
+    /// The episodes of a tenant that have needs in their register.
+    pub async fn episodes_with_needs(&self, tenant_id: i64) -> Result<Vec<i64>> {
+        let rows: Vec<(i64,)> = on_pool!(self, |p| sqlx::query_as(
+            "SELECT DISTINCT episode_id FROM family_needs WHERE tenant_id = $1 AND episode_id IS NOT NULL"
+        )
+        .bind(tenant_id)
+        .fetch_all(p)
+        .await)?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// Loads needs with their results and checks, in one transaction (the
+    /// demo's history). Returns how many were added.
+    pub async fn load_family_needs(&self, records: &[NeedRecord]) -> Result<u64> {
+        let added = on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            let mut added = 0u64;
+            for r in records {
+                let Some((id,)) = insert_need!(&mut *tx, r.need).await? else {
+                    continue;
+                };
+                added += 1;
+                if let Some((result, evidence, on, by)) = &r.result {
+                    sqlx::query(
+                        "UPDATE family_needs SET result = $2, evidence = $3, result_on = $4, result_by_user_id = $5 WHERE id = $1",
+                    )
+                    .bind(id)
+                    .bind(*result)
+                    .bind(evidence)
+                    .bind(*on)
+                    .bind(*by)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                if let Some((sustained, evidence, on, by)) = &r.sustained {
+                    sqlx::query(
+                        "UPDATE family_needs SET sustained = $2, sustained_evidence = $3, sustained_on = $4,
+                           sustained_by_user_id = $5 WHERE id = $1",
+                    )
+                    .bind(id)
+                    .bind(*sustained)
+                    .bind(evidence)
+                    .bind(*on)
+                    .bind(*by)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            tx.commit().await.map(|_| added)
+        })?;
+        Ok(added)
     }
 }
