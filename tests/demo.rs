@@ -230,14 +230,27 @@ async fn each_demo_user_finds_the_front_door_at_work() {
             .expect("an overdue sustainment check for the early help worker");
         let (family, episode) = (overdue.family_id.unwrap(), overdue.episode_id.unwrap());
         let (_, inbox) = d.get(&eh, "/tasks").await;
-        assert!(inbox.contains(&format!("/families/{family}/episodes/{episode}/sustained")), "{inbox}");
-        let (status, page) = d.get(&eh, &format!("/families/{family}/episodes/{episode}/sustained")).await;
+        assert!(
+            inbox.contains(&format!("/families/{family}/episodes/{episode}/sustained")),
+            "{inbox}"
+        );
+        let (status, page) = d
+            .get(&eh, &format!("/families/{family}/episodes/{episode}/sustained"))
+            .await;
         assert_eq!(status, 200);
-        assert!(page.contains("Has this outcome been sustained?") && page.contains("Attendance 94%"), "{page}");
+        assert!(
+            page.contains("Has this outcome been sustained?") && page.contains("Attendance 94%"),
+            "{page}"
+        );
         assert!(!page.contains("The check is not due until"), "{page}");
         let (status, page) = d.get(&eh, &format!("/families/{family}/outcomes")).await;
         assert_eq!(status, 200);
-        for s in ["Getting a good education", "Outcome achieved", "Progress made", "Were the outcomes sustained?"] {
+        for s in [
+            "Getting a good education",
+            "Outcome achieved",
+            "Progress made",
+            "Were the outcomes sustained?",
+        ] {
             assert!(page.contains(s), "{s}: {page}");
         }
         let needs = d.db.family_needs(family).await.unwrap();
@@ -251,9 +264,14 @@ async fn each_demo_user_finds_the_front_door_at_work() {
             }
         }
         let done = d.db.tasks_of_user(eh_user.id, false, 500).await.unwrap();
-        let done = done.iter().find(|t| t.kind == "sustainment_check" && t.status == "done").expect("a check done");
+        let done = done
+            .iter()
+            .find(|t| t.kind == "sustainment_check" && t.status == "done")
+            .expect("a check done");
         let checked = d.db.family_needs(done.family_id.unwrap()).await.unwrap();
-        assert!(checked.iter().any(|n| n.sustained == Some(true)) && checked.iter().any(|n| n.sustained == Some(false)));
+        assert!(
+            checked.iter().any(|n| n.sustained == Some(true)) && checked.iter().any(|n| n.sustained == Some(false))
+        );
         assert!(distance > 0, "distance travelled in the early help worker's families");
         let counts = d.db.need_result_counts(west.id).await.unwrap();
         for r in [None, Some("achieved"), Some("progress"), Some("not_achieved")] {
@@ -263,7 +281,10 @@ async fn each_demo_user_finds_the_front_door_at_work() {
         let admin = d.sign_in("admin@westminster.example").await;
         let (status, page) = d.get(&admin, "/admin/outcomes").await;
         assert_eq!(status, 200);
-        assert!(page.contains("attendance below 90%") || page.contains("attendance is below 90%"), "{page}");
+        assert!(
+            page.contains("attendance below 90%") || page.contains("attendance is below 90%"),
+            "{page}"
+        );
 
         // The manager: their team's caseload and what is overdue across it.
         let manager = d.sign_in("manager@westminster.example").await;

@@ -41,7 +41,9 @@ fn evidence(outcome: &str, result: NeedResult) -> &'static str {
         ("education", Achieved) => "Attendance 94% over the last three terms (school register); no exclusions.",
         ("education", Progress) => "Attendance up from 78% to 87% this term; a part-time timetable is ending.",
         ("education", NotAchieved) => "Attendance still below 80%; the school has started legal proceedings.",
-        ("early_years", Achieved) => "ASQ-3 at the review above the cut-offs in every area; takes up a funded nursery place.",
+        ("early_years", Achieved) => {
+            "ASQ-3 at the review above the cut-offs in every area; takes up a funded nursery place."
+        }
         ("early_years", Progress) => "Speech and language therapy started; nursery reports more words.",
         ("early_years", NotAchieved) => "Missed the speech and language appointments; still on the waiting list.",
         ("health", Achieved) => "Under the care of the GP and talking therapies; says she feels much better.",
@@ -50,7 +52,9 @@ fn evidence(outcome: &str, result: NeedResult) -> &'static str {
         ("substances", Achieved) => "Completed the recovery programme; negative tests for three months.",
         ("substances", Progress) => "Engaged with the drug and alcohol service; drinking less by his account.",
         ("substances", NotAchieved) => "Did not attend the assessment at the recovery service.",
-        ("relationships", Achieved) => "Completed the parenting programme together; no arguments in front of the children.",
+        ("relationships", Achieved) => {
+            "Completed the parenting programme together; no arguments in front of the children."
+        }
         ("relationships", Progress) => "Started the reducing parental conflict sessions.",
         ("relationships", NotAchieved) => "Conflict continues; the family withdrew from the sessions.",
         ("safeguarding", Achieved) => "No missing episodes since March; the exploitation risk is now low (panel).",
@@ -59,7 +63,9 @@ fn evidence(outcome: &str, result: NeedResult) -> &'static str {
         ("crime", Achieved) => "No further offending in six months (police check); in a youth club twice a week.",
         ("crime", Progress) => "Working with the youth justice service; one incident since the plan.",
         ("crime", NotAchieved) => "Arrested again in May.",
-        ("domestic_abuse", Achieved) => "Safety plan in place; no incidents since the injunction; the children are settled.",
+        ("domestic_abuse", Achieved) => {
+            "Safety plan in place; no incidents since the injunction; the children are settled."
+        }
         ("domestic_abuse", Progress) => "Working with the IDVA; a safety plan is agreed.",
         ("domestic_abuse", NotAchieved) => "Further incident reported; MARAC referral made.",
         ("housing", Achieved) => "Moved to a settled tenancy; rent paid on time for six months.",
@@ -174,7 +180,12 @@ pub(crate) async fn seed(db: &Db, p: &Partnership, seed: u64, today: Date) -> an
                 (true, Some(on)) => {
                     let r = result_for(&mut rng, e.outcome.as_deref());
                     achieved |= r == NeedResult::Achieved;
-                    Some((r.code(), evidence(need.outcome.code(), r).to_string(), on, e.lead_user_id))
+                    Some((
+                        r.code(),
+                        evidence(need.outcome.code(), r).to_string(),
+                        on,
+                        e.lead_user_id,
+                    ))
                 }
                 _ => None,
             };
@@ -373,7 +384,14 @@ async fn showcase(
             stage: "closure",
             outcome: Some("needs_met"),
         });
-        made.push((id, *family, today - Duration::days(opened), today - Duration::days(closed), done, needs));
+        made.push((
+            id,
+            *family,
+            today - Duration::days(opened),
+            today - Duration::days(closed),
+            done,
+            needs,
+        ));
     }
     db.bulk_insert(&batch).await?;
     db.reset_id_sequences().await?;

@@ -226,7 +226,10 @@ pub fn check_outcome(o: &FrameworkOutcome, key: &str, name: &str) -> Vec<FieldEr
             ));
         }
     }
-    for (field, what, text) in [("need", "what need looks like", &o.need), ("achieved", "what achieving it looks like", &o.achieved)] {
+    for (field, what, text) in [
+        ("need", "what need looks like", &o.need),
+        ("achieved", "what achieving it looks like", &o.achieved),
+    ] {
         if text.trim().is_empty() {
             out.push(err(format!("{field}-{key}"), format!("Enter {what} for {name}")));
         } else if text.chars().count() > MAX_DESCRIPTOR {
@@ -311,7 +314,10 @@ pub fn result_errors(a: &ResultAnswer) -> Vec<FieldError> {
     let mut out = vec![];
     let name = format!("\u{201c}{}\u{201d}", a.description);
     if a.result.is_none() {
-        out.push(err(result_field(a.need_id), format!("Choose the result for the need {name}")));
+        out.push(err(
+            result_field(a.need_id),
+            format!("Choose the result for the need {name}"),
+        ));
     }
     if a.evidence.trim().is_empty() {
         out.push(err(
@@ -572,7 +578,11 @@ mod tests {
         let e = check_framework(&f);
         let fields: Vec<&str> = e.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["need-early_years", "need-own_1", "title-own_1"]);
-        assert!(e[0].message.contains("Good early years development"), "{}", e[0].message);
+        assert!(
+            e[0].message.contains("Good early years development"),
+            "{}",
+            e[0].message
+        );
         for o in &mut f {
             o.offered = false;
         }
@@ -593,14 +603,29 @@ mod tests {
     #[test]
     fn distance_examples() {
         let a = vec![
-            (date!(2025 - 03 - 01), vec![("housing".to_string(), 7), ("finance".to_string(), 4)]),
-            (date!(2025 - 01 - 01), vec![("housing".to_string(), 2), ("health".to_string(), 5)]),
-            (date!(2025 - 02 - 01), vec![("housing".to_string(), 5), ("finance".to_string(), 6)]),
+            (
+                date!(2025 - 03 - 01),
+                vec![("housing".to_string(), 7), ("finance".to_string(), 4)],
+            ),
+            (
+                date!(2025 - 01 - 01),
+                vec![("housing".to_string(), 2), ("health".to_string(), 5)],
+            ),
+            (
+                date!(2025 - 02 - 01),
+                vec![("housing".to_string(), 5), ("finance".to_string(), 6)],
+            ),
         ];
         let d = distance_travelled(&a);
         assert_eq!(d.len(), 2);
-        assert_eq!((d[0].area.as_str(), d[0].first, d[0].latest, d[0].change()), ("housing", 2, 7, 5));
-        assert_eq!((d[1].area.as_str(), d[1].first, d[1].latest, d[1].change()), ("finance", 6, 4, -2));
+        assert_eq!(
+            (d[0].area.as_str(), d[0].first, d[0].latest, d[0].change()),
+            ("housing", 2, 7, 5)
+        );
+        assert_eq!(
+            (d[1].area.as_str(), d[1].first, d[1].latest, d[1].change()),
+            ("finance", 6, 4, -2)
+        );
         assert_eq!(movement(&d), (1, 0, 1));
     }
 }

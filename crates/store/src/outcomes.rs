@@ -85,7 +85,8 @@ const NEED_COLUMNS: &str = "n.id, n.tenant_id, n.family_id, n.episode_id, n.pers
 const NEED_FROM: &str = "family_needs n LEFT JOIN persons p ON p.id = n.person_id
     LEFT JOIN users ui ON ui.id = n.identified_by_user_id LEFT JOIN users ur ON ur.id = n.result_by_user_id
     LEFT JOIN users us ON us.id = n.sustained_by_user_id";
-pub(crate) const INSERT_NEED: &str = "INSERT INTO family_needs (tenant_id, family_id, episode_id, person_id, outcome_code, need_code,
+pub(crate) const INSERT_NEED: &str =
+    "INSERT INTO family_needs (tenant_id, family_id, episode_id, person_id, outcome_code, need_code,
     referral_id, description, identified_on, identified_by_user_id, created_at_ms)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING RETURNING id";
 
@@ -252,7 +253,8 @@ impl Db {
         outcome_code: &str,
         description: &str,
     ) -> Result<bool> {
-        let n = on_pool!(self, |p| sqlx::query(
+        let n = on_pool!(self, |p| {
+            sqlx::query(
             "UPDATE family_needs SET person_id = $2, outcome_code = $3, description = $4 WHERE id = $1 AND result IS NULL"
         )
         .bind(id)
@@ -261,7 +263,8 @@ impl Db {
         .bind(description)
         .execute(p)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         Ok(n == 1)
     }
 

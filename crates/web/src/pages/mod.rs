@@ -286,7 +286,10 @@ fn all_routes() -> Routes {
             "/families/{id}/outcomes/needs/{need}",
             get(outcomes::edit_form).post(outcomes::edit),
         )
-        .route("/families/{id}/outcomes/needs/{need}/result", post(outcomes::record_result))
+        .route(
+            "/families/{id}/outcomes/needs/{need}/result",
+            post(outcomes::record_result),
+        )
         .route(
             "/families/{id}/episodes/{episode_id}/sustained",
             get(outcomes::sustained_form).post(outcomes::record_sustained),

@@ -33,7 +33,9 @@ use crate::layout::Layout;
 
 /// The tenant's framework: Kindred's ten as the tenant words them, and its own.
 pub(crate) async fn tenant_framework(state: &AppState, tenant_id: i64) -> AppResult<Vec<FrameworkOutcome>> {
-    Ok(outcomes::tenant_framework(&state.db.outcome_framework(tenant_id).await?))
+    Ok(outcomes::tenant_framework(
+        &state.db.outcome_framework(tenant_id).await?,
+    ))
 }
 
 /// Adds the domain's field errors to a form's.
@@ -218,7 +220,11 @@ async fn render(
             first_on: dates::long(d.first_on),
             latest: d.latest,
             latest_on: dates::long(d.latest_on),
-            change: if change > 0 { format!("+{change}") } else { change.to_string() },
+            change: if change > 0 {
+                format!("+{change}")
+            } else {
+                change.to_string()
+            },
             y,
             first_w: u32::from(d.first) * UNIT,
             latest_w: u32::from(d.latest) * UNIT,
@@ -462,7 +468,10 @@ pub async fn add(
         &state,
         &cu,
         AuditAction::Create,
-        Record::FamilyNeed { id: need_id, family: id },
+        Record::FamilyNeed {
+            id: need_id,
+            family: id,
+        },
         route,
         String::new(),
     )
@@ -513,7 +522,11 @@ pub async fn record_result(
     };
     match state
         .db
-        .record_need_results(&[(need_id, result.code(), evidence)], kindred_store::today(), cu.user.id)
+        .record_need_results(
+            &[(need_id, result.code(), evidence)],
+            kindred_store::today(),
+            cu.user.id,
+        )
         .await
     {
         Err(StoreError::Conflict(_)) => return Err(AppError::Conflict("this need already has a result")),
@@ -524,7 +537,10 @@ pub async fn record_result(
         &state,
         &cu,
         AuditAction::Update,
-        Record::FamilyNeed { id: need_id, family: id },
+        Record::FamilyNeed {
+            id: need_id,
+            family: id,
+        },
         route,
         format!("result={}", result.code()),
     )
@@ -640,7 +656,10 @@ pub async fn edit(
         &state,
         &cu,
         AuditAction::Update,
-        Record::FamilyNeed { id: need_id, family: id },
+        Record::FamilyNeed {
+            id: need_id,
+            family: id,
+        },
         route,
         String::new(),
     )

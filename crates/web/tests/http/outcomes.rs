@@ -60,13 +60,25 @@ async fn needs_are_recorded_closure_waits_for_every_result_and_the_sustainment_c
         assert!(page.contains("Add a need"));
 
         // An episode, then its needs: one about Zara, one from the needs list.
-        let (status, to) = post(&lead, &app, &format!("/families/{khan}/episodes"), &[("csrf", &lt), ("level", "3")]).await;
+        let (status, to) = post(
+            &lead,
+            &app,
+            &format!("/families/{khan}/episodes"),
+            &[("csrf", &lt), ("level", "3")],
+        )
+        .await;
         assert_eq!(status, 303);
         let eid: i64 = to.rsplit('/').next().unwrap().parse().unwrap();
         let episode = format!("/families/{khan}/episodes/{eid}");
         let add = format!("{outcomes}/needs");
         // Nothing valid is lost: the outcome chosen comes back with the error.
-        let (status, html) = post(&lead, &app, &add, &[("csrf", &lt), ("outcome", "education"), ("person", "")]).await;
+        let (status, html) = post(
+            &lead,
+            &app,
+            &add,
+            &[("csrf", &lt), ("outcome", "education"), ("person", "")],
+        )
+        .await;
         assert_eq!(status, 422);
         assert!(html.contains("href=\"#description\">Describe the need"), "{html}");
         assert!(html.contains("<option value=\"education\" selected>"), "{html}");
@@ -88,17 +100,30 @@ async fn needs_are_recorded_closure_waits_for_every_result_and_the_sustainment_c
             &lead,
             &app,
             &add,
-            &[("csrf", &lt), ("outcome", "housing"), ("need_code", "housing"), ("description", "")],
+            &[
+                ("csrf", &lt),
+                ("outcome", "housing"),
+                ("need_code", "housing"),
+                ("description", ""),
+            ],
         )
         .await;
         assert_eq!(status, 303);
         // Someone else's person is not a member of this family.
-        let other_child = app.db.members(app.world.other_family).await.unwrap()[0].person.id.to_string();
+        let other_child = app.db.members(app.world.other_family).await.unwrap()[0]
+            .person
+            .id
+            .to_string();
         let (status, html) = post(
             &lead,
             &app,
             &add,
-            &[("csrf", &lt), ("outcome", "health"), ("person", &other_child), ("description", "x")],
+            &[
+                ("csrf", &lt),
+                ("outcome", "health"),
+                ("person", &other_child),
+                ("description", "x"),
+            ],
         )
         .await;
         assert_eq!(status, 422);
@@ -156,7 +181,12 @@ async fn needs_are_recorded_closure_waits_for_every_result_and_the_sustainment_c
             "{html}"
         );
         assert!(html.contains("Work complete"), "the reason is kept");
-        assert!(html.contains(&format!("id=\"result-{school}-achieved\" name=\"result-{school}\" type=\"radio\" value=\"achieved\" checked")), "{html}");
+        assert!(
+            html.contains(&format!(
+                "id=\"result-{school}-achieved\" name=\"result-{school}\" type=\"radio\" value=\"achieved\" checked"
+            )),
+            "{html}"
+        );
         assert_eq!(app.db.episode(eid).await.unwrap().unwrap().status, "open");
 
         // One result on the register page: evidence is required there too.
@@ -170,18 +200,33 @@ async fn needs_are_recorded_closure_waits_for_every_result_and_the_sustainment_c
             &lead,
             &app,
             &result,
-            &[("csrf", &lt), (&rkey, "progress"), (&ekey, "On the housing register; arrears plan agreed")],
+            &[
+                ("csrf", &lt),
+                (&rkey, "progress"),
+                (&ekey, "On the housing register; arrears plan agreed"),
+            ],
         )
         .await;
         assert_eq!(status, 303);
         // A result is evidence: it does not change, nor does its need.
-        let (status, _) = post(&lead, &app, &result, &[("csrf", &lt), (&rkey, "achieved"), (&ekey, "x")]).await;
+        let (status, _) = post(
+            &lead,
+            &app,
+            &result,
+            &[("csrf", &lt), (&rkey, "achieved"), (&ekey, "x")],
+        )
+        .await;
         assert_eq!(status, 409);
         let (status, _) = post(
             &lead,
             &app,
             &format!("{outcomes}/needs/{housing}"),
-            &[("csrf", &lt), ("outcome", "housing"), ("person", ""), ("description", "Rewritten")],
+            &[
+                ("csrf", &lt),
+                ("outcome", "housing"),
+                ("person", ""),
+                ("description", "Rewritten"),
+            ],
         )
         .await;
         assert_eq!(status, 409);
@@ -201,7 +246,10 @@ async fn needs_are_recorded_closure_waits_for_every_result_and_the_sustainment_c
                 ("reason", "Work complete"),
                 ("outcome", "needs_met"),
                 (&format!("result-{school}"), "achieved"),
-                (&format!("evidence-{school}"), "Attendance 96% this term, letter from school"),
+                (
+                    &format!("evidence-{school}"),
+                    "Attendance 96% this term, letter from school",
+                ),
             ],
         )
         .await;
@@ -231,7 +279,10 @@ async fn needs_are_recorded_closure_waits_for_every_result_and_the_sustainment_c
         assert!(tasks.contains(&dates::long(add_months(today, 6))), "{tasks}");
         let (_, page) = read(&app, &lead, &outcomes).await;
         assert!(page.contains("Were the outcomes sustained?"), "{page}");
-        assert!(page.contains("1 outcome achieved, 1 with progress made, 0 not achieved"), "{page}");
+        assert!(
+            page.contains("1 outcome achieved, 1 with progress made, 0 not achieved"),
+            "{page}"
+        );
 
         // Not before it is due.
         let skey = format!("sustained-{school}");
@@ -239,7 +290,13 @@ async fn needs_are_recorded_closure_waits_for_every_result_and_the_sustainment_c
         let (status, html) = read(&app, &lead, &sustained).await;
         assert_eq!(status, 200);
         assert!(html.contains("The check is not due until"), "{html}");
-        let (status, html) = post(&lead, &app, &sustained, &[("csrf", &lt), (&skey, "sustained"), (&sekey, "Still 95%")]).await;
+        let (status, html) = post(
+            &lead,
+            &app,
+            &sustained,
+            &[("csrf", &lt), (&skey, "sustained"), (&sekey, "Still 95%")],
+        )
+        .await;
         assert_eq!(status, 422);
         assert!(html.contains("The check is due on"), "{html}");
         // Seven months later (the closure moved back), it is due: answered in full.
@@ -274,7 +331,11 @@ async fn needs_are_recorded_closure_waits_for_every_result_and_the_sustainment_c
             &lead,
             &app,
             &sustained,
-            &[("csrf", &lt), (&skey, "sustained"), (&sekey, "Attendance 95% over three terms")],
+            &[
+                ("csrf", &lt),
+                (&skey, "sustained"),
+                (&sekey, "Attendance 95% over three terms"),
+            ],
         )
         .await;
         assert_eq!(status, 303);
@@ -284,9 +345,18 @@ async fn needs_are_recorded_closure_waits_for_every_result_and_the_sustainment_c
         assert_eq!(needs[1].sustained, None, "only achieved outcomes are checked");
         assert_eq!(app.db.task(check.id).await.unwrap().unwrap().status, "done");
         let (_, page) = read(&app, &lead, &outcomes).await;
-        assert!(page.contains("Attendance 95% over three terms") && page.contains("Sustained"), "{page}");
+        assert!(
+            page.contains("Attendance 95% over three terms") && page.contains("Sustained"),
+            "{page}"
+        );
         // Checked once.
-        let (status, _) = post(&lead, &app, &sustained, &[("csrf", &lt), (&skey, "not_sustained"), (&sekey, "x")]).await;
+        let (status, _) = post(
+            &lead,
+            &app,
+            &sustained,
+            &[("csrf", &lt), (&skey, "not_sustained"), (&sekey, "x")],
+        )
+        .await;
         assert!(status == 303 || status == 409, "{status}");
         assert_eq!(app.db.episode_needs(eid).await.unwrap()[0].sustained, Some(true));
     }
@@ -337,15 +407,28 @@ async fn triage_opening_an_episode_brings_the_referrals_needs_into_the_register(
         .await;
         assert_eq!(status, 303);
         let needs = app.db.family_needs(khan).await.unwrap();
-        let got: Vec<(&str, Option<&str>)> = needs.iter().map(|n| (n.outcome_code.as_str(), n.need_code.as_deref())).collect();
-        assert_eq!(got, [("finance", Some("debt")), ("education", Some("school_attendance"))]);
+        let got: Vec<(&str, Option<&str>)> = needs
+            .iter()
+            .map(|n| (n.outcome_code.as_str(), n.need_code.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [("finance", Some("debt")), ("education", Some("school_attendance"))]
+        );
         let eid = needs[0].episode_id.expect("in the new episode");
-        assert!(needs.iter().all(|n| n.episode_id == Some(eid) && n.referral_id == Some(r.id)));
+        assert!(
+            needs
+                .iter()
+                .all(|n| n.episode_id == Some(eid) && n.referral_id == Some(r.id))
+        );
         assert_eq!(app.db.episode(eid).await.unwrap().unwrap().lead_user_id, Some(eh.id));
         // The new lead sees them, and cannot close the episode without their results.
         let (ehc, et) = app.sign_in("eh@west.test").await;
         let (_, page) = read(&app, &ehc, &format!("/families/{khan}/outcomes")).await;
-        assert!(page.contains("Debt or money worries") && page.contains("Financial stability"), "{page}");
+        assert!(
+            page.contains("Debt or money worries") && page.contains("Financial stability"),
+            "{page}"
+        );
         let (status, html) = post(
             &ehc,
             &app,
@@ -354,7 +437,10 @@ async fn triage_opening_an_episode_brings_the_referrals_needs_into_the_register(
         )
         .await;
         assert_eq!(status, 422);
-        assert!(html.contains("Choose the result for the need “Debt or money worries”"), "{html}");
+        assert!(
+            html.contains("Choose the result for the need “Debt or money worries”"),
+            "{html}"
+        );
         // Closing with every need short of achieved makes no sustainment check.
         let mut form: Vec<(String, String)> = vec![
             ("csrf".into(), et.clone()),
@@ -395,7 +481,11 @@ async fn a_tenant_edits_its_framework_and_a_retired_outcome_stays_with_its_needs
             &lead,
             &app,
             &add,
-            &[("csrf", &lt), ("outcome", "finance"), ("description", "Rent arrears of £900")],
+            &[
+                ("csrf", &lt),
+                ("outcome", "finance"),
+                ("description", "Rent arrears of £900"),
+            ],
         )
         .await;
         assert_eq!(status, 303);
@@ -422,10 +512,22 @@ async fn a_tenant_edits_its_framework_and_a_retired_outcome_stays_with_its_needs
         )
         .await;
         assert_eq!(status, 422);
-        assert!(html.contains("href=\"#need-housing\">Enter what need looks like for “Secure housing”"), "{html}");
+        assert!(
+            html.contains("href=\"#need-housing\">Enter what need looks like for “Secure housing”"),
+            "{html}"
+        );
         assert!(html.contains("href=\"#need-new\""), "{html}");
-        assert!(html.contains("value=\"Connected to the community\""), "the new title is kept");
-        let west = app.db.user_by_email("admin@west.test").await.unwrap().unwrap().tenant_id;
+        assert!(
+            html.contains("value=\"Connected to the community\""),
+            "the new title is kept"
+        );
+        let west = app
+            .db
+            .user_by_email("admin@west.test")
+            .await
+            .unwrap()
+            .unwrap()
+            .tenant_id;
         assert!(app.db.outcome_framework(west).await.unwrap().is_empty());
         // Reword housing, retire finance, add an outcome of our own.
         let (status, to) = post(
@@ -461,12 +563,24 @@ async fn a_tenant_edits_its_framework_and_a_retired_outcome_stays_with_its_needs
         )
         .await;
         assert_eq!(status, 422);
-        assert!(html.contains("href=\"#title-new\">There is already an outcome called"), "{html}");
+        assert!(
+            html.contains("href=\"#title-new\">There is already an outcome called"),
+            "{html}"
+        );
         // Retiring every outcome is refused.
         let mut all: Vec<(String, String)> = vec![("csrf".into(), at.clone())];
         for code in [
-            "education", "early_years", "health", "substances", "relationships", "safeguarding", "crime",
-            "domestic_abuse", "housing", "finance", "own_1",
+            "education",
+            "early_years",
+            "health",
+            "substances",
+            "relationships",
+            "safeguarding",
+            "crime",
+            "domestic_abuse",
+            "housing",
+            "finance",
+            "own_1",
         ] {
             all.push((format!("need-{code}"), "n".into()));
             all.push((format!("achieved-{code}"), "a".into()));
@@ -481,22 +595,41 @@ async fn a_tenant_edits_its_framework_and_a_retired_outcome_stays_with_its_needs
         // The family's page: finance is no longer offered, but the need keeps it.
         let (_, page) = read(&app, &lead, &outcomes).await;
         assert!(page.contains("Rent arrears of £900"));
-        assert!(page.contains("Financial stability <strong class=\"govuk-tag govuk-tag--grey\">No longer offered"), "{page}");
+        assert!(
+            page.contains("Financial stability <strong class=\"govuk-tag govuk-tag--grey\">No longer offered"),
+            "{page}"
+        );
         assert!(!page.contains("<option value=\"finance\""), "{page}");
-        assert!(page.contains("<option value=\"own_1\">Connected to the community</option>"), "{page}");
-        let (status, html) = post(&lead, &app, &add, &[("csrf", &lt), ("outcome", "finance"), ("description", "Debt")]).await;
+        assert!(
+            page.contains("<option value=\"own_1\">Connected to the community</option>"),
+            "{page}"
+        );
+        let (status, html) = post(
+            &lead,
+            &app,
+            &add,
+            &[("csrf", &lt), ("outcome", "finance"), ("description", "Debt")],
+        )
+        .await;
         assert_eq!(status, 422);
         assert!(html.contains("Choose the outcome the need is under"));
         let (status, _) = post(
             &lead,
             &app,
             &add,
-            &[("csrf", &lt), ("outcome", "housing"), ("description", "Sofa-surfing since March")],
+            &[
+                ("csrf", &lt),
+                ("outcome", "housing"),
+                ("description", "Sofa-surfing since March"),
+            ],
         )
         .await;
         assert_eq!(status, 303);
         let (_, page) = read(&app, &lead, &outcomes).await;
-        assert!(page.contains("No settled home, or about to lose it."), "the reworded descriptor: {page}");
+        assert!(
+            page.contains("No settled home, or about to lose it."),
+            "the reworded descriptor: {page}"
+        );
         // The retired outcome's need can still be changed and keep it; another need cannot take it.
         let ids = need_ids(&app, khan).await;
         let (_, form) = read(&app, &lead, &format!("{outcomes}/needs/{}", ids[0])).await;
@@ -505,7 +638,12 @@ async fn a_tenant_edits_its_framework_and_a_retired_outcome_stays_with_its_needs
             &lead,
             &app,
             &format!("{outcomes}/needs/{}", ids[0]),
-            &[("csrf", &lt), ("outcome", "finance"), ("person", ""), ("description", "Rent arrears of £1,200")],
+            &[
+                ("csrf", &lt),
+                ("outcome", "finance"),
+                ("person", ""),
+                ("description", "Rent arrears of £1,200"),
+            ],
         )
         .await;
         assert_eq!(status, 303);
@@ -513,14 +651,28 @@ async fn a_tenant_edits_its_framework_and_a_retired_outcome_stays_with_its_needs
             &lead,
             &app,
             &format!("{outcomes}/needs/{}", ids[1]),
-            &[("csrf", &lt), ("outcome", "finance"), ("person", ""), ("description", "x")],
+            &[
+                ("csrf", &lt),
+                ("outcome", "finance"),
+                ("person", ""),
+                ("description", "x"),
+            ],
         )
         .await;
         assert_eq!(status, 422);
         let needs = app.db.family_needs(khan).await.unwrap();
-        assert_eq!((needs[0].outcome_code.as_str(), needs[0].description.as_str()), ("finance", "Rent arrears of £1,200"));
+        assert_eq!(
+            (needs[0].outcome_code.as_str(), needs[0].description.as_str()),
+            ("finance", "Rent arrears of £1,200")
+        );
         // The other borough's framework is its own.
-        let east = app.db.user_by_email("stranger@east.test").await.unwrap().unwrap().tenant_id;
+        let east = app
+            .db
+            .user_by_email("stranger@east.test")
+            .await
+            .unwrap()
+            .unwrap()
+            .tenant_id;
         assert!(app.db.outcome_framework(east).await.unwrap().is_empty());
     }
 }
@@ -536,14 +688,26 @@ async fn nobody_without_access_to_the_family_finds_its_needs() {
             &lead,
             &app,
             &format!("/families/{khan}/outcomes/needs"),
-            &[("csrf", &lt), ("outcome", "health"), ("description", "Mum's low mood since the move")],
+            &[
+                ("csrf", &lt),
+                ("outcome", "health"),
+                ("description", "Mum's low mood since the move"),
+            ],
         )
         .await;
         assert_eq!(status, 303);
         let need = need_ids(&app, khan).await[0];
         let eid = app
             .db
-            .open_episode(app.db.family(khan).await.unwrap().tenant_id, khan, None, None, "3", None, kindred_store::today())
+            .open_episode(
+                app.db.family(khan).await.unwrap().tenant_id,
+                khan,
+                None,
+                None,
+                "3",
+                None,
+                kindred_store::today(),
+            )
             .await
             .unwrap();
         for outsider in ["teacher@west.test", "stranger@east.test", "admin@west.test"] {
@@ -582,12 +746,21 @@ async fn nobody_without_access_to_the_family_finds_its_needs() {
         assert_eq!(need_ids(&app, khan).await.len(), 1);
         // A need is only found under its own family, even by someone who sees both.
         let (eh, et) = app.sign_in("eh@west.test").await;
-        assert_eq!(read(&app, &eh, &format!("/families/{other}/outcomes/needs/{need}")).await.0, 404);
+        assert_eq!(
+            read(&app, &eh, &format!("/families/{other}/outcomes/needs/{need}"))
+                .await
+                .0,
+            404
+        );
         let (status, _) = post(
             &eh,
             &app,
             &format!("/families/{other}/outcomes/needs/{need}/result"),
-            &[("csrf", &et), (&format!("result-{need}"), "achieved"), (&format!("evidence-{need}"), "x")],
+            &[
+                ("csrf", &et),
+                (&format!("result-{need}"), "achieved"),
+                (&format!("evidence-{need}"), "x"),
+            ],
         )
         .await;
         assert_eq!(status, 404);
