@@ -143,12 +143,11 @@ pub(crate) async fn seed(db: &Db, p: &Partnership, seed: u64, today: Date) -> an
     let mut assess: Vec<(i64, i64, Date)> = vec![];
     for e in &episodes {
         let led_by_eh = eh.is_some() && e.lead_user_id == eh;
-        if led_by_eh || (e.id % 4 == 0 && assess.len() < 80) {
-            if let Some(lead) = e.lead_user_id
-                && !assess.iter().any(|a| a.0 == e.family_id)
-            {
-                assess.push((e.family_id, lead, e.opened_on));
-            }
+        if (led_by_eh || (e.id % 4 == 0 && assess.len() < 80))
+            && let Some(lead) = e.lead_user_id
+            && !assess.iter().any(|a| a.0 == e.family_id)
+        {
+            assess.push((e.family_id, lead, e.opened_on));
         }
         if seeded.contains(&e.id) {
             continue;

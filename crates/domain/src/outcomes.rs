@@ -417,7 +417,9 @@ mod tests {
         (0i64..4000).prop_map(|d| date!(2020 - 01 - 01) + Duration::days(d))
     }
 
-    fn assessments() -> impl Strategy<Value = Vec<(Date, Vec<(String, u8)>)>> {
+    type Scored = (Date, Vec<(String, u8)>);
+
+    fn assessments() -> impl Strategy<Value = Vec<Scored>> {
         prop::collection::vec(
             (
                 day(),
@@ -434,7 +436,7 @@ mod tests {
         #[test]
         fn distance_is_first_against_latest(a in assessments()) {
             let d = distance_travelled(&a);
-            let mut sorted: Vec<(usize, &(Date, Vec<(String, u8)>))> = a.iter().enumerate().collect();
+            let mut sorted: Vec<(usize, &Scored)> = a.iter().enumerate().collect();
             sorted.sort_by_key(|(i, x)| (x.0, *i));
             for k in 0..6 {
                 let area = format!("area_{k}");
