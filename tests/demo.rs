@@ -220,6 +220,72 @@ async fn each_demo_user_finds_the_front_door_at_work() {
         assert_eq!(status, 200);
         assert!(page.contains("Opened") && page.contains("Stage changed"), "{page}");
 
+        // The outcomes framework (F15): the early help worker has a sustainment
+        // check overdue; the family's register shows results with evidence, an
+        // earlier check done, and distance travelled on repeated assessments.
+        let checks: Vec<_> = tasks.iter().filter(|t| t.kind == "sustainment_check").collect();
+        let overdue = checks
+            .iter()
+            .find(|t| t.due_on < kindred_store::today())
+            .expect("an overdue sustainment check for the early help worker");
+        let (family, episode) = (overdue.family_id.unwrap(), overdue.episode_id.unwrap());
+        let (_, inbox) = d.get(&eh, "/tasks").await;
+        assert!(
+            inbox.contains(&format!("/families/{family}/episodes/{episode}/sustained")),
+            "{inbox}"
+        );
+        let (status, page) = d
+            .get(&eh, &format!("/families/{family}/episodes/{episode}/sustained"))
+            .await;
+        assert_eq!(status, 200);
+        assert!(
+            page.contains("Has this outcome been sustained?") && page.contains("Attendance 94%"),
+            "{page}"
+        );
+        assert!(!page.contains("The check is not due until"), "{page}");
+        let (status, page) = d.get(&eh, &format!("/families/{family}/outcomes")).await;
+        assert_eq!(status, 200);
+        for s in [
+            "Getting a good education",
+            "Outcome achieved",
+            "Progress made",
+            "Were the outcomes sustained?",
+        ] {
+            assert!(page.contains(s), "{s}: {page}");
+        }
+        let needs = d.db.family_needs(family).await.unwrap();
+        assert!(needs.iter().any(|n| n.person_id.is_some()), "a need about one member");
+        let mut distance = 0;
+        for f in tasks.iter().filter_map(|t| t.family_id).chain([family]) {
+            if d.db.assessments_of_family(f).await.unwrap().len() >= 2 {
+                distance += 1;
+                let (_, page) = d.get(&eh, &format!("/families/{f}/outcomes")).await;
+                assert!(page.contains("Distance travelled by area"), "{page}");
+            }
+        }
+        let done = d.db.tasks_of_user(eh_user.id, false, 500).await.unwrap();
+        let done = done
+            .iter()
+            .find(|t| t.kind == "sustainment_check" && t.status == "done")
+            .expect("a check done");
+        let checked = d.db.family_needs(done.family_id.unwrap()).await.unwrap();
+        assert!(
+            checked.iter().any(|n| n.sustained == Some(true)) && checked.iter().any(|n| n.sustained == Some(false))
+        );
+        assert!(distance > 0, "distance travelled in the early help worker's families");
+        let counts = d.db.need_result_counts(west.id).await.unwrap();
+        for r in [None, Some("achieved"), Some("progress"), Some("not_achieved")] {
+            assert!(counts.iter().any(|c| c.1.as_deref() == r), "{r:?} in {counts:?}");
+        }
+        // The framework, for the administrator.
+        let admin = d.sign_in("admin@westminster.example").await;
+        let (status, page) = d.get(&admin, "/admin/outcomes").await;
+        assert_eq!(status, 200);
+        assert!(
+            page.contains("attendance below 90%") || page.contains("attendance is below 90%"),
+            "{page}"
+        );
+
         // The manager: their team's caseload and what is overdue across it.
         let manager = d.sign_in("manager@westminster.example").await;
         let (_, home) = d.get(&manager, "/").await;

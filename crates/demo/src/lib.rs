@@ -27,6 +27,7 @@ mod development;
 mod feeds;
 pub mod glass;
 mod names;
+pub mod outcomes;
 mod plans;
 mod restricted;
 mod transitions;
@@ -505,6 +506,16 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
     for p in &partnerships {
         maturity(db, p, today).await?;
     }
+    // The outcomes framework (issue 7, F15): needs registers, results, sustainment checks, distance travelled.
+    for (i, p) in partnerships.iter().enumerate() {
+        let s = outcomes::seed(db, p, opts.seed + 700 + i as u64, today)
+            .await
+            .context("outcomes in the demo")?;
+        summary.outcomes.push(format!(
+            "{}: {} needs, {} sustainment checks done and {} due, {} families with distance travelled",
+            p.code, s.needs, s.checks_done, s.checks_due, s.assessed_families
+        ));
+    }
     db.analyze().await?;
     Ok(Some(summary))
 }
@@ -602,6 +613,8 @@ pub struct Summary {
     pub sar_subjects: Vec<(&'static str, i64, String)>,
     /// What the feeds brought in, one line per borough.
     pub feeds: Vec<String>,
+    /// The outcomes framework's needs, checks and assessments, one line per borough.
+    pub outcomes: Vec<String>,
 }
 
 async fn build_borough(

@@ -18,6 +18,7 @@ pub mod model;
 pub mod names;
 pub mod needs;
 pub mod nhs_number;
+pub mod outcomes;
 pub mod pathway;
 pub mod plan;
 pub mod postcode;

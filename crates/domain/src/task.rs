@@ -14,6 +14,7 @@ code_enum!(
         FollowUp = "follow_up": "Follow-up",
         WelcomeContact = "welcome_contact": "Welcome contact",
         TransitionPlan = "transition_plan": "Transition plan",
+        SustainmentCheck = "sustainment_check": "Sustainment check",
     }
 );
 

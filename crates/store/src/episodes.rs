@@ -58,14 +58,15 @@ pub struct EpisodeUpdate {
     pub outcome: Option<&'static str>,
 }
 
-const EPISODE_COLUMNS: &str =
+pub(crate) const EPISODE_COLUMNS: &str =
     "e.id, e.tenant_id, e.family_id, e.referral_id, e.lead_user_id, u.display_name AS lead_name,
     e.level, e.status, e.stage, e.opened_on, e.closed_on, e.close_reason, e.outcome";
 
 impl Db {
     /// Opens an episode at its assessment stage, with the first line of its
     /// timeline; returns its id. `by` is who opened it (triage or a lead
-    /// professional).
+    /// professional). An episode opened from a referral starts its needs
+    /// register with the referral's needs (`store::outcomes`).
     #[allow(clippy::too_many_arguments)]
     pub async fn open_episode(
         &self,
@@ -101,6 +102,18 @@ impl Db {
             .bind(level)
             .execute(&mut *tx)
             .await?;
+            // Issue 7 (F15): the referral's needs start the episode's needs register.
+            if let Some(referral_id) = referral_id {
+                let codes: Vec<(String,)> =
+                    sqlx::query_as("SELECT need FROM referral_needs WHERE referral_id = $1 ORDER BY need")
+                        .bind(referral_id)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                let codes: Vec<String> = codes.into_iter().map(|c| c.0).collect();
+                for n in crate::outcomes::needs_from_referral(tenant_id, family_id, id, referral_id, &codes, on, by) {
+                    crate::outcomes::insert_need!(&mut *tx, n).await?;
+                }
+            }
             tx.commit().await.map(|_| id)
         })?;
         Ok(id)

@@ -28,6 +28,7 @@ pub mod flags;
 pub mod kpi;
 pub mod notify;
 pub mod organisations;
+pub mod outcomes;
 pub mod overrides;
 pub mod panels;
 pub mod pathway;

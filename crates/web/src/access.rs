@@ -120,6 +120,12 @@ pub enum Record {
     /// Issue 7: the KPI dashboards and the partnership maturity matrix (aggregates).
     Dashboards,
     Maturity,
+    /// Issue 7 (F15): a need in a family's register, and a tenant's outcomes framework.
+    FamilyNeed {
+        id: i64,
+        family: i64,
+    },
+    OutcomeFramework,
 }
 
 impl Record {
@@ -174,6 +180,8 @@ impl Record {
             Record::PathwayModel => ("pathway_model", None, None),
             Record::Dashboards => ("dashboards", None, None),
             Record::Maturity => ("maturity", None, None),
+            Record::FamilyNeed { id, family } => ("family_need", Some(id), Some(family)),
+            Record::OutcomeFramework => ("outcome_framework", None, None),
         }
     }
 }

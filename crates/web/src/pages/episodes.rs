@@ -11,9 +11,12 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use kindred_domain::audit::AuditAction;
 use kindred_domain::dates;
 use kindred_domain::episode::{self, Change, EventKind, Outcome, Stage, Status};
+use kindred_domain::outcomes::{self, NeedResult, ResultAnswer};
 use kindred_domain::referral::Level;
 use kindred_domain::task;
+use kindred_store::StoreError;
 use kindred_store::episodes::{Episode, EpisodeUpdate, NewEpisodeEvent};
+use kindred_store::outcomes::ResultRow;
 use kindred_store::tasks::NewTask;
 
 use crate::AppState;
@@ -84,6 +87,16 @@ struct EpisodePage {
     errors: Errors,
     reason: String,
     outcome: String,
+    /// The episode's needs register (issue 7, F15): each need with its
+    /// outcome's title, and the closure form's answers for the open ones.
+    needs: Vec<ClosureNeed>,
+    results: &'static [NeedResult],
+}
+
+/// A need of the episode as its page and closure form show it.
+struct ClosureNeed {
+    title: String,
+    need: super::outcomes::NeedView,
 }
 
 fn value_label(kind: EventKind, v: &str) -> String {
@@ -114,6 +127,8 @@ struct Answers {
     errors: Errors,
     reason: String,
     outcome: String,
+    /// (need id, result code, evidence) for each open need, as sent.
+    needs: Vec<(i64, String, String)>,
 }
 
 async fn render(
@@ -128,7 +143,26 @@ async fn render(
         errors,
         reason,
         outcome,
+        needs: answered,
     } = answers;
+    let framework = super::outcomes::tenant_framework(state, cu.user.tenant_id).await?;
+    let needs = state
+        .db
+        .episode_needs(e.id)
+        .await?
+        .iter()
+        .map(|n| {
+            let mut need = super::outcomes::NeedView::of(n);
+            if let Some((_, r, ev)) = answered.iter().find(|a| a.0 == n.id) {
+                need.answer_result = r.clone();
+                need.answer_evidence = ev.clone();
+            }
+            ClosureNeed {
+                title: outcomes::title(&framework, &n.outcome_code).to_string(),
+                need,
+            }
+        })
+        .collect();
     let events = state.db.episode_events(e.id).await?;
     let timeline = events
         .into_iter()
@@ -190,6 +224,8 @@ async fn render(
         errors,
         reason,
         outcome,
+        needs,
+        results: NeedResult::ALL,
     };
     if page.errors.is_empty() {
         Ok(Html(page.render()?).into_response())
@@ -278,6 +314,8 @@ pub async fn change(
     let before = state_of(&e);
     let mut lead = e.lead_user_id;
     let mut lead_name = None;
+    // The open needs' results, recorded with the closure.
+    let mut results: Vec<ResultRow> = vec![];
     let change = match action.as_str() {
         "stage" => Change::MoveTo(Stage::parse(&field(&pairs, "stage")).ok_or(AppError::NotFound)?),
         "lead" => {
@@ -304,15 +342,44 @@ pub async fn change(
             if outcome.is_none() {
                 errors.add("outcome", "Choose the outcome of the episode");
             }
+            // Every open need in the episode's register needs a result and its evidence.
+            let open: Vec<ResultAnswer> = state
+                .db
+                .episode_needs(eid)
+                .await?
+                .into_iter()
+                .filter(|n| n.result.is_none())
+                .map(|n| ResultAnswer {
+                    need_id: n.id,
+                    result: NeedResult::parse(&field(&pairs, &outcomes::result_field(n.id))),
+                    evidence: field(&pairs, &outcomes::evidence_field(n.id)),
+                    description: n.description,
+                })
+                .collect();
+            super::outcomes::add_errors(&mut errors, outcomes::closure_errors(&open));
             if !errors.is_empty() {
                 let manage = true;
                 let answers = Answers {
                     errors,
                     reason,
                     outcome: outcome_code,
+                    needs: open
+                        .iter()
+                        .map(|a| {
+                            (
+                                a.need_id,
+                                field(&pairs, &outcomes::result_field(a.need_id)),
+                                a.evidence.clone(),
+                            )
+                        })
+                        .collect(),
                 };
                 return render(&state, &cu, family.name, &e, manage, answers).await;
             }
+            results = open
+                .into_iter()
+                .filter_map(|a| a.result.map(|r| (a.need_id, r.code(), a.evidence)))
+                .collect();
             Change::Close { reason, outcome }
         }
         "reopen" => Change::Reopen,
@@ -359,28 +426,39 @@ pub async fn change(
         ),
         Change::ChangeLead => (e.lead_name.clone(), lead_name, String::new()),
     };
-    state
-        .db
-        .update_episode(
-            eid,
-            &EpisodeUpdate {
-                status: after.status.code(),
-                stage: after.stage.code(),
-                level: after.level.code(),
-                lead_user_id: lead,
-                closed_on,
-                close_reason,
-                outcome,
-            },
-            &NewEpisodeEvent {
-                by_user_id: Some(cu.user.id),
-                kind: kind.code(),
-                from_value,
-                to_value,
-                detail,
-            },
-        )
-        .await?;
+    let update = EpisodeUpdate {
+        status: after.status.code(),
+        stage: after.stage.code(),
+        level: after.level.code(),
+        lead_user_id: lead,
+        closed_on,
+        close_reason,
+        outcome,
+    };
+    let event = NewEpisodeEvent {
+        by_user_id: Some(cu.user.id),
+        kind: kind.code(),
+        from_value,
+        to_value,
+        detail,
+    };
+    if let Change::Close { .. } = &change {
+        // The results and the closure together; a need added or answered
+        // meanwhile refuses the closure rather than leaving a need open.
+        match state
+            .db
+            .close_episode_with_results(eid, &update, &event, &results, today, cu.user.id)
+            .await
+        {
+            Err(StoreError::Conflict(_)) => {
+                return Err(AppError::Conflict("the episode's needs changed: reload the episode"));
+            }
+            other => other?,
+        }
+        sustainment_check(&state, &cu, id, &e, lead, today).await?;
+    } else {
+        state.db.update_episode(eid, &update, &event).await?;
+    }
     // A new lead takes over the reviews.
     if let (Change::ChangeLead, Some(new_lead)) = (&change, lead) {
         state
@@ -413,4 +491,46 @@ pub async fn change(
     }
     state.db.touch_family(id).await?;
     Ok(Redirect::to(&format!("/families/{id}/episodes/{eid}")).into_response())
+}
+
+/// On closure, when any of the episode's needs was achieved: a task, due six
+/// months on, to check whether the outcomes were sustained — for the lead,
+/// else the closer's team, else the closer.
+async fn sustainment_check(
+    state: &AppState,
+    cu: &CurrentUser,
+    family_id: i64,
+    e: &Episode,
+    lead: Option<i64>,
+    closed_on: time::Date,
+) -> AppResult<()> {
+    let achieved = state
+        .db
+        .episode_needs(e.id)
+        .await?
+        .iter()
+        .any(|n| n.result.as_deref() == Some(NeedResult::Achieved.code()));
+    if !achieved {
+        return Ok(());
+    }
+    let (user, team) = match (lead, cu.user.team_id) {
+        (Some(u), _) => (Some(u), None),
+        (None, Some(t)) => (None, Some(t)),
+        (None, None) => (Some(cu.user.id), None),
+    };
+    state
+        .db
+        .add_task(&NewTask {
+            tenant_id: cu.user.tenant_id,
+            kind: task::Kind::SustainmentCheck.code(),
+            family_id: Some(family_id),
+            episode_id: Some(e.id),
+            assigned_user_id: user,
+            assigned_team_id: team,
+            title: "Check whether the outcomes were sustained".into(),
+            due_on: outcomes::sustainment_due(closed_on),
+            created_by_user_id: Some(cu.user.id),
+        })
+        .await?;
+    Ok(())
 }

@@ -27,6 +27,7 @@ mod flags;
 mod glass;
 mod home;
 mod notifications;
+mod outcomes;
 mod panels;
 mod pathway;
 mod persons;
@@ -284,6 +285,22 @@ fn all_routes() -> Routes {
         .route("/dashboards/{kpi}", get(dashboards::dashboard))
         .route("/maturity", get(dashboards::maturity).post(dashboards::assess))
         .route("/admin/wards", get(dashboards::wards).post(dashboards::set_wards))
+        // The outcomes framework (issue 7, F15).
+        .route("/families/{id}/outcomes", get(outcomes::show))
+        .route("/families/{id}/outcomes/needs", post(outcomes::add))
+        .route(
+            "/families/{id}/outcomes/needs/{need}",
+            get(outcomes::edit_form).post(outcomes::edit),
+        )
+        .route(
+            "/families/{id}/outcomes/needs/{need}/result",
+            post(outcomes::record_result),
+        )
+        .route(
+            "/families/{id}/episodes/{episode_id}/sustained",
+            get(outcomes::sustained_form).post(outcomes::record_sustained),
+        )
+        .route("/admin/outcomes", get(outcomes::admin).post(outcomes::save_framework))
         .merge(self_referral_routes())
 }
 

@@ -37,12 +37,21 @@ pub struct TaskRow {
     pub open: bool,
     pub overdue: bool,
     pub can_complete: bool,
+    /// Where doing the task happens, when that is a form of its own (the
+    /// sustainment check): the task is done there, not marked done here.
+    pub link: String,
 }
 
 impl TaskRow {
     pub fn of(cu: &CurrentUser, s: ShownTask, today: time::Date) -> TaskRow {
         let t = s.task;
         let status = Status::parse(&t.status).unwrap_or(Status::Open);
+        let link = match (Kind::parse(&t.kind), t.family_id, t.episode_id) {
+            (Some(Kind::SustainmentCheck), Some(f), Some(e)) if s.family_visible && status == Status::Open => {
+                format!("/families/{f}/episodes/{e}/sustained")
+            }
+            _ => String::new(),
+        };
         TaskRow {
             id: t.id,
             kind: Kind::parse(&t.kind).map(|k| k.label()).unwrap_or("Task"),
@@ -55,7 +64,9 @@ impl TaskRow {
             open: status == Status::Open,
             overdue: task::is_overdue(status, t.due_on, today),
             can_complete: status == Status::Open
+                && link.is_empty()
                 && task::may_complete(cu.user.id, cu.user.team_id, t.assigned_user_id, t.assigned_team_id),
+            link,
         }
     }
 }

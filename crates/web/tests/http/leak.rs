@@ -108,6 +108,8 @@ struct WFamily {
     members: Vec<WPerson>,
     notes: Vec<WNote>,
     assessments: Vec<WAssessment>,
+    /// Issue 7 (F15): the words of needs in its register, and their evidence.
+    needs: Vec<String>,
     consents: Vec<WConsent>,
     /// Users with an unexpired break-glass.
     glass: Vec<i64>,
@@ -250,6 +252,12 @@ fn forbidden(w: &WWorld, u: &WUser) -> Vec<(String, String)> {
                     a.text.clone(),
                     format!("an assessment in family {} by user {}", f.id, a.author),
                 ));
+            }
+        }
+        // The needs register is case content: only for those who see the family.
+        if !sees(w, u, f) {
+            for n in &f.needs {
+                out.push((n.clone(), format!("a need in family {}", f.id)));
             }
         }
         for n in &f.notes {
@@ -618,6 +626,34 @@ async fn build(app: &TestApp, seed: u64, hash: &str) -> WWorld {
                     text,
                 });
             }
+            // Needs in the register (issue 7, F15): one with a result and its evidence.
+            for k in 0..rng.gen_range(0..3) {
+                n_note += 1;
+                let text = format!("Nq{} need {}", letters(seed, 3), letters(n_note, 5));
+                let need = db
+                    .add_family_need(&kindred_store::outcomes::NewNeed {
+                        tenant_id: tenant,
+                        family_id: fam.id,
+                        episode_id: None,
+                        person_id: f.members.first().map(|p| p.id),
+                        outcome_code: "housing".into(),
+                        need_code: None,
+                        referral_id: None,
+                        description: text.clone(),
+                        identified_on: today,
+                        identified_by_user_id: Some(creator.id),
+                    })
+                    .await
+                    .unwrap();
+                f.needs.push(text);
+                if k == 1 {
+                    let evidence = format!("Eq{} evidence {}", letters(seed, 3), letters(n_note, 5));
+                    db.record_need_results(&[(need, "achieved", evidence.clone())], today, creator.id)
+                        .await
+                        .unwrap();
+                    f.needs.push(evidence);
+                }
+            }
             for _ in 0..rng.gen_range(0..3) {
                 let c = WConsent {
                     all_partners: rng.gen_bool(0.5),
@@ -791,7 +827,7 @@ fn urls(w: &WWorld) -> Vec<String> {
                     (
                         _,
                         "id" | "episode_id" | "aid" | "inv" | "v" | "invite" | "rp" | "item" | "n" | "a" | "action"
-                        | "flag" | "consent_id",
+                        | "flag" | "consent_id" | "need",
                     ) => small.clone(),
                     _ => {
                         panic!("the leak test does not know how to fill {{{param}}} in {path}: teach urls() in leak.rs")

@@ -12,6 +12,7 @@ mod forms;
 mod front_door;
 mod leak;
 mod note_routes;
+mod outcomes;
 mod pathway;
 mod plan;
 mod restricted;
