@@ -4,7 +4,7 @@
 //! store gathers the facts ([`FamilyFacts`]); this module decides. A denial is
 //! shown to the user exactly like a record that does not exist.
 
-use crate::model::{NoteVisibility, Profession, Role};
+use crate::model::{NoteVisibility, OrgKind, Profession, Role};
 use crate::sharing::{self, At, DataCategory, SharingFacts};
 
 /// Who is asking.
@@ -276,6 +276,35 @@ pub fn aggregates(subject: &Subject, tenant_id: i64) -> bool {
     subject.active
         && subject.tenant_id == tenant_id
         && (subject.has(Role::Manager) || subject.has(Role::Analyst) || subject.has(Role::DataOfficer))
+}
+
+/// Who sees the early identification list (F20) and records its decisions:
+/// triage officers and team managers, and the practitioners of early help
+/// and family hub organisations (who make the offers), whose organisation is
+/// a party to an information-sharing agreement in force for
+/// [`sharing::EARLY_IDENTIFICATION`] (not resting on consent). Everyone else
+/// — an analyst, an administrator, a school or housing practitioner, anyone
+/// whose organisation signed no such agreement — gets not-found. What each
+/// viewer sees on the list is then only the facts that may reach their
+/// organisation (`early_identification::fact_shared`).
+pub fn early_identification(
+    subject: &Subject,
+    organisation_kind: Option<OrgKind>,
+    agreements: &[sharing::AgreementFact],
+    today: time::Date,
+) -> bool {
+    let role = subject.has(Role::Triage)
+        || subject.has(Role::Manager)
+        || (subject.has(Role::Practitioner)
+            && matches!(organisation_kind, Some(OrgKind::EarlyHelp | OrgKind::FamilyHub)));
+    subject.active
+        && role
+        && sharing::party_to(
+            agreements,
+            subject.organisation_id,
+            sharing::EARLY_IDENTIFICATION,
+            today,
+        )
 }
 
 /// Whether a data officer reviewing a match may see a person's address and

@@ -9,6 +9,7 @@ pub mod access;
 pub mod assessment;
 pub mod audit;
 pub mod dates;
+pub mod early_identification;
 pub mod development;
 pub mod episode;
 pub mod feeds;
