@@ -278,6 +278,16 @@ pub fn aggregates(subject: &Subject, tenant_id: i64) -> bool {
         && (subject.has(Role::Manager) || subject.has(Role::Analyst) || subject.has(Role::DataOfficer))
 }
 
+/// The roles [`early_identification`] asks for, without the agreement: what
+/// the navigation offers.
+pub fn early_identification_role(subject: &Subject, organisation_kind: Option<OrgKind>) -> bool {
+    subject.active
+        && (subject.has(Role::Triage)
+            || subject.has(Role::Manager)
+            || (subject.has(Role::Practitioner)
+                && matches!(organisation_kind, Some(OrgKind::EarlyHelp | OrgKind::FamilyHub))))
+}
+
 /// Who sees the early identification list (F20) and records its decisions:
 /// triage officers and team managers, and the practitioners of early help
 /// and family hub organisations (who make the offers), whose organisation is
@@ -293,12 +303,7 @@ pub fn early_identification(
     agreements: &[sharing::AgreementFact],
     today: time::Date,
 ) -> bool {
-    let role = subject.has(Role::Triage)
-        || subject.has(Role::Manager)
-        || (subject.has(Role::Practitioner)
-            && matches!(organisation_kind, Some(OrgKind::EarlyHelp | OrgKind::FamilyHub)));
-    subject.active
-        && role
+    early_identification_role(subject, organisation_kind)
         && sharing::party_to(
             agreements,
             subject.organisation_id,

@@ -117,6 +117,13 @@ pub enum Record {
     /// Issue 7: the pathway's due and overdue list, and a tenant's stage model.
     PathwayList,
     PathwayModel,
+    /// Issue 7 (F20): the early identification list (each family on it is
+    /// also audited as a read of that family), and a decision about a family.
+    EarlyIdentificationList,
+    EarlyIdentificationDecision {
+        id: i64,
+        family: i64,
+    },
 }
 
 impl Record {
@@ -169,6 +176,10 @@ impl Record {
             Record::Reach => ("reach", None, None),
             Record::PathwayList => ("pathway_list", None, None),
             Record::PathwayModel => ("pathway_model", None, None),
+            Record::EarlyIdentificationList => ("early_identification_list", None, None),
+            Record::EarlyIdentificationDecision { id, family } => {
+                ("early_identification_decision", Some(id), Some(family))
+            }
         }
     }
 }

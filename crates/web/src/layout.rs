@@ -25,6 +25,10 @@ pub struct Layout {
     pub is_data_officer: bool,
     /// Managers and data officers: the hubs' reach.
     pub sees_reach: bool,
+    /// Triage officers, managers, and early help and family hub
+    /// practitioners: early identification (F20; the page itself also asks
+    /// that their organisation be party to an agreement for it).
+    pub early_identification: bool,
     /// The break-glass this page was opened through: (until HH:MM, the reason).
     pub emergency: Option<(String, String)>,
 }
@@ -51,6 +55,10 @@ impl Layout {
             is_privacy_officer: cu.user.has(Role::PrivacyOfficer),
             is_data_officer: cu.user.has(Role::DataOfficer),
             sees_reach: cu.user.has(Role::DataOfficer) || cu.user.has(Role::Manager),
+            early_identification: kindred_domain::access::early_identification_role(
+                &cu.user.subject(),
+                cu.organisation_kind,
+            ),
             emergency: cu.emergency.get(),
         }
     }
@@ -71,6 +79,7 @@ impl Layout {
             is_privacy_officer: false,
             is_data_officer: false,
             sees_reach: false,
+            early_identification: false,
             emergency: None,
         }
     }

@@ -19,6 +19,7 @@ mod consent;
 mod contacts;
 mod development;
 mod early_help;
+mod early_identification;
 mod episodes;
 mod families;
 mod feeds;
@@ -278,6 +279,9 @@ fn all_routes() -> Routes {
         // The universal pathway (issue 7).
         .route("/pathway", get(pathway::list))
         .route("/admin/pathway", get(pathway::admin).post(pathway::set_model))
+        // Early identification (issue 7, F20).
+        .route("/early-identification", get(early_identification::list))
+        .route("/early-identification/decisions", post(early_identification::decide))
         .merge(self_referral_routes())
 }
 

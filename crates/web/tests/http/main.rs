@@ -5,6 +5,7 @@ mod access;
 mod break_glass;
 mod consent;
 mod development;
+mod early_identification;
 mod episodes;
 mod feeds;
 mod forms;
