@@ -544,6 +544,9 @@ async fn demo(db: &Db, opts: &kindred_demo::Options) -> anyhow::Result<()> {
         for line in &s.feeds {
             println!("Feeds ({line}): as the data officer, /imports and /matches; the hubs' reach at /reach");
         }
+        for line in &s.early_identification {
+            println!("Early identification ({line}): /early-identification as the triage officer or the manager");
+        }
     } else {
         println!("The database already holds a partnership; using it as it is.");
     }
