@@ -38,7 +38,11 @@ fn term(today: Date) -> String {
     let candidates = [format!("Autumn {y}"), format!("Summer {y}"), format!("Spring {y}")];
     candidates
         .iter()
-        .find_map(|t| kindred_domain::feeds::parse_term(t).filter(|(_, d)| *d <= today).map(|(l, _)| l))
+        .find_map(|t| {
+            kindred_domain::feeds::parse_term(t)
+                .filter(|(_, d)| *d <= today)
+                .map(|(l, _)| l)
+        })
         .unwrap_or_else(|| format!("Autumn {}", y - 1))
 }
 

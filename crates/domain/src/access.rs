@@ -520,6 +520,58 @@ mod tests {
     }
 
     #[test]
+    fn early_identification_needs_the_role_and_an_agreement_for_it() {
+        let today = time::macros::date!(2026 - 11 - 20);
+        let isa = |purpose: &str, basis: sharing::LawfulBasis, ends_on| sharing::AgreementFact {
+            id: 1,
+            title: "ISA".into(),
+            lawful_basis: basis,
+            purposes: vec![purpose.into()],
+            categories: vec![DataCategory::Education],
+            organisation_ids: vec![100, 200],
+            starts_on: time::macros::date!(2026 - 01 - 01),
+            ends_on,
+        };
+        let good = [isa(
+            sharing::EARLY_IDENTIFICATION,
+            sharing::LawfulBasis::PublicTask,
+            None,
+        )];
+        let eh = Some(OrgKind::EarlyHelp);
+        for roles in [vec![Role::Triage], vec![Role::Manager], vec![Role::Practitioner]] {
+            assert!(early_identification(&subject(1, 1, 100, roles), eh, &good, today));
+        }
+        // A school's practitioner, an analyst, an administrator: no.
+        assert!(!early_identification(
+            &subject(1, 1, 100, vec![Role::Practitioner]),
+            Some(OrgKind::School),
+            &good,
+            today
+        ));
+        for role in [Role::Analyst, Role::Admin, Role::DataOfficer, Role::PrivacyOfficer] {
+            assert!(!early_identification(&subject(1, 1, 100, vec![role]), eh, &good, today));
+        }
+        // Not a party; the wrong purpose; resting on consent; ended.
+        let triage = subject(1, 1, 300, vec![Role::Triage]);
+        assert!(!early_identification(&triage, eh, &good, today));
+        let triage = subject(1, 1, 100, vec![Role::Triage]);
+        for bad in [
+            isa(sharing::EARLY_HELP_SHARING, sharing::LawfulBasis::PublicTask, None),
+            isa(sharing::EARLY_IDENTIFICATION, sharing::LawfulBasis::Consent, None),
+            isa(
+                sharing::EARLY_IDENTIFICATION,
+                sharing::LawfulBasis::PublicTask,
+                Some(time::macros::date!(2026 - 11 - 19)),
+            ),
+        ] {
+            assert!(!early_identification(&triage, eh, &[bad], today));
+        }
+        let mut gone = triage.clone();
+        gone.active = false;
+        assert!(!early_identification(&gone, eh, &good, today));
+    }
+
+    #[test]
     fn break_glass_looks_but_never_into_a_sealed_family() {
         let facts = FamilyFacts {
             family_id: 1,

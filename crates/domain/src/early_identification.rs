@@ -138,7 +138,10 @@ impl Thresholds {
                     "{} or more missed immunisations of a child in the last {} days",
                     self.immunisations_signal, self.lookback_days
                 ),
-                format!("{} or more: the health service follows up itself", self.immunisations_acts),
+                format!(
+                    "{} or more: the health service follows up itself",
+                    self.immunisations_acts
+                ),
             ),
             (
                 SignalKind::SchoolAbsence.label(),
@@ -326,16 +329,8 @@ pub fn signals(facts: &[&Fact], t: &Thresholds, today: Date) -> Result<Vec<Fact>
         }
     }
     // Open involvements are signals as they stand.
-    out.extend(
-        current
-            .iter()
-            .filter(|f| f.kind.is_involvement())
-            .map(|f| (*f).clone()),
-    );
-    out.sort_by(|a, b| {
-        (a.kind.service(), a.on, &a.key)
-            .cmp(&(b.kind.service(), b.on, &b.key))
-    });
+    out.extend(current.iter().filter(|f| f.kind.is_involvement()).map(|f| (*f).clone()));
+    out.sort_by(|a, b| (a.kind.service(), a.on, &a.key).cmp(&(b.kind.service(), b.on, &b.key)));
     Ok(out)
 }
 
@@ -482,10 +477,7 @@ mod tests {
             ..Default::default()
         };
         // The arrears were cleared: only mental health is left.
-        assert_eq!(
-            identify(&family, all, &t, TODAY),
-            Err(NotListed::TooFewServices(1))
-        );
+        assert_eq!(identify(&family, all, &t, TODAY), Err(NotListed::TooFewServices(1)));
     }
 
     #[test]

@@ -413,7 +413,10 @@ fn tenths(c: &dyn Cells, column: &str, max: u16, what: &str, errors: &mut Vec<Fi
         None
     };
     if parsed.is_none() {
-        errors.push(FieldError::new(column, format!("must be {what}, with at most one decimal place")));
+        errors.push(FieldError::new(
+            column,
+            format!("must be {what}, with at most one decimal place"),
+        ));
     }
     parsed
 }
@@ -437,7 +440,10 @@ pub fn parse_term(s: &str) -> Option<(String, Date)> {
         "summer" => ("Summer", time::Month::April, 15),
         _ => return None,
     };
-    Some((format!("{label} {year}"), Date::from_calendar_date(year, month, day).ok()?))
+    Some((
+        format!("{label} {year}"),
+        Date::from_calendar_date(year, month, day).ok()?,
+    ))
 }
 
 /// Checks one row of `kind`, dated `today` (no date of birth after it).
@@ -521,9 +527,10 @@ pub fn check_row(kind: FeedKind, cells: &dyn Cells, today: Date) -> Result<FeedR
             if let Some(v) = cell(cells, "upn") {
                 match crate::model::Upn::parse(v) {
                     Ok(u) => row.upn = Some(u.as_str().to_string()),
-                    Err(crate::model::UpnError::Shape) => {
-                        errors.push(FieldError::new("upn", "must be 13 characters: a letter, then 12 digits"))
-                    }
+                    Err(crate::model::UpnError::Shape) => errors.push(FieldError::new(
+                        "upn",
+                        "must be 13 characters: a letter, then 12 digits",
+                    )),
                     Err(crate::model::UpnError::CheckLetter) => errors.push(FieldError::new(
                         "upn",
                         "is not a real UPN: its check letter does not match",
@@ -543,7 +550,13 @@ pub fn check_row(kind: FeedKind, cells: &dyn Cells, today: Date) -> Result<FeedR
                     )),
                 }
             }
-            row.attendance_tenths = tenths(cells, "attendance_percent", 1000, "a percentage from 0 to 100", &mut errors);
+            row.attendance_tenths = tenths(
+                cells,
+                "attendance_percent",
+                1000,
+                "a percentage from 0 to 100",
+                &mut errors,
+            );
         }
         FeedKind::HousingArrears => {
             row.identity = identity(cells, "", &mut errors);
@@ -551,8 +564,13 @@ pub fn check_row(kind: FeedKind, cells: &dyn Cells, today: Date) -> Result<FeedR
             if row.event_on.is_some_and(|d| d > today) {
                 errors.push(FieldError::new("as_at", "is in the future"));
             }
-            row.arrears_weeks_tenths =
-                tenths(cells, "weeks_in_arrears", 5200, "a number of weeks from 0 to 520", &mut errors);
+            row.arrears_weeks_tenths = tenths(
+                cells,
+                "weeks_in_arrears",
+                5200,
+                "a number of weeks from 0 to 520",
+                &mut errors,
+            );
         }
         FeedKind::AntenatalBookings => {
             row.identity = identity(cells, "", &mut errors);
@@ -779,7 +797,10 @@ mod tests {
             ("as_at", "01/10/2026"),
         ]);
         let row = check_row(FeedKind::HousingArrears, &arrears, today).unwrap();
-        assert_eq!((row.arrears_weeks_tenths, row.event_on), (Some(45), Some(date!(2026 - 10 - 01))));
+        assert_eq!(
+            (row.arrears_weeks_tenths, row.event_on),
+            (Some(45), Some(date!(2026 - 10 - 01)))
+        );
         let bad = cells(&[
             ("record_id", "HA-2"),
             ("given_name", "Amina"),
@@ -790,7 +811,13 @@ mod tests {
         let errors = check_row(FeedKind::HousingArrears, &bad, today).unwrap_err();
         let columns: Vec<&str> = errors.iter().map(|e| e.column.as_str()).collect();
         assert_eq!(columns, ["as_at", "weeks_in_arrears"], "{errors:?}");
-        for (v, ok) in [("0", Some(0)), ("4.55", None), ("-1", None), ("520", Some(5200)), ("521", None)] {
+        for (v, ok) in [
+            ("0", Some(0)),
+            ("4.55", None),
+            ("-1", None),
+            ("520", Some(5200)),
+            ("521", None),
+        ] {
             let c = cells(&[("w", v)]);
             let mut e = vec![];
             assert_eq!(tenths(&c, "w", 5200, "weeks", &mut e), ok, "{v}");

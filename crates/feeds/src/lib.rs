@@ -298,10 +298,9 @@ impl Planner<'_> {
         if let Some(upn) = &row.upn
             && let Some(c) = self.db.person_with_upn(self.opts.tenant_id, upn).await?
         {
-            let weight = self.model.weight(
-                &linkage_record(&row.source_key, &row.identity),
-                &candidate_record(&c),
-            );
+            let weight = self
+                .model
+                .weight(&linkage_record(&row.source_key, &row.identity), &candidate_record(&c));
             return Ok(Decision::Link(c.person_id, 1.0, weight, LinkMethod::Automatic));
         }
         let candidates = self

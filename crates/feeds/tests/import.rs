@@ -474,13 +474,15 @@ async fn two_reviewers_deciding_at_once_decide_a_record_once() {
     }
 }
 
-const ATTENDANCE: &str = "record_id,upn,nhs_number,given_name,family_name,date_of_birth,sex,postcode,term,attendance_percent
+const ATTENDANCE: &str =
+    "record_id,upn,nhs_number,given_name,family_name,date_of_birth,sex,postcode,term,attendance_percent
 SA-1,,9990000034,Tobi,Okafor,2026-03-02,M,W2 5AB,Autumn 2026,86.5
 SA-2,A820200101001,,Tobi,Okafor,2026-03-02,M,W2 5AB,Summer 2026,88
 SA-3,,,Ola,Adeyemi,2016-05-05,F,W2 5EA,Michaelmas 2026,101%
 ";
 
-const ARREARS: &str = "record_id,nhs_number,given_name,family_name,date_of_birth,sex,address,postcode,weeks_in_arrears,as_at
+const ARREARS: &str =
+    "record_id,nhs_number,given_name,family_name,date_of_birth,sex,address,postcode,weeks_in_arrears,as_at
 HA-1,9990000026,Amina,Okafor,14/07/1994,F,12 Porchester Road,W2 5AB,5.5,2026-11-01
 HA-2,,Amina,Okafor,14/07/1994,F,12 Porchester Road,W2 5AB,lots,2027-01-01
 ";
@@ -506,7 +508,12 @@ async fn school_attendance_and_rent_arrears_land_as_facts_about_their_people() {
         .await
         .unwrap();
         // Line 3's UPN fails its check letter; line 4's term and percentage are wrong.
-        assert_eq!((out.rows, out.counts.new, out.counts.rejected), (3, 1, 3), "{:?}", out.counts);
+        assert_eq!(
+            (out.rows, out.counts.new, out.counts.rejected),
+            (3, 1, 3),
+            "{:?}",
+            out.counts
+        );
         let rejects = db.import_rejects(out.run_id).await.unwrap();
         let where_: Vec<(i64, &str)> = rejects.iter().map(|r| (r.line, r.column_name.as_str())).collect();
         assert_eq!(where_, [(3, "upn"), (4, "term"), (4, "attendance_percent")]);

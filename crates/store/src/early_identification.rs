@@ -105,7 +105,11 @@ impl Db {
             FeedKind::SchoolAttendance,
             FeedKind::HousingArrears,
         ];
-        let kind_list = kinds.iter().map(|k| format!("'{}'", k.code())).collect::<Vec<_>>().join(", ");
+        let kind_list = kinds
+            .iter()
+            .map(|k| format!("'{}'", k.code()))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
             "SELECT s.id, s.kind, s.organisation_id, s.source_system, s.payload, s.event_on, s.updated_at_ms, s.person_id, m.family_id
              FROM source_records s
@@ -157,7 +161,9 @@ impl Db {
         let names = self.family_names(&ids).await?;
         let decisions = self.early_identification_decisions(tenant_id).await?;
         let org_ids: BTreeSet<i64> = facts.values().flatten().map(|f| f.organisation_id).collect();
-        let organisations = self.organisation_names(&org_ids.into_iter().collect::<Vec<_>>()).await?;
+        let organisations = self
+            .organisation_names(&org_ids.into_iter().collect::<Vec<_>>())
+            .await?;
         Ok(Gathered {
             families: facts
                 .into_iter()
@@ -260,8 +266,15 @@ impl Db {
         reason: &str,
         by_user_id: i64,
     ) -> Result<i64> {
-        self.record_early_identification_decision_at(tenant_id, family_id, decision, reason, by_user_id, crate::now_ms())
-            .await
+        self.record_early_identification_decision_at(
+            tenant_id,
+            family_id,
+            decision,
+            reason,
+            by_user_id,
+            crate::now_ms(),
+        )
+        .await
     }
 
     /// As [`Db::record_early_identification_decision`], at a given instant (the demo's history).
@@ -274,7 +287,8 @@ impl Db {
         by_user_id: i64,
         at_ms: i64,
     ) -> Result<i64> {
-        let (id,): (i64,) = on_pool!(self, |p| sqlx::query_as(
+        let (id,): (i64,) = on_pool!(self, |p| {
+            sqlx::query_as(
             "INSERT INTO early_identification_decisions (tenant_id, family_id, decision, reason, decided_by_user_id, decided_at_ms)
              SELECT $1, id, $3, $4, $5, $6 FROM families WHERE id = $2 AND tenant_id = $1 RETURNING id"
         )
@@ -285,7 +299,8 @@ impl Db {
         .bind(by_user_id)
         .bind(at_ms)
         .fetch_one(p)
-        .await)?;
+        .await
+        })?;
         Ok(id)
     }
 }

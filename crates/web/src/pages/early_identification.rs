@@ -117,15 +117,7 @@ async fn listed(state: &AppState, cu: &CurrentUser) -> AppResult<(Vec<Listed>, V
     let listed = gathered
         .families
         .iter()
-        .filter_map(|f| {
-            ei::identify(
-                f,
-                |x| ei::fact_shared(org, x, &agreements, today).is_some(),
-                &t,
-                today,
-            )
-            .ok()
-        })
+        .filter_map(|f| ei::identify(f, |x| ei::fact_shared(org, x, &agreements, today).is_some(), &t, today).ok())
         .collect();
     Ok((listed, agreements, gathered))
 }
@@ -173,7 +165,11 @@ async fn render(
                 shared: match ei::fact_shared(cu.user.organisation_id, f, &agreements, today) {
                     Some(SharingBasis::Agreement(id)) => format!(
                         "Under the agreement \u{201c}{}\u{201d}",
-                        agreements.iter().find(|a| a.id == id).map(|a| a.title.as_str()).unwrap_or("")
+                        agreements
+                            .iter()
+                            .find(|a| a.id == id)
+                            .map(|a| a.title.as_str())
+                            .unwrap_or("")
                     ),
                     _ => "Your organisation's own".into(),
                 },
@@ -296,14 +292,20 @@ pub async fn decide(
     let reason = form.reason.trim().to_string();
     let field = |name: &str| format!("{name}-{family_id}");
     match decision {
-        None => errors.add(field("decision"), "Select whether an offer was made or it is not appropriate"),
+        None => errors.add(
+            field("decision"),
+            "Select whether an offer was made or it is not appropriate",
+        ),
         Some(Decision::NotAppropriate) if reason.is_empty() => {
             errors.add(field("reason"), "Enter why an offer of early help is not appropriate")
         }
         _ => {}
     }
     if reason.chars().count() > MAX_REASON {
-        errors.add(field("reason"), format!("The reason must be {MAX_REASON} characters or fewer"));
+        errors.add(
+            field("reason"),
+            format!("The reason must be {MAX_REASON} characters or fewer"),
+        );
     }
     let Some(decision) = decision.filter(|_| errors.is_empty()) else {
         let (html, _) = render(&state, &cu, errors, form, false).await?;

@@ -9,10 +9,10 @@
 //! facts visible to them qualify; a decision moves a family to "decided"
 //! until a new fact arrives; everyone else gets not-found.
 
+use kindred_domain::NhsNumber;
 use kindred_domain::feeds::{FeedKind, Thresholds};
 use kindred_domain::model::{MemberRole, OrgKind, Profession, Role, Sex};
 use kindred_domain::sharing::{DataCategory, EARLY_IDENTIFICATION, LawfulBasis};
-use kindred_domain::NhsNumber;
 use kindred_feeds::{ImportOptions, import};
 use kindred_store::Db;
 use kindred_store::consents::NewAgreement;
@@ -90,7 +90,14 @@ async fn feed(db: &Db, o: &Orgs, kind: FeedKind, supplier: i64, source: &str, cs
 }
 
 /// Adds a user and signs them in.
-async fn user(app: &TestApp, tenant: i64, org: i64, email: &str, profession: Profession, roles: Vec<Role>) -> reqwest::Client {
+async fn user(
+    app: &TestApp,
+    tenant: i64,
+    org: i64,
+    email: &str,
+    profession: Profession,
+    roles: Vec<Role>,
+) -> reqwest::Client {
     app.db
         .create_user(&NewUser {
             tenant_id: tenant,
@@ -111,7 +118,10 @@ async fn user(app: &TestApp, tenant: i64, org: i64, email: &str, profession: Pro
 fn card<'a>(page: &'a str, family_id: i64) -> Option<&'a str> {
     let at = page.find(&format!("id=\"family-{family_id}\""))?;
     let rest = &page[at..];
-    let end = rest[1..].find("class=\"govuk-summary-card\"").map(|e| e + 1).unwrap_or(rest.len());
+    let end = rest[1..]
+        .find("class=\"govuk-summary-card\"")
+        .map(|e| e + 1)
+        .unwrap_or(rest.len());
     Some(&rest[..end])
 }
 
@@ -222,7 +232,15 @@ IM-2,9990001057,Child,Campbell,2016-09-09,U,,MMR 2,{recent}
 IM-3,9990001073,Child,Doyle,2016-09-09,U,,4-in-1 pre-school booster,{recent}
 "
         );
-        feed(db, &o, FeedKind::MissedImmunisations, child_health, "child-health", &missed).await;
+        feed(
+            db,
+            &o,
+            FeedKind::MissedImmunisations,
+            child_health,
+            "child-health",
+            &missed,
+        )
+        .await;
         let term = kindred_domain::feeds::parse_term(&format!("Autumn {}", today.year()))
             .filter(|(_, d)| *d <= today)
             .map(|(l, _)| l)
@@ -248,7 +266,10 @@ HA-3,9990001081,Parent,Evans,1988-04-04,U,,,4,{recent}
         let (triage, token) = app.sign_in("triage@west.test").await;
         let (status, page) = get(&app, &triage, "/early-identification").await;
         assert_eq!(status, 200, "{page}");
-        assert!(page.contains("href=\"/early-identification\""), "the navigation offers it");
+        assert!(
+            page.contains("href=\"/early-identification\""),
+            "the navigation offers it"
+        );
         assert!(page.contains("at least two different services"), "the rule in words");
         let open = section(&page, ">Waiting for a decision (");
         let a = card(open, adeyemi).expect("Adeyemi listed");
@@ -274,7 +295,11 @@ HA-3,9990001081,Parent,Evans,1988-04-04,U,,,4,{recent}
         let d = card(open, doyle).expect("Doyle listed");
         assert!(d.contains("Open to adult mental health services") && d.contains("West Adult Mental Health"));
         assert_eq!(d.matches("data-fact=").count(), 2, "{d}");
-        for (id, why) in [(brown, "one service"), (campbell, "open episode"), (evans, "school acting")] {
+        for (id, why) in [
+            (brown, "one service"),
+            (campbell, "open episode"),
+            (evans, "school acting"),
+        ] {
             assert!(card(&page, id).is_none(), "{why}: {id} listed");
         }
         assert!(!page.contains("Brown family") && !page.contains("Campbell family") && !page.contains("Evans family"));
@@ -285,12 +310,26 @@ HA-3,9990001081,Parent,Evans,1988-04-04,U,,,4,{recent}
                 .any(|e| e.event.detail == "early_identification" && e.event.record_kind == "family"),
             "audited"
         );
-        assert!(db.family_access_log(brown, 50).await.unwrap().iter().all(|e| e.event.detail != "early_identification"));
+        assert!(
+            db.family_access_log(brown, 50)
+                .await
+                .unwrap()
+                .iter()
+                .all(|e| e.event.detail != "early_identification")
+        );
 
         // The family hub's practitioner sees only education and housing: the
         // Adeyemis qualify on those alone (with two facts); the Doyles, whose
         // signals are health and mental health, do not appear at all.
-        let hub_worker = user(&app, west.id, hub, "hub@west.test", Profession::FamilyNavigator, vec![Role::Practitioner]).await;
+        let hub_worker = user(
+            &app,
+            west.id,
+            hub,
+            "hub@west.test",
+            Profession::FamilyNavigator,
+            vec![Role::Practitioner],
+        )
+        .await;
         let (status, page) = get(&app, &hub_worker, "/early-identification").await;
         assert_eq!(status, 200);
         let a = card(&page, adeyemi).expect("Adeyemi listed for the hub");
@@ -300,7 +339,12 @@ HA-3,9990001081,Parent,Evans,1988-04-04,U,,,4,{recent}
 
         // No agreement for the viewer's organisation, no case role, the wrong
         // kind of practitioner, another authority: not found, as for a page that does not exist.
-        for email in ["manager@west.test", "admin@west.test", "teacher@west.test", "stranger@east.test"] {
+        for email in [
+            "manager@west.test",
+            "admin@west.test",
+            "teacher@west.test",
+            "stranger@east.test",
+        ] {
             let (c, _) = app.sign_in(email).await;
             let (status, page) = get(&app, &c, "/early-identification").await;
             assert_eq!(status, 404, "{email}");
@@ -334,7 +378,10 @@ HA-3,9990001081,Parent,Evans,1988-04-04,U,,,4,{recent}
         .await;
         assert_eq!(res.status(), 422);
         let body = res.text().await.unwrap();
-        assert!(body.contains("govuk-error-summary") && body.contains(&format!("href=\"#reason-{adeyemi}\"")), "{body}");
+        assert!(
+            body.contains("govuk-error-summary") && body.contains(&format!("href=\"#reason-{adeyemi}\"")),
+            "{body}"
+        );
         assert!(body.contains("Enter why an offer of early help is not appropriate"));
         // A family not on the viewer's list cannot be decided: not found.
         let res = post(vec![
@@ -345,7 +392,11 @@ HA-3,9990001081,Parent,Evans,1988-04-04,U,,,4,{recent}
         .await;
         assert_eq!(res.status(), 404);
         // Without the CSRF token, nothing.
-        let res = post(vec![("family_id", adeyemi.to_string()), ("decision", "offer_made".into())]).await;
+        let res = post(vec![
+            ("family_id", adeyemi.to_string()),
+            ("decision", "offer_made".into()),
+        ])
+        .await;
         assert!(res.status().is_client_error());
         let res = post(vec![
             ("csrf", token.clone()),
