@@ -115,7 +115,7 @@ async fn user(
 }
 
 /// The card of one family on the page, from its heading to the next card.
-fn card<'a>(page: &'a str, family_id: i64) -> Option<&'a str> {
+fn card(page: &str, family_id: i64) -> Option<&str> {
     let at = page.find(&format!("id=\"family-{family_id}\""))?;
     let rest = &page[at..];
     let end = rest[1..]
