@@ -41,6 +41,7 @@ export default function earlyIdentification(ctx) {
       await signIn(page, 'hv@westminster.example');
       assert.equal(await page.getByRole('link', { name: 'Early identification', exact: true }).count(), 0);
       await visit(page, '/early-identification', { status: 404 });
+      await visit(page, '/');
       await signOut(page);
       await closePage(page);
     });
