@@ -547,6 +547,9 @@ async fn demo(db: &Db, opts: &kindred_demo::Options) -> anyhow::Result<()> {
         for line in &s.outcomes {
             println!("Outcomes ({line}): a family's /families/ID/outcomes; the framework at /admin/outcomes");
         }
+        for line in &s.early_identification {
+            println!("Early identification ({line}): /early-identification as the triage officer or the manager");
+        }
     } else {
         println!("The database already holds a partnership; using it as it is.");
     }

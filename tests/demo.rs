@@ -419,6 +419,23 @@ async fn each_demo_user_finds_the_front_door_at_work() {
         assert_eq!(status, 200);
         assert_eq!(maturity.matches(", by Morgan Blake</caption>").count(), 2, "{maturity}");
         assert!(maturity.contains(">Up</td>"), "{maturity}");
+        // Early identification: the triage officer and the manager find a
+        // handful of families, each explained by facts from two or more
+        // services, one already decided; the health visitor is not offered it.
+        for who in ["triage@westminster.example", "manager@westminster.example"] {
+            let c = d.sign_in(who).await;
+            let (status, page) = d.get(&c, "/early-identification").await;
+            assert_eq!(status, 200, "{who}");
+            let listed = page.matches("class=\"govuk-summary-card\"").count();
+            assert!((5..=12).contains(&listed), "{who}: {listed} families listed");
+            let decided = &page[page.find(">Decided (").expect("a decided section")..];
+            assert!(decided.contains("Offer of early help made"), "{decided}");
+            for source in ["School absence", "Rent arrears", "Open to adult mental health services"] {
+                assert!(page.contains(source), "{source} missing");
+            }
+        }
+        let (status, _) = d.get(&hv, "/early-identification").await;
+        assert_eq!(status, 404, "a health visitor's organisation is not a viewer");
 
         // Across the demo: episodes closed with each kind of outcome, reopened and stepped up.
         let kinds = d.db.episode_event_counts(west.id).await.unwrap();

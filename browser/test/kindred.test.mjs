@@ -19,6 +19,7 @@ import consent from '../journeys/consent.mjs';
 import transparency from '../journeys/transparency.mjs';
 import feeds from '../journeys/feeds.mjs';
 import dashboards from '../journeys/dashboards.mjs';
+import earlyIdentification from '../journeys/early_identification.mjs';
 
 describe('Kindred in Chromium, with axe on every page', () => {
   const ctx = {};
@@ -45,4 +46,5 @@ describe('Kindred in Chromium, with axe on every page', () => {
   transparency(ctx);
   feeds(ctx);
   dashboards(ctx);
+  earlyIdentification(ctx);
 });

@@ -24,6 +24,7 @@ use time::{Date, Duration};
 mod casework;
 mod consent;
 mod development;
+mod early_identification;
 mod feeds;
 pub mod glass;
 mod names;
@@ -516,6 +517,15 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
             p.code, s.needs, s.checks_done, s.checks_due, s.assessed_families
         ));
     }
+    // Early identification (F20): attendance and arrears feeds, involvements,
+    // the agreement, and one decision, per borough.
+    for (i, (p, known)) in partnerships.iter().zip(&known).enumerate() {
+        summary.early_identification.push(
+            early_identification::seed(db, p, known, opts.seed + 800 + i as u64, today)
+                .await
+                .context("early identification in the demo")?,
+        );
+    }
     db.analyze().await?;
     Ok(Some(summary))
 }
@@ -615,6 +625,8 @@ pub struct Summary {
     pub feeds: Vec<String>,
     /// The outcomes framework's needs, checks and assessments, one line per borough.
     pub outcomes: Vec<String>,
+    /// What early identification lists, one line per borough.
+    pub early_identification: Vec<String>,
 }
 
 async fn build_borough(

@@ -4,7 +4,7 @@
 //! store gathers the facts ([`FamilyFacts`]); this module decides. A denial is
 //! shown to the user exactly like a record that does not exist.
 
-use crate::model::{NoteVisibility, Profession, Role};
+use crate::model::{NoteVisibility, OrgKind, Profession, Role};
 use crate::sharing::{self, At, DataCategory, SharingFacts};
 
 /// Who is asking.
@@ -278,6 +278,40 @@ pub fn aggregates(subject: &Subject, tenant_id: i64) -> bool {
         && (subject.has(Role::Manager) || subject.has(Role::Analyst) || subject.has(Role::DataOfficer))
 }
 
+/// The roles [`early_identification`] asks for, without the agreement: what
+/// the navigation offers.
+pub fn early_identification_role(subject: &Subject, organisation_kind: Option<OrgKind>) -> bool {
+    subject.active
+        && (subject.has(Role::Triage)
+            || subject.has(Role::Manager)
+            || (subject.has(Role::Practitioner)
+                && matches!(organisation_kind, Some(OrgKind::EarlyHelp | OrgKind::FamilyHub))))
+}
+
+/// Who sees the early identification list (F20) and records its decisions:
+/// triage officers and team managers, and the practitioners of early help
+/// and family hub organisations (who make the offers), whose organisation is
+/// a party to an information-sharing agreement in force for
+/// [`sharing::EARLY_IDENTIFICATION`] (not resting on consent). Everyone else
+/// — an analyst, an administrator, a school or housing practitioner, anyone
+/// whose organisation signed no such agreement — gets not-found. What each
+/// viewer sees on the list is then only the facts that may reach their
+/// organisation (`early_identification::fact_shared`).
+pub fn early_identification(
+    subject: &Subject,
+    organisation_kind: Option<OrgKind>,
+    agreements: &[sharing::AgreementFact],
+    today: time::Date,
+) -> bool {
+    early_identification_role(subject, organisation_kind)
+        && sharing::party_to(
+            agreements,
+            subject.organisation_id,
+            sharing::EARLY_IDENTIFICATION,
+            today,
+        )
+}
+
 /// Whether a data officer reviewing a match may see a person's address and
 /// postcode: not a restricted person's, without explicit permission.
 pub fn identity_address(subject: &Subject, person: &RestrictionFacts) -> bool {
@@ -483,6 +517,58 @@ mod tests {
         let mut gone = lead.clone();
         gone.active = false;
         assert_eq!(family(&gone, &facts, FamilyAction::View), Decision::Deny);
+    }
+
+    #[test]
+    fn early_identification_needs_the_role_and_an_agreement_for_it() {
+        let today = time::macros::date!(2026 - 11 - 20);
+        let isa = |purpose: &str, basis: sharing::LawfulBasis, ends_on| sharing::AgreementFact {
+            id: 1,
+            title: "ISA".into(),
+            lawful_basis: basis,
+            purposes: vec![purpose.into()],
+            categories: vec![DataCategory::Education],
+            organisation_ids: vec![100, 200],
+            starts_on: time::macros::date!(2026 - 01 - 01),
+            ends_on,
+        };
+        let good = [isa(
+            sharing::EARLY_IDENTIFICATION,
+            sharing::LawfulBasis::PublicTask,
+            None,
+        )];
+        let eh = Some(OrgKind::EarlyHelp);
+        for roles in [vec![Role::Triage], vec![Role::Manager], vec![Role::Practitioner]] {
+            assert!(early_identification(&subject(1, 1, 100, roles), eh, &good, today));
+        }
+        // A school's practitioner, an analyst, an administrator: no.
+        assert!(!early_identification(
+            &subject(1, 1, 100, vec![Role::Practitioner]),
+            Some(OrgKind::School),
+            &good,
+            today
+        ));
+        for role in [Role::Analyst, Role::Admin, Role::DataOfficer, Role::PrivacyOfficer] {
+            assert!(!early_identification(&subject(1, 1, 100, vec![role]), eh, &good, today));
+        }
+        // Not a party; the wrong purpose; resting on consent; ended.
+        let triage = subject(1, 1, 300, vec![Role::Triage]);
+        assert!(!early_identification(&triage, eh, &good, today));
+        let triage = subject(1, 1, 100, vec![Role::Triage]);
+        for bad in [
+            isa(sharing::EARLY_HELP_SHARING, sharing::LawfulBasis::PublicTask, None),
+            isa(sharing::EARLY_IDENTIFICATION, sharing::LawfulBasis::Consent, None),
+            isa(
+                sharing::EARLY_IDENTIFICATION,
+                sharing::LawfulBasis::PublicTask,
+                Some(time::macros::date!(2026 - 11 - 19)),
+            ),
+        ] {
+            assert!(!early_identification(&triage, eh, &[bad], today));
+        }
+        let mut gone = triage.clone();
+        gone.active = false;
+        assert!(!early_identification(&gone, eh, &good, today));
     }
 
     #[test]

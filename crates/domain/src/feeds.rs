@@ -19,6 +19,8 @@ code_enum!(
         MissedImmunisations = "missed_immunisations": "Missed immunisations",
         AntenatalBookings = "antenatal_bookings": "Antenatal bookings",
         PathwayContacts = "pathway_contacts": "Pathway contacts done (health visiting)",
+        SchoolAttendance = "school_attendance": "School attendance",
+        HousingArrears = "housing_arrears": "Housing rent arrears",
     }
 );
 
@@ -70,6 +72,8 @@ impl FeedKind {
             FeedKind::MissedImmunisations => "record_id",
             FeedKind::AntenatalBookings => "booking_id",
             FeedKind::PathwayContacts => "record_id",
+            FeedKind::SchoolAttendance => "record_id",
+            FeedKind::HousingArrears => "record_id",
         }
     }
 
@@ -137,6 +141,30 @@ impl FeedKind {
                 "completed_on",
                 "breastfeeding",
             ],
+            FeedKind::SchoolAttendance => &[
+                "record_id",
+                "upn",
+                "nhs_number",
+                "given_name",
+                "family_name",
+                "date_of_birth",
+                "sex",
+                "postcode",
+                "term",
+                "attendance_percent",
+            ],
+            FeedKind::HousingArrears => &[
+                "record_id",
+                "nhs_number",
+                "given_name",
+                "family_name",
+                "date_of_birth",
+                "sex",
+                "address",
+                "postcode",
+                "weeks_in_arrears",
+                "as_at",
+            ],
         }
     }
 
@@ -162,6 +190,15 @@ impl FeedKind {
                 "consent",
             ],
             FeedKind::PathwayContacts => &["record_id", "family_name", "stage", "completed_on"],
+            FeedKind::SchoolAttendance => &[
+                "record_id",
+                "given_name",
+                "family_name",
+                "date_of_birth",
+                "term",
+                "attendance_percent",
+            ],
+            FeedKind::HousingArrears => &["record_id", "given_name", "family_name", "weeks_in_arrears", "as_at"],
         }
     }
 
@@ -234,6 +271,18 @@ pub struct FeedRow {
     /// The universal pathway stage a pathway contact completed.
     #[serde(default)]
     pub stage: Option<String>,
+    /// A pupil's Unique Pupil Number (school attendance), check letter valid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upn: Option<String>,
+    /// The school term of an attendance figure, as "Autumn 2025".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub term: Option<String>,
+    /// Attendance in tenths of a percent (865 is 86.5%).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attendance_tenths: Option<u16>,
+    /// Rent arrears in tenths of a week (45 is 4.5 weeks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrears_weeks_tenths: Option<u16>,
     /// At the 6–8 week review: how the baby is fed (`total`, `partial` or `none`).
     #[serde(default)]
     pub breastfeeding: Option<String>,
@@ -364,6 +413,54 @@ fn identity(c: &dyn Cells, prefix: &str, errors: &mut Vec<FieldError>) -> Identi
     }
 }
 
+/// A number with at most one decimal place, as tenths, from 0 to `max`
+/// tenths ("86.5", "86.5%" and "86" are all right).
+fn tenths(c: &dyn Cells, column: &str, max: u16, what: &str, errors: &mut Vec<FieldError>) -> Option<u16> {
+    let v = cell(c, column)?;
+    let v = v.trim_end_matches('%').trim();
+    let (whole, frac) = v.split_once('.').unwrap_or((v, ""));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let parsed = if digits(whole) && (frac.is_empty() || (frac.len() == 1 && digits(frac))) && whole.len() <= 4 {
+        let w: u32 = whole.parse().ok()?;
+        let f: u32 = if frac.is_empty() { 0 } else { frac.parse().ok()? };
+        Some(w * 10 + f).filter(|t| *t <= u32::from(max)).map(|t| t as u16)
+    } else {
+        None
+    };
+    if parsed.is_none() {
+        errors.push(FieldError::new(
+            column,
+            format!("must be {what}, with at most one decimal place"),
+        ));
+    }
+    parsed
+}
+
+/// A school term, "Autumn 2025" (also "2025 autumn", any case), as its label
+/// and its first day, as early identification dates it: autumn 1 September,
+/// spring 1 January, summer 15 April.
+pub fn parse_term(s: &str) -> Option<(String, Date)> {
+    let words: Vec<String> = s.split_whitespace().map(str::to_ascii_lowercase).collect();
+    let (season, year) = match words.as_slice() {
+        [a, b] if b.len() == 4 && b.bytes().all(|c| c.is_ascii_digit()) => (a.as_str(), b.parse::<i32>().ok()?),
+        [a, b] if a.len() == 4 && a.bytes().all(|c| c.is_ascii_digit()) => (b.as_str(), a.parse::<i32>().ok()?),
+        _ => return None,
+    };
+    if !(2000..=2100).contains(&year) {
+        return None;
+    }
+    let (label, month, day) = match season {
+        "autumn" => ("Autumn", time::Month::September, 1),
+        "spring" => ("Spring", time::Month::January, 1),
+        "summer" => ("Summer", time::Month::April, 15),
+        _ => return None,
+    };
+    Some((
+        format!("{label} {year}"),
+        Date::from_calendar_date(year, month, day).ok()?,
+    ))
+}
+
 /// Checks one row of `kind`, dated `today` (no date of birth after it).
 /// Either the whole row, or every problem found with it.
 pub fn check_row(kind: FeedKind, cells: &dyn Cells, today: Date) -> Result<FeedRow, Vec<FieldError>> {
@@ -386,6 +483,10 @@ pub fn check_row(kind: FeedKind, cells: &dyn Cells, today: Date) -> Result<FeedR
         expected_delivery: None,
         vaccine: None,
         stage: None,
+        upn: None,
+        term: None,
+        attendance_tenths: None,
+        arrears_weeks_tenths: None,
         breastfeeding: None,
     };
     match kind {
@@ -451,6 +552,56 @@ pub fn check_row(kind: FeedKind, cells: &dyn Cells, today: Date) -> Result<FeedR
                     )),
                 }
             }
+        }
+        FeedKind::SchoolAttendance => {
+            row.identity = identity(cells, "", &mut errors);
+            if let Some(v) = cell(cells, "upn") {
+                match crate::model::Upn::parse(v) {
+                    Ok(u) => row.upn = Some(u.as_str().to_string()),
+                    Err(crate::model::UpnError::Shape) => errors.push(FieldError::new(
+                        "upn",
+                        "must be 13 characters: a letter, then 12 digits",
+                    )),
+                    Err(crate::model::UpnError::CheckLetter) => errors.push(FieldError::new(
+                        "upn",
+                        "is not a real UPN: its check letter does not match",
+                    )),
+                }
+            }
+            if let Some(v) = cell(cells, "term") {
+                match parse_term(v) {
+                    Some((label, starts)) if starts <= today => {
+                        row.term = Some(label);
+                        row.event_on = Some(starts);
+                    }
+                    Some(_) => errors.push(FieldError::new("term", "has not started yet")),
+                    None => errors.push(FieldError::new(
+                        "term",
+                        "is not a school term: write it as Autumn 2025, Spring 2026 or Summer 2026",
+                    )),
+                }
+            }
+            row.attendance_tenths = tenths(
+                cells,
+                "attendance_percent",
+                1000,
+                "a percentage from 0 to 100",
+                &mut errors,
+            );
+        }
+        FeedKind::HousingArrears => {
+            row.identity = identity(cells, "", &mut errors);
+            row.event_on = date(cells, "as_at", &mut errors);
+            if row.event_on.is_some_and(|d| d > today) {
+                errors.push(FieldError::new("as_at", "is in the future"));
+            }
+            row.arrears_weeks_tenths = tenths(
+                cells,
+                "weeks_in_arrears",
+                5200,
+                "a number of weeks from 0 to 520",
+                &mut errors,
+            );
         }
         FeedKind::AntenatalBookings => {
             row.identity = identity(cells, "", &mut errors);
@@ -624,6 +775,84 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e, vec![FieldError::new("date_of_birth", "is in the future")]);
+    }
+
+    #[test]
+    fn attendance_and_arrears_rows_are_checked_column_by_column() {
+        let today = date!(2026 - 11 - 01);
+        let rest = "820200101001";
+        let upn = format!("{}{rest}", crate::model::Upn::check_letter(rest).unwrap());
+        let good = cells(&[
+            ("record_id", "SA-1"),
+            ("upn", &upn),
+            ("given_name", "Tobi"),
+            ("family_name", "Okafor"),
+            ("date_of_birth", "2016-03-02"),
+            ("term", "autumn 2026"),
+            ("attendance_percent", "86.5%"),
+        ]);
+        let row = check_row(FeedKind::SchoolAttendance, &good, today).unwrap();
+        assert_eq!(row.attendance_tenths, Some(865));
+        assert_eq!(row.term.as_deref(), Some("Autumn 2026"));
+        assert_eq!(row.event_on, Some(date!(2026 - 09 - 01)));
+        assert_eq!(row.upn.as_deref(), Some(upn.as_str()));
+        let bad = cells(&[
+            ("record_id", "SA-2"),
+            ("upn", "A820200101001"),
+            ("given_name", "Tobi"),
+            ("family_name", "Okafor"),
+            ("date_of_birth", "2016-03-02"),
+            ("term", "Michaelmas"),
+            ("attendance_percent", "101"),
+        ]);
+        let errors = check_row(FeedKind::SchoolAttendance, &bad, today).unwrap_err();
+        let columns: Vec<&str> = errors.iter().map(|e| e.column.as_str()).collect();
+        assert_eq!(columns, ["upn", "term", "attendance_percent"], "{errors:?}");
+        let future = cells(&[
+            ("record_id", "SA-3"),
+            ("given_name", "Tobi"),
+            ("family_name", "Okafor"),
+            ("date_of_birth", "2016-03-02"),
+            ("term", "Spring 2027"),
+            ("attendance_percent", "90"),
+        ]);
+        assert_eq!(
+            check_row(FeedKind::SchoolAttendance, &future, today).unwrap_err(),
+            vec![FieldError::new("term", "has not started yet")]
+        );
+        let arrears = cells(&[
+            ("record_id", "HA-1"),
+            ("given_name", "Amina"),
+            ("family_name", "Okafor"),
+            ("weeks_in_arrears", "4.5"),
+            ("as_at", "01/10/2026"),
+        ]);
+        let row = check_row(FeedKind::HousingArrears, &arrears, today).unwrap();
+        assert_eq!(
+            (row.arrears_weeks_tenths, row.event_on),
+            (Some(45), Some(date!(2026 - 10 - 01)))
+        );
+        let bad = cells(&[
+            ("record_id", "HA-2"),
+            ("given_name", "Amina"),
+            ("family_name", "Okafor"),
+            ("weeks_in_arrears", "four"),
+            ("as_at", "2026-12-01"),
+        ]);
+        let errors = check_row(FeedKind::HousingArrears, &bad, today).unwrap_err();
+        let columns: Vec<&str> = errors.iter().map(|e| e.column.as_str()).collect();
+        assert_eq!(columns, ["as_at", "weeks_in_arrears"], "{errors:?}");
+        for (v, ok) in [
+            ("0", Some(0)),
+            ("4.55", None),
+            ("-1", None),
+            ("520", Some(5200)),
+            ("521", None),
+        ] {
+            let c = cells(&[("w", v)]);
+            let mut e = vec![];
+            assert_eq!(tenths(&c, "w", 5200, "weeks", &mut e), ok, "{v}");
+        }
     }
 
     #[test]

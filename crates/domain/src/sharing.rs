@@ -40,6 +40,8 @@ code_enum!(
         Assessments = "assessments": "Assessments and development reviews",
         Involvement = "involvement": "Involvement, referrals and episodes",
         Health = "health": "Health data: births, immunisations, antenatal bookings",
+        Education = "education": "Education data: school attendance",
+        Housing = "housing": "Housing data: tenancies and rent arrears",
     }
 );
 
@@ -74,11 +76,16 @@ pub const LIVE_BIRTH_DATA: &str = "live_birth_data";
 /// The family hub may contact the family.
 pub const HUB_CONTACT: &str = "hub_contact";
 
+/// Early identification (F20): partners' signals put together to find
+/// families who may need early help before they ask.
+pub const EARLY_IDENTIFICATION: &str = "early_identification";
+
 /// The purposes Kindred knows; each tenant may add its own.
 pub const BUILT_IN_PURPOSES: &[(&str, &str)] = &[
     (EARLY_HELP_SHARING, "Early help information sharing"),
     (LIVE_BIRTH_DATA, "Live-birth data to the family hub"),
     (HUB_CONTACT, "Contact by the family hub"),
+    (EARLY_IDENTIFICATION, "Identifying families who may need early help"),
 ];
 
 /// The label of a purpose code: built in, or one of the tenant's own.
@@ -281,6 +288,17 @@ pub fn organisation_shares(
         .iter()
         .find(|a| a.covers(from_org, to_org, purpose, category, today))
         .map(|a| SharingBasis::Agreement(a.id))
+}
+
+/// Whether `organisation_id` is a party to an agreement in force today, not
+/// resting on consent, for `purpose` (whatever its data categories).
+pub fn party_to(agreements: &[AgreementFact], organisation_id: i64, purpose: &str, today: Date) -> bool {
+    agreements.iter().any(|a| {
+        a.active(today)
+            && a.lawful_basis != LawfulBasis::Consent
+            && a.purposes.iter().any(|p| p == purpose)
+            && a.organisation_ids.contains(&organisation_id)
+    })
 }
 
 /// Whether an agreement lets a worker of `organisation_id` (in another tenant)

@@ -19,6 +19,7 @@ pub fn why_plain(detail: &str) -> String {
         "family_member" => Some("The family used the family portal"),
         "break_glass" => Some("Emergency access (break-glass), reviewed by the privacy officer"),
         "privacy_office" => Some("The privacy officer, checking how records are used"),
+        "early_identification" => Some("Early identification: facts partners hold suggested early help might help"),
         "export:csv" => Some("Downloaded as a spreadsheet (CSV)"),
         "export:sar" => Some("A subject access request was answered"),
         _ => None,
@@ -51,6 +52,10 @@ pub fn why_for_family(detail: &str) -> String {
              it ran out after a few hours, and our privacy officer checked it afterwards"
         }
         "privacy_office" => "Our privacy officer, checking that records are used properly",
+        "early_identification" => {
+            "Information services already hold about your family, shared under an agreement, \
+             suggested you might welcome early help, and a worker looked to decide whether to offer it"
+        }
         "export:csv" => "A list of who looked at your record was downloaded",
         "export:sar" => "A copy of your information was prepared, as you asked",
         _ => {

@@ -296,6 +296,16 @@ impl Planner<'_> {
         if !row.identity.is_nameable() && row.identity.nhs_number.is_none() {
             return Ok(Decision::New(None));
         }
+        // A pupil's UPN is the school's own identifier, checked by its check
+        // letter: a person already holding it is the pupil.
+        if let Some(upn) = &row.upn
+            && let Some(c) = self.db.person_with_upn(self.opts.tenant_id, upn).await?
+        {
+            let weight = self
+                .model
+                .weight(&linkage_record(&row.source_key, &row.identity), &candidate_record(&c));
+            return Ok(Decision::Link(c.person_id, 1.0, weight, LinkMethod::Automatic));
+        }
         let candidates = self
             .db
             .feed_candidates(self.opts.tenant_id, &query_for(&row.identity))
@@ -348,7 +358,9 @@ impl Planner<'_> {
         let today = self.opts.today;
         let family_name = row.identity.family_name.as_ref().map(|n| format!("{n} family"));
         match self.opts.kind {
-            FeedKind::PersonExtract => {}
+            // Attendance and arrears are facts about the person, kept as the
+            // source record and read by early identification: nothing else follows.
+            FeedKind::PersonExtract | FeedKind::SchoolAttendance | FeedKind::HousingArrears => {}
             FeedKind::PathwayContacts => {
                 e.pathway = row.stage.clone().zip(row.event_on);
                 e.breastfeeding = row.breastfeeding.clone();

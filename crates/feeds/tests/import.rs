@@ -493,3 +493,97 @@ async fn two_reviewers_deciding_at_once_decide_a_record_once() {
         assert_eq!(count(&db, "SELECT COUNT(*) FROM persons").await, persons + 1);
     }
 }
+
+const ATTENDANCE: &str =
+    "record_id,upn,nhs_number,given_name,family_name,date_of_birth,sex,postcode,term,attendance_percent
+SA-1,,9990000034,Tobi,Okafor,2026-03-02,M,W2 5AB,Autumn 2026,86.5
+SA-2,A820200101001,,Tobi,Okafor,2026-03-02,M,W2 5AB,Summer 2026,88
+SA-3,,,Ola,Adeyemi,2016-05-05,F,W2 5EA,Michaelmas 2026,101%
+";
+
+const ARREARS: &str =
+    "record_id,nhs_number,given_name,family_name,date_of_birth,sex,address,postcode,weeks_in_arrears,as_at
+HA-1,9990000026,Amina,Okafor,14/07/1994,F,12 Porchester Road,W2 5AB,5.5,2026-11-01
+HA-2,,Amina,Okafor,14/07/1994,F,12 Porchester Road,W2 5AB,lots,2027-01-01
+";
+
+#[tokio::test]
+async fn school_attendance_and_rent_arrears_land_as_facts_about_their_people() {
+    for db in fresh_databases().await {
+        let w = world(&db).await;
+        let school = db
+            .create_organisation(w.tenant, "Hallfield Primary", OrgKind::School)
+            .await
+            .unwrap();
+        let housing = db
+            .create_organisation(w.tenant, "Westminster Housing", OrgKind::Housing)
+            .await
+            .unwrap();
+        let out = import(
+            &db,
+            ATTENDANCE.as_bytes(),
+            &options(&w, FeedKind::SchoolAttendance, school.id),
+            &|_: u64, _: u64| {},
+        )
+        .await
+        .unwrap();
+        // Line 3's UPN fails its check letter; line 4's term and percentage are wrong.
+        assert_eq!(
+            (out.rows, out.counts.new, out.counts.rejected),
+            (3, 1, 3),
+            "{:?}",
+            out.counts
+        );
+        let rejects = db.import_rejects(out.run_id).await.unwrap();
+        let where_: Vec<(i64, &str)> = rejects.iter().map(|r| (r.line, r.column_name.as_str())).collect();
+        assert_eq!(where_, [(3, "upn"), (4, "term"), (4, "attendance_percent")]);
+        assert_eq!(out.counts.linked, 1);
+        let (person,): (i64,) = (count(&db, "SELECT person_id FROM source_records WHERE source_key = 'SA-1'").await,);
+        assert_eq!(person, w.child, "matched to the child through the linkage");
+        // The effects are the source record only: no task, no new family.
+        assert_eq!(out.counts.tasks_made, 0);
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM families").await, 1);
+        let payload = count(
+            &db,
+            "SELECT COUNT(*) FROM source_records WHERE source_key = 'SA-1' AND payload LIKE '%\"attendance_tenths\":865%' AND event_on = '2026-09-01'",
+        )
+        .await;
+        assert_eq!(payload, 1, "86.5% kept as 865 tenths, dated by its term");
+
+        let out = import(
+            &db,
+            ARREARS.as_bytes(),
+            &options(&w, FeedKind::HousingArrears, housing.id),
+            &|_: u64, _: u64| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!((out.counts.new, out.counts.linked, out.counts.rejected), (1, 1, 2));
+        let rejects = db.import_rejects(out.run_id).await.unwrap();
+        let where_: Vec<(i64, &str)> = rejects.iter().map(|r| (r.line, r.column_name.as_str())).collect();
+        assert_eq!(where_, [(3, "as_at"), (3, "weeks_in_arrears")]);
+        let (person,): (i64,) = (count(&db, "SELECT person_id FROM source_records WHERE source_key = 'HA-1'").await,);
+        assert_eq!(person, w.mother);
+
+        // A pupil already known by UPN is linked on it, whatever the name says.
+        let rest = "820200101001";
+        let upn = format!("{}{rest}", kindred_domain::model::Upn::check_letter(rest).unwrap());
+        execute(&db, &format!("UPDATE persons SET upn = '{upn}' WHERE id = {}", w.child))
+            .await
+            .unwrap();
+        let by_upn = format!(
+            "record_id,upn,given_name,family_name,date_of_birth,term,attendance_percent\nSA-9,{upn},Toby,Okafur,2015-01-01,Spring 2026,91\n"
+        );
+        let out = import(
+            &db,
+            by_upn.as_bytes(),
+            &options(&w, FeedKind::SchoolAttendance, school.id),
+            &|_: u64, _: u64| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(out.counts.linked, 1);
+        let (person,): (i64,) = (count(&db, "SELECT person_id FROM source_records WHERE source_key = 'SA-9'").await,);
+        assert_eq!(person, w.child);
+    }
+}

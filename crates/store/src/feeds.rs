@@ -531,6 +531,23 @@ impl Db {
             .await)?)
     }
 
+    /// The person of a tenant holding a Unique Pupil Number, if exactly one does.
+    pub async fn person_with_upn(&self, tenant_id: i64, upn: &str) -> Result<Option<Candidate>> {
+        let sql = format!(
+            "SELECT {CANDIDATE_COLUMNS} FROM persons p WHERE p.tenant_id = $1 AND p.upn = $2 ORDER BY p.id LIMIT 2"
+        );
+        let found = on_pool!(self, |p| sqlx::query_as::<_, Candidate>(&sql)
+            .bind(tenant_id)
+            .bind(upn)
+            .fetch_all(p)
+            .await)?;
+        Ok(if found.len() == 1 {
+            found.into_iter().next()
+        } else {
+            None
+        })
+    }
+
     /// Identity of the given persons, as matching compares them (for the review page).
     pub async fn candidates_by_id(&self, person_ids: &[i64]) -> Result<Vec<Candidate>> {
         if person_ids.is_empty() {

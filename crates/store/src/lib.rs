@@ -21,6 +21,7 @@ pub mod consents;
 pub mod contacts;
 pub mod development;
 pub mod early_help;
+pub mod early_identification;
 pub mod episodes;
 pub mod families;
 pub mod feeds;

@@ -104,6 +104,8 @@ pub struct Session {
     pub user_id: i64,
     /// The user's organisation, shown on every page.
     pub organisation_name: String,
+    /// Its kind (what the navigation offers depends on it).
+    pub organisation_kind: Option<kindred_domain::model::OrgKind>,
     pub csrf_token: String,
     pub created_at_ms: i64,
     pub last_seen_ms: i64,
@@ -209,7 +211,7 @@ impl Db {
     /// The session and its user, if the session exists and the user is active.
     pub async fn session(&self, token_hash: &str) -> Result<Option<(Session, User)>> {
         let sql = format!(
-            "SELECT s.user_id, s.csrf_token, s.created_at_ms, s.last_seen_ms, o.name AS organisation_name, {}
+            "SELECT s.user_id, s.csrf_token, s.created_at_ms, s.last_seen_ms, o.name AS organisation_name, o.kind AS organisation_kind, {}
              FROM sessions s JOIN users u ON u.id = s.user_id JOIN organisations o ON o.id = u.organisation_id
              WHERE s.token_hash = $1 AND u.active = TRUE",
             USER_COLUMNS
@@ -225,6 +227,7 @@ impl Db {
             created_at_ms: i64,
             last_seen_ms: i64,
             organisation_name: String,
+            organisation_kind: String,
             #[sqlx(flatten)]
             user: UserRow,
         }
@@ -237,6 +240,7 @@ impl Db {
                 Session {
                     user_id: r.user_id,
                     organisation_name: r.organisation_name,
+                    organisation_kind: kindred_domain::model::OrgKind::parse(&r.organisation_kind),
                     csrf_token: r.csrf_token,
                     created_at_ms: r.created_at_ms,
                     last_seen_ms: r.last_seen_ms,

@@ -126,6 +126,13 @@ pub enum Record {
         family: i64,
     },
     OutcomeFramework,
+    /// Issue 7 (F20): the early identification list (each family on it is
+    /// also audited as a read of that family), and a decision about a family.
+    EarlyIdentificationList,
+    EarlyIdentificationDecision {
+        id: i64,
+        family: i64,
+    },
 }
 
 impl Record {
@@ -182,6 +189,10 @@ impl Record {
             Record::Maturity => ("maturity", None, None),
             Record::FamilyNeed { id, family } => ("family_need", Some(id), Some(family)),
             Record::OutcomeFramework => ("outcome_framework", None, None),
+            Record::EarlyIdentificationList => ("early_identification_list", None, None),
+            Record::EarlyIdentificationDecision { id, family } => {
+                ("early_identification_decision", Some(id), Some(family))
+            }
         }
     }
 }

@@ -29,6 +29,7 @@ use crate::{AppState, Config};
 pub struct CurrentUser {
     pub user: User,
     pub organisation_name: String,
+    pub organisation_kind: Option<kindred_domain::model::OrgKind>,
     pub csrf: String,
     /// Set by `web::access` when this request was let in by a break-glass.
     pub emergency: crate::layout::Emergency,
@@ -89,6 +90,7 @@ pub async fn load_session(State(state): State<AppState>, jar: CookieJar, mut req
                     req.extensions_mut().insert(CurrentUser {
                         user,
                         organisation_name: session.organisation_name,
+                        organisation_kind: session.organisation_kind,
                         csrf: session.csrf_token,
                         emergency: Default::default(),
                     });

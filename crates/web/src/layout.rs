@@ -26,6 +26,10 @@ pub struct Layout {
     /// Managers, analysts and data officers (`access::aggregates`): the
     /// hubs' reach, the dashboards and the maturity matrix.
     pub sees_reach: bool,
+    /// Triage officers, managers, and early help and family hub
+    /// practitioners: early identification (F20; the page itself also asks
+    /// that their organisation be party to an agreement for it).
+    pub early_identification: bool,
     /// The break-glass this page was opened through: (until HH:MM, the reason).
     pub emergency: Option<(String, String)>,
 }
@@ -52,6 +56,10 @@ impl Layout {
             is_privacy_officer: cu.user.has(Role::PrivacyOfficer),
             is_data_officer: cu.user.has(Role::DataOfficer),
             sees_reach: kindred_domain::access::aggregates(&cu.user.subject(), cu.user.tenant_id),
+            early_identification: kindred_domain::access::early_identification_role(
+                &cu.user.subject(),
+                cu.organisation_kind,
+            ),
             emergency: cu.emergency.get(),
         }
     }
@@ -72,6 +80,7 @@ impl Layout {
             is_privacy_officer: false,
             is_data_officer: false,
             sees_reach: false,
+            early_identification: false,
             emergency: None,
         }
     }

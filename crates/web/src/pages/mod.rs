@@ -20,6 +20,7 @@ mod contacts;
 mod dashboards;
 mod development;
 mod early_help;
+mod early_identification;
 mod episodes;
 mod families;
 mod feeds;
@@ -301,6 +302,9 @@ fn all_routes() -> Routes {
             get(outcomes::sustained_form).post(outcomes::record_sustained),
         )
         .route("/admin/outcomes", get(outcomes::admin).post(outcomes::save_framework))
+        // Early identification (issue 7, F20).
+        .route("/early-identification", get(early_identification::list))
+        .route("/early-identification/decisions", post(early_identification::decide))
         .merge(self_referral_routes())
 }
 
