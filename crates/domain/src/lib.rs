@@ -19,6 +19,7 @@ pub mod nhs_number;
 pub mod pathway;
 pub mod plan;
 pub mod postcode;
+pub mod report;
 pub mod redaction;
 pub mod referral;
 pub mod sharing;
