@@ -544,6 +544,12 @@ async fn demo(db: &Db, opts: &kindred_demo::Options) -> anyhow::Result<()> {
         for line in &s.feeds {
             println!("Feeds ({line}): as the data officer, /imports and /matches; the hubs' reach at /reach");
         }
+        for (tenant, id, name, shared) in &s.reports {
+            println!(
+                "A saved report ({tenant}): /reports/{id} ({name}{})",
+                if *shared { ", shared in its organisation" } else { "" }
+            );
+        }
     } else {
         println!("The database already holds a partnership; using it as it is.");
     }

@@ -28,6 +28,7 @@ mod feeds;
 pub mod glass;
 mod names;
 mod plans;
+mod reports;
 mod restricted;
 mod transitions;
 mod transparency;
@@ -100,6 +101,14 @@ pub const SIGN_INS: &[SignIn] = &[
     SignIn {
         role: "data officer",
         email: "data@westminster.example",
+    },
+    SignIn {
+        role: "analyst (reports: figures only)",
+        email: "analyst@westminster.example",
+    },
+    SignIn {
+        role: "analyst (Kensington and Chelsea)",
+        email: "analyst@rbkc.example",
     },
     SignIn {
         role: "health visitor (Kensington and Chelsea)",
@@ -482,6 +491,12 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
             p.code, seeded.runs, seeded.to_review, seeded.tasks
         ));
     }
+    // Saved reports (issue 7): the manager's, one shared in the organisation, and the analyst's.
+    for p in &partnerships {
+        summary
+            .reports
+            .extend(reports::seed(db, p).await.context("saved reports in the demo")?);
+    }
     db.analyze().await?;
     Ok(Some(summary))
 }
@@ -507,6 +522,8 @@ pub struct Summary {
     pub sar_subjects: Vec<(&'static str, i64, String)>,
     /// What the feeds brought in, one line per borough.
     pub feeds: Vec<String>,
+    /// (tenant code, saved report id, name, shared) of the demo's saved reports.
+    pub reports: Vec<(&'static str, i64, String, bool)>,
 }
 
 async fn build_borough(
@@ -661,6 +678,13 @@ async fn build_borough(
                 Profession::Administrator,
                 vec![Role::DataOfficer],
             ),
+            (
+                "analyst",
+                "Ana Whitfield",
+                OrgKind::EarlyHelp,
+                Profession::Analyst,
+                vec![Role::Analyst],
+            ),
         ],
         _ => vec![
             (
@@ -705,6 +729,13 @@ async fn build_borough(
                 Profession::Administrator,
                 vec![Role::DataOfficer],
             ),
+            (
+                "analyst",
+                "Rory Chen",
+                OrgKind::EarlyHelp,
+                Profession::Analyst,
+                vec![Role::Analyst],
+            ),
         ],
     };
     for (local, name, kind, profession, roles) in demo {
@@ -714,7 +745,7 @@ async fn build_borough(
             .create_user(&NewUser {
                 tenant_id: tenant.id,
                 organisation_id: org_id,
-                team_id: if matches!(local, "admin" | "privacy" | "data") {
+                team_id: if matches!(local, "admin" | "privacy" | "data" | "analyst") {
                     None
                 } else {
                     team_of_org.get(&org_id).copied()

@@ -346,7 +346,7 @@ fn get<'a>(fields: &'a [(String, String)], key: &str) -> &'a str {
 }
 
 fn date_field(fields: &[(String, String)], prefix: &'static str, what: &str, errors: &mut Vec<FieldError>) -> Option<Date> {
-    let part = |p: &str| get(fields, &format!("{prefix}-{p}")).to_string();
+    let part = |p: &str| get(fields, &format!("{prefix}_{p}")).to_string();
     let (d, m, y) = (part("day"), part("month"), part("year"));
     if d.is_empty() && m.is_empty() && y.is_empty() {
         return None;
@@ -365,7 +365,7 @@ fn date_field(fields: &[(String, String)], prefix: &'static str, what: &str, err
 
 /// Reads a definition from the builder's fields: `dataset`, `group1`,
 /// `group2` (optional), `measure_<code>=yes` for each measure, `chart`, and
-/// the filters `from-day|month|year`, `to-…`, `hub`, `organisation`, `level`
+/// the filters `from_day|month|year`, `to_…`, `hub`, `organisation`, `level`
 /// and `age_band` (each optional). Every problem is reported, by field.
 pub fn parse(fields: &[(String, String)]) -> Result<Definition, Vec<FieldError>> {
     let mut errors = vec![];
@@ -511,9 +511,9 @@ impl Definition {
         let f = &self.filters;
         for (prefix, date) in [("from", f.from), ("to", f.to)] {
             if let Some(d) = date {
-                out.push((format!("{prefix}-day"), d.day().to_string()));
-                out.push((format!("{prefix}-month"), (d.month() as u8).to_string()));
-                out.push((format!("{prefix}-year"), d.year().to_string()));
+                out.push((format!("{prefix}_day"), d.day().to_string()));
+                out.push((format!("{prefix}_month"), (d.month() as u8).to_string()));
+                out.push((format!("{prefix}_year"), d.year().to_string()));
             }
         }
         if let Some(h) = f.hub {
@@ -536,6 +536,28 @@ impl Definition {
         let by: Vec<String> = self.group_by.iter().map(|d| d.label().to_lowercase()).collect();
         format!("{} by {}", self.dataset.label(), by.join(" and "))
     }
+}
+
+/// What is known about a saved report for deciding who may open it.
+#[derive(Debug, Clone, Copy)]
+pub struct SavedFacts {
+    pub tenant_id: i64,
+    pub organisation_id: i64,
+    pub owner_user_id: i64,
+    pub shared: bool,
+}
+
+/// Whether `subject` may open (run, export) a saved report: someone who may
+/// see aggregates of the report's tenant, who owns it or belongs to the
+/// organisation it is shared with.
+pub fn may_open(subject: &crate::access::Subject, r: &SavedFacts) -> bool {
+    crate::access::aggregates(subject, r.tenant_id)
+        && (r.owner_user_id == subject.user_id || (r.shared && r.organisation_id == subject.organisation_id))
+}
+
+/// Whether `subject` may change (share, rename, delete) a saved report: only its owner.
+pub fn may_change(subject: &crate::access::Subject, r: &SavedFacts) -> bool {
+    may_open(subject, r) && r.owner_user_id == subject.user_id
 }
 
 /// One group as the database returns it: the dimension values (as text, in
@@ -702,7 +724,8 @@ fn sort_key(d: Dimension, key: &(Option<String>, String)) -> (bool, String) {
 /// withheld count is withheld too.
 pub fn tabulate(def: &Definition, raw: &[RawRow], labels: &dyn Labels) -> Table {
     let spec = def.spec();
-    let mut raw: Vec<&RawRow> = raw.iter().collect();
+    let grid = complete_grid(def, raw);
+    let mut raw: Vec<&RawRow> = grid.iter().collect();
     let keyed: Vec<Vec<(Option<String>, String)>> = raw
         .iter()
         .map(|r| {
@@ -765,6 +788,36 @@ pub fn tabulate(def: &Definition, raw: &[RawRow], labels: &dyn Labels) -> Table 
         rows,
         total,
     }
+}
+
+/// With two groupings, every pairing of the values seen, a missing one as
+/// zero: a hub with no contacts in a month shows 0 there, not a gap.
+fn complete_grid(def: &Definition, raw: &[RawRow]) -> Vec<RawRow> {
+    let mut out = raw.to_vec();
+    if def.group_by.len() != 2 {
+        return out;
+    }
+    let mut firsts: Vec<Option<String>> = vec![];
+    let mut seconds: Vec<Option<String>> = vec![];
+    for r in raw {
+        if !firsts.contains(&r.keys[0]) {
+            firsts.push(r.keys[0].clone());
+        }
+        if !seconds.contains(&r.keys[1]) {
+            seconds.push(r.keys[1].clone());
+        }
+    }
+    for a in &firsts {
+        for b in &seconds {
+            if !raw.iter().any(|r| r.keys[0] == *a && r.keys[1] == *b) {
+                out.push(RawRow {
+                    keys: vec![a.clone(), b.clone()],
+                    ..RawRow::default()
+                });
+            }
+        }
+    }
+    out
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -833,9 +886,9 @@ mod tests {
             ("measure_count", "yes"),
             ("measure_share", "yes"),
             ("chart", "line"),
-            ("from-day", "1"),
-            ("from-month", "4"),
-            ("from-year", "2025"),
+            ("from_day", "1"),
+            ("from_month", "4"),
+            ("from_year", "2025"),
             ("hub", "7"),
         ]);
         let d = parse(&fields).unwrap();
@@ -866,12 +919,12 @@ mod tests {
             ("dataset", "episodes"),
             ("group1", "hub"),
             ("measure_count", "yes"),
-            ("from-day", "31"),
-            ("from-month", "2"),
-            ("from-year", "2025"),
-            ("to-day", "1"),
-            ("to-month", "1"),
-            ("to-year", "2025"),
+            ("from_day", "31"),
+            ("from_month", "2"),
+            ("from_year", "2025"),
+            ("to_day", "1"),
+            ("to_month", "1"),
+            ("to_year", "2025"),
             ("level", "9"),
         ]))
         .unwrap_err();
@@ -936,6 +989,62 @@ mod tests {
         assert_eq!(lines[4], vec!["Outside every hub's reach", "[c]", "[c]", "[c]", "[c]"]);
         assert_eq!(lines[5], vec!["Total", "48", "100.0%", "27.1%", "5.1"]);
         assert!(t.any_withheld());
+    }
+
+    #[test]
+    fn a_saved_report_opens_for_its_owner_and_its_organisation_only() {
+        use crate::access::Subject;
+        use crate::model::{Profession, Role};
+        let who = |user_id, organisation_id, tenant_id, roles: Vec<Role>| Subject {
+            user_id,
+            tenant_id,
+            organisation_id,
+            profession: Profession::Analyst,
+            roles,
+            active: true,
+        };
+        let r = SavedFacts {
+            tenant_id: 1,
+            organisation_id: 10,
+            owner_user_id: 5,
+            shared: false,
+        };
+        let owner = who(5, 10, 1, vec![Role::Manager]);
+        let colleague = who(6, 10, 1, vec![Role::Analyst]);
+        let other_org = who(7, 11, 1, vec![Role::Manager]);
+        let practitioner = who(8, 10, 1, vec![Role::Practitioner]);
+        let other_tenant = who(9, 10, 2, vec![Role::Manager]);
+        assert!(may_open(&owner, &r) && may_change(&owner, &r));
+        assert!(!may_open(&colleague, &r));
+        let shared = SavedFacts { shared: true, ..r };
+        assert!(may_open(&colleague, &shared) && !may_change(&colleague, &shared));
+        assert!(!may_open(&other_org, &shared));
+        assert!(!may_open(&practitioner, &shared));
+        assert!(!may_open(&other_tenant, &shared));
+    }
+
+    #[test]
+    fn two_groupings_fill_the_grid_with_zeros() {
+        let d = Definition {
+            dataset: Dataset::Contacts,
+            group_by: vec![Dimension::Hub, Dimension::Month],
+            measures: vec![Measure::Count],
+            chart: Chart::Line,
+            filters: Filters::default(),
+        };
+        let row = |h: &str, m: &str, count| RawRow {
+            keys: vec![Some(h.into()), Some(m.into())],
+            count,
+            ..RawRow::default()
+        };
+        let t = tabulate(&d, &[row("1", "2025-01", 7), row("2", "2025-02", 9)], &NoLabels);
+        let lines = t.lines();
+        assert_eq!(lines[0], vec!["Family hub", "Month", "Number of contacts"]);
+        assert_eq!(lines[1], vec!["Hub 1", "January 2025", "7"]);
+        assert_eq!(lines[2], vec!["Hub 1", "February 2025", "0"]);
+        assert_eq!(lines[3], vec!["Hub 2", "January 2025", "0"]);
+        assert_eq!(lines[4], vec!["Hub 2", "February 2025", "9"]);
+        assert_eq!(lines[5], vec!["Total", "", "16"]);
     }
 
     proptest! {

@@ -35,6 +35,7 @@ pub mod plans;
 pub mod portal;
 pub mod profile;
 pub mod public;
+pub mod reports;
 pub mod referrals;
 pub mod restricted;
 pub mod search;

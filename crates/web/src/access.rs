@@ -117,6 +117,9 @@ pub enum Record {
     /// Issue 7: the pathway's due and overdue list, and a tenant's stage model.
     PathwayList,
     PathwayModel,
+    /// Issue 7 (F16): a report run, exported or saved — an aggregate, so no
+    /// record or family is named; the detail says which report and its shape.
+    Report,
 }
 
 impl Record {
@@ -169,6 +172,7 @@ impl Record {
             Record::Reach => ("reach", None, None),
             Record::PathwayList => ("pathway_list", None, None),
             Record::PathwayModel => ("pathway_model", None, None),
+            Record::Report => ("report", None, None),
         }
     }
 }

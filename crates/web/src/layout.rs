@@ -25,6 +25,10 @@ pub struct Layout {
     pub is_data_officer: bool,
     /// Managers and data officers: the hubs' reach.
     pub sees_reach: bool,
+    /// Managers, analysts and data officers: the report builder (issue 7).
+    pub sees_reports: bool,
+    /// An analyst: aggregate figures only.
+    pub is_analyst: bool,
     /// The break-glass this page was opened through: (until HH:MM, the reason).
     pub emergency: Option<(String, String)>,
 }
@@ -51,6 +55,8 @@ impl Layout {
             is_privacy_officer: cu.user.has(Role::PrivacyOfficer),
             is_data_officer: cu.user.has(Role::DataOfficer),
             sees_reach: cu.user.has(Role::DataOfficer) || cu.user.has(Role::Manager),
+            sees_reports: kindred_domain::access::aggregates(&cu.user.subject(), cu.user.tenant_id),
+            is_analyst: cu.user.has(Role::Analyst),
             emergency: cu.emergency.get(),
         }
     }
@@ -71,6 +77,8 @@ impl Layout {
             is_privacy_officer: false,
             is_data_officer: false,
             sees_reach: false,
+            sees_reports: false,
+            is_analyst: false,
             emergency: None,
         }
     }

@@ -34,6 +34,7 @@ mod portal;
 mod privacy;
 mod profile;
 mod referrals;
+mod reports;
 mod restricted;
 mod search;
 mod self_referral;
@@ -278,6 +279,13 @@ fn all_routes() -> Routes {
         // The universal pathway (issue 7).
         .route("/pathway", get(pathway::list))
         .route("/admin/pathway", get(pathway::admin).post(pathway::set_model))
+        // The report builder (issue 7, F16).
+        .route("/reports", get(reports::list))
+        .route("/reports/new", get(reports::new_form).post(reports::build))
+        .route("/reports/{id}", get(reports::show))
+        .route("/reports/{id}/share", post(reports::share))
+        .route("/reports/{id}/delete", post(reports::delete))
+        .route("/reports/{id}/export.csv", get(reports::export))
         .merge(self_referral_routes())
 }
 

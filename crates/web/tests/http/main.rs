@@ -13,6 +13,7 @@ mod leak;
 mod note_routes;
 mod pathway;
 mod plan;
+mod reports;
 mod restricted;
 mod self_referral;
 mod sign_in;
