@@ -29,17 +29,20 @@ use time::Date;
 use crate::{Backend, Db, Result, on_pool};
 
 /// The postcode of a family: the current address of its first current
-/// member who has one.
+/// member who has one. (The helpers' aliases start with `z` so they never
+/// hide a dataset's own: `r` is a referral.)
 pub fn family_postcode_sql(family: &str) -> String {
     format!(
-        "(SELECT a.postcode FROM family_members m JOIN addresses a ON a.person_id = m.person_id \
-         WHERE m.family_id = {family} AND m.left_on IS NULL AND a.to_date IS NULL ORDER BY m.id, a.id LIMIT 1)"
+        "(SELECT za.postcode FROM family_members zm JOIN addresses za ON za.person_id = zm.person_id \
+         WHERE zm.family_id = {family} AND zm.left_on IS NULL AND za.to_date IS NULL ORDER BY zm.id, za.id LIMIT 1)"
     )
 }
 
 /// The postcode of a person's current address.
 pub fn person_postcode_sql(person: &str) -> String {
-    format!("(SELECT a.postcode FROM addresses a WHERE a.person_id = {person} AND a.to_date IS NULL ORDER BY a.id LIMIT 1)")
+    format!(
+        "(SELECT za.postcode FROM addresses za WHERE za.person_id = {person} AND za.to_date IS NULL ORDER BY za.id LIMIT 1)"
+    )
 }
 
 /// The hub of `tenant` whose reach covers the postcode `pc` (an SQL
@@ -48,8 +51,8 @@ pub fn person_postcode_sql(person: &str) -> String {
 pub fn hub_of_postcode_sql(pc: &str, tenant: &str) -> String {
     let by = |cut: i32| {
         format!(
-            "(SELECT MIN(r.hub_site_id) FROM hub_reach_areas r JOIN hub_sites h ON h.id = r.hub_site_id \
-             WHERE h.tenant_id = {tenant} AND upper(trim(r.area)) = substr({pc}, 1, length({pc}) - {cut}))"
+            "(SELECT MIN(zr.hub_site_id) FROM hub_reach_areas zr JOIN hub_sites zh ON zh.id = zr.hub_site_id \
+             WHERE zh.tenant_id = {tenant} AND upper(trim(zr.area)) = substr({pc}, 1, length({pc}) - {cut}))"
         )
     };
     format!("COALESCE({}, {})", by(2), by(4))
