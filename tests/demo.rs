@@ -362,7 +362,11 @@ async fn each_demo_user_finds_the_front_door_at_work() {
             assert_eq!(d.get(&analyst, &format!("/families/{}", d.large_family)).await.0, 404);
         }
         let (_, list) = d.get(&manager, "/reports").await;
-        for name in ["Contacts by hub and month", "Outcomes of closed episodes", "Referrals by level of need"] {
+        for name in [
+            "Contacts by hub and month",
+            "Outcomes of closed episodes",
+            "Referrals by level of need",
+        ] {
             assert!(list.contains(name), "{name}: {list}");
         }
 

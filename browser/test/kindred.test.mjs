@@ -18,6 +18,7 @@ import restricted from '../journeys/restricted.mjs';
 import consent from '../journeys/consent.mjs';
 import transparency from '../journeys/transparency.mjs';
 import feeds from '../journeys/feeds.mjs';
+import reports from '../journeys/reports.mjs';
 
 describe('Kindred in Chromium, with axe on every page', () => {
   const ctx = {};
@@ -43,4 +44,5 @@ describe('Kindred in Chromium, with axe on every page', () => {
   consent(ctx);
   transparency(ctx);
   feeds(ctx);
+  reports(ctx);
 });

@@ -79,7 +79,9 @@ fn hub_by_month() -> report::Definition {
 async fn generate(db: &Db, persons: i64, contacts: i64) -> anyhow::Result<()> {
     use kindred_domain::model::{OrgKind, Profession, Role};
     let t = db.create_tenant("bench", "Bench Borough").await?;
-    let org = db.create_organisation(t.id, "Bench Early Help", OrgKind::EarlyHelp).await?;
+    let org = db
+        .create_organisation(t.id, "Bench Early Help", OrgKind::EarlyHelp)
+        .await?;
     for (i, d) in DISTRICTS.iter().take(12).enumerate() {
         db.create_hub_site(t.id, Some(org.id), &format!("Hub {}", i + 1), None, &[d.to_string()])
             .await?;
@@ -148,7 +150,8 @@ async fn generate(db: &Db, persons: i64, contacts: i64) -> anyhow::Result<()> {
                     from_date: start,
                     to_date: None,
                 });
-                b.members.push((family_id, person_id, if k == 0 { "parent" } else { "child" }, start));
+                b.members
+                    .push((family_id, person_id, if k == 0 { "parent" } else { "child" }, start));
             }
             // Contacts spread evenly: this family's share, rounded so the total is exact.
             let due = ((family_id as f64 * per_family).round() as i64).min(contacts);
@@ -210,7 +213,8 @@ async fn main() -> anyhow::Result<()> {
                 let raw = db.run_report(&def, tenant, today).await?;
                 let table = report::tabulate(&def, &raw, &Labels);
                 times.push(t0.elapsed().as_secs_f64());
-                cells = table.rows.len();
+                assert!(table.rows.len() >= raw.len());
+                cells = raw.len();
                 total = raw.iter().map(|r| r.count).sum::<i64>();
             }
             assert!(!warm.is_empty(), "the report has rows");

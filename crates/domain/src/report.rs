@@ -345,7 +345,12 @@ fn get<'a>(fields: &'a [(String, String)], key: &str) -> &'a str {
         .unwrap_or("")
 }
 
-fn date_field(fields: &[(String, String)], prefix: &'static str, what: &str, errors: &mut Vec<FieldError>) -> Option<Date> {
+fn date_field(
+    fields: &[(String, String)],
+    prefix: &'static str,
+    what: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<Date> {
     let part = |p: &str| get(fields, &format!("{prefix}_{p}")).to_string();
     let (d, m, y) = (part("day"), part("month"), part("year"));
     if d.is_empty() && m.is_empty() && y.is_empty() {
@@ -369,7 +374,8 @@ fn date_field(fields: &[(String, String)], prefix: &'static str, what: &str, err
 /// and `age_band` (each optional). Every problem is reported, by field.
 pub fn parse(fields: &[(String, String)]) -> Result<Definition, Vec<FieldError>> {
     let mut errors = vec![];
-    let err = |errors: &mut Vec<FieldError>, field: &'static str, message: String| errors.push(FieldError { field, message });
+    let err =
+        |errors: &mut Vec<FieldError>, field: &'static str, message: String| errors.push(FieldError { field, message });
     let Some(dataset) = Dataset::parse(get(fields, "dataset")) else {
         err(&mut errors, "dataset", "Select what to report on".into());
         return Err(errors);
@@ -383,7 +389,10 @@ pub fn parse(fields: &[(String, String)]) -> Result<Definition, Vec<FieldError>>
             None => err(
                 &mut errors,
                 "group1",
-                format!("{} cannot be grouped by that: choose one of the groupings listed", dataset.label()),
+                format!(
+                    "{} cannot be grouped by that: choose one of the groupings listed",
+                    dataset.label()
+                ),
             ),
         },
     }
@@ -399,7 +408,10 @@ pub fn parse(fields: &[(String, String)]) -> Result<Definition, Vec<FieldError>>
             None => err(
                 &mut errors,
                 "group2",
-                format!("{} cannot be grouped by that: choose one of the groupings listed", dataset.label()),
+                format!(
+                    "{} cannot be grouped by that: choose one of the groupings listed",
+                    dataset.label()
+                ),
             ),
         },
     }
@@ -428,7 +440,10 @@ pub fn parse(fields: &[(String, String)]) -> Result<Definition, Vec<FieldError>>
             Chart::Table
         }),
     };
-    if chart == Chart::Line && !group_by.contains(&Dimension::Month) && !errors.iter().any(|e| e.field.starts_with("group")) {
+    if chart == Chart::Line
+        && !group_by.contains(&Dimension::Month)
+        && !errors.iter().any(|e| e.field.starts_with("group"))
+    {
         err(
             &mut errors,
             "chart",
@@ -443,10 +458,15 @@ pub fn parse(fields: &[(String, String)]) -> Result<Definition, Vec<FieldError>>
         if let (Some(f), Some(t)) = (filters.from, filters.to)
             && t < f
         {
-            err(&mut errors, "to", "The end date must be the same as or after the start date".into());
+            err(
+                &mut errors,
+                "to",
+                "The end date must be the same as or after the start date".into(),
+            );
         }
     }
-    let id_filter = |key: &'static str, dim: Dimension, what: &str, errors: &mut Vec<FieldError>| match get(fields, key) {
+    let id_filter = |key: &'static str, dim: Dimension, what: &str, errors: &mut Vec<FieldError>| match get(fields, key)
+    {
         "" => None,
         _ if !spec.offers(dim) => None,
         v => match v.parse::<i64>() {
@@ -589,7 +609,9 @@ impl Cell {
             Cell::Count(c) => c.to_string(),
             Cell::Percent(Some(Shown::Value(v))) => format!("{v:.1}%"),
             Cell::Average(Some(Shown::Value(v))) => format!("{v:.1}"),
-            Cell::Percent(Some(Shown::Withheld)) | Cell::Average(Some(Shown::Withheld)) => suppression::MARK.to_string(),
+            Cell::Percent(Some(Shown::Withheld)) | Cell::Average(Some(Shown::Withheld)) => {
+                suppression::MARK.to_string()
+            }
             Cell::Percent(None) | Cell::Average(None) | Cell::Blank => String::new(),
         }
     }
@@ -633,7 +655,13 @@ impl Table {
     pub fn lines(&self) -> Vec<Vec<String>> {
         let mut out = vec![self.headers.clone()];
         for r in self.rows.iter().chain(std::iter::once(&self.total)) {
-            out.push(r.keys.iter().map(|k| k.1.clone()).chain(r.cells.iter().map(|c| c.text())).collect());
+            out.push(
+                r.keys
+                    .iter()
+                    .map(|k| k.1.clone())
+                    .chain(r.cells.iter().map(|c| c.text()))
+                    .collect(),
+            );
         }
         out
     }
@@ -709,10 +737,7 @@ fn sort_key(d: Dimension, key: &(Option<String>, String)) -> (bool, String) {
     let k = match (d, &key.0) {
         (_, None) => String::new(),
         (Dimension::Month | Dimension::Level, Some(c)) => c.clone(),
-        (Dimension::AgeBand, Some(c)) => format!(
-            "{:02}",
-            AgeBand::parse(c).map(|b| b.lowest_age()).unwrap_or(99)
-        ),
+        (Dimension::AgeBand, Some(c)) => format!("{:02}", AgeBand::parse(c).map(|b| b.lowest_age()).unwrap_or(99)),
         (_, Some(_)) => key.1.to_lowercase(),
     };
     (key.0.is_none(), k)
@@ -742,8 +767,18 @@ pub fn tabulate(def: &Definition, raw: &[RawRow], labels: &dyn Labels) -> Table 
         .collect();
     let mut order: Vec<usize> = (0..raw.len()).collect();
     order.sort_by(|a, b| {
-        let ka: Vec<_> = def.group_by.iter().zip(&keyed[*a]).map(|(d, k)| sort_key(*d, k)).collect();
-        let kb: Vec<_> = def.group_by.iter().zip(&keyed[*b]).map(|(d, k)| sort_key(*d, k)).collect();
+        let ka: Vec<_> = def
+            .group_by
+            .iter()
+            .zip(&keyed[*a])
+            .map(|(d, k)| sort_key(*d, k))
+            .collect();
+        let kb: Vec<_> = def
+            .group_by
+            .iter()
+            .zip(&keyed[*b])
+            .map(|(d, k)| sort_key(*d, k))
+            .collect();
         ka.cmp(&kb)
     });
     raw = order.iter().map(|i| raw[*i]).collect();
@@ -912,8 +947,13 @@ mod tests {
         .unwrap_err();
         let fields: Vec<&str> = e.iter().map(|e| e.field).collect();
         assert_eq!(fields, vec!["group1", "group2", "measures", "chart"]);
-        let e = parse(&f(&[("dataset", "episodes"), ("group1", "hub"), ("measure_count", "yes"), ("chart", "line")]))
-            .unwrap_err();
+        let e = parse(&f(&[
+            ("dataset", "episodes"),
+            ("group1", "hub"),
+            ("measure_count", "yes"),
+            ("chart", "line"),
+        ]))
+        .unwrap_err();
         assert_eq!(e[0].field, "chart");
         let e = parse(&f(&[
             ("dataset", "episodes"),

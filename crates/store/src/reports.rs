@@ -212,7 +212,10 @@ fn source(dataset: Dataset, backend: Backend) -> Source {
                 postcode: Some(pc),
                 person: Some("w.person_id"),
                 joins: vec![("pu", "LEFT JOIN users pu ON pu.id = w.recorded_by_user_id")],
-                ..Source::empty("pathway_completions w JOIN persons pp ON pp.id = w.person_id", "pp.tenant_id")
+                ..Source::empty(
+                    "pathway_completions w JOIN persons pp ON pp.id = w.person_id",
+                    "pp.tenant_id",
+                )
             }
         }
     }
@@ -242,7 +245,11 @@ fn age_band_sql(born: &str, today: Date, sql: &mut Sql) -> String {
     for w in bands.windows(2) {
         let (band, _) = w[0];
         let (_, next_starts) = w[1];
-        out.push_str(&format!(" WHEN {born} > {} THEN '{}'", sql.bind(Arg::Day(next_starts)), band.code()));
+        out.push_str(&format!(
+            " WHEN {born} > {} THEN '{}'",
+            sql.bind(Arg::Day(next_starts)),
+            band.code()
+        ));
     }
     let last = bands.last().expect("bands").0;
     out.push_str(&format!(" ELSE '{}' END", last.code()));
@@ -450,7 +457,12 @@ impl Db {
 
     /// The reports a user owns, then those shared in their organisation
     /// (within their tenant), newest first.
-    pub async fn saved_reports_for(&self, user_id: i64, tenant_id: i64, organisation_id: i64) -> Result<Vec<SavedReport>> {
+    pub async fn saved_reports_for(
+        &self,
+        user_id: i64,
+        tenant_id: i64,
+        organisation_id: i64,
+    ) -> Result<Vec<SavedReport>> {
         let sql = format!(
             "{SAVED} WHERE s.tenant_id = $1 AND (s.owner_user_id = $2 OR (s.shared = TRUE AND s.organisation_id = $3))
              ORDER BY CASE WHEN s.owner_user_id = $2 THEN 0 ELSE 1 END, s.updated_at_ms DESC, s.id DESC"
@@ -480,7 +492,8 @@ impl Db {
 
     /// Replaces the owner's report's name and definition.
     pub async fn update_saved_report(&self, id: i64, owner_user_id: i64, name: &str, definition: &str) -> Result<bool> {
-        let n = on_pool!(self, |p| sqlx::query(
+        let n = on_pool!(self, |p| {
+            sqlx::query(
             "UPDATE saved_reports SET name = $1, definition = $2, updated_at_ms = $3 WHERE id = $4 AND owner_user_id = $5"
         )
         .bind(name)
@@ -490,17 +503,20 @@ impl Db {
         .bind(owner_user_id)
         .execute(p)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         Ok(n == 1)
     }
 
     pub async fn delete_saved_report(&self, id: i64, owner_user_id: i64) -> Result<bool> {
-        let n = on_pool!(self, |p| sqlx::query("DELETE FROM saved_reports WHERE id = $1 AND owner_user_id = $2")
-            .bind(id)
-            .bind(owner_user_id)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
+        let n = on_pool!(self, |p| sqlx::query(
+            "DELETE FROM saved_reports WHERE id = $1 AND owner_user_id = $2"
+        )
+        .bind(id)
+        .bind(owner_user_id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
         Ok(n == 1)
     }
 
@@ -515,7 +531,12 @@ impl Db {
     /// A page of a tenant's contacts as (id, hub, date), in id order after
     /// `after_id`: what the report benchmark hands to DuckDB, so both
     /// engines count the same rows.
-    pub async fn contact_hub_dates(&self, tenant_id: i64, after_id: i64, limit: i64) -> Result<Vec<(i64, Option<i64>, Date)>> {
+    pub async fn contact_hub_dates(
+        &self,
+        tenant_id: i64,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, Option<i64>, Date)>> {
         Ok(on_pool!(self, |p| sqlx::query_as(
             "SELECT id, hub_site_id, occurred_on FROM contacts WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
         )

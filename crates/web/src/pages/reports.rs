@@ -153,10 +153,7 @@ fn filters_text(def: &Definition, names: &Names) -> Vec<String> {
         _ => {}
     }
     if let Some(h) = f.hub {
-        out.push(format!(
-            "Family hub: {}",
-            names.hub(&h.to_string()).unwrap_or_default()
-        ));
+        out.push(format!("Family hub: {}", names.hub(&h.to_string()).unwrap_or_default()));
     }
     if let Some(o) = f.organisation {
         out.push(format!(
@@ -225,9 +222,7 @@ pub async fn list(State(state): State<AppState>, cu: CurrentUser) -> AppResult<H
         if !report::may_open(&subject, &facts(&r)) {
             continue;
         }
-        let title = report::parse(&stored_fields(&r))
-            .map(|d| d.title())
-            .unwrap_or_default();
+        let title = report::parse(&stored_fields(&r)).map(|d| d.title()).unwrap_or_default();
         let row = ListRow {
             id: r.id,
             mine: r.owner_user_id == cu.user.id,
@@ -311,7 +306,11 @@ fn builder(cu: &CurrentUser, fields: &[(String, String)], names: &Names, errors:
         has_dates: false,
         from_hint: String::new(),
         to_hint: String::new(),
-        from: (val(fields, "from_day"), val(fields, "from_month"), val(fields, "from_year")),
+        from: (
+            val(fields, "from_day"),
+            val(fields, "from_month"),
+            val(fields, "from_year"),
+        ),
         to: (val(fields, "to_day"), val(fields, "to_month"), val(fields, "to_year")),
         hubs: vec![],
         organisations: vec![],
@@ -343,8 +342,12 @@ fn builder(cu: &CurrentUser, fields: &[(String, String)], names: &Names, errors:
         hint: String::new(),
         selected: second.is_empty(),
     }];
-    page.group2
-        .extend(options(spec.dimensions, |d| d.code().into(), |d| d.label().into(), &second));
+    page.group2.extend(options(
+        spec.dimensions,
+        |d| d.code().into(),
+        |d| d.label().into(),
+        &second,
+    ));
     let any_measure = Measure::ALL
         .iter()
         .any(|m| val(fields, &format!("measure_{}", m.code())) == "yes");
@@ -355,8 +358,7 @@ fn builder(cu: &CurrentUser, fields: &[(String, String)], names: &Names, errors:
             value: format!("measure_{}", m.code()),
             label: spec.measure_label(*m),
             hint: String::new(),
-            selected: val(fields, &format!("measure_{}", m.code())) == "yes"
-                || (!any_measure && *m == Measure::Count),
+            selected: val(fields, &format!("measure_{}", m.code())) == "yes" || (!any_measure && *m == Measure::Count),
         })
         .collect();
     let chart = match val(fields, "chart") {
@@ -408,8 +410,12 @@ fn builder(cu: &CurrentUser, fields: &[(String, String)], names: &Names, errors:
             hint: String::new(),
             selected: chosen.is_empty(),
         }];
-        page.age_bands
-            .extend(options(AgeBand::ALL, |b| b.code().into(), |b| b.label().into(), &chosen));
+        page.age_bands.extend(options(
+            AgeBand::ALL,
+            |b| b.code().into(),
+            |b| b.label().into(),
+            &chosen,
+        ));
     }
     page
 }
@@ -424,7 +430,11 @@ fn to_errors(list: Vec<FieldError>) -> Errors {
 
 /// `/reports/new`: choose a dataset; with `?dataset=…` (and any other
 /// builder fields, as "start from this report" links carry), the builder.
-pub async fn new_form(State(state): State<AppState>, cu: CurrentUser, Query(fields): Query<Fields>) -> AppResult<Html<String>> {
+pub async fn new_form(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Query(fields): Query<Fields>,
+) -> AppResult<Html<String>> {
     require(&cu)?;
     let names = names(&state, cu.user.tenant_id).await?;
     Ok(Html(builder(&cu, &fields, &names, Errors::default()).render()?))
@@ -432,7 +442,11 @@ pub async fn new_form(State(state): State<AppState>, cu: CurrentUser, Query(fiel
 
 /// The builder's POST: `action=preview` shows the report under the form;
 /// `action=save` saves it (with a name) and opens it.
-pub async fn build(State(state): State<AppState>, cu: CurrentUser, CsrfForm(fields): CsrfForm<Fields>) -> AppResult<Response> {
+pub async fn build(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    CsrfForm(fields): CsrfForm<Fields>,
+) -> AppResult<Response> {
     require(&cu)?;
     let names = names(&state, cu.user.tenant_id).await?;
     let saving = val(&fields, "action") == "save";
@@ -548,17 +562,10 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
         // A hub or organisation named in it has gone: say so rather than fail.
         Err(e) => (
             None,
-            Some(
-                e.into_iter()
-                    .map(|x| x.message)
-                    .collect::<Vec<_>>()
-                    .join(". "),
-            ),
+            Some(e.into_iter().map(|x| x.message).collect::<Vec<_>>().join(". ")),
         ),
     };
-    let organisation = names
-        .organisation(&r.organisation_id.to_string())
-        .unwrap_or_default();
+    let organisation = names.organisation(&r.organisation_id.to_string()).unwrap_or_default();
     let page = ReportPage {
         l: Layout::new(r.name.clone(), &cu),
         id,
@@ -743,7 +750,11 @@ fn chart(def: &Definition, t: &Table) -> Option<String> {
     let (left, top, plot_h) = (56.0, 16.0, 200.0);
     let width = left + xs.len() as f64 * step + 20.0;
     let label_h = 90.0;
-    let legend_h = if series_dim.is_some() { series.len() as f64 * 18.0 + 8.0 } else { 0.0 };
+    let legend_h = if series_dim.is_some() {
+        series.len() as f64 * 18.0 + 8.0
+    } else {
+        0.0
+    };
     let height = top + plot_h + label_h + legend_h;
     let measure = &t.headers[t.dimensions];
     let what = format!(
@@ -840,5 +851,9 @@ fn chart(def: &Definition, t: &Table) -> Option<String> {
 }
 
 fn fmt_num(v: f64) -> String {
-    if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.1}") }
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
 }

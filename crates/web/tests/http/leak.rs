@@ -762,9 +762,17 @@ async fn build(app: &TestApp, seed: u64, hash: &str) -> WWorld {
         r#"[["dataset","episodes"],["group1","organisation"],["measure_count","yes"],["measure_share","yes"],["chart","bar"]]"#,
     ];
     for (i, (org, tenant)) in w.orgs.clone().into_iter().enumerate() {
-        let Some(owner) = w.users.iter().find(|u| u.org == org) else { continue };
+        let Some(owner) = w.users.iter().find(|u| u.org == org) else {
+            continue;
+        };
         let id = db
-            .create_saved_report(tenant, org, owner.id, &format!("Report {i}"), definitions[i % definitions.len()])
+            .create_saved_report(
+                tenant,
+                org,
+                owner.id,
+                &format!("Report {i}"),
+                definitions[i % definitions.len()],
+            )
             .await
             .unwrap();
         if i % 2 == 0 {

@@ -69,12 +69,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         service: "Health visiting".into(),
     };
     // (postcode, contacts in January 2025, contacts in February 2025)
-    let plan = [
-        ("W2 1AA", 7, 3),
-        ("W2 5LA", 5, 0),
-        ("NW1 4BB", 2, 6),
-        ("SE1 7PB", 0, 1),
-    ];
+    let plan = [("W2 1AA", 7, 3), ("W2 5LA", 5, 0), ("NW1 4BB", 2, 6), ("SE1 7PB", 0, 1)];
     for (i, (postcode, jan, feb)) in plan.iter().enumerate() {
         let f = db
             .create_family(t, &format!("Fixture family {i}"), &creator, date!(2024 - 12 - 01))
@@ -121,8 +116,12 @@ async fn fixture(app: &TestApp) -> Fixture {
                     family_id: f.id,
                     organisation_id: lead.organisation_id,
                     author_user_id: lead.id,
-                    occurred_on: time::Date::from_calendar_date(2025, time::Month::try_from(month).unwrap(), 1 + k as u8)
-                        .unwrap(),
+                    occurred_on: time::Date::from_calendar_date(
+                        2025,
+                        time::Month::try_from(month).unwrap(),
+                        1 + k as u8,
+                    )
+                    .unwrap(),
                     mode: "home_visit",
                     visibility: "team",
                     body: "A fixture contact.".into(),
@@ -223,11 +222,7 @@ async fn contacts_by_hub_and_month_add_up_to_the_hand_count() {
         assert_eq!(shown[3], vec!["North Hub", "January 2025", "7", "29.2%"]);
         assert_eq!(shown[4], vec!["North Hub", "February 2025", "[c]", "[c]"]);
         assert_eq!(shown[9], vec!["Total", "", "24", "100.0%"]);
-        let csv = c
-            .get(app.url(&format!("{at}/export.csv")))
-            .send()
-            .await
-            .unwrap();
+        let csv = c.get(app.url(&format!("{at}/export.csv"))).send().await.unwrap();
         assert_eq!(csv.status(), 200);
         assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
         let csv = csv.text().await.unwrap();
@@ -384,7 +379,15 @@ async fn an_analyst_reaches_figures_and_never_a_family() {
             assert!(!body.contains("Khan") && !body.contains("Reportson"), "{path}");
         }
         // Lists: empty or not found, never a name.
-        for path in ["/tasks", "/triage", "/pathway", "/transitions", "/matches", "/imports", "/reach"] {
+        for path in [
+            "/tasks",
+            "/triage",
+            "/pathway",
+            "/transitions",
+            "/matches",
+            "/imports",
+            "/reach",
+        ] {
             let (status, body) = get(&app, &c, path).await;
             assert!(status == 200 || status == 404, "{path}: {status}");
             assert!(!body.contains("Khan") && !body.contains("Reportson"), "{path}");
@@ -417,7 +420,15 @@ async fn an_analyst_reaches_figures_and_never_a_family() {
                 assert_eq!(res.status(), 200, "{:?} by {:?}", spec.dataset, d);
                 let page = res.text().await.unwrap();
                 assert!(page.contains("id=\"report-table\""));
-                for name in ["Khan", "Okafor", "Aisha", "Reportson", "Fixture0", "9990000018", "Fixture Street"] {
+                for name in [
+                    "Khan",
+                    "Okafor",
+                    "Aisha",
+                    "Reportson",
+                    "Fixture0",
+                    "9990000018",
+                    "Fixture Street",
+                ] {
                     assert!(!page.contains(name), "{name} in {:?} by {:?}", spec.dataset, d);
                 }
             }
