@@ -43,7 +43,7 @@ export default function reports(ctx) {
     test('a manager builds, saves, shares and exports a report of contacts by hub and month', async () => {
       const page = await newPage(ctx);
       await signIn(page, 'manager@westminster.example');
-      await submit(page, page.getByRole('link', { name: 'Reports', exact: true }), { status: 200, label: 'reports' });
+      await submit(page, page.getByRole('navigation', { name: 'Menu' }).getByRole('link', { name: 'Reports', exact: true }), { status: 200, label: 'reports' });
       await assertVisible(page.getByRole('heading', { name: 'Reports', level: 1 }));
       await submit(page, page.getByRole('link', { name: 'Build a report' }), { status: 200, label: 'choose a dataset' });
       await page.getByLabel('Contacts', { exact: true }).check();
@@ -91,7 +91,7 @@ export default function reports(ctx) {
       const page = await newPage(ctx);
       await signIn(page, 'analyst@westminster.example');
       await assertVisible(page.getByRole('heading', { name: 'Your work as analyst' }));
-      await submit(page, page.getByRole('link', { name: 'Reports', exact: true }), { status: 200, label: 'reports' });
+      await submit(page, page.getByRole('navigation', { name: 'Menu' }).getByRole('link', { name: 'Reports', exact: true }), { status: 200, label: 'reports' });
       await submit(page, page.getByRole('link', { name: 'Contacts by hub and month', exact: true }), { status: 200, label: 'a shared report' });
       await assertVisible(page.getByRole('img', { name: /chart of number of contacts/ }));
       assert.equal(await page.getByRole('button', { name: 'Delete this report' }).count(), 0, 'only its owner deletes it');
