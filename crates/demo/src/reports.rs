@@ -6,8 +6,11 @@ use kindred_store::Db;
 
 use crate::Partnership;
 
+/// The builder's fields of a report.
+type Fields = &'static [(&'static str, &'static str)];
+
 /// (owner's local name, report name, shared, builder fields)
-const REPORTS: &[(&str, &str, bool, &[(&str, &str)])] = &[
+const REPORTS: &[(&str, &str, bool, Fields)] = &[
     (
         "manager",
         "Contacts by hub and month",
