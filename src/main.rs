@@ -550,6 +550,12 @@ async fn demo(db: &Db, opts: &kindred_demo::Options) -> anyhow::Result<()> {
         for line in &s.early_identification {
             println!("Early identification ({line}): /early-identification as the triage officer or the manager");
         }
+        for (tenant, id, name, shared) in &s.reports {
+            println!(
+                "A saved report ({tenant}): /reports/{id} ({name}{})",
+                if *shared { ", shared in its organisation" } else { "" }
+            );
+        }
     } else {
         println!("The database already holds a partnership; using it as it is.");
     }

@@ -436,6 +436,40 @@ async fn each_demo_user_finds_the_front_door_at_work() {
         }
         let (status, _) = d.get(&hv, "/early-identification").await;
         assert_eq!(status, 404, "a health visitor's organisation is not a viewer");
+        // Reports (issue 7): each borough's analyst signs in to a useful
+        // home page, and sees the manager's shared report (figures, never a
+        // family) and their own; the manager sees their three.
+        for borough in ["westminster", "rbkc"] {
+            let analyst = d.sign_in(&format!("analyst@{borough}.example")).await;
+            let (_, home) = d.get(&analyst, "/").await;
+            assert!(home.contains("Your work as analyst"), "{home}");
+            let (status, list) = d.get(&analyst, "/reports").await;
+            assert_eq!(status, 200);
+            assert!(
+                list.contains("Contacts by hub and month") && list.contains("People by age band and hub"),
+                "{list}"
+            );
+            assert!(!list.contains("Outcomes of closed episodes"), "not shared: {list}");
+            let id = list
+                .split("href=\"/reports/")
+                .skip(1)
+                .map(|s| s.split('"').next().unwrap())
+                .find(|s| s.parse::<i64>().is_ok())
+                .expect("a saved report")
+                .to_string();
+            let (status, page) = d.get(&analyst, &format!("/reports/{id}")).await;
+            assert_eq!(status, 200);
+            assert!(page.contains("id=\"report-table\""), "{page}");
+            assert_eq!(d.get(&analyst, &format!("/families/{}", d.large_family)).await.0, 404);
+        }
+        let (_, list) = d.get(&manager, "/reports").await;
+        for name in [
+            "Contacts by hub and month",
+            "Outcomes of closed episodes",
+            "Referrals by level of need",
+        ] {
+            assert!(list.contains(name), "{name}: {list}");
+        }
 
         // Across the demo: episodes closed with each kind of outcome, reopened and stepped up.
         let kinds = d.db.episode_event_counts(west.id).await.unwrap();

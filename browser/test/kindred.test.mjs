@@ -20,6 +20,7 @@ import transparency from '../journeys/transparency.mjs';
 import feeds from '../journeys/feeds.mjs';
 import dashboards from '../journeys/dashboards.mjs';
 import earlyIdentification from '../journeys/early_identification.mjs';
+import reports from '../journeys/reports.mjs';
 
 describe('Kindred in Chromium, with axe on every page', () => {
   const ctx = {};
@@ -47,4 +48,5 @@ describe('Kindred in Chromium, with axe on every page', () => {
   feeds(ctx);
   dashboards(ctx);
   earlyIdentification(ctx);
+  reports(ctx);
 });

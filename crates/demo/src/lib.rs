@@ -30,6 +30,7 @@ pub mod glass;
 mod names;
 pub mod outcomes;
 mod plans;
+mod reports;
 mod restricted;
 mod transitions;
 mod transparency;
@@ -102,6 +103,14 @@ pub const SIGN_INS: &[SignIn] = &[
     SignIn {
         role: "data officer",
         email: "data@westminster.example",
+    },
+    SignIn {
+        role: "analyst (reports: figures only)",
+        email: "analyst@westminster.example",
+    },
+    SignIn {
+        role: "analyst (Kensington and Chelsea)",
+        email: "analyst@rbkc.example",
     },
     SignIn {
         role: "health visitor (Kensington and Chelsea)",
@@ -526,6 +535,12 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
                 .context("early identification in the demo")?,
         );
     }
+    // Saved reports (issue 7): the manager's, one shared in the organisation, and the analyst's.
+    for p in &partnerships {
+        summary
+            .reports
+            .extend(reports::seed(db, p).await.context("saved reports in the demo")?);
+    }
     db.analyze().await?;
     Ok(Some(summary))
 }
@@ -627,6 +642,8 @@ pub struct Summary {
     pub outcomes: Vec<String>,
     /// What early identification lists, one line per borough.
     pub early_identification: Vec<String>,
+    /// (tenant code, saved report id, name, shared) of the demo's saved reports.
+    pub reports: Vec<(&'static str, i64, String, bool)>,
 }
 
 async fn build_borough(
@@ -785,6 +802,13 @@ async fn build_borough(
                 Profession::Administrator,
                 vec![Role::DataOfficer],
             ),
+            (
+                "analyst",
+                "Ana Whitfield",
+                OrgKind::EarlyHelp,
+                Profession::Analyst,
+                vec![Role::Analyst],
+            ),
         ],
         _ => vec![
             (
@@ -829,6 +853,13 @@ async fn build_borough(
                 Profession::Administrator,
                 vec![Role::DataOfficer],
             ),
+            (
+                "analyst",
+                "Rory Chen",
+                OrgKind::EarlyHelp,
+                Profession::Analyst,
+                vec![Role::Analyst],
+            ),
         ],
     };
     for (local, name, kind, profession, roles) in demo {
@@ -838,7 +869,7 @@ async fn build_borough(
             .create_user(&NewUser {
                 tenant_id: tenant.id,
                 organisation_id: org_id,
-                team_id: if matches!(local, "admin" | "privacy" | "data") {
+                team_id: if matches!(local, "admin" | "privacy" | "data" | "analyst") {
                     None
                 } else {
                     team_of_org.get(&org_id).copied()

@@ -25,6 +25,7 @@ pub mod plan;
 pub mod postcode;
 pub mod redaction;
 pub mod referral;
+pub mod report;
 pub mod sharing;
 pub mod suppression;
 pub mod task;

@@ -465,6 +465,20 @@ impl Db {
                 });
                 q.build().execute(&mut *tx).await?;
             }
+            // Issue 7 (reports): each contact's hub, from its family's address.
+            if let (Some(lo), Some(hi)) = (
+                b.contacts.iter().map(|c| c.id).min(),
+                b.contacts.iter().map(|c| c.id).max(),
+            ) {
+                sqlx::query(&format!(
+                    "UPDATE contacts SET hub_site_id = {} WHERE id >= $1 AND id <= $2 AND hub_site_id IS NULL",
+                    crate::reports::family_hub_sql("contacts.family_id", "contacts.tenant_id")
+                ))
+                .bind(lo)
+                .bind(hi)
+                .execute(&mut *tx)
+                .await?;
+            }
             for chunk in b.contact_people.chunks(CHUNK) {
                 let mut q = QueryBuilder::<DB>::new("INSERT INTO contact_people (contact_id, person_id) ");
                 q.push_values(chunk, |mut r, x| {

@@ -57,8 +57,12 @@ impl Db {
     pub async fn add_contact(&self, c: &NewContact) -> Result<i64> {
         let (id,): (i64,) = on_pool!(self, |p| {
             sqlx::query_as(
-            "INSERT INTO contacts (tenant_id, family_id, organisation_id, author_user_id, occurred_on, mode, visibility, body, created_at_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"
+            &format!(
+                "INSERT INTO contacts (tenant_id, family_id, organisation_id, author_user_id, occurred_on, mode, visibility, body, created_at_ms, hub_site_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, {}) RETURNING id",
+                // Issue 7 (reports): the family's hub when the contact is recorded.
+                crate::reports::family_hub_sql("$2", "$1")
+            ),
         )
         .bind(c.tenant_id)
         .bind(c.family_id)

@@ -162,7 +162,7 @@ impl Db {
         let decisions = self.early_identification_decisions(tenant_id).await?;
         let org_ids: BTreeSet<i64> = facts.values().flatten().map(|f| f.organisation_id).collect();
         let organisations = self
-            .organisation_names(&org_ids.into_iter().collect::<Vec<_>>())
+            .organisation_names_by_id(&org_ids.into_iter().collect::<Vec<_>>())
             .await?;
         Ok(Gathered {
             families: facts
@@ -214,7 +214,7 @@ impl Db {
         Ok(out)
     }
 
-    async fn organisation_names(&self, ids: &[i64]) -> Result<BTreeMap<i64, String>> {
+    async fn organisation_names_by_id(&self, ids: &[i64]) -> Result<BTreeMap<i64, String>> {
         if ids.is_empty() {
             return Ok(BTreeMap::new());
         }

@@ -39,6 +39,7 @@ pub mod portal;
 pub mod profile;
 pub mod public;
 pub mod referrals;
+pub mod reports;
 pub mod restricted;
 pub mod search;
 pub mod sharing;

@@ -133,6 +133,9 @@ pub enum Record {
         id: i64,
         family: i64,
     },
+    /// Issue 7 (F16): a report run, exported or saved — an aggregate, so no
+    /// record or family is named; the detail says which report and its shape.
+    Report,
 }
 
 impl Record {
@@ -193,6 +196,7 @@ impl Record {
             Record::EarlyIdentificationDecision { id, family } => {
                 ("early_identification_decision", Some(id), Some(family))
             }
+            Record::Report => ("report", None, None),
         }
     }
 }

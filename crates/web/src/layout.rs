@@ -30,6 +30,10 @@ pub struct Layout {
     /// practitioners: early identification (F20; the page itself also asks
     /// that their organisation be party to an agreement for it).
     pub early_identification: bool,
+    /// Managers, analysts and data officers: the report builder (issue 7).
+    pub sees_reports: bool,
+    /// An analyst: aggregate figures only.
+    pub is_analyst: bool,
     /// The break-glass this page was opened through: (until HH:MM, the reason).
     pub emergency: Option<(String, String)>,
 }
@@ -60,6 +64,8 @@ impl Layout {
                 &cu.user.subject(),
                 cu.organisation_kind,
             ),
+            sees_reports: kindred_domain::access::aggregates(&cu.user.subject(), cu.user.tenant_id),
+            is_analyst: cu.user.has(Role::Analyst),
             emergency: cu.emergency.get(),
         }
     }
@@ -81,6 +87,8 @@ impl Layout {
             is_data_officer: false,
             sees_reach: false,
             early_identification: false,
+            sees_reports: false,
+            is_analyst: false,
             emergency: None,
         }
     }

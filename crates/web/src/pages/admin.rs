@@ -39,6 +39,7 @@ pub struct UserForm {
     role_triage: String,
     role_manager: String,
     role_admin: String,
+    role_analyst: String,
     password: String,
 }
 
@@ -133,6 +134,7 @@ pub async fn add_user(
         (Role::Triage, &f.role_triage),
         (Role::Manager, &f.role_manager),
         (Role::Admin, &f.role_admin),
+        (Role::Analyst, &f.role_analyst),
     ]
     .into_iter()
     .filter(|(_, v)| v.as_str() == "yes")

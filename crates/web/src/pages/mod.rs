@@ -37,6 +37,7 @@ mod portal;
 mod privacy;
 mod profile;
 mod referrals;
+mod reports;
 mod restricted;
 mod search;
 mod self_referral;
@@ -305,6 +306,13 @@ fn all_routes() -> Routes {
         // Early identification (issue 7, F20).
         .route("/early-identification", get(early_identification::list))
         .route("/early-identification/decisions", post(early_identification::decide))
+        // The report builder (issue 7, F16).
+        .route("/reports", get(reports::list))
+        .route("/reports/new", get(reports::new_form).post(reports::build))
+        .route("/reports/{id}", get(reports::show))
+        .route("/reports/{id}/share", post(reports::share))
+        .route("/reports/{id}/delete", post(reports::delete))
+        .route("/reports/{id}/export.csv", get(reports::export))
         .merge(self_referral_routes())
 }
 

@@ -126,6 +126,8 @@ struct WWorld {
     /// Feed import runs and the source records they kept (issue 6).
     runs: Vec<i64>,
     source_records: Vec<i64>,
+    /// Saved reports (issue 7): some shared in their organisation.
+    reports: Vec<i64>,
 }
 
 // ---------- the oracle: the issue's rules, written out again ----------
@@ -316,7 +318,7 @@ async fn build(app: &TestApp, seed: u64, hash: &str) -> WWorld {
         (t2.id, OrgKind::EarlyHelp, Profession::EarlyHelpWorker),
         (t2.id, OrgKind::HealthVisiting, Profession::HealthVisitor),
     ];
-    let role_sets: [&[Role]; 8] = [
+    let role_sets: [&[Role]; 9] = [
         &[Role::Practitioner],
         &[Role::Practitioner],
         &[Role::Practitioner, Role::Triage],
@@ -325,6 +327,7 @@ async fn build(app: &TestApp, seed: u64, hash: &str) -> WWorld {
         &[Role::Admin],
         &[Role::PrivacyOfficer],
         &[Role::DataOfficer],
+        &[Role::Analyst],
     ];
     let mut n_user = 0;
     for (i, (tenant, kind, profession)) in kinds.iter().enumerate() {
@@ -787,6 +790,32 @@ async fn build(app: &TestApp, seed: u64, hash: &str) -> WWorld {
             .unwrap(),
     };
     w.source_records = kept.into_iter().map(|r| r.0).collect();
+    // Saved reports (issue 7): by the first user of each organisation, every
+    // other one shared; walked by everyone, with the analysts among them.
+    let definitions = [
+        r#"[["dataset","contacts"],["group1","hub"],["group2","month"],["measure_count","yes"],["measure_families","yes"],["chart","line"]]"#,
+        r#"[["dataset","persons"],["group1","age_band"],["group2","postcode_district"],["measure_count","yes"],["measure_rate","yes"],["chart","bar"]]"#,
+        r#"[["dataset","episodes"],["group1","organisation"],["measure_count","yes"],["measure_share","yes"],["chart","bar"]]"#,
+    ];
+    for (i, (org, tenant)) in w.orgs.clone().into_iter().enumerate() {
+        let Some(owner) = w.users.iter().find(|u| u.org == org) else {
+            continue;
+        };
+        let id = db
+            .create_saved_report(
+                tenant,
+                org,
+                owner.id,
+                &format!("Report {i}"),
+                definitions[i % definitions.len()],
+            )
+            .await
+            .unwrap();
+        if i % 2 == 0 {
+            db.set_saved_report_shared(id, owner.id, true).await.unwrap();
+        }
+        w.reports.push(id);
+    }
     w
 }
 
@@ -804,6 +833,7 @@ fn urls(w: &WWorld) -> Vec<String> {
     let users: Vec<String> = w.users.iter().map(|u| u.id.to_string()).collect();
     let runs: Vec<String> = w.runs.iter().map(|i| i.to_string()).collect();
     let records: Vec<String> = w.source_records.iter().map(|i| i.to_string()).collect();
+    let reports: Vec<String> = w.reports.iter().map(|i| i.to_string()).collect();
     // Records the world does not make itself: a few small ids, whatever they are.
     let small: Vec<String> = (1..=3).map(|i| i.to_string()).collect();
     let mut out = BTreeSet::new();
@@ -824,6 +854,7 @@ fn urls(w: &WWorld) -> Vec<String> {
                         .iter()
                         .map(|k| k.code().to_string())
                         .collect(),
+                    ("reports", "id") => reports.clone(),
                     (
                         _,
                         "id" | "episode_id" | "aid" | "inv" | "v" | "invite" | "rp" | "item" | "n" | "a" | "action"

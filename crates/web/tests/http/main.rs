@@ -16,6 +16,7 @@ mod note_routes;
 mod outcomes;
 mod pathway;
 mod plan;
+mod reports;
 mod restricted;
 mod self_referral;
 mod sign_in;
