@@ -186,7 +186,6 @@ struct Again {
     answer: Option<(i64, String, String)>,
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn render(
     state: &AppState,
     cu: &CurrentUser,
