@@ -215,9 +215,12 @@ pub fn area_of(geo: Geography, place: &Place, areas: &Areas) -> String {
     }
 }
 
+/// A ward as read from a line: its name and its districts and sectors.
+pub type WardLine = (String, Vec<String>);
+
 /// Reads a tenant's wards from text, one per line: `Ward name: W2 5, W2 6, W9`
 /// (districts and sectors). Blank lines are skipped. Each problem names its line.
-pub fn parse_wards(text: &str) -> Result<Vec<(String, Vec<String>)>, Vec<(usize, String)>> {
+pub fn parse_wards(text: &str) -> Result<Vec<WardLine>, Vec<(usize, String)>> {
     let mut out: Vec<(String, Vec<String>)> = Vec::new();
     let mut errors = Vec::new();
     for (i, line) in text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())) {

@@ -23,6 +23,11 @@ fn date_of(ms: i64) -> Date {
         .unwrap_or(Date::MIN)
 }
 
+/// A birth: (hub, family, born on, consent, welcome contacts done, payload).
+type BirthRow = (Option<i64>, Option<i64>, Date, bool, i64, String);
+/// A referral due: (hub, family, due at, decided at).
+type DueRow = (Option<i64>, Option<i64>, i64, Option<i64>);
+
 /// A self-assessment of the partnership, with its ratings.
 #[derive(Debug, Clone)]
 pub struct MaturityAssessment {
@@ -167,7 +172,7 @@ impl Db {
         let mut facts = Vec::new();
 
         // Reach: births, and families registered (their welcome contact done).
-        let births: Vec<(Option<i64>, Option<i64>, Date, bool, i64, String)> = on_pool!(self, |p| {
+        let births: Vec<BirthRow> = on_pool!(self, |p| {
             sqlx::query_as(
             "SELECT s.hub_site_id, s.family_id, s.event_on, s.consent,
                     (SELECT COUNT(*) FROM tasks t WHERE t.family_id = s.family_id AND t.kind = 'welcome_contact' AND t.status = 'done'),
@@ -199,7 +204,7 @@ impl Db {
         }
 
         // Triage within target: referrals whose triage fell due in the period.
-        let due: Vec<(Option<i64>, Option<i64>, i64, Option<i64>)> = on_pool!(self, |p| sqlx::query_as(
+        let due: Vec<DueRow> = on_pool!(self, |p| sqlx::query_as(
             "SELECT hub_site_id, family_id, due_at_ms, decided_at_ms FROM referrals
              WHERE tenant_id = $1 AND status <> 'draft' AND due_at_ms >= $2 AND due_at_ms < $3"
         )

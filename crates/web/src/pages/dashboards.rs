@@ -47,10 +47,11 @@ impl Filter {
     }
 
     fn months(&self) -> usize {
-        match self.months.as_deref().and_then(|m| m.parse::<usize>().ok()) {
-            Some(n @ (3 | 6 | 12 | 24)) => n,
-            _ => 12,
-        }
+        self.months
+            .as_deref()
+            .and_then(|m| m.parse::<usize>().ok())
+            .filter(|n| [3, 6, 12, 24].contains(n))
+            .unwrap_or(12)
     }
 
     fn query(&self) -> String {
