@@ -1057,7 +1057,13 @@ fn the_oracle_forbids_and_allows() {
         let w = build(&app, 7, &hash).await;
         let active: Vec<&WUser> = w.users.iter().filter(|u| u.active && case_role(u)).collect();
         let forbidden: usize = active.iter().map(|u| forbidden(&w, u).len()).sum();
-        let everything: usize = w.families.iter().map(|f| 1 + f.members.len() * 5 + f.notes.len()).sum();
+        // Every string `forbidden` can name in a family: its name, six per
+        // member, and each assessment, need and note.
+        let everything: usize = w
+            .families
+            .iter()
+            .map(|f| 1 + f.members.len() * 6 + f.assessments.len() + f.needs.len() + f.notes.len())
+            .sum();
         assert!(forbidden > 0, "nothing is forbidden");
         assert!(forbidden < everything * active.len(), "everything is forbidden");
         // And the walk covers every declared route.
