@@ -72,6 +72,16 @@ pub fn percentage(part: i64, whole: i64) -> Option<Shown<f64>> {
     Some(Shown::Value(part as f64 * 100.0 / whole as f64))
 }
 
+/// A percentage as a page shows it: whole percent, [`MARK`] when withheld,
+/// and a dash when there is nothing to take a percentage of.
+pub fn percentage_text(part: i64, whole: i64) -> String {
+    match percentage(part, whole) {
+        None => "–".into(),
+        Some(Shown::Withheld) => MARK.into(),
+        Some(Shown::Value(p)) => format!("{p:.0}%"),
+    }
+}
+
 /// An average over `n` records, withheld when `n` is.
 pub fn average(sum: f64, n: i64) -> Option<Shown<f64>> {
     if n == 0 {
@@ -127,6 +137,10 @@ mod tests {
         assert_eq!(percentage(10, 40), Some(Shown::Value(25.0)));
         assert_eq!(average(12.0, 3), Some(Shown::Withheld));
         assert_eq!(average(12.0, 6), Some(Shown::Value(2.0)));
+        assert_eq!(
+            [percentage_text(10, 40), percentage_text(3, 40), percentage_text(0, 0)],
+            ["25%", MARK, "–"]
+        );
     }
 
     #[test]

@@ -65,11 +65,7 @@ fn shown(n: i64) -> String {
 }
 
 fn rate(t: Tally) -> String {
-    match suppression::percentage(t.num, t.den) {
-        None => "–".into(),
-        Some(suppression::Shown::Withheld) => suppression::MARK.into(),
-        Some(suppression::Shown::Value(p)) => format!("{p:.0}%"),
-    }
+    suppression::percentage_text(t.num, t.den)
 }
 
 /// A line chart of one value per month for each series; a withheld or

@@ -824,11 +824,7 @@ struct ReachPage {
 }
 
 fn rate(registered: i64, births: i64) -> String {
-    match suppression::percentage(registered, births) {
-        None => "–".into(),
-        Some(Shown::Withheld) => suppression::MARK.into(),
-        Some(Shown::Value(p)) => format!("{p:.0}%"),
-    }
+    suppression::percentage_text(registered, births)
 }
 
 /// A bar chart of births (light) and registered families (dark) per month, in SVG.
