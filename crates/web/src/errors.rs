@@ -84,9 +84,7 @@ impl IntoResponse for AppError {
                 None,
             ),
             AppError::Internal(e) => {
-                let id = crate::passwords::random_token()[..12].to_string();
-                // The cause chain holds SQL and library errors, not form input.
-                tracing::error!(correlation_id = %id, error = %format!("{e:#}"), "request failed");
+                let id = log_internal(&e);
                 page(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "Sorry, there is a problem with the service",
@@ -99,6 +97,14 @@ impl IntoResponse for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// Logs an unexpected failure under a new correlation ID, and returns the ID
+/// for the response. The cause chain holds SQL and library errors, not input.
+pub fn log_internal(e: &anyhow::Error) -> String {
+    let id = crate::passwords::random_token()[..12].to_string();
+    tracing::error!(correlation_id = %id, error = %format!("{e:#}"), "request failed");
+    id
+}
 
 /// A form page sent back with its errors: 422, so tests and tools can tell it from success.
 pub fn invalid(page: impl Template) -> AppResult<axum::response::Response> {

@@ -13,6 +13,7 @@ use axum::Router;
 use kindred_store::Db;
 
 pub mod access;
+pub mod api;
 mod assets;
 pub mod auth;
 pub mod errors;

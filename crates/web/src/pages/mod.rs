@@ -314,6 +314,14 @@ fn all_routes() -> Routes {
         .route("/reports/{id}/delete", post(reports::delete))
         .route("/reports/{id}/export.csv", get(reports::export))
         .merge(self_referral_routes())
+        .merge(api_routes())
+}
+
+/// Kindred's own JSON API (issue 8), with its OpenAPI document.
+fn api_routes() -> Routes {
+    crate::api::routes()
+        .into_iter()
+        .fold(Routes::new(), |r, (path, method_router)| r.route(path, method_router))
 }
 
 /// The public self-referral: no account, its own draft and CSRF token.

@@ -858,7 +858,7 @@ fn urls(w: &WWorld) -> Vec<String> {
                     (
                         _,
                         "id" | "episode_id" | "aid" | "inv" | "v" | "invite" | "rp" | "item" | "n" | "a" | "action"
-                        | "flag" | "consent_id" | "need",
+                        | "flag" | "consent_id" | "need" | "reference",
                     ) => small.clone(),
                     _ => {
                         panic!("the leak test does not know how to fill {{{param}}} in {path}: teach urls() in leak.rs")

@@ -1,0 +1,133 @@
+//! The API's errors: JSON bodies that say what is wrong and where. A record
+//! the caller may not see is `not_found`, byte for byte like one that does not
+//! exist. Unexpected failures carry a correlation ID and nothing else.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::errors::AppError;
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// An error body.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// A stable code: `not_found`, `invalid_token`, `invalid_parameter`,
+    /// `invalid_json`, `invalid_field`, `forbidden`, `too_many_requests`, `server_error`.
+    pub error: String,
+    /// What is wrong, in words.
+    pub message: String,
+    /// The parameter or field at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Quote this to the partnership's support team (server errors only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    body: ErrorBody,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, error: &str, message: impl Into<String>, field: Option<&str>) -> Self {
+        ApiError {
+            status,
+            body: ErrorBody {
+                error: error.into(),
+                message: message.into(),
+                field: field.map(str::to_string),
+                correlation_id: None,
+            },
+        }
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "No such record", None)
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "A valid bearer token from /oauth/token is required",
+            None,
+        )
+    }
+
+    /// The caller's organisation may not do this at all (not about one record).
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message, None)
+    }
+
+    pub fn invalid_parameter(field: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_parameter", message, Some(field))
+    }
+
+    pub fn invalid_json(message: impl Into<String>, field: Option<&str>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_json", message, field)
+    }
+
+    pub fn too_large(message: impl Into<String>, field: &str) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message, Some(field))
+    }
+
+    pub fn field(&self) -> Option<&str> {
+        self.body.field.as_deref()
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::NotFound => ApiError::not_found(),
+            AppError::SignInRequired => ApiError::unauthorized(),
+            AppError::BadRequest(m) => ApiError::new(StatusCode::BAD_REQUEST, "bad_request", m, None),
+            AppError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m, None),
+            AppError::TooManyRequests => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                "Too many requests; wait and try again",
+                None,
+            ),
+            AppError::Internal(err) => {
+                let id = crate::errors::log_internal(&err);
+                let mut e = ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "server_error",
+                    "Something went wrong on our side",
+                    None,
+                );
+                e.body.correlation_id = Some(id);
+                e
+            }
+        }
+    }
+}
+
+impl From<kindred_store::StoreError> for ApiError {
+    fn from(e: kindred_store::StoreError) -> Self {
+        AppError::from(e).into()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut r = (self.status, axum::Json(self.body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            );
+        }
+        r
+    }
+}

@@ -1,0 +1,159 @@
+//! Kindred's own JSON API (`/api/v1/…`), for partner systems doing bulk work
+//! on families, referrals and the service directory, described by OpenAPI at
+//! `/api/openapi.json`.
+//!
+//! Callers are registered partner systems with an OAuth2 client-credentials
+//! token (`POST /oauth/token`, scope `api`). A system acts for one
+//! organisation, and every read and write goes through the same access policy
+//! (`crate::access`) and audit as that organisation's users. No access is a
+//! 404, exactly like a record that does not exist. Errors are JSON naming the
+//! field: `{"error": "invalid_field", "field": "referrals[0].people[1].nhs_number", "message": "…"}`.
+
+mod error;
+mod families;
+mod referrals;
+
+use axum::Json;
+use axum::routing::{MethodRouter, get};
+use utoipa::OpenApi;
+use utoipa::openapi::security::{ClientCredentials, Flow, OAuth2, Scopes, SecurityScheme};
+
+pub use error::{ApiError, ApiResult};
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+
+/// The caller, acting as a user of its organisation would: every access
+/// function takes it as it takes a signed-in user.
+pub struct Caller(pub CurrentUser);
+
+impl axum::extract::FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &AppState) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<CurrentUser>()
+            .cloned()
+            .map(Caller)
+            .ok_or_else(ApiError::unauthorized)
+    }
+}
+
+/// The API's paths, each with its method router, for the page router to mount.
+pub fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/api/openapi.json", get(openapi_json)),
+        ("/api/v1/families", get(families::list)),
+        ("/api/v1/families/{id}", get(families::show)),
+        ("/api/v1/referrals", axum::routing::post(referrals::send)),
+        ("/api/v1/referrals/{reference}", get(referrals::status)),
+    ]
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Kindred API",
+        version = "1.0.0",
+        description = "Bulk work on families, referrals and the service directory for a family hub partnership's registered partner systems. Authenticate with an OAuth2 client-credentials token from /oauth/token (scope `api`). The access policy applies exactly as for the system's organisation's users: a record the organisation may not see is 404, exactly like one that does not exist."
+    ),
+    paths(
+        families::list,
+        families::show,
+        referrals::send,
+        referrals::status,
+    ),
+    modifiers(&Security),
+    security(("oauth2" = ["api"])),
+    tags(
+        (name = "families", description = "Families the calling organisation works with"),
+        (name = "referrals", description = "Referrals into the partnership's front door"),
+    )
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "oauth2",
+            SecurityScheme::OAuth2(OAuth2::new([Flow::ClientCredentials(ClientCredentials::new(
+                "/oauth/token",
+                Scopes::from_iter([("api", "Kindred's own JSON API")]),
+            ))])),
+        );
+    }
+}
+
+/// The OpenAPI document, served with no sign-in.
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+/// Paging: `page` from 1, `per_page` 1–100 (default 50).
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page number, from 1.
+    #[param(value_type = Option<i64>, minimum = 1)]
+    page: Option<String>,
+    /// Items per page, 1 to 100.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    per_page: Option<String>,
+}
+
+pub const MAX_PER_PAGE: i64 = 100;
+
+impl PageQuery {
+    /// (page, per_page), or an error naming the parameter.
+    pub fn parse(&self) -> ApiResult<(i64, i64)> {
+        let page = number(self.page.as_deref(), "page", 1, 1, i64::MAX / MAX_PER_PAGE)?;
+        let per_page = number(self.per_page.as_deref(), "per_page", 50, 1, MAX_PER_PAGE)?;
+        Ok((page, per_page))
+    }
+}
+
+fn number(raw: Option<&str>, field: &str, default: i64, min: i64, max: i64) -> ApiResult<i64> {
+    let Some(raw) = raw else { return Ok(default) };
+    match raw.trim().parse::<i64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(ApiError::invalid_parameter(
+            field,
+            format!("{field} must be a whole number from {min} to {max}"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paging_parameters_are_checked_by_name() {
+        let q = |page: Option<&str>, per: Option<&str>| PageQuery {
+            page: page.map(str::to_string),
+            per_page: per.map(str::to_string),
+        };
+        assert_eq!(q(None, None).parse().unwrap(), (1, 50));
+        assert_eq!(q(Some("3"), Some("100")).parse().unwrap(), (3, 100));
+        let e = q(Some("0"), None).parse().unwrap_err();
+        assert_eq!(e.field(), Some("page"));
+        let e = q(None, Some("101")).parse().unwrap_err();
+        assert_eq!(e.field(), Some("per_page"));
+        let e = q(Some("two"), None).parse().unwrap_err();
+        assert_eq!(e.field(), Some("page"));
+    }
+
+    #[test]
+    fn the_document_names_every_route() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        for (path, _) in routes() {
+            if path.starts_with("/api/v1/") {
+                assert!(doc["paths"].get(path).is_some(), "{path} is not described");
+            }
+        }
+        assert!(doc["components"]["securitySchemes"]["oauth2"].is_object());
+    }
+}
