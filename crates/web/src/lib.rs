@@ -13,9 +13,11 @@ use axum::Router;
 use kindred_store::Db;
 
 pub mod access;
+pub mod api_auth;
 mod assets;
 pub mod auth;
 pub mod errors;
+pub mod fhir;
 mod forms;
 mod layout;
 pub mod mail;
