@@ -582,9 +582,16 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
             .get(&c.organisation_kind)
             .and_then(|o| o.first())
             .context("a demo client's organisation")?;
-        kindred_web::api_auth::register(db, p.tenant_id, org, c.name, None, Some((c.client_id, DEMO_CLIENT_SECRET)))
-            .await
-            .context("demo partner systems")?;
+        kindred_web::api_auth::register(
+            db,
+            p.tenant_id,
+            org,
+            c.name,
+            None,
+            Some((c.client_id, DEMO_CLIENT_SECRET)),
+        )
+        .await
+        .context("demo partner systems")?;
     }
     db.analyze().await?;
     Ok(Some(summary))

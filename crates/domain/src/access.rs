@@ -199,7 +199,13 @@ pub fn system_profession(kind: OrgKind) -> Profession {
 }
 
 /// The subject a partner system's calls are decided for.
-pub fn system_subject(account_user_id: i64, tenant_id: i64, organisation_id: i64, kind: OrgKind, active: bool) -> Subject {
+pub fn system_subject(
+    account_user_id: i64,
+    tenant_id: i64,
+    organisation_id: i64,
+    kind: OrgKind,
+    active: bool,
+) -> Subject {
     Subject {
         user_id: account_user_id,
         tenant_id,

@@ -107,7 +107,8 @@ impl Db {
                 password_hash: NO_PASSWORD.into(),
             })
             .await?;
-        let id: i64 = on_pool!(self, |p| sqlx::query_scalar(
+        let id: i64 = on_pool!(self, |p| {
+            sqlx::query_scalar(
             "INSERT INTO api_clients (tenant_id, organisation_id, user_id, name, client_id, secret_hash, active, created_by_user_id, created_at_ms)
              VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7, $8) RETURNING id"
         )
@@ -120,7 +121,8 @@ impl Db {
         .bind(c.created_by_user_id)
         .bind(now)
         .fetch_one(p)
-        .await)?;
+        .await
+        })?;
         self.api_client(id).await
     }
 
@@ -128,7 +130,10 @@ impl Db {
         let sql = format!(
             "SELECT {CLIENT_COLUMNS} FROM api_clients c JOIN organisations o ON o.id = c.organisation_id WHERE c.id = $1"
         );
-        let r = on_pool!(self, |p| sqlx::query_as::<_, ClientRow>(&sql).bind(id).fetch_one(p).await)?;
+        let r = on_pool!(self, |p| sqlx::query_as::<_, ClientRow>(&sql)
+            .bind(id)
+            .fetch_one(p)
+            .await)?;
         Ok(r.into())
     }
 
@@ -247,12 +252,14 @@ impl Db {
         let user = self.user(client.user_id).await?;
         // Last use, to the minute: a write per call would serialise reads on SQLite.
         if client.last_used_ms.is_none_or(|t| now - t > 60_000) {
-            on_pool!(self, |p| sqlx::query("UPDATE api_clients SET last_used_ms = $1 WHERE id = $2")
-                .bind(now)
-                .bind(client.id)
-                .execute(p)
-                .await
-                .map(|r| r.rows_affected()))?;
+            on_pool!(self, |p| sqlx::query(
+                "UPDATE api_clients SET last_used_ms = $1 WHERE id = $2"
+            )
+            .bind(now)
+            .bind(client.id)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
         }
         Ok(Some(TokenHolder {
             client,
@@ -274,10 +281,12 @@ impl Db {
 
     /// Whether a user id is a partner system's account.
     pub async fn is_system_user(&self, user_id: i64) -> Result<bool> {
-        let n: i64 = on_pool!(self, |p| sqlx::query_scalar("SELECT COUNT(*) FROM api_clients WHERE user_id = $1")
-            .bind(user_id)
-            .fetch_one(p)
-            .await)?;
+        let n: i64 = on_pool!(self, |p| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM api_clients WHERE user_id = $1"
+        )
+        .bind(user_id)
+        .fetch_one(p)
+        .await)?;
         Ok(n > 0)
     }
 }

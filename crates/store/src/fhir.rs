@@ -63,7 +63,10 @@ impl Db {
         }
         n += 1;
         sql.push_str(&format!(" ORDER BY p.id LIMIT ${n}"));
-        let like = |s: &Option<String>| s.as_ref().map(|s| format!("{}%", s.to_lowercase().replace(['%', '_'], "")));
+        let like = |s: &Option<String>| {
+            s.as_ref()
+                .map(|s| format!("{}%", s.to_lowercase().replace(['%', '_'], "")))
+        };
         let (family, given) = (like(&q.family), like(&q.given));
         on_pool!(self, |p, DB| {
             let mut query = sqlx::query_scalar::<DB, i64>(&sql).bind(tenant_id);

@@ -109,7 +109,11 @@ fn client_credentials(headers: &HeaderMap, form: &TokenForm) -> Result<(String, 
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")));
-    let decode = |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().to_string();
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(&s.replace('+', " "))
+            .decode_utf8_lossy()
+            .to_string()
+    };
     match (basic, &form.client_id) {
         (Some(_), Some(_)) => Err(oauth_error(
             StatusCode::BAD_REQUEST,
@@ -228,13 +232,8 @@ pub async fn token(
     granted.dedup();
     let scope = granted.join(" ");
     let access_token = random_token();
-    db.create_api_token(
-        &sha256_hex(&access_token),
-        client.id,
-        &scope,
-        TOKEN_TTL_SECONDS * 1000,
-    )
-    .await?;
+    db.create_api_token(&sha256_hex(&access_token), client.id, &scope, TOKEN_TTL_SECONDS * 1000)
+        .await?;
     db.audit(NewEvent {
         tenant_id: Some(client.tenant_id),
         actor_user_id: Some(client.user_id),

@@ -201,11 +201,7 @@ pub async fn metadata(State(state): State<AppState>, headers: HeaderMap) -> Resp
         .into_iter()
         .map(|k| {
             let mut params = vec![json!({ "name": "_id", "type": "token" })];
-            params.extend(
-                k.params()
-                    .iter()
-                    .map(|(name, ty)| json!({ "name": name, "type": ty })),
-            );
+            params.extend(k.params().iter().map(|(name, ty)| json!({ "name": name, "type": ty })));
             params.push(json!({ "name": "_count", "type": "number" }));
             params.push(json!({ "name": "_offset", "type": "number" }));
             json!({
@@ -258,13 +254,7 @@ fn date(d: time::Date) -> String {
 fn instant(ms: i64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!(
-        "{}T{:02}:{:02}:{:02}Z",
-        t.date(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    format!("{}T{:02}:{:02}:{:02}Z", t.date(), t.hour(), t.minute(), t.second())
 }
 
 fn period(start: Option<time::Date>, end: Option<time::Date>) -> Value {
@@ -341,11 +331,21 @@ struct Item {
 
 /// Every resource of `kind` about the family, which the caller has been let
 /// into (`access::family`, View, audited) by [`open_family`].
-async fn family_items(state: &AppState, c: &ApiCaller, kind: Kind, family_id: i64, route: &str) -> Result<Vec<Item>, AppError> {
+async fn family_items(
+    state: &AppState,
+    c: &ApiCaller,
+    kind: Kind,
+    family_id: i64,
+    route: &str,
+) -> Result<Vec<Item>, AppError> {
     let (family, basis) = gate::family(state, &c.cu, family_id, FamilyAction::View, false, route).await?;
     let db = &state.db;
     let members = db.members(family_id).await?;
-    let first_member = members.iter().find(|m| m.left_on.is_none()).or(members.first()).map(|m| m.person.id);
+    let first_member = members
+        .iter()
+        .find(|m| m.left_on.is_none())
+        .or(members.first())
+        .map(|m| m.person.id);
     let group = reference("Group", family_id);
     let items = match kind {
         Kind::Patient => vec![],
@@ -954,7 +954,11 @@ async fn search_patients(
             }
             "address-postalcode" => match kindred_domain::postcode::Postcode::parse(v) {
                 Ok(p) => q.postcode = Some(p.as_str().to_string()),
-                Err(_) => return Ok(Err(invalid("address-postalcode: give a full UK postcode, like SW1A 1AA"))),
+                Err(_) => {
+                    return Ok(Err(invalid(
+                        "address-postalcode: give a full UK postcode, like SW1A 1AA",
+                    )));
+                }
             },
             "_id" => match v.parse::<i64>() {
                 Ok(id) => q.id = Some(id),
@@ -974,7 +978,10 @@ async fn search_patients(
             "Search Patient by identifier, family, given, birthdate, address-postalcode or _id",
         )));
     }
-    let candidates = state.db.fhir_find_persons(c.cu.user.tenant_id, &q, MAX_CANDIDATES).await?;
+    let candidates = state
+        .db
+        .fhir_find_persons(c.cu.user.tenant_id, &q, MAX_CANDIDATES)
+        .await?;
     let mut visible = vec![];
     for id in candidates {
         if gate::person_decision(state, &c.cu, id, FamilyAction::View)
@@ -988,7 +995,11 @@ async fn search_patients(
     let mut persons = vec![];
     for id in visible.into_iter().skip(offset).take(count) {
         // Opens (and audits) each person returned, as the person page does.
-        persons.push(gate::person(state, &c.cu, id, FamilyAction::View, false, route).await?.0);
+        persons.push(
+            gate::person(state, &c.cu, id, FamilyAction::View, false, route)
+                .await?
+                .0,
+        );
     }
     Ok(Ok((total, patients(state, c, persons).await?)))
 }
@@ -1051,7 +1062,10 @@ async fn search_family_items(
         };
         for i in items {
             let about_patient = patient.is_none_or(|p| i.about.is_empty() || i.about.contains(&p));
-            if about_patient && only_id.is_none_or(|id| id == i.id) && !all.iter().any(|(id, _): &(i64, Value)| *id == i.id) {
+            if about_patient
+                && only_id.is_none_or(|id| id == i.id)
+                && !all.iter().any(|(id, _): &(i64, Value)| *id == i.id)
+            {
                 all.push((i.id, i.resource));
             }
         }

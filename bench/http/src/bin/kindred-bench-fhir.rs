@@ -36,7 +36,10 @@ struct Args {
     #[arg(long, default_value_t = 10)]
     timeout: u64,
     /// Surnames whose visible patients give the NHS numbers to search for.
-    #[arg(long, default_value = "Smith,Khan,Patel,Jones,Ahmed,Brown,Williams,Taylor,Ali,Okafor")]
+    #[arg(
+        long,
+        default_value = "Smith,Khan,Patel,Jones,Ahmed,Brown,Williams,Taylor,Ali,Okafor"
+    )]
     surnames: String,
     /// Stop collecting after this many NHS numbers.
     #[arg(long, default_value_t = 2000)]
@@ -52,7 +55,10 @@ fn loopback(base: &str) -> Result<Url> {
         .trim_end_matches(']')
         .parse()
         .with_context(|| format!("--base host {host:?} must be a loopback IP"))?;
-    ensure!(ip.is_loopback(), "--base {ip} is not loopback; refusing to send load there");
+    ensure!(
+        ip.is_loopback(),
+        "--base {ip} is not loopback; refusing to send load there"
+    );
     Ok(url)
 }
 
@@ -170,7 +176,9 @@ async fn main() -> Result<()> {
     }
     let secs = args.seconds as f64;
     let ms = |q: f64| all.value_at_quantile(q) as f64 / 1000.0;
-    println!("| scenario | clients | seconds | requests | errors | misses | req/s | p50 ms | p90 ms | p99 ms | max ms |");
+    println!(
+        "| scenario | clients | seconds | requests | errors | misses | req/s | p50 ms | p90 ms | p99 ms | max ms |"
+    );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     println!(
         "| FHIR Patient by NHS number | {} | {} | {} | {} | {} | {:.1} | {:.2} | {:.2} | {:.2} | {:.2} |",

@@ -135,9 +135,10 @@ pub async fn register(
     let (Some(org), true) = (org, errors.is_empty()) else {
         return crate::errors::invalid(page(&state, &cu, f, errors, None).await?);
     };
-    let (client, secret) = crate::api_auth::register(&state.db, cu.user.tenant_id, org.id, &name, Some(cu.user.id), None)
-        .await
-        .map_err(AppError::Internal)?;
+    let (client, secret) =
+        crate::api_auth::register(&state.db, cu.user.tenant_id, org.id, &name, Some(cu.user.id), None)
+            .await
+            .map_err(AppError::Internal)?;
     gate::audit(
         &state,
         &cu,
@@ -152,8 +153,12 @@ pub async fn register(
         client_id: client.client_id.clone(),
         secret,
     });
-    let mut res = Html(page(&state, &cu, SystemForm::default(), Errors::default(), created).await?.render()?)
-        .into_response();
+    let mut res = Html(
+        page(&state, &cu, SystemForm::default(), Errors::default(), created)
+            .await?
+            .render()?,
+    )
+    .into_response();
     // The secret is on this page only: no cache may keep it.
     res.headers_mut().insert(
         axum::http::header::CACHE_CONTROL,

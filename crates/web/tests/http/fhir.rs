@@ -41,10 +41,7 @@ fn validate(resource: &Value) {
     use std::collections::HashMap;
     use std::sync::Mutex;
     static VALIDATORS: OnceLock<Mutex<HashMap<String, &'static jsonschema::Validator>>> = OnceLock::new();
-    let ty = resource["resourceType"]
-        .as_str()
-        .expect("a resourceType")
-        .to_string();
+    let ty = resource["resourceType"].as_str().expect("a resourceType").to_string();
     let validator = {
         let mut map = VALIDATORS.get_or_init(Default::default).lock().unwrap();
         *map.entry(ty.clone()).or_insert_with(|| {
@@ -61,10 +58,7 @@ fn validate(resource: &Value) {
             ))
         })
     };
-    let errors: Vec<String> = validator
-        .iter_errors(resource)
-        .map(|e| format!("{e:?}"))
-        .collect();
+    let errors: Vec<String> = validator.iter_errors(resource).map(|e| format!("{e:?}")).collect();
     assert!(
         errors.is_empty(),
         "{ty} is not valid FHIR R4: {errors:#?}\n{resource:#}"
@@ -129,7 +123,12 @@ async fn setup(app: &TestApp) -> Fx {
     let eh_worker = db.user_by_email("eh@west.test").await.unwrap().unwrap();
     let khan = app.world.khan_family;
     let members = db.members(khan).await.unwrap();
-    let mum = members.iter().find(|m| m.person.given_name == "Aisha").unwrap().person.id;
+    let mum = members
+        .iter()
+        .find(|m| m.person.given_name == "Aisha")
+        .unwrap()
+        .person
+        .id;
     let child = app.world.khan_child;
     let person = |given: &str, nhs: &str| PersonDetails {
         given_name: given.into(),
@@ -157,8 +156,12 @@ async fn setup(app: &TestApp) -> Fx {
     // Aisha is restricted: her address reaches nobody without permission.
     db.move_person(mum, &address(RESTRICTED_LINE)).await.unwrap();
     db.mark_restricted(mum, lead.id).await.unwrap();
-    db.add_relationship(mum, yusuf, RelationshipKind::ParentOf).await.unwrap();
-    db.add_relationship(mum, child, RelationshipKind::ParentOf).await.unwrap();
+    db.add_relationship(mum, yusuf, RelationshipKind::ParentOf)
+        .await
+        .unwrap();
+    db.add_relationship(mum, child, RelationshipKind::ParentOf)
+        .await
+        .unwrap();
     db.open_episode(west.id, khan, None, Some(lead.id), "3", Some(lead.id), today)
         .await
         .unwrap();
@@ -240,13 +243,24 @@ async fn setup(app: &TestApp) -> Fx {
         )
         .await
         .unwrap();
-    let sealed_person = db.create_person(west.id, &person("Idris", SEALED_NHS)).await.unwrap().id;
+    let sealed_person = db
+        .create_person(west.id, &person("Idris", SEALED_NHS))
+        .await
+        .unwrap()
+        .id;
     db.add_member(sealed.id, sealed_person, MemberRole::Child, today)
         .await
         .unwrap();
-    db.set_family_sealed(west.id, sealed.id, true, "Adoption", eh_worker.id, kindred_store::now_ms())
-        .await
-        .unwrap();
+    db.set_family_sealed(
+        west.id,
+        sealed.id,
+        true,
+        "Adoption",
+        eh_worker.id,
+        kindred_store::now_ms(),
+    )
+    .await
+    .unwrap();
     let (hv_sys, hv_secret) = kindred_web::api_auth::register(db, west.id, hv.id, "West HV EPR", None, None)
         .await
         .unwrap();
@@ -286,7 +300,14 @@ async fn get(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
         .map(|v| v.to_str().unwrap().to_string())
         .unwrap_or_default();
     let text = res.text().await.unwrap();
-    for secret in [PROFESSION_NOTE, TEAM_NOTE, RESTRICTED_LINE, "Quillon", "Brackwater", "Quillfeather"] {
+    for secret in [
+        PROFESSION_NOTE,
+        TEAM_NOTE,
+        RESTRICTED_LINE,
+        "Quillon",
+        "Brackwater",
+        "Quillfeather",
+    ] {
         assert!(!text.contains(secret), "{secret} leaked through {path}");
     }
     assert!(ct.starts_with("application/fhir+json"), "{path}: {ct}");
@@ -357,7 +378,11 @@ async fn resources_and_policy(app: TestApp) {
     assert_eq!(p["gender"], "male");
     assert_eq!(p["address"][0]["postalCode"], "W2 9QX");
     assert_eq!(p["communication"][0]["language"]["text"], "Urdu");
-    for q in ["family=kha&given=yus", "birthdate=2019-03-04", "address-postalcode=w29qx"] {
+    for q in [
+        "family=kha&given=yus",
+        "birthdate=2019-03-04",
+        "address-postalcode=w29qx",
+    ] {
         let (_, b) = get(&app, t, &format!("/fhir/Patient?{q}")).await;
         assert!(ids(&b).contains(&fx.yusuf.to_string()), "{q}");
     }
@@ -369,7 +394,10 @@ async fn resources_and_policy(app: TestApp) {
 
     // Paging: three Khans the system may see, one a page.
     let (_, page1) = get(&app, t, "/fhir/Patient?family=Khan&_count=1").await;
-    assert_eq!(page1["total"], 3, "Aisha, Zara and Yusuf; not Chidi (Okafor), not Idris (sealed)");
+    assert_eq!(
+        page1["total"], 3,
+        "Aisha, Zara and Yusuf; not Chidi (Okafor), not Idris (sealed)"
+    );
     assert_eq!(ids(&page1).len(), 1);
     let next = page1["link"]
         .as_array()
@@ -385,13 +413,7 @@ async fn resources_and_policy(app: TestApp) {
     assert_eq!(ids(&page2).len(), 1);
     assert_ne!(ids(&page1), ids(&page2));
     let (_, last) = get(&app, t, "/fhir/Patient?family=Khan&_count=1&_offset=2").await;
-    assert!(
-        last["link"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|l| l["relation"] != "next")
-    );
+    assert!(last["link"].as_array().unwrap().iter().all(|l| l["relation"] != "next"));
 
     // An empty search result is a valid Bundle with total 0.
     let (s, empty) = get(&app, t, "/fhir/Patient?family=Nobodyhere").await;
@@ -458,7 +480,12 @@ async fn resources_and_policy(app: TestApp) {
     assert_eq!(s, 404);
 
     // Bad input names the parameter.
-    let (s, oo) = get(&app, t, "/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|123").await;
+    let (s, oo) = get(
+        &app,
+        t,
+        "/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|123",
+    )
+    .await;
     assert_eq!(s, 400);
     assert!(oo["issue"][0]["diagnostics"].as_str().unwrap().contains("identifier"));
     let (s, oo) = get(&app, t, "/fhir/Patient?colour=blue").await;
@@ -479,7 +506,11 @@ async fn resources_and_policy(app: TestApp) {
         .collect();
     assert!(events.iter().any(|(route, _)| route == "fhir GET /fhir/Patient"));
     assert!(events.iter().any(|(route, _)| route == "fhir GET /fhir/Patient/{id}"));
-    assert!(events.iter().any(|(route, _)| route == "fhir GET /fhir/QuestionnaireResponse"));
+    assert!(
+        events
+            .iter()
+            .any(|(route, _)| route == "fhir GET /fhir/QuestionnaireResponse")
+    );
     assert!(events.iter().any(|(route, _)| route == "api POST /oauth/token"));
     // A refused read is audited as the search or nothing; a granted one always.
     assert!(events.len() > 30, "only {} events", events.len());
@@ -596,16 +627,15 @@ async fn oauth(app: TestApp) {
     let (challenge, _) = status(Some("not-a-token".into())).await;
     assert!(challenge.contains("error=\"invalid_token\""));
     // Expired and revoked tokens.
-    let client = app
-        .db
-        .api_client_secret(&id)
-        .await
-        .unwrap()
-        .unwrap()
-        .0;
+    let client = app.db.api_client_secret(&id).await.unwrap().unwrap().0;
     let expired = "expired-token-for-the-test";
     app.db
-        .create_api_token(&kindred_web::passwords::sha256_hex(expired), client.id, "system/*.read", -1000)
+        .create_api_token(
+            &kindred_web::passwords::sha256_hex(expired),
+            client.id,
+            "system/*.read",
+            -1000,
+        )
         .await
         .unwrap();
     assert!(status(Some(expired.into())).await.0.contains("invalid_token"));
