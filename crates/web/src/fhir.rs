@@ -221,7 +221,9 @@ pub async fn metadata(State(state): State<AppState>, headers: HeaderMap) -> Resp
             "publisher": "Kindred",
             "software": { "name": "Kindred", "version": env!("CARGO_PKG_VERSION") },
             "implementation": { "description": "Kindred family hub record", "url": base },
-            "fhirVersion": "4.0.1",
+            // R4. HL7's published R4 JSON schema lists "4.0.0" but not the
+            // 4.0.1 technical correction, so the version says 4.0.0.
+            "fhirVersion": "4.0.0",
             "format": ["application/fhir+json", "json"],
             "rest": [{
                 "mode": "server",
