@@ -83,6 +83,11 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Partner systems: OAuth2 clients for the FHIR API and Kindred's own API.
+    Client {
+        #[command(subcommand)]
+        command: ClientCommand,
+    },
     /// Make the missing transition-plan tasks for every tenant's young people
     /// approaching 18, and print how many were made. Running it again makes none.
     Transitions,
@@ -174,6 +179,22 @@ enum UserCommand {
         /// practitioner, triage, manager or admin; repeat for several.
         #[arg(long = "role", required = true)]
         roles: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClientCommand {
+    /// Register a partner system acting for one organisation; prints its
+    /// client id and secret (the secret is shown only this once).
+    Add {
+        #[arg(long)]
+        tenant: String,
+        /// The organisation's exact name.
+        #[arg(long)]
+        organisation: String,
+        /// The system's name, shown to administrators and in the audit trail.
+        #[arg(long)]
+        name: String,
     },
 }
 
@@ -324,6 +345,17 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let db = Db::open(&cli.db).await?;
             user_add(&db, &tenant, &organisation, &email, &name, &profession, &roles).await
+        }
+        Command::Client {
+            command:
+                ClientCommand::Add {
+                    tenant,
+                    organisation,
+                    name,
+                },
+        } => {
+            let db = Db::open(&cli.db).await?;
+            client_add(&db, &tenant, &organisation, &name).await
         }
         Command::Transitions => {
             let db = Db::open(&cli.db).await?;
@@ -563,6 +595,16 @@ async fn demo(db: &Db, opts: &kindred_demo::Options) -> anyhow::Result<()> {
     for s in kindred_demo::SIGN_INS {
         println!("{}: {} / {}", s.role, s.email, kindred_demo::DEMO_PASSWORD);
     }
+    println!("Demo partner systems (FHIR at /fhir, token at /oauth/token):");
+    for c in kindred_demo::DEMO_CLIENTS {
+        println!(
+            "{} ({}): client_id {} / client_secret {}",
+            c.name,
+            c.tenant,
+            c.client_id,
+            kindred_demo::DEMO_CLIENT_SECRET
+        );
+    }
     Ok(())
 }
 
@@ -631,5 +673,38 @@ async fn user_add(
     })
     .await?;
     println!("Added user {} ({}).", u.email, u.id);
+    Ok(())
+}
+
+async fn client_add(db: &Db, tenant: &str, organisation: &str, name: &str) -> anyhow::Result<()> {
+    let t = db
+        .tenant_by_code(tenant)
+        .await
+        .with_context(|| format!("no tenant with code {tenant}"))?;
+    let org = db
+        .organisations(t.id)
+        .await?
+        .into_iter()
+        .find(|o| o.name == organisation)
+        .with_context(|| format!("no organisation named {organisation:?} in {tenant}"))?;
+    if name.trim().is_empty() {
+        bail!("--name: enter the partner system's name");
+    }
+    let (client, secret) = kindred_web::api_auth::register(db, t.id, org.id, name, None, None).await?;
+    db.audit(kindred_domain::audit::NewEvent {
+        tenant_id: Some(t.id),
+        actor_user_id: None,
+        action: kindred_domain::audit::AuditAction::Create,
+        record_kind: "user",
+        record_id: Some(client.user_id),
+        family_id: None,
+        route: "cli client add".into(),
+        detail: format!("api_client={}", client.id),
+    })
+    .await?;
+    println!("Added partner system {} for {}.", client.name, org.name);
+    println!("client_id: {}", client.client_id);
+    println!("client_secret: {secret}");
+    println!("Keep the secret safe: it is not stored and cannot be shown again.");
     Ok(())
 }

@@ -56,6 +56,36 @@ impl Default for Options {
     }
 }
 
+/// Every demo partner system uses this client secret. Only `kindred demo`
+/// registers systems with it; a real system's secret is random and shown once.
+pub const DEMO_CLIENT_SECRET: &str = "kindred-demo-client-secret-2026";
+
+/// A partner system registered by the demo (issue 8: FHIR and the JSON API).
+#[derive(Debug, Clone)]
+pub struct DemoClient {
+    pub tenant: &'static str,
+    pub organisation_kind: OrgKind,
+    pub name: &'static str,
+    pub client_id: &'static str,
+}
+
+/// One health visiting record system in each borough: it sees the families
+/// its health visiting service works with, as its health visitors do.
+pub const DEMO_CLIENTS: &[DemoClient] = &[
+    DemoClient {
+        tenant: "westminster",
+        organisation_kind: OrgKind::HealthVisiting,
+        name: "Westminster health visiting record system",
+        client_id: "demo-hv-westminster",
+    },
+    DemoClient {
+        tenant: "rbkc",
+        organisation_kind: OrgKind::HealthVisiting,
+        name: "Kensington and Chelsea health visiting record system",
+        client_id: "demo-hv-rbkc",
+    },
+];
+
 #[derive(Debug, Clone)]
 pub struct SignIn {
     pub role: &'static str,
@@ -540,6 +570,28 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
         summary
             .reports
             .extend(reports::seed(db, p).await.context("saved reports in the demo")?);
+    }
+    // Partner systems (issue 8), last: each has an account row of its own.
+    for c in DEMO_CLIENTS {
+        let p = partnerships
+            .iter()
+            .find(|p| p.code == c.tenant)
+            .context("a demo client's borough")?;
+        let org = *p
+            .orgs
+            .get(&c.organisation_kind)
+            .and_then(|o| o.first())
+            .context("a demo client's organisation")?;
+        kindred_web::api_auth::register(
+            db,
+            p.tenant_id,
+            org,
+            c.name,
+            None,
+            Some((c.client_id, DEMO_CLIENT_SECRET)),
+        )
+        .await
+        .context("demo partner systems")?;
     }
     db.analyze().await?;
     Ok(Some(summary))

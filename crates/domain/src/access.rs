@@ -166,6 +166,56 @@ pub fn family(subject: &Subject, facts: &FamilyFacts, action: FamilyAction) -> D
     }
 }
 
+/// A registered partner system (issue 8: FHIR and the JSON API) acts for
+/// exactly one organisation, with the roles and profession its organisation's
+/// ordinary practitioners have, and no personal relationships: it is never a
+/// lead professional, never in a team around a family, never named on a
+/// sensitive note or a restricted person's permissions, and never breaks the
+/// glass. So [`family`] lets it see just the families its organisation has an
+/// open recorded involvement with, in its own tenant, and every other
+/// function here decides for it as for that organisation's users.
+pub const SYSTEM_ROLES: &[Role] = &[Role::Practitioner];
+
+/// The profession a partner system's subject has: its organisation's usual
+/// practitioner's, which decides profession-only notes (never shown through
+/// the APIs anyway) and, for the voluntary sector, the narrower profile.
+pub fn system_profession(kind: OrgKind) -> Profession {
+    match kind {
+        OrgKind::EarlyHelp => Profession::EarlyHelpWorker,
+        OrgKind::ChildrensSocialCare => Profession::SocialWorker,
+        OrgKind::HealthVisiting => Profession::HealthVisitor,
+        OrgKind::Midwifery => Profession::Midwife,
+        OrgKind::School => Profession::Teacher,
+        OrgKind::SchoolNursing => Profession::SchoolNurse,
+        OrgKind::GpPractice => Profession::GpStaff,
+        OrgKind::Camhs => Profession::CamhsClinician,
+        OrgKind::AdultMentalHealth => Profession::MentalHealthPractitioner,
+        OrgKind::AdultSocialCare => Profession::AdultSocialCareWorker,
+        OrgKind::Housing => Profession::HousingOfficer,
+        OrgKind::Police => Profession::PoliceOfficer,
+        OrgKind::Vcs => Profession::VcsWorker,
+        OrgKind::FamilyHub => Profession::FamilyNavigator,
+    }
+}
+
+/// The subject a partner system's calls are decided for.
+pub fn system_subject(
+    account_user_id: i64,
+    tenant_id: i64,
+    organisation_id: i64,
+    kind: OrgKind,
+    active: bool,
+) -> Subject {
+    Subject {
+        user_id: account_user_id,
+        tenant_id,
+        organisation_id,
+        profession: system_profession(kind),
+        roles: SYSTEM_ROLES.to_vec(),
+        active,
+    }
+}
+
 /// What decides who reads a contact note's text.
 #[derive(Debug, Clone)]
 pub struct NoteFacts {
@@ -789,6 +839,50 @@ mod tests {
             prop_assert!(!open_episode(&s, Decision::Deny));
             prop_assert!(!open_episode(&s, Decision::Allow(Basis::TriageOfOpenReferral)));
             prop_assert!(!manage_episode(&s, Decision::Allow(Basis::ManagerOfInvolvedOrganisation), episode_lead));
+        }
+
+        /// A partner system (no personal relationships: its account is never a
+        /// lead, in a team, or behind a break-glass) never reads a family its
+        /// organisation has no open involvement with, nor one of another tenant,
+        /// whatever the family's other facts; and never changes anything but
+        /// as its organisation's practitioners could.
+        #[test]
+        fn systems_read_only_through_their_organisation(
+            tenant_id in 1i64..3, organisation_id in 1i64..6, active: bool,
+            kind in proptest::sample::select(OrgKind::ALL.to_vec()),
+            f_tenant in 1i64..3, lead in proptest::option::of(1i64..6),
+            team in proptest::collection::vec(1i64..6, 0..3),
+            orgs in proptest::collection::vec(1i64..6, 0..3),
+            open_referral: bool, sealed: bool,
+            glass in proptest::collection::vec(1i64..6, 0..2),
+            partners in proptest::collection::vec(1i64..6, 0..2),
+            action in proptest::sample::select(vec![
+                FamilyAction::View, FamilyAction::Edit, FamilyAction::ViewAccessLog, FamilyAction::ViewProfile,
+            ]),
+        ) {
+            // The system's account id is outside the ids people hold in this world.
+            let s = system_subject(1000, tenant_id, organisation_id, kind, active);
+            let f = FamilyFacts { family_id: 1, tenant_id: f_tenant, lead_user_id: lead, team_user_ids: team,
+                involved_organisation_ids: orgs, open_referral, sealed, break_glass_user_ids: glass,
+                partner_organisation_ids: partners };
+            let d = family(&s, &f, action);
+            if let Decision::Allow(basis) = d {
+                prop_assert!(active);
+                prop_assert_eq!(s.tenant_id, f.tenant_id);
+                prop_assert!(f.involved_organisation_ids.contains(&s.organisation_id));
+                prop_assert_eq!(basis, Basis::OrganisationInvolved);
+                if action == FamilyAction::ViewProfile {
+                    prop_assert!(kind != OrgKind::Vcs);
+                }
+                prop_assert!(action != FamilyAction::ViewAccessLog);
+            } else if active && f_tenant == tenant_id && f.involved_organisation_ids.contains(&organisation_id)
+                && action == FamilyAction::View {
+                // And it is not refused what its organisation's practitioners see.
+                prop_assert!(false, "a system of an involved organisation was refused");
+            }
+            prop_assert!(!break_glass(&s, &f) || (active && f_tenant == tenant_id && !sealed));
+            let restricted = RestrictionFacts { restricted: true, permitted_user_ids: (1..6).collect() };
+            prop_assert!(!contact_details(&s, d, &restricted));
         }
 
         /// In random worlds, no grant is ever made without a working relationship

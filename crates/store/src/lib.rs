@@ -14,6 +14,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+pub mod api_clients;
 pub mod assessments;
 pub mod audit;
 pub mod bulk;
@@ -25,6 +26,7 @@ pub mod early_identification;
 pub mod episodes;
 pub mod families;
 pub mod feeds;
+pub mod fhir;
 pub mod flags;
 pub mod kpi;
 pub mod notify;

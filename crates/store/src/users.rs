@@ -45,6 +45,12 @@ impl User {
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }
+
+    /// A partner system's account (`api_clients`): never offered as a lead
+    /// professional, a team member or a reader of restricted details.
+    pub fn is_system(&self) -> bool {
+        self.email.ends_with(crate::api_clients::SYSTEM_EMAIL_DOMAIN)
+    }
 }
 
 #[derive(sqlx::FromRow)]

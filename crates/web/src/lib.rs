@@ -14,9 +14,11 @@ use kindred_store::Db;
 
 pub mod access;
 pub mod api;
+pub mod api_auth;
 mod assets;
 pub mod auth;
 pub mod errors;
+pub mod fhir;
 mod forms;
 mod layout;
 pub mod mail;

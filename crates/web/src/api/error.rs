@@ -31,6 +31,7 @@ pub struct ErrorBody {
 pub struct ApiError {
     status: StatusCode,
     body: ErrorBody,
+    challenge: Option<HeaderValue>,
 }
 
 impl ApiError {
@@ -43,6 +44,7 @@ impl ApiError {
                 field: field.map(str::to_string),
                 correlation_id: None,
             },
+            challenge: None,
         }
     }
 
@@ -51,12 +53,7 @@ impl ApiError {
     }
 
     pub fn unauthorized() -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_token",
-            "A valid bearer token from /oauth/token is required",
-            None,
-        )
+        Self::from_auth(crate::api_auth::ApiAuthError::InvalidToken)
     }
 
     /// The caller's organisation may not do this at all (not about one record).
@@ -74,6 +71,24 @@ impl ApiError {
 
     pub fn too_large(message: impl Into<String>, field: &str) -> Self {
         Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message, Some(field))
+    }
+
+    /// A refused token: 401 (or 403 for a missing scope) with its challenge.
+    pub fn from_auth(e: crate::api_auth::ApiAuthError) -> Self {
+        if let crate::api_auth::ApiAuthError::Internal(inner) = e {
+            return inner.into();
+        }
+        let (code, message) = e.describe();
+        ApiError {
+            status: e.status(),
+            body: ErrorBody {
+                error: code.into(),
+                message,
+                field: None,
+                correlation_id: None,
+            },
+            challenge: e.challenge(),
+        }
     }
 
     pub fn field(&self) -> Option<&str> {
@@ -122,11 +137,8 @@ impl From<kindred_store::StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut r = (self.status, axum::Json(self.body)).into_response();
-        if self.status == StatusCode::UNAUTHORIZED {
-            r.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer error=\"invalid_token\""),
-            );
+        if let Some(v) = self.challenge {
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
         }
         r
     }

@@ -21,21 +21,20 @@ use utoipa::openapi::security::{ClientCredentials, Flow, OAuth2, Scopes, Securit
 pub use error::{ApiError, ApiResult};
 
 use crate::AppState;
+use crate::api_auth::{ApiCaller, SCOPE_API};
 use crate::auth::CurrentUser;
 
-/// The caller, acting as a user of its organisation would: every access
-/// function takes it as it takes a signed-in user.
+/// The calling partner system, acting as a user of its organisation would:
+/// every access function takes it as it takes a signed-in user. Its token
+/// must carry the `api` scope.
 pub struct Caller(pub CurrentUser);
 
 impl axum::extract::FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &AppState) -> Result<Self, ApiError> {
-        parts
-            .extensions
-            .get::<CurrentUser>()
-            .cloned()
-            .map(Caller)
-            .ok_or_else(ApiError::unauthorized)
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = ApiCaller::from_request_parts(parts, state).await.map_err(ApiError::from_auth)?;
+        caller.require_scope(SCOPE_API).map_err(ApiError::from_auth)?;
+        Ok(Caller(caller.cu))
     }
 }
 

@@ -316,7 +316,7 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
             .users(cu.user.tenant_id)
             .await?
             .into_iter()
-            .filter(|u| u.active && (u.has(Role::Practitioner) || u.has(Role::Triage)))
+            .filter(|u| u.active && !u.is_system() && (u.has(Role::Practitioner) || u.has(Role::Triage)))
             .map(|u| (u.id, format!("{} ({})", u.display_name, u.profession.label())))
             .collect();
         let orgs = db

@@ -30,6 +30,7 @@ mod home;
 mod notifications;
 mod outcomes;
 mod panels;
+mod partner_systems;
 mod pathway;
 mod persons;
 mod plan;
@@ -207,6 +208,16 @@ fn all_routes() -> Routes {
             get(admin::organisations).post(admin::add_organisation),
         )
         .route("/admin/hub-sites", post(admin::add_hub_site))
+        // Partner systems, OAuth2 client credentials and the FHIR R4 API (issue 8).
+        .route(
+            "/admin/partner-systems",
+            get(partner_systems::list).post(partner_systems::register),
+        )
+        .route("/admin/partner-systems/{id}/active", post(partner_systems::set_active))
+        .route("/oauth/token", post(crate::api_auth::token))
+        .route("/fhir/metadata", get(crate::fhir::metadata))
+        .route("/fhir/{type}", get(crate::fhir::search))
+        .route("/fhir/{type}/{id}", get(crate::fhir::read))
         .route("/admin/triage", get(admin::triage_rule).post(admin::set_triage_rule))
         .route("/admin/asq-cutoffs", get(admin_asq::show).post(admin_asq::save))
         .route(

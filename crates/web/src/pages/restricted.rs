@@ -119,7 +119,7 @@ pub async fn candidates(state: &AppState, cu: &CurrentUser, person_id: i64) -> A
     }
     for u in state.db.users(cu.user.tenant_id).await? {
         let case_role = u.has(Role::Practitioner) || u.has(Role::Manager) || u.has(Role::Triage);
-        if u.active && case_role && !out.iter().any(|o| o.0 == u.id) {
+        if u.active && case_role && !u.is_system() && !out.iter().any(|o| o.0 == u.id) {
             out.push((u.id, format!("{} ({})", u.display_name, u.profession.label())));
         }
     }

@@ -855,6 +855,11 @@ fn urls(w: &WWorld) -> Vec<String> {
                         .map(|k| k.code().to_string())
                         .collect(),
                     ("reports", "id") => reports.clone(),
+                    // The FHIR API answers bearer tokens only; a session gets a 401.
+                    ("fhir", "type") => ["Patient", "Group", "RelatedPerson", "Flag"]
+                        .iter()
+                        .map(|t| t.to_string())
+                        .collect(),
                     (
                         _,
                         "id" | "episode_id" | "aid" | "inv" | "v" | "invite" | "rp" | "item" | "n" | "a" | "action"

@@ -9,6 +9,7 @@ mod development;
 mod early_identification;
 mod episodes;
 mod feeds;
+mod fhir;
 mod forms;
 mod front_door;
 mod leak;
