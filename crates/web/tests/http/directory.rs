@@ -352,7 +352,13 @@ async fn a_practitioner_connects_a_family_and_the_service_answers() {
         assert_eq!(get(&app, &vcs, &format!("/families/{family}")).await.0, 404);
         assert_eq!(get(&app, &vcs, &new).await.0, 404);
         let members = app.db.members(family).await.unwrap();
-        let mum = members[0].person.id.to_string();
+        let mum = members
+            .iter()
+            .find(|m| m.person.given_name == "Aisha")
+            .unwrap()
+            .person
+            .id
+            .to_string();
         let child = app.world.khan_child.to_string();
         let service = f.baby_cafe_id.to_string();
         let today = kindred_store::today();
