@@ -582,6 +582,11 @@ async fn demo(db: &Db, opts: &kindred_demo::Options) -> anyhow::Result<()> {
         for line in &s.early_identification {
             println!("Early identification ({line}): /early-identification as the triage officer or the manager");
         }
+        for line in &s.directory {
+            println!(
+                "Service directory ({line}): /directory (public), /connections as the VCS worker, /admin/directory as the administrator"
+            );
+        }
         for (tenant, id, name, shared) in &s.reports {
             println!(
                 "A saved report ({tenant}): /reports/{id} ({name}{})",

@@ -503,3 +503,52 @@ async fn the_demo_shows_a_restricted_person_and_an_alert() {
     );
     assert!(d.db.restriction_facts(&[]).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn the_demo_has_a_directory_and_connections_in_every_status() {
+    let d = demo(testing::fresh_sqlite().await).await;
+    let public = reqwest::Client::new();
+    for council in ["westminster", "rbkc"] {
+        let (status, page) = d.get(&public, &format!("/directory?council={council}")).await;
+        assert_eq!(status, 200);
+        let total: i64 = page
+            .split("id=\"results\">")
+            .nth(1)
+            .and_then(|s| s.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        assert!((60..=140).contains(&total), "{council}: {total} services");
+        let (_, page) = d
+            .get(&public, &format!("/directory/start-for-life?council={council}"))
+            .await;
+        assert!(page.contains("Baby café"), "{page}");
+    }
+    let (_, page) = d
+        .get(
+            &public,
+            "/directory?council=westminster&age=22&send=yes&need=send_support",
+        )
+        .await;
+    assert!(page.contains("SEND youth club"), "{page}");
+    // The VCS worker's organisation has requests in every status.
+    let vcs = d.sign_in("vcs@westminster.example").await;
+    let (status, inbox) = d.get(&vcs, "/connections").await;
+    assert_eq!(status, 200);
+    for s in ["Sent", "Opened", "Accepted", "Declined", "Completed"] {
+        assert!(inbox.contains(&format!(">{s}</strong>")), "{s}: {inbox}");
+    }
+    // The health visitor follows the requests they sent.
+    let hv = d.sign_in("hv@westminster.example").await;
+    let (_, sent) = d.get(&hv, "/connections").await;
+    assert!(
+        sent.contains("Requests your organisation sent") && sent.contains("/connections/"),
+        "{sent}"
+    );
+    // Someone of another organisation sees none of them.
+    let nurse = d.sign_in("schoolnurse@westminster.example").await;
+    let (_, none) = d.get(&nurse, "/connections").await;
+    assert!(!none.contains("href=\"/connections/"), "{none}");
+    // The administrator manages the directory.
+    let admin = d.sign_in("admin@westminster.example").await;
+    assert_eq!(d.get(&admin, "/admin/directory").await.0, 200);
+}

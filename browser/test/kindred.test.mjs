@@ -21,6 +21,7 @@ import feeds from '../journeys/feeds.mjs';
 import dashboards from '../journeys/dashboards.mjs';
 import earlyIdentification from '../journeys/early_identification.mjs';
 import reports from '../journeys/reports.mjs';
+import directory from '../journeys/directory.mjs';
 
 describe('Kindred in Chromium, with axe on every page', () => {
   const ctx = {};
@@ -49,4 +50,5 @@ describe('Kindred in Chromium, with axe on every page', () => {
   dashboards(ctx);
   earlyIdentification(ctx);
   reports(ctx);
+  directory(ctx);
 });

@@ -24,6 +24,7 @@ use time::{Date, Duration};
 mod casework;
 mod consent;
 mod development;
+mod directory;
 mod early_identification;
 mod feeds;
 pub mod glass;
@@ -571,6 +572,16 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
             .reports
             .extend(reports::seed(db, p).await.context("saved reports in the demo")?);
     }
+    // The service directory (issue 8, F17), and requests connecting families to its services.
+    for (p, known) in partnerships.iter().zip(&known) {
+        let d = directory::seed(db, p, known, &mut rng, today)
+            .await
+            .context("the service directory in the demo")?;
+        summary.directory.push(format!(
+            "{}: {} services, {} connection requests",
+            p.code, d.services, d.connections
+        ));
+    }
     // Partner systems (issue 8), last: each has an account row of its own.
     for c in DEMO_CLIENTS {
         let p = partnerships
@@ -696,6 +707,8 @@ pub struct Summary {
     pub early_identification: Vec<String>,
     /// (tenant code, saved report id, name, shared) of the demo's saved reports.
     pub reports: Vec<(&'static str, i64, String, bool)>,
+    /// The service directory and its connection requests, one line per borough (issue 8).
+    pub directory: Vec<String>,
 }
 
 async fn build_borough(

@@ -136,6 +136,16 @@ pub enum Record {
     /// Issue 7 (F16): a report run, exported or saved — an aggregate, so no
     /// record or family is named; the detail says which report and its shape.
     Report,
+    /// Issue 8 (F17): a directory service changed (public information, audited
+    /// as an administrative change), a request connecting a family to a
+    /// service, and an organisation's list of them.
+    DirectoryService(i64),
+    DirectoryOrganisation(i64),
+    Connection {
+        id: i64,
+        family: i64,
+    },
+    ConnectionList,
 }
 
 impl Record {
@@ -197,6 +207,10 @@ impl Record {
                 ("early_identification_decision", Some(id), Some(family))
             }
             Record::Report => ("report", None, None),
+            Record::DirectoryService(id) => ("directory_service", Some(id), None),
+            Record::DirectoryOrganisation(id) => ("directory_organisation", Some(id), None),
+            Record::Connection { id, family } => ("connection", Some(id), Some(family)),
+            Record::ConnectionList => ("connection_list", None, None),
         }
     }
 }
@@ -388,6 +402,57 @@ pub fn require_triage(cu: &CurrentUser) -> AppResult<()> {
     } else {
         Err(AppError::NotFound)
     }
+}
+
+/// Directory management (F17): the tenant's administrators and the managers
+/// of its family hub and early help organisations (`access::manage_directory`).
+pub fn require_directory(cu: &CurrentUser) -> AppResult<()> {
+    if access::manage_directory(&cu.user.subject(), cu.organisation_kind) {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// Opens a request connecting a family to a service for `action`, or
+/// `NotFound`, auditing a read (or an update when `write`) with the basis.
+/// Whether the user may view the family is part of the decision: those who
+/// work with the family see the requests about it.
+pub async fn connection(
+    state: &AppState,
+    cu: &CurrentUser,
+    id: i64,
+    action: access::ConnectionAccess,
+    write: bool,
+    route: &str,
+) -> AppResult<(kindred_store::connections::Connection, access::ConnectionBasis)> {
+    let c = state.db.connection(id).await?.ok_or(AppError::NotFound)?;
+    let subject = cu.user.subject();
+    let family_view = match state.db.family_facts(c.family_id).await? {
+        Some(f) => access::family(&subject, &f, FamilyAction::View),
+        None => Decision::Deny,
+    };
+    let facts = access::ConnectionFacts {
+        tenant_id: c.tenant_id,
+        sender_user_id: c.sender_user_id,
+        sender_organisation_id: c.sender_organisation_id,
+        receiving_organisation_id: c.receiving_organisation_id,
+    };
+    let basis = access::connection(&subject, &facts, family_view, action).ok_or(AppError::NotFound)?;
+    let act = if write { AuditAction::Update } else { AuditAction::Read };
+    audit(
+        state,
+        cu,
+        act,
+        Record::Connection {
+            id,
+            family: c.family_id,
+        },
+        route,
+        basis.code().into(),
+    )
+    .await?;
+    Ok((c, basis))
 }
 
 /// Administration pages: the user must administer their own tenant.

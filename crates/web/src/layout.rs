@@ -34,6 +34,9 @@ pub struct Layout {
     pub sees_reports: bool,
     /// An analyst: aggregate figures only.
     pub is_analyst: bool,
+    /// Administrators and family hub or early help managers: the service
+    /// directory's management (`access::manage_directory`).
+    pub manages_directory: bool,
     /// The break-glass this page was opened through: (until HH:MM, the reason).
     pub emergency: Option<(String, String)>,
 }
@@ -66,6 +69,7 @@ impl Layout {
             ),
             sees_reports: kindred_domain::access::aggregates(&cu.user.subject(), cu.user.tenant_id),
             is_analyst: cu.user.has(Role::Analyst),
+            manages_directory: kindred_domain::access::manage_directory(&cu.user.subject(), cu.organisation_kind),
             emergency: cu.emergency.get(),
         }
     }
@@ -89,6 +93,7 @@ impl Layout {
             early_identification: false,
             sees_reports: false,
             is_analyst: false,
+            manages_directory: false,
             emergency: None,
         }
     }
@@ -98,6 +103,15 @@ impl Layout {
         Layout {
             service: "Ask your family hub for help",
             home: "/self-referral",
+            ..Layout::anonymous(title)
+        }
+    }
+
+    /// The public service directory: never a signed-in frame.
+    pub fn directory(title: impl Into<String>) -> Layout {
+        Layout {
+            service: "Find family services",
+            home: "/directory",
             ..Layout::anonymous(title)
         }
     }

@@ -118,6 +118,10 @@ struct FamilyPage {
     tasks: Vec<super::tasks::TaskRow>,
     /// Safeguarding overrides in force: sharing without consent.
     safeguarding: Vec<super::glass::OverrideView>,
+    /// Requests connecting the family to directory services (issue 8), and
+    /// whether the reader may send one (`access::connect_family`).
+    connections: Vec<super::connections::RowView>,
+    can_connect: bool,
 }
 
 fn basis_label(b: access::Basis) -> &'static str {
@@ -389,6 +393,8 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
         })
         .collect();
     let page = FamilyPage {
+        connections: super::connections::family_block(&state, id).await?,
+        can_connect: access::connect_family(&subject, access::family(&subject, &facts, FamilyAction::Edit)),
         safeguarding: super::glass::active_safeguarding(&state, id).await?,
         episodes,
         can_open_episode,

@@ -15,10 +15,13 @@ mod admin_areas;
 mod admin_asq;
 mod admin_sharing;
 mod assessments;
+mod connections;
 mod consent;
 mod contacts;
 mod dashboards;
 mod development;
+mod directory;
+mod directory_admin;
 mod early_help;
 mod early_identification;
 mod episodes;
@@ -324,8 +327,43 @@ fn all_routes() -> Routes {
         .route("/reports/{id}/share", post(reports::share))
         .route("/reports/{id}/delete", post(reports::delete))
         .route("/reports/{id}/export.csv", get(reports::export))
+        // The service directory and connecting a family to a service (issue 8, F17).
+        .route("/admin/directory", get(directory_admin::list))
+        .route(
+            "/admin/directory/services/new",
+            get(directory_admin::new_form).post(directory_admin::create),
+        )
+        .route(
+            "/admin/directory/services/{id}/edit",
+            get(directory_admin::edit_form).post(directory_admin::edit),
+        )
+        .route(
+            "/admin/directory/organisations",
+            post(directory_admin::add_organisation),
+        )
+        .route("/admin/directory/locations", post(directory_admin::add_location))
+        .route("/admin/directory/taxonomy", get(directory_admin::taxonomy))
+        .route(
+            "/families/{id}/connections/new",
+            get(connections::new_form).post(connections::create),
+        )
+        .route("/connections", get(connections::list))
+        .route("/connections/{id}", get(connections::show))
+        .route("/connections/{id}/accept", post(connections::accept))
+        .route("/connections/{id}/decline", post(connections::decline))
+        .route("/connections/{id}/complete", post(connections::complete))
         .merge(self_referral_routes())
+        .merge(directory_routes())
         .merge(api_routes())
+}
+
+/// The public service directory (issue 8, F17): no account.
+fn directory_routes() -> Routes {
+    Routes::new()
+        .route("/directory", get(directory::search))
+        .route("/directory/services/{uuid}", get(directory::service))
+        .route("/directory/family-hub", get(directory::family_hub))
+        .route("/directory/start-for-life", get(directory::start_for_life))
 }
 
 /// Kindred's own JSON API (issue 8), with its OpenAPI document.

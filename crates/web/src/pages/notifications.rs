@@ -14,6 +14,7 @@ struct NoteView {
     when: String,
     message: String,
     referral_id: Option<i64>,
+    connection_id: Option<i64>,
     unread: bool,
 }
 
@@ -34,6 +35,7 @@ pub async fn list(State(state): State<AppState>, cu: CurrentUser) -> AppResult<R
             when: super::when(n.at_ms),
             message: n.message,
             referral_id: n.referral_id,
+            connection_id: n.connection_id,
             unread: n.read_at_ms.is_none(),
         })
         .collect();

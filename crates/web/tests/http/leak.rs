@@ -860,6 +860,8 @@ fn urls(w: &WWorld) -> Vec<String> {
                         .iter()
                         .map(|t| t.to_string())
                         .collect(),
+                    // The public directory's services: none in this world, so not found.
+                    ("services", "uuid") => vec!["00000000-0000-4000-8000-000000000000".into()],
                     (
                         _,
                         "id" | "episode_id" | "aid" | "inv" | "v" | "invite" | "rp" | "item" | "n" | "a" | "action"

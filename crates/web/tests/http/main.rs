@@ -6,6 +6,7 @@ mod break_glass;
 mod consent;
 mod dashboards;
 mod development;
+mod directory;
 mod early_identification;
 mod episodes;
 mod feeds;
