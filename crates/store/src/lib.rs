@@ -28,6 +28,7 @@ pub mod feeds;
 pub mod flags;
 pub mod kpi;
 pub mod notify;
+pub mod openreferral;
 pub mod organisations;
 pub mod outcomes;
 pub mod overrides;

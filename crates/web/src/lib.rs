@@ -19,6 +19,7 @@ pub mod errors;
 mod forms;
 mod layout;
 pub mod mail;
+pub mod oruk_pull;
 mod pages;
 pub use pages::route_paths;
 pub mod passwords;
