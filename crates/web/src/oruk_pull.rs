@@ -56,9 +56,11 @@ impl PullReport {
     /// One line for the command line and the admin page.
     pub fn summary(&self) -> String {
         let mut s = format!(
-            "{} pages, {} services listed: {} new, {} updated, {} unchanged, {} made inactive, {} skipped",
+            "{} page{}, {} service{} listed: {} new, {} updated, {} unchanged, {} made inactive, {} skipped",
             self.pages,
+            if self.pages == 1 { "" } else { "s" },
             self.listed,
+            if self.listed == 1 { "" } else { "s" },
             self.created,
             self.updated,
             self.unchanged,

@@ -13,6 +13,7 @@ mod forms;
 mod front_door;
 mod leak;
 mod note_routes;
+mod openreferral;
 mod outcomes;
 mod pathway;
 mod plan;
