@@ -215,11 +215,11 @@ async fn run(db: Db, clients: usize, seconds: u64) -> anyhow::Result<()> {
             });
         }
         let started = Instant::now();
-        let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+        let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram");
         let mut errors = 0;
         while let Some(r) = tasks.join_next().await {
             let (h, e) = r?;
-            hist.add(h)?;
+            hist.add(h).map_err(|e| anyhow::anyhow!("{e:?}"))?;
             errors += e;
         }
         let secs = started.elapsed().as_secs_f64();

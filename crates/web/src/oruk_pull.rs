@@ -170,7 +170,7 @@ pub async fn pull(db: &Db, source: &DirectorySource, client: &reqwest::Client) -
                 Err(reason) => report.skipped.push(Skipped { id, reason }),
             }
         }
-        if empty || page >= listing.total_pages || listing.last_page && listing.total_pages <= page {
+        if empty || listing.last_page || page >= listing.total_pages {
             break true;
         }
         if page >= MAX_PAGES {

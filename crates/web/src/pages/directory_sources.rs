@@ -100,7 +100,7 @@ pub async fn add(
     if url.is_none() {
         errors.add(
             "base_url",
-            "Enter the feed's base URL, starting http:// or https://, like https://example.org/openreferral",
+            "Enter the base URL of the feed, starting http:// or https://, like https://example.org/openreferral",
         );
     }
     if !errors.is_empty() {

@@ -504,7 +504,7 @@ fn full_service(r: &OrService, c: &OrChildren) -> Service {
     );
     let mut attributes: Vec<Attribute> = vec![];
     for m in c.modes.get(&sid).into_iter().flatten() {
-        if let Some(t) = oruk::DELIVERY_TAXONOMY.terms.iter().find(|t| t.code == m) {
+        if let Some(t) = oruk::DELIVERY_TAXONOMY.terms.iter().find(|t| t.code == m.as_str()) {
             attributes.push(attribute(uuid, t.to_oruk()));
         }
     }
