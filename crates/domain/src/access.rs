@@ -456,6 +456,95 @@ pub fn run_panel(subject: &Subject) -> bool {
     subject.active && (subject.has(Role::Triage) || subject.has(Role::Manager))
 }
 
+/// Who manages the tenant's service directory (F17): its administrators, and
+/// the managers of a family hub or early help organisation, who run the
+/// local offer. Directory records are public information, so this gives no
+/// access to anyone's case.
+pub fn manage_directory(subject: &Subject, organisation_kind: Option<OrgKind>) -> bool {
+    subject.active
+        && (subject.has(Role::Admin)
+            || (subject.has(Role::Manager)
+                && matches!(organisation_kind, Some(OrgKind::FamilyHub | OrgKind::EarlyHelp))))
+}
+
+/// Whether `subject` may connect a family to a service, given the policy's
+/// decision to let them change the family: a practitioner working with the
+/// family (not through break-glass, not a manager overseeing).
+pub fn connect_family(subject: &Subject, family_edit: Decision) -> bool {
+    family_edit.allowed() && subject.active && subject.has(Role::Practitioner)
+}
+
+/// What is known about a request connecting a family to a service.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectionFacts {
+    pub tenant_id: i64,
+    pub sender_user_id: i64,
+    pub sender_organisation_id: i64,
+    /// The organisation that runs the service and receives the request.
+    pub receiving_organisation_id: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionAccess {
+    /// The request, the people it concerns, the consent and its history.
+    View,
+    /// Open, accept, decline or complete it: the receiving organisation's work.
+    Respond,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionBasis {
+    Sender,
+    SendingOrganisation,
+    ReceivingOrganisation,
+    WorksWithFamily,
+}
+
+impl ConnectionBasis {
+    pub fn code(self) -> &'static str {
+        match self {
+            ConnectionBasis::Sender => "sender",
+            ConnectionBasis::SendingOrganisation => "sending_organisation",
+            ConnectionBasis::ReceivingOrganisation => "receiving_organisation",
+            ConnectionBasis::WorksWithFamily => "works_with_family",
+        }
+    }
+}
+
+/// Whether `subject` may see or answer a connection request, given the
+/// policy's decision to let them view the family. Both sides see it: its
+/// sender and the practitioners and managers of the sending organisation,
+/// the practitioners and managers of the receiving organisation (who answer
+/// it), and anyone who may see the family. Nobody else, whatever their role.
+pub fn connection(
+    subject: &Subject,
+    facts: &ConnectionFacts,
+    family_view: Decision,
+    action: ConnectionAccess,
+) -> Option<ConnectionBasis> {
+    let case_role = subject.has(Role::Practitioner) || subject.has(Role::Manager);
+    if !subject.active || subject.tenant_id != facts.tenant_id || !case_role {
+        return None;
+    }
+    let receiving = subject.organisation_id == facts.receiving_organisation_id;
+    match action {
+        ConnectionAccess::Respond => receiving.then_some(ConnectionBasis::ReceivingOrganisation),
+        ConnectionAccess::View => {
+            if subject.user_id == facts.sender_user_id {
+                Some(ConnectionBasis::Sender)
+            } else if receiving {
+                Some(ConnectionBasis::ReceivingOrganisation)
+            } else if subject.organisation_id == facts.sender_organisation_id {
+                Some(ConnectionBasis::SendingOrganisation)
+            } else if family_view.allowed() {
+                Some(ConnectionBasis::WorksWithFamily)
+            } else {
+                None
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -569,6 +658,58 @@ mod tests {
         let mut gone = triage.clone();
         gone.active = false;
         assert!(!early_identification(&gone, eh, &good, today));
+    }
+
+    #[test]
+    fn both_sides_of_a_connection_see_it_and_only_the_receiver_answers() {
+        let facts = ConnectionFacts {
+            tenant_id: 1,
+            sender_user_id: 10,
+            sender_organisation_id: 100,
+            receiving_organisation_id: 200,
+        };
+        let view = |s: &Subject, fam: Decision| connection(s, &facts, fam, ConnectionAccess::View);
+        let respond = |s: &Subject| connection(s, &facts, Decision::Deny, ConnectionAccess::Respond);
+        let sender = subject(10, 1, 100, vec![Role::Practitioner]);
+        let colleague = subject(11, 1, 100, vec![Role::Manager]);
+        let receiver = subject(20, 1, 200, vec![Role::Practitioner]);
+        let other = subject(30, 1, 300, vec![Role::Practitioner, Role::Triage]);
+        let admin = subject(40, 1, 200, vec![Role::Admin]);
+        let stranger = subject(20, 2, 200, vec![Role::Practitioner]);
+        assert_eq!(view(&sender, Decision::Deny), Some(ConnectionBasis::Sender));
+        assert_eq!(
+            view(&colleague, Decision::Deny),
+            Some(ConnectionBasis::SendingOrganisation)
+        );
+        assert_eq!(
+            view(&receiver, Decision::Deny),
+            Some(ConnectionBasis::ReceivingOrganisation)
+        );
+        assert_eq!(view(&other, Decision::Deny), None);
+        assert_eq!(
+            view(&other, Decision::Allow(Basis::OrganisationInvolved)),
+            Some(ConnectionBasis::WorksWithFamily)
+        );
+        assert_eq!(view(&admin, Decision::Deny), None);
+        assert_eq!(view(&stranger, Decision::Allow(Basis::LeadProfessional)), None);
+        assert_eq!(respond(&receiver), Some(ConnectionBasis::ReceivingOrganisation));
+        assert_eq!(respond(&sender), None);
+        assert_eq!(respond(&other), None);
+        let mut gone = receiver.clone();
+        gone.active = false;
+        assert_eq!(respond(&gone), None);
+        // Sending needs a practitioner who may change the family.
+        assert!(connect_family(&sender, Decision::Allow(Basis::LeadProfessional)));
+        assert!(!connect_family(&sender, Decision::Deny));
+        assert!(!connect_family(
+            &colleague,
+            Decision::Allow(Basis::ManagerOfInvolvedOrganisation)
+        ));
+        // The directory: administrators, and managers of a family hub or early help.
+        assert!(manage_directory(&admin, Some(OrgKind::Vcs)));
+        assert!(manage_directory(&colleague, Some(OrgKind::FamilyHub)));
+        assert!(!manage_directory(&colleague, Some(OrgKind::Vcs)));
+        assert!(!manage_directory(&sender, Some(OrgKind::FamilyHub)));
     }
 
     #[test]

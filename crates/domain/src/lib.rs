@@ -10,6 +10,7 @@ pub mod assessment;
 pub mod audit;
 pub mod dates;
 pub mod development;
+pub mod directory;
 pub mod early_identification;
 pub mod episode;
 pub mod feeds;

@@ -17,9 +17,11 @@ use sqlx::{PgPool, SqlitePool};
 pub mod assessments;
 pub mod audit;
 pub mod bulk;
+pub mod connections;
 pub mod consents;
 pub mod contacts;
 pub mod development;
+pub mod directory;
 pub mod early_help;
 pub mod early_identification;
 pub mod episodes;
@@ -177,6 +179,8 @@ impl Db {
             Pool::Sqlite(p) => SQLITE_MIGRATOR.run(p).await?,
             Pool::Postgres(p) => POSTGRES_MIGRATOR.run(p).await?,
         }
+        // The built-in directory taxonomy is data the code defines, kept current at start.
+        self.ensure_needs_taxonomy().await?;
         Ok(())
     }
 

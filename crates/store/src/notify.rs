@@ -8,6 +8,8 @@ pub struct Notification {
     pub id: i64,
     pub at_ms: i64,
     pub referral_id: Option<i64>,
+    /// A connection request it is about (issue 8).
+    pub connection_id: Option<i64>,
     pub message: String,
     pub read_at_ms: Option<i64>,
 }
@@ -39,7 +41,7 @@ impl Db {
     /// A user's notifications, newest first.
     pub async fn notifications(&self, user_id: i64, limit: i64) -> Result<Vec<Notification>> {
         Ok(on_pool!(self, |p| sqlx::query_as(
-            "SELECT id, at_ms, referral_id, message, read_at_ms FROM notifications WHERE user_id = $1
+            "SELECT id, at_ms, referral_id, connection_id, message, read_at_ms FROM notifications WHERE user_id = $1
              ORDER BY at_ms DESC, id DESC LIMIT $2"
         )
         .bind(user_id)
