@@ -398,11 +398,18 @@ async fn import_oruk(db: &Db, args: ImportOrukArgs) -> anyhow::Result<()> {
     }
     let name = args.name.unwrap_or_else(|| host.to_string());
     let source_id = db.upsert_directory_source(tenant.id, &name, &url).await?;
-    let source = db.directory_source(source_id).await?.context("the feed just recorded")?;
+    let source = db
+        .directory_source(source_id)
+        .await?
+        .context("the feed just recorded")?;
     let report = kindred_web::oruk_pull::pull(db, &source, &kindred_web::oruk_pull::client()).await?;
     println!("{}", report.summary());
     for s in &report.skipped {
-        println!("skipped {}: {}", if s.id.is_empty() { "(no id)" } else { &s.id }, s.reason);
+        println!(
+            "skipped {}: {}",
+            if s.id.is_empty() { "(no id)" } else { &s.id },
+            s.reason
+        );
     }
     if report.error.is_some() {
         bail!("the pull stopped early; what was read has landed");

@@ -98,7 +98,11 @@ async fn seed(db: &Db, n: usize) -> anyhow::Result<()> {
         })
         .await?;
     let mut terms = vec![];
-    for (code, name) in [("feeding", "Infant feeding"), ("parenting", "Parenting"), ("money", "Money")] {
+    for (code, name) in [
+        ("feeding", "Infant feeding"),
+        ("parenting", "Parenting"),
+        ("money", "Money"),
+    ] {
         terms.push(
             db.create_term(&TermData {
                 taxonomy_id: taxonomy,
@@ -157,7 +161,11 @@ async fn seed(db: &Db, n: usize) -> anyhow::Result<()> {
                 vec!["in_person".into()]
             },
             areas: vec![format!("W{}", i % 12 + 1)],
-            term_ids: if i % 3 == 0 { vec![terms[(i / 3) % terms.len()]] } else { vec![] },
+            term_ids: if i % 3 == 0 {
+                vec![terms[(i / 3) % terms.len()]]
+            } else {
+                vec![]
+            },
             ..ServiceData::default()
         })
         .await?;
@@ -171,7 +179,10 @@ async fn run(db: Db, clients: usize, seconds: u64) -> anyhow::Result<()> {
     let base = format!("http://{}", listener.local_addr()?);
     let served = db.clone();
     tokio::spawn(async move { kindred_web::serve(served, kindred_web::Config::default(), listener).await });
-    let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build()?;
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(30))
+        .build()?;
     let first: Page<Service> = page(&http, &format!("{base}/openreferral/services?per_page=50")).await?;
     if first.total_items == 0 {
         bail!("the database has no services: run `seed` first");
@@ -183,11 +194,23 @@ async fn run(db: Db, clients: usize, seconds: u64) -> anyhow::Result<()> {
         (format!("page {}", last / 2), format!("per_page=50&page={}", last / 2)),
         (format!("page {last} (last)"), format!("per_page=50&page={last}")),
         ("day=MO, page 2".to_string(), "per_page=50&page=2&day=MO".to_string()),
-        ("taxonomy_term_id, page 2".to_string(), format!("per_page=50&page=2&taxonomy_term_id={term}")),
-        ("search=families, page 100".to_string(), "per_page=50&page=100&search=families".to_string()),
-        ("minimum_age=2&maximum_age=13".to_string(), "per_page=50&minimum_age=2&maximum_age=13".to_string()),
+        (
+            "taxonomy_term_id, page 2".to_string(),
+            format!("per_page=50&page=2&taxonomy_term_id={term}"),
+        ),
+        (
+            "search=families, page 100".to_string(),
+            "per_page=50&page=100&search=families".to_string(),
+        ),
+        (
+            "minimum_age=2&maximum_age=13".to_string(),
+            "per_page=50&minimum_age=2&maximum_age=13".to_string(),
+        ),
     ];
-    println!("{} services, {} pages of 50; {clients} clients, {seconds} s per case", first.total_items, last);
+    println!(
+        "{} services, {} pages of 50; {clients} clients, {seconds} s per case",
+        first.total_items, last
+    );
     println!("| case | requests | errors | req/s | p50 ms | p90 ms | p99 ms | max ms |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for (name, query) in cases {
@@ -196,7 +219,10 @@ async fn run(db: Db, clients: usize, seconds: u64) -> anyhow::Result<()> {
         let mut tasks = tokio::task::JoinSet::new();
         for _ in 0..clients {
             let url = url.clone();
-            let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build()?;
+            let http = reqwest::Client::builder()
+                .no_proxy()
+                .timeout(Duration::from_secs(30))
+                .build()?;
             tasks.spawn(async move {
                 let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram");
                 let mut errors = 0u64;

@@ -667,7 +667,9 @@ impl Day {
         byday
             .split(',')
             .filter_map(|part| {
-                let code = part.trim().trim_start_matches(|c: char| c == '-' || c == '+' || c.is_ascii_digit());
+                let code = part
+                    .trim()
+                    .trim_start_matches(|c: char| c == '-' || c == '+' || c.is_ascii_digit());
                 Day::ALL.into_iter().find(|d| d.code().eq_ignore_ascii_case(code))
             })
             .collect()
@@ -752,14 +754,21 @@ fn age_param(parameter: &'static str, v: &str) -> Result<Option<f64>, ParamError
     }
     match v.parse::<f64>() {
         Ok(n) if n.is_finite() && (0.0..=150.0).contains(&n) => Ok(Some(n)),
-        _ => Err(bad(parameter, format!("{parameter} must be a number of years from 0 to 150"))),
+        _ => Err(bad(
+            parameter,
+            format!("{parameter} must be a number of years from 0 to 150"),
+        )),
     }
 }
 
 /// `HH:MM` or `HH:MM:SS`, as `HH:MM:SS`.
 pub fn parse_time(v: &str) -> Option<String> {
     let parts: Vec<&str> = v.trim().split(':').collect();
-    if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.len() != 2 || !p.bytes().all(|b| b.is_ascii_digit())) {
+    if !(2..=3).contains(&parts.len())
+        || parts
+            .iter()
+            .any(|p| p.len() != 2 || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
         return None;
     }
     let n: Vec<u32> = parts.iter().map(|p| p.parse().unwrap_or(99)).collect();
@@ -798,7 +807,9 @@ pub fn parse_service_query(pairs: &[(String, String)], with_postcode: bool) -> R
             "minimum_age" => q.minimum_age = age_param("minimum_age", v)?,
             "maximum_age" => q.maximum_age = age_param("maximum_age", v)?,
             "day" if !v.trim().is_empty() => {
-                q.day = Some(Day::parse(v).ok_or_else(|| bad("day", "day must be a day of the week, such as MO or monday"))?)
+                q.day = Some(
+                    Day::parse(v).ok_or_else(|| bad("day", "day must be a day of the week, such as MO or monday"))?,
+                )
             }
             "start_time" => q.start_time = time_param("start_time", v)?,
             "end_time" => q.end_time = time_param("end_time", v)?,
@@ -809,7 +820,12 @@ pub fn parse_service_query(pairs: &[(String, String)], with_postcode: bool) -> R
                     Err(_) => crate::postcode::parse_area(v)
                         .ok()
                         .filter(|a| !a.contains(' '))
-                        .ok_or_else(|| bad("postcode", "postcode must be a UK postcode, such as SW1A 1AA, or its district, such as SW1A"))?,
+                        .ok_or_else(|| {
+                            bad(
+                                "postcode",
+                                "postcode must be a UK postcode, such as SW1A 1AA, or its district, such as SW1A",
+                            )
+                        })?,
                 };
                 q.postcode_district = Some(district);
             }
@@ -874,9 +890,15 @@ mod tests {
     #[test]
     fn paging_envelope() {
         let p = Page::new(vec![1, 2], 52, Paging { page: 2, per_page: 50 });
-        assert_eq!((p.total_pages, p.size, p.first_page, p.last_page, p.empty), (2, 2, false, true, false));
+        assert_eq!(
+            (p.total_pages, p.size, p.first_page, p.last_page, p.empty),
+            (2, 2, false, true, false)
+        );
         let p: Page<u8> = Page::new(vec![], 0, Paging::default());
-        assert_eq!((p.total_pages, p.first_page, p.last_page, p.empty), (0, true, true, true));
+        assert_eq!(
+            (p.total_pages, p.first_page, p.last_page, p.empty),
+            (0, true, true, true)
+        );
         let p: Page<u8> = Page::new(vec![], 52, Paging { page: 9, per_page: 50 });
         assert_eq!((p.page_number, p.last_page, p.empty), (9, true, true));
     }
@@ -900,7 +922,9 @@ mod tests {
         // postcode and proximity belong to /service_at_locations only.
         assert!(parse_service_query(&pairs(&[("postcode", "nowhere")]), false).is_ok());
         assert_eq!(
-            parse_service_query(&pairs(&[("postcode", "nowhere")]), true).unwrap_err().parameter,
+            parse_service_query(&pairs(&[("postcode", "nowhere")]), true)
+                .unwrap_err()
+                .parameter,
             "postcode"
         );
         let q = parse_service_query(
@@ -924,13 +948,19 @@ mod tests {
                 .parameter,
             "minimum_age"
         );
-        assert_eq!(parse_term_query(&pairs(&[("top_only", "yes")])).unwrap_err().parameter, "top_only");
+        assert_eq!(
+            parse_term_query(&pairs(&[("top_only", "yes")])).unwrap_err().parameter,
+            "top_only"
+        );
         assert!(parse_term_query(&pairs(&[("top_only", "true")])).unwrap().top_only);
     }
 
     #[test]
     fn byday_reads_ical() {
-        assert_eq!(Day::in_byday("MO,we, 1FR,-1SU,XX"), vec![Day::Mo, Day::We, Day::Fr, Day::Su]);
+        assert_eq!(
+            Day::in_byday("MO,we, 1FR,-1SU,XX"),
+            vec![Day::Mo, Day::We, Day::Fr, Day::Su]
+        );
         assert_eq!(Day::parse("sat"), Some(Day::Sa));
     }
 

@@ -364,7 +364,10 @@ impl Db {
                 "SELECT {SERVICE_COLUMNS} FROM dir_services s JOIN dir_organisations o ON o.id = s.dir_organisation_id WHERE "
             ));
             push_filter(&mut q, f);
-            q.push(" ORDER BY s.id LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+            q.push(" ORDER BY s.id LIMIT ")
+                .push_bind(limit)
+                .push(" OFFSET ")
+                .push_bind(offset);
             q.build_query_as::<OrService>().fetch_all(p).await
         })?;
         let (total,): (i64,) = on_pool!(self, |p, DB| {
@@ -408,22 +411,26 @@ impl Db {
         ))
         .fetch_all(p)
         .await)?;
-        let languages: Vec<OrLanguage> = on_pool!(self, |p| sqlx::query_as(&format!(
+        let languages: Vec<OrLanguage> = on_pool!(self, |p| {
+            sqlx::query_as(&format!(
             "SELECT service_id, uuid, name, code FROM dir_languages WHERE service_id IN ({list}) ORDER BY service_id, id"
         ))
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         let contacts: Vec<OrContact> = on_pool!(self, |p| sqlx::query_as(&format!(
             "SELECT service_id, uuid, name, title, phone, email FROM dir_contacts
              WHERE service_id IN ({list}) ORDER BY service_id, id"
         ))
         .fetch_all(p)
         .await)?;
-        let areas: Vec<OrArea> = on_pool!(self, |p| sqlx::query_as(&format!(
+        let areas: Vec<OrArea> = on_pool!(self, |p| {
+            sqlx::query_as(&format!(
             "SELECT service_id, uuid, area FROM dir_service_areas WHERE service_id IN ({list}) ORDER BY service_id, area"
         ))
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         let modes: Vec<(i64, String)> = on_pool!(self, |p| sqlx::query_as(&format!(
             "SELECT service_id, mode FROM dir_delivery_modes WHERE service_id IN ({list}) ORDER BY service_id, mode"
         ))
@@ -464,7 +471,10 @@ impl Db {
             out.terms.entry(t.service_id).or_default().push(t.term);
         }
         for s in sals {
-            out.locations.entry(s.service_id).or_default().push((s.sal_uuid, s.location));
+            out.locations
+                .entry(s.service_id)
+                .or_default()
+                .push((s.sal_uuid, s.location));
         }
         Ok(out)
     }
@@ -500,7 +510,10 @@ impl Db {
                    l.longitude AS l_longitude, {SERVICE_COLUMNS} {from}"
             ));
             push_filter(&mut q, f);
-            q.push(" ORDER BY sal.id LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+            q.push(" ORDER BY sal.id LIMIT ")
+                .push_bind(limit)
+                .push(" OFFSET ")
+                .push_bind(offset);
             q.build_query_as::<Row>().fetch_all(p).await
         })?;
         let (total,): (i64,) = on_pool!(self, |p, DB| {
@@ -531,13 +544,15 @@ impl Db {
 
     /// One published service at a location, by the link's UUID.
     pub async fn oruk_service_at_location(&self, uuid: &str) -> Result<Option<OrServiceAtLocation>> {
-        let row: Option<(i64, String)> = on_pool!(self, |p| sqlx::query_as(
+        let row: Option<(i64, String)> = on_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT sal.service_id, s.uuid FROM dir_service_at_locations sal JOIN dir_services s ON s.id = sal.service_id
              WHERE sal.uuid = $1 AND s.source_id IS NULL"
         )
         .bind(uuid)
         .fetch_optional(p)
-        .await)?;
+        .await
+        })?;
         let Some((service_id, service_uuid)) = row else {
             return Ok(None);
         };

@@ -79,7 +79,11 @@ pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(30))
-        .user_agent(concat!("kindred/", env!("CARGO_PKG_VERSION"), " (Open Referral UK pull)"))
+        .user_agent(concat!(
+            "kindred/",
+            env!("CARGO_PKG_VERSION"),
+            " (Open Referral UK pull)"
+        ))
         .build()
         .expect("an HTTP client")
 }
@@ -304,7 +308,9 @@ impl Importer<'_> {
                         .unwrap_or_else(|| "Location".into())
                 }),
                 description: text(&l.description),
-                address_1: address.map(|a| a.address_1.trim().to_string()).filter(|a| !a.is_empty()),
+                address_1: address
+                    .map(|a| a.address_1.trim().to_string())
+                    .filter(|a| !a.is_empty()),
                 city: address.map(|a| a.city.trim().to_string()).filter(|a| !a.is_empty()),
                 postcode: address
                     .and_then(|a| kindred_domain::Postcode::parse(&a.postal_code).ok())
@@ -342,8 +348,16 @@ impl Importer<'_> {
                     .map(|d| d.code())
                     .collect::<Vec<_>>()
                     .join(","),
-                opens_at: x.opens_at.as_deref().and_then(oruk::parse_time).map(|t| t[..5].to_string()),
-                closes_at: x.closes_at.as_deref().and_then(oruk::parse_time).map(|t| t[..5].to_string()),
+                opens_at: x
+                    .opens_at
+                    .as_deref()
+                    .and_then(oruk::parse_time)
+                    .map(|t| t[..5].to_string()),
+                closes_at: x
+                    .closes_at
+                    .as_deref()
+                    .and_then(oruk::parse_time)
+                    .map(|t| t[..5].to_string()),
                 description: text(&x.description),
                 valid_from: x.valid_from.as_deref().and_then(date),
                 valid_to: x.valid_to.as_deref().and_then(date),
@@ -529,5 +543,9 @@ impl Importer<'_> {
 }
 
 fn date(s: &str) -> Option<time::Date> {
-    time::Date::parse(s.trim().get(..10)?, &time::macros::format_description!("[year]-[month]-[day]")).ok()
+    time::Date::parse(
+        s.trim().get(..10)?,
+        &time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .ok()
 }

@@ -121,7 +121,12 @@ pub async fn add(
     Ok(Redirect::to("/admin/directory/sources").into_response())
 }
 
-pub async fn pull(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i64>, CsrfForm(_): CsrfForm<Vec<(String, String)>>) -> AppResult<Response> {
+pub async fn pull(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Ids(id): Ids<i64>,
+    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
+) -> AppResult<Response> {
     gate::require_admin(&cu)?;
     let source = state
         .db

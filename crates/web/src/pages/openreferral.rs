@@ -138,7 +138,11 @@ pub async fn services(State(state): State<AppState>, RawQuery(raw): RawQuery) ->
     let q = oruk::parse_service_query(&pairs(raw)?, false)?;
     let (limit, offset) = limits(q.paging);
     let (rows, total) = state.db.oruk_services(&filter(&q), limit, offset).await?;
-    Ok(Json(Page::new(rows.iter().map(list_service).collect(), total as u64, q.paging)))
+    Ok(Json(Page::new(
+        rows.iter().map(list_service).collect(),
+        total as u64,
+        q.paging,
+    )))
 }
 
 pub async fn service(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Service> {
@@ -225,7 +229,11 @@ pub async fn taxonomy_by_id(State(state): State<AppState>, Path(id): Path<String
             taxonomy_terms: t.terms.iter().map(|t| t.to_oruk()).collect(),
         }));
     }
-    let t = state.db.oruk_taxonomy(&id).await?.ok_or(ApiError::NotFound("taxonomy"))?;
+    let t = state
+        .db
+        .oruk_taxonomy(&id)
+        .await?
+        .ok_or(ApiError::NotFound("taxonomy"))?;
     let filter = OrTermFilter {
         taxonomy_uuid: Some(t.uuid.clone()),
         ..OrTermFilter::default()
@@ -260,7 +268,11 @@ pub async fn taxonomy_term(State(state): State<AppState>, Path(id): Path<String>
     if let Some(t) = oruk::fixed_term(&id) {
         return Ok(Json(t.to_oruk()));
     }
-    let t = state.db.oruk_term(&id).await?.ok_or(ApiError::NotFound("taxonomy term"))?;
+    let t = state
+        .db
+        .oruk_term(&id)
+        .await?
+        .ok_or(ApiError::NotFound("taxonomy term"))?;
     Ok(Json(term(&t)))
 }
 

@@ -242,7 +242,10 @@ async fn directory(db: &Db, tenant_code: &str, n: usize) -> Seeded {
         .unwrap();
     let mut services = vec![];
     for i in 0..n {
-        let (_, uuid) = db.create_service(&service_data(tenant, org, &locations, child, i)).await.unwrap();
+        let (_, uuid) = db
+            .create_service(&service_data(tenant, org, &locations, child, i))
+            .await
+            .unwrap();
         services.push(uuid);
     }
     let uuid_of_taxonomy = db.taxonomy(taxonomy).await.unwrap().unwrap().uuid;
@@ -262,7 +265,11 @@ fn service_data(tenant: i64, org: i64, locations: &[i64], term: i64, i: usize) -
     ServiceData {
         tenant_id: tenant,
         dir_organisation_id: org,
-        name: if i % 7 == 0 { format!("Stay and play {i}") } else { format!("Service {i}") },
+        name: if i % 7 == 0 {
+            format!("Stay and play {i}")
+        } else {
+            format!("Service {i}")
+        },
         description: format!("Sessions for families, number {i}."),
         url: Some(format!("https://example.org/services/{i}")),
         email: Some("hello@example.org".into()),
@@ -346,7 +353,11 @@ async fn ok(app: &TestApp, path: &str, kind: Kind) -> Value {
     let g = get(app, path).await;
     assert_eq!(g.status, 200, "{path}: {}", g.body);
     assert_eq!(g.cors.as_deref(), Some("*"), "{path}: CORS");
-    assert!(g.content_type.starts_with("application/json"), "{path}: {}", g.content_type);
+    assert!(
+        g.content_type.starts_with("application/json"),
+        "{path}: {}",
+        g.content_type
+    );
     assert_valid(kind, &g.body, path);
     g.body
 }
@@ -362,8 +373,17 @@ fn ids(page: &Value) -> Vec<String> {
 
 /// Every service id a filter lists (pages of 100 are plenty here).
 async fn listed(app: &TestApp, query: &str) -> BTreeSet<String> {
-    let page = ok(app, &format!("/openreferral/services?per_page=100&{query}"), Kind::ServiceList).await;
-    assert_eq!(page["total_items"].as_u64().unwrap() as usize, ids(&page).len(), "{query}");
+    let page = ok(
+        app,
+        &format!("/openreferral/services?per_page=100&{query}"),
+        Kind::ServiceList,
+    )
+    .await;
+    assert_eq!(
+        page["total_items"].as_u64().unwrap() as usize,
+        ids(&page).len(),
+        "{query}"
+    );
     ids(&page).into_iter().collect()
 }
 
@@ -390,7 +410,13 @@ async fn every_endpoint_answers_valid_oruk_empty_paged_and_full() {
         ok(&app, "/openreferral/", Kind::Info).await;
         let empty = ok(&app, "/openreferral/services", Kind::ServiceList).await;
         assert_eq!(
-            (&empty["total_items"], &empty["total_pages"], &empty["empty"], &empty["first_page"], &empty["last_page"]),
+            (
+                &empty["total_items"],
+                &empty["total_pages"],
+                &empty["empty"],
+                &empty["first_page"],
+                &empty["last_page"]
+            ),
             (&json!(0), &json!(0), &json!(true), &json!(true), &json!(true))
         );
         let empty = ok(&app, "/openreferral/service_at_locations", Kind::SalList).await;
@@ -404,27 +430,48 @@ async fn every_endpoint_answers_valid_oruk_empty_paged_and_full() {
         let fixed = ok(&app, "/openreferral/taxonomy_terms?per_page=100", Kind::TermList).await;
         let terms = fixed["total_items"].as_u64().unwrap();
         assert!(terms >= 7);
-        assert_eq!(fixed["contents"][6]["id"], kindred_domain::oruk::OFFER_TAXONOMY.terms[2].id);
+        assert_eq!(
+            fixed["contents"][6]["id"],
+            kindred_domain::oruk::OFFER_TAXONOMY.terms[2].id
+        );
 
         // 23 services, one inactive: 22 listed, in pages of 10.
         let seed = directory(&app.db, "west", 23).await;
         let mut seen = vec![];
         for (page, size, last) in [(1, 10, false), (2, 10, false), (3, 2, true)] {
-            let p = ok(&app, &format!("/openreferral/services?page={page}&per_page=10"), Kind::ServiceList).await;
+            let p = ok(
+                &app,
+                &format!("/openreferral/services?page={page}&per_page=10"),
+                Kind::ServiceList,
+            )
+            .await;
             assert_eq!(
                 (&p["total_items"], &p["total_pages"], &p["page_number"], &p["size"]),
                 (&json!(22), &json!(3), &json!(page), &json!(size))
             );
-            assert_eq!((p["first_page"].as_bool(), p["last_page"].as_bool()), (Some(page == 1), Some(last)));
-            assert!(p["contents"][0].get("schedules").is_none(), "a list's items carry one-to-one fields");
+            assert_eq!(
+                (p["first_page"].as_bool(), p["last_page"].as_bool()),
+                (Some(page == 1), Some(last))
+            );
+            assert!(
+                p["contents"][0].get("schedules").is_none(),
+                "a list's items carry one-to-one fields"
+            );
             assert!(p["contents"][0]["organization"]["name"].is_string());
             seen.extend(ids(&p));
         }
         let beyond = ok(&app, "/openreferral/services?page=4&per_page=10", Kind::ServiceList).await;
-        assert_eq!((&beyond["size"], &beyond["empty"], &beyond["last_page"]), (&json!(0), &json!(true), &json!(true)));
+        assert_eq!(
+            (&beyond["size"], &beyond["empty"], &beyond["last_page"]),
+            (&json!(0), &json!(true), &json!(true))
+        );
         let all: BTreeSet<String> = seen.iter().cloned().collect();
         assert_eq!(seen.len(), all.len(), "no service on two pages");
-        assert_eq!(all, expected(&seed, |_| true), "every active service once, the inactive one never");
+        assert_eq!(
+            all,
+            expected(&seed, |_| true),
+            "every active service once, the inactive one never"
+        );
         let default = ok(&app, "/openreferral/services", Kind::ServiceList).await;
         assert_eq!(default["size"], 22, "50 to a page unless asked");
 
@@ -432,12 +479,19 @@ async fn every_endpoint_answers_valid_oruk_empty_paged_and_full() {
         for (i, uuid) in seed.services.iter().enumerate() {
             let s = ok(&app, &format!("/openreferral/services/{uuid}"), Kind::Service).await;
             assert_eq!(s["id"], uuid.as_str());
-            assert_eq!(s["status"], if i == 1 { "inactive" } else { "active" }, "by id, any status");
+            assert_eq!(
+                s["status"],
+                if i == 1 { "inactive" } else { "active" },
+                "by id, any status"
+            );
             assert_eq!(s["minimum_age"], json!((i % 5) as f64));
             assert_eq!(s["schedules"][0]["byday"], if i % 2 == 0 { "MO" } else { "SA" });
             assert_eq!(s["cost_options"][0]["amount"], json!(2.5));
             assert_eq!(s["contacts"][0]["phones"][0]["number"], "020 7946 0000");
-            assert_eq!(s["service_at_locations"][0]["location"]["addresses"][0]["country"], "GB");
+            assert_eq!(
+                s["service_at_locations"][0]["location"]["addresses"][0]["country"],
+                "GB"
+            );
             let terms: Vec<&str> = s["attributes"]
                 .as_array()
                 .unwrap()
@@ -469,9 +523,22 @@ async fn every_endpoint_answers_valid_oruk_empty_paged_and_full() {
             (&tx["total_items"], &tx["contents"][0]["id"], &tx["last_page"]),
             (&json!(taxonomies + 1), &json!(seed.taxonomy), &json!(true))
         );
-        let t = ok(&app, &format!("/openreferral/taxonomies/{}", seed.taxonomy), Kind::Taxonomy).await;
+        let t = ok(
+            &app,
+            &format!("/openreferral/taxonomies/{}", seed.taxonomy),
+            Kind::Taxonomy,
+        )
+        .await;
         assert_eq!(t["taxonomy_terms"].as_array().unwrap().len(), 2);
-        let t = ok(&app, &format!("/openreferral/taxonomies/{}", kindred_domain::oruk::DELIVERY_TAXONOMY_ID), Kind::Taxonomy).await;
+        let t = ok(
+            &app,
+            &format!(
+                "/openreferral/taxonomies/{}",
+                kindred_domain::oruk::DELIVERY_TAXONOMY_ID
+            ),
+            Kind::Taxonomy,
+        )
+        .await;
         assert_eq!(t["taxonomy_terms"].as_array().unwrap().len(), 4);
         let page = ok(&app, "/openreferral/taxonomy_terms?per_page=4&page=2", Kind::TermList).await;
         assert_eq!((&page["total_items"], &page["size"]), (&json!(terms + 2), &json!(4)));
@@ -480,15 +547,40 @@ async fn every_endpoint_answers_valid_oruk_empty_paged_and_full() {
             let id = page["contents"][i]["id"].as_str().unwrap();
             assert_eq!(fixed_ids.contains(&id), want_fixed, "fixed terms 5–7, then the stored");
         }
-        let by_tax = ok(&app, &format!("/openreferral/taxonomy_terms?taxonomy_id={}", seed.taxonomy), Kind::TermList).await;
+        let by_tax = ok(
+            &app,
+            &format!("/openreferral/taxonomy_terms?taxonomy_id={}", seed.taxonomy),
+            Kind::TermList,
+        )
+        .await;
         assert_eq!(by_tax["total_items"], 2);
-        let children = ok(&app, &format!("/openreferral/taxonomy_terms?parent_id={}", seed.parent_term), Kind::TermList).await;
+        let children = ok(
+            &app,
+            &format!("/openreferral/taxonomy_terms?parent_id={}", seed.parent_term),
+            Kind::TermList,
+        )
+        .await;
         assert_eq!(ids(&children), vec![seed.child_term.clone()]);
-        let top = ok(&app, "/openreferral/taxonomy_terms?top_only=true&per_page=100", Kind::TermList).await;
+        let top = ok(
+            &app,
+            "/openreferral/taxonomy_terms?top_only=true&per_page=100",
+            Kind::TermList,
+        )
+        .await;
         assert!(ids(&top).contains(&seed.parent_term) && !ids(&top).contains(&seed.child_term));
-        let term = ok(&app, &format!("/openreferral/taxonomy_terms/{}", seed.child_term), Kind::Term).await;
+        let term = ok(
+            &app,
+            &format!("/openreferral/taxonomy_terms/{}", seed.child_term),
+            Kind::Term,
+        )
+        .await;
         assert_eq!(term["parent_id"], seed.parent_term.as_str());
-        ok(&app, "/openreferral/taxonomy_terms/90537ed4-3131-4d0f-8892-f351529471a4", Kind::Term).await;
+        ok(
+            &app,
+            "/openreferral/taxonomy_terms/90537ed4-3131-4d0f-8892-f351529471a4",
+            Kind::Term,
+        )
+        .await;
         assert!(seed.tenant > 0);
     }
 }
@@ -504,21 +596,39 @@ async fn filters_narrow_to_exactly_the_services_that_match() {
             ("search=stay+PLAY".into(), expected(&seed, |i| i % 7 == 0)),
             ("search=sessions+number+12".into(), expected(&seed, |i| i == 12)),
             ("search=hub+partnership".into(), expected(&seed, |_| true)),
-            (format!("taxonomy_term_id={}", seed.child_term), expected(&seed, |i| i % 3 == 0)),
+            (
+                format!("taxonomy_term_id={}", seed.child_term),
+                expected(&seed, |i| i % 3 == 0),
+            ),
             (format!("taxonomy_term_id={}", seed.parent_term), BTreeSet::new()),
-            (format!("taxonomy_id={}", seed.taxonomy), expected(&seed, |i| i % 3 == 0)),
+            (
+                format!("taxonomy_id={}", seed.taxonomy),
+                expected(&seed, |i| i % 3 == 0),
+            ),
             (format!("taxonomy_term_id={}", d[1].id), expected(&seed, |i| i % 4 == 0)),
             (format!("taxonomy_term_id={}", o[0].id), expected(&seed, |i| i % 2 == 0)),
-            (format!("taxonomy_term_id={}", o[1].id), expected(&seed, |i| i % 10 == 0)),
-            (format!("taxonomy_id={}", kindred_domain::oruk::OFFER_TAXONOMY_ID), expected(&seed, |i| i % 2 == 0 || i % 6 == 0 || i % 10 == 0)),
+            (
+                format!("taxonomy_term_id={}", o[1].id),
+                expected(&seed, |i| i % 10 == 0),
+            ),
+            (
+                format!("taxonomy_id={}", kindred_domain::oruk::OFFER_TAXONOMY_ID),
+                expected(&seed, |i| i % 2 == 0 || i % 6 == 0 || i % 10 == 0),
+            ),
             ("minimum_age=3".into(), expected(&seed, |i| i % 5 >= 3)),
             ("maximum_age=11".into(), expected(&seed, |i| i % 5 + 10 <= 11)),
-            ("minimum_age=1&maximum_age=12".into(), expected(&seed, |i| (1..=2).contains(&(i % 5)))),
+            (
+                "minimum_age=1&maximum_age=12".into(),
+                expected(&seed, |i| (1..=2).contains(&(i % 5))),
+            ),
             ("day=MO".into(), expected(&seed, |i| i % 2 == 0)),
             ("day=saturday".into(), expected(&seed, |i| i % 2 == 1)),
             ("start_time=12:00".into(), expected(&seed, |i| i % 3 != 0)),
             ("end_time=11:00".into(), expected(&seed, |i| i % 3 == 0)),
-            ("day=MO&start_time=09:00&end_time=11:00&search=stay".into(), expected(&seed, |i| i % 2 == 0 && i % 3 == 0 && i % 7 == 0)),
+            (
+                "day=MO&start_time=09:00&end_time=11:00&search=stay".into(),
+                expected(&seed, |i| i % 2 == 0 && i % 3 == 0 && i % 7 == 0),
+            ),
         ];
         for (query, want) in cases {
             assert_eq!(listed(&app, &query).await, want, "{query}");
@@ -557,7 +667,10 @@ async fn bad_parameters_and_unknown_ids_are_json_with_cors() {
         ("/openreferral/services?minimum_age=old", "minimum_age"),
         ("/openreferral/services?start_time=9am", "start_time"),
         ("/openreferral/service_at_locations?postcode=nowhere", "postcode"),
-        ("/openreferral/service_at_locations?postcode=SW1A+1AA&proximity=1000", "proximity"),
+        (
+            "/openreferral/service_at_locations?postcode=SW1A+1AA&proximity=1000",
+            "proximity",
+        ),
         ("/openreferral/taxonomies?per_page=1000", "per_page"),
         ("/openreferral/taxonomy_terms?top_only=maybe", "top_only"),
     ] {
@@ -565,7 +678,11 @@ async fn bad_parameters_and_unknown_ids_are_json_with_cors() {
         assert_eq!(g.status, 400, "{path}");
         assert_eq!(g.cors.as_deref(), Some("*"), "{path}");
         assert_eq!(g.body["parameter"], parameter, "{path}");
-        assert!(g.body["message"].as_str().unwrap().contains(parameter), "{path}: {}", g.body);
+        assert!(
+            g.body["message"].as_str().unwrap().contains(parameter),
+            "{path}: {}",
+            g.body
+        );
     }
     let unknown = "0e4b2f6a-9a55-4c37-8a6e-1a2b3c4d5e6f";
     for path in [
@@ -593,7 +710,9 @@ async fn bad_parameters_and_unknown_ids_are_json_with_cors() {
 
 async fn imported(db: &Db, source: i64) -> Vec<kindred_store::directory::FullService> {
     let rows = db.oruk_imported_services(source).await.unwrap();
-    db.full_services(&rows.iter().map(|r| r.id).collect::<Vec<_>>()).await.unwrap()
+    db.full_services(&rows.iter().map(|r| r.id).collect::<Vec<_>>())
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -622,22 +741,36 @@ async fn a_pull_copies_every_page_then_only_what_changed_and_never_duplicates() 
 
         let tenant = b.db.tenant_by_code("west").await.unwrap().id;
         let base = format!("{}/openreferral", a.addr);
-        let source_id = b.db.upsert_directory_source(tenant, "West directory", &base).await.unwrap();
+        let source_id =
+            b.db.upsert_directory_source(tenant, "West directory", &base)
+                .await
+                .unwrap();
         let source = b.db.directory_source(source_id).await.unwrap().unwrap();
         let client = kindred_web::oruk_pull::client();
 
         let r = kindred_web::oruk_pull::pull(&b.db, &source, &client).await.unwrap();
-        assert_eq!((r.pages, r.listed, r.created, r.updated, r.unchanged), (2, 150, 149, 0, 0), "{r:?}");
+        assert_eq!(
+            (r.pages, r.listed, r.created, r.updated, r.unchanged),
+            (2, 150, 149, 0, 0),
+            "{r:?}"
+        );
         assert_eq!(r.skipped.len(), 1, "{r:?}");
         assert_eq!(r.skipped[0].id, bad_uuid);
-        assert!(r.skipped[0].reason.contains("minimum_age 12 is more than maximum_age 3"), "{r:?}");
+        assert!(
+            r.skipped[0]
+                .reason
+                .contains("minimum_age 12 is more than maximum_age 3"),
+            "{r:?}"
+        );
         assert!(r.error.is_none());
 
         // B holds A's active services, field for field.
         let copies = imported(&b.db, source_id).await;
         assert_eq!(copies.len(), 149);
         for (i, uuid) in seed.services.iter().enumerate() {
-            let copy = copies.iter().find(|c| c.service.external_id.as_deref() == Some(uuid.as_str()));
+            let copy = copies
+                .iter()
+                .find(|c| c.service.external_id.as_deref() == Some(uuid.as_str()));
             if i == 1 {
                 assert!(copy.is_none(), "the inactive service is not listed, so not pulled");
                 continue;
@@ -646,9 +779,16 @@ async fn a_pull_copies_every_page_then_only_what_changed_and_never_duplicates() 
             let want = service_data(seed.tenant, 0, &[], 0, i);
             assert_eq!(c.service.name, want.name);
             assert_eq!(c.service.tenant_id, tenant);
-            assert_eq!((c.service.minimum_age, c.service.maximum_age), (want.minimum_age, want.maximum_age));
             assert_eq!(
-                (c.service.family_hub_offer, c.service.start_for_life, c.service.send_up_to_25),
+                (c.service.minimum_age, c.service.maximum_age),
+                (want.minimum_age, want.maximum_age)
+            );
+            assert_eq!(
+                (
+                    c.service.family_hub_offer,
+                    c.service.start_for_life,
+                    c.service.send_up_to_25
+                ),
                 (want.family_hub_offer, want.start_for_life, want.send_up_to_25)
             );
             let mut modes = c.modes.clone();
@@ -669,32 +809,55 @@ async fn a_pull_copies_every_page_then_only_what_changed_and_never_duplicates() 
 
         // Again: nothing changed, nothing fetched in full, nothing duplicated.
         let r = kindred_web::oruk_pull::pull(&b.db, &source, &client).await.unwrap();
-        assert_eq!((r.created, r.updated, r.unchanged, r.deactivated), (0, 0, 149, 0), "{r:?}");
+        assert_eq!(
+            (r.created, r.updated, r.unchanged, r.deactivated),
+            (0, 0, 149, 0),
+            "{r:?}"
+        );
         assert_eq!(imported(&b.db, source_id).await.len(), 149);
 
         // A changes one service and closes another: B follows.
-        let changed = a.db.directory_service_by_uuid(&seed.services[4]).await.unwrap().unwrap();
+        let changed =
+            a.db.directory_service_by_uuid(&seed.services[4])
+                .await
+                .unwrap()
+                .unwrap();
         let mut d = service_data(seed.tenant, changed.dir_organisation_id, &[], 0, 4);
         d.name = "Baby massage".into();
         a.db.update_service(changed.id, &d).await.unwrap();
-        let closed = a.db.directory_service_by_uuid(&seed.services[5]).await.unwrap().unwrap();
+        let closed =
+            a.db.directory_service_by_uuid(&seed.services[5])
+                .await
+                .unwrap()
+                .unwrap();
         let mut d = service_data(seed.tenant, closed.dir_organisation_id, &[], 0, 5);
         d.status = "inactive".into();
         a.db.update_service(closed.id, &d).await.unwrap();
         let r = kindred_web::oruk_pull::pull(&b.db, &source, &client).await.unwrap();
-        assert_eq!((r.created, r.updated, r.unchanged, r.deactivated), (0, 1, 147, 1), "{r:?}");
+        assert_eq!(
+            (r.created, r.updated, r.unchanged, r.deactivated),
+            (0, 1, 147, 1),
+            "{r:?}"
+        );
         let copies = imported(&b.db, source_id).await;
         assert_eq!(copies.len(), 149, "an inactive copy is kept, not deleted");
-        let four = copies.iter().find(|c| c.service.external_id.as_deref() == Some(seed.services[4].as_str())).unwrap();
+        let four = copies
+            .iter()
+            .find(|c| c.service.external_id.as_deref() == Some(seed.services[4].as_str()))
+            .unwrap();
         assert_eq!(four.service.name, "Baby massage");
         assert!(four.locations.is_empty(), "children replaced");
-        let five = copies.iter().find(|c| c.service.external_id.as_deref() == Some(seed.services[5].as_str())).unwrap();
+        let five = copies
+            .iter()
+            .find(|c| c.service.external_id.as_deref() == Some(seed.services[5].as_str()))
+            .unwrap();
         assert_eq!(five.service.status, "inactive");
 
         // The result is kept on the source.
         let kept = b.db.directory_source(source_id).await.unwrap().unwrap();
         assert!(kept.last_pulled_at_ms.is_some());
-        let last: kindred_web::oruk_pull::PullReport = serde_json::from_str(kept.last_result.as_deref().unwrap()).unwrap();
+        let last: kindred_web::oruk_pull::PullReport =
+            serde_json::from_str(kept.last_result.as_deref().unwrap()).unwrap();
         assert_eq!(last, r);
     }
 }
@@ -741,14 +904,24 @@ async fn an_administrator_adds_a_feed_and_pulls_it_from_the_page() {
     // Bad input names the field.
     let res = c
         .post(b.url("/admin/directory/sources"))
-        .form(&[("csrf", token.as_str()), ("name", ""), ("base_url", "ftp://example.org")])
+        .form(&[
+            ("csrf", token.as_str()),
+            ("name", ""),
+            ("base_url", "ftp://example.org"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 422);
     let page = res.text().await.unwrap();
-    assert!(page.contains("<a href=\"#name\">Enter a name for the feed</a>"), "{page}");
-    assert!(page.contains("<a href=\"#base_url\">Enter the base URL of the feed"), "{page}");
+    assert!(
+        page.contains("<a href=\"#name\">Enter a name for the feed</a>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<a href=\"#base_url\">Enter the base URL of the feed"),
+        "{page}"
+    );
     let res = c
         .post(b.url("/admin/directory/sources"))
         .form(&[
@@ -780,11 +953,21 @@ async fn an_administrator_adds_a_feed_and_pulls_it_from_the_page() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(pulled.is_some(), "the pull ended");
-    let page = c.get(b.url("/admin/directory/sources")).send().await.unwrap().text().await.unwrap();
+    let page = c
+        .get(b.url("/admin/directory/sources"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("1 page, 3 services listed: 3 new, 0 updated"), "{page}");
     // Someone who is not an administrator finds nothing there.
     let (c, token) = b.sign_in("lead@west.test").await;
-    assert_eq!(c.get(b.url("/admin/directory/sources")).send().await.unwrap().status(), 404);
+    assert_eq!(
+        c.get(b.url("/admin/directory/sources")).send().await.unwrap().status(),
+        404
+    );
     let res = c
         .post(b.url(&format!("/admin/directory/sources/{}/pull", source.id)))
         .form(&[("csrf", token.as_str())])
