@@ -95,6 +95,11 @@ enum Command {
     /// Rows are checked one by one; rejected rows go to a rejects file with their line,
     /// column and reason, the rest land. Running the same file again duplicates nothing.
     Import(ImportArgs),
+    /// Pull another directory's Open Referral UK 3.0 feed into a tenant's directory:
+    /// `kindred import-oruk https://example.org/openreferral --tenant westminster`.
+    /// Every page is read; running it again updates what changed and duplicates nothing;
+    /// a service the feed no longer lists becomes inactive. Skipped records are listed with their reasons.
+    ImportOruk(ImportOrukArgs),
     /// The audit trail.
     Audit {
         #[command(subcommand)]
@@ -102,6 +107,18 @@ enum Command {
     },
     /// Find the records of one person across systems: deduplicate one CSV, or link two.
     Link(LinkArgs),
+}
+
+#[derive(Args)]
+struct ImportOrukArgs {
+    /// The feed's base URL (the one its `/services` hangs from).
+    url: String,
+    /// The tenant (local authority) code whose directory receives the services.
+    #[arg(long)]
+    tenant: String,
+    /// What to call the feed (shown as "Listed by …"); the URL's host when not given.
+    #[arg(long)]
+    name: Option<String>,
 }
 
 /// `kindred link --input A.csv [--input B.csv] --output pairs.csv [--clusters clusters.csv]
@@ -378,6 +395,10 @@ async fn main() -> anyhow::Result<()> {
             let db = Db::open(&cli.db).await?;
             import(&db, args).await
         }
+        Command::ImportOruk(args) => {
+            let db = Db::open(&cli.db).await?;
+            import_oruk(&db, args).await
+        }
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
@@ -395,6 +416,37 @@ async fn main() -> anyhow::Result<()> {
             }
         }
     }
+}
+
+async fn import_oruk(db: &Db, args: ImportOrukArgs) -> anyhow::Result<()> {
+    let tenant = db
+        .tenant_by_code(&args.tenant)
+        .await
+        .with_context(|| format!("no tenant with code {:?}", args.tenant))?;
+    let url = args.url.trim().trim_end_matches('/').to_string();
+    let host = url.split("://").nth(1).and_then(|r| r.split('/').next()).unwrap_or("");
+    if !(url.starts_with("http://") || url.starts_with("https://")) || host.is_empty() {
+        bail!("the feed's URL must start with http:// or https://, like https://example.org/openreferral");
+    }
+    let name = args.name.unwrap_or_else(|| host.to_string());
+    let source_id = db.upsert_directory_source(tenant.id, &name, &url).await?;
+    let source = db
+        .directory_source(source_id)
+        .await?
+        .context("the feed just recorded")?;
+    let report = kindred_web::oruk_pull::pull(db, &source, &kindred_web::oruk_pull::client()).await?;
+    println!("{}", report.summary());
+    for s in &report.skipped {
+        println!(
+            "skipped {}: {}",
+            if s.id.is_empty() { "(no id)" } else { &s.id },
+            s.reason
+        );
+    }
+    if report.error.is_some() {
+        bail!("the pull stopped early; what was read has landed");
+    }
+    Ok(())
 }
 
 async fn import(db: &Db, args: ImportArgs) -> anyhow::Result<()> {

@@ -20,6 +20,7 @@ pub mod model;
 pub mod names;
 pub mod needs;
 pub mod nhs_number;
+pub mod oruk;
 pub mod outcomes;
 pub mod pathway;
 pub mod plan;

@@ -32,6 +32,7 @@ pub mod fhir;
 pub mod flags;
 pub mod kpi;
 pub mod notify;
+pub mod openreferral;
 pub mod organisations;
 pub mod outcomes;
 pub mod overrides;

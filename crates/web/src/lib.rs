@@ -22,6 +22,7 @@ pub mod fhir;
 mod forms;
 mod layout;
 pub mod mail;
+pub mod oruk_pull;
 mod pages;
 pub use pages::route_paths;
 pub mod passwords;

@@ -22,6 +22,7 @@ mod dashboards;
 mod development;
 mod directory;
 mod directory_admin;
+mod directory_sources;
 mod early_help;
 mod early_identification;
 mod episodes;
@@ -31,6 +32,7 @@ mod flags;
 mod glass;
 mod home;
 mod notifications;
+pub mod openreferral;
 mod outcomes;
 mod panels;
 mod partner_systems;
@@ -78,9 +80,14 @@ impl Routes {
 }
 
 pub fn routes() -> Router<AppState> {
-    all_routes()
-        .router
-        .fallback(|| async { crate::errors::AppError::NotFound })
+    all_routes().router.fallback(|uri: axum::http::Uri| async move {
+        use axum::response::IntoResponse;
+        if uri.path().starts_with("/openreferral/") {
+            openreferral::unknown_path()
+        } else {
+            crate::errors::AppError::NotFound.into_response()
+        }
+    })
 }
 
 /// Every path the server answers, in the order they were declared.
@@ -355,6 +362,7 @@ fn all_routes() -> Routes {
         .merge(self_referral_routes())
         .merge(directory_routes())
         .merge(api_routes())
+        .merge(openreferral_routes())
 }
 
 /// The public service directory (issue 8, F17): no account.
@@ -371,6 +379,27 @@ fn api_routes() -> Routes {
     crate::api::routes()
         .into_iter()
         .fold(Routes::new(), |r, (path, method_router)| r.route(path, method_router))
+}
+
+/// The Open Referral UK 3.0 API (issue 8): public, JSON.
+fn openreferral_routes() -> Routes {
+    use openreferral as o;
+    Routes::new()
+        .route("/openreferral", get(o::info))
+        .route("/openreferral/", get(o::info))
+        .route("/openreferral/services", get(o::services))
+        .route("/openreferral/services/{id}", get(o::service))
+        .route("/openreferral/service_at_locations", get(o::service_at_locations))
+        .route("/openreferral/service_at_locations/{id}", get(o::service_at_location))
+        .route("/openreferral/taxonomies", get(o::taxonomies))
+        .route("/openreferral/taxonomies/{id}", get(o::taxonomy_by_id))
+        .route("/openreferral/taxonomy_terms", get(o::taxonomy_terms))
+        .route("/openreferral/taxonomy_terms/{id}", get(o::taxonomy_term))
+        .route(
+            "/admin/directory/sources",
+            get(directory_sources::list).post(directory_sources::add),
+        )
+        .route("/admin/directory/sources/{id}/pull", post(directory_sources::pull))
 }
 
 /// The public self-referral: no account, its own draft and CSRF token.

@@ -15,6 +15,7 @@ mod forms;
 mod front_door;
 mod leak;
 mod note_routes;
+mod openreferral;
 mod outcomes;
 mod pathway;
 mod plan;
