@@ -2,6 +2,7 @@
 //! real HTTP client. One binary, one `spawn_app`, one fixture world.
 
 mod access;
+mod api;
 mod break_glass;
 mod consent;
 mod dashboards;

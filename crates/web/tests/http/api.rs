@@ -1,0 +1,235 @@
+//! Kindred's own JSON API over real HTTP, on SQLite and (when
+//! `KINDRED_TEST_DATABASE_URL` is set) PostgreSQL: the OpenAPI document
+//! describes every route; a partner system's token (scope `api`) is needed;
+//! it lists and reads only the families its organisation works with; bulk
+//! referrals land in the triage queue, a retry makes nothing new, and every
+//! rejected referral comes back with each field at fault.
+
+use kindred_store::testing;
+use serde_json::{Value, json};
+
+use crate::{TestApp, spawn_with};
+
+async fn token(app: &TestApp, organisation: &str, scope: &str) -> String {
+    let west = app.db.tenant_by_code("west").await.unwrap();
+    let org = app
+        .db
+        .organisations(west.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|o| o.name == organisation)
+        .unwrap();
+    let (client, secret) = kindred_web::api_auth::register(&app.db, west.id, org.id, organisation, None, None)
+        .await
+        .unwrap();
+    let res = reqwest::Client::new()
+        .post(app.url("/oauth/token"))
+        .basic_auth(&client.client_id, Some(&secret))
+        .form(&[("grant_type", "client_credentials"), ("scope", scope)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+async fn get(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
+    let res = reqwest::Client::new()
+        .get(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn post(app: &TestApp, token: &str, path: &str, body: &Value) -> (u16, Value) {
+    let res = reqwest::Client::new()
+        .post(app.url(path))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+fn referral(reference: &str) -> Value {
+    json!({
+        "reference": reference,
+        "summary": "Mother finding the new baby hard; rent arrears",
+        "family_aware": true,
+        "needs": ["parenting_early", "housing"],
+        "consent": {"given": true, "by": "Mother", "on": "2026-01-05", "scope": "Early help"},
+        "referrer": {"name": "Health visiting system", "role": "Health visitor", "email": "hv@west.test"},
+        "people": [
+            {"role": "parent", "given_name": "Bethan", "family_name": "Apiary", "date_of_birth": "1996-04-03",
+             "postcode": "W2 5AB"},
+            {"role": "child", "given_name": "Cai", "family_name": "Apiary", "date_of_birth": "2025-06-01"}
+        ]
+    })
+}
+
+#[tokio::test]
+async fn the_document_describes_the_api_and_a_token_is_required() {
+    for db in testing::fresh_databases().await {
+        let app = spawn_with(db, Default::default()).await;
+        let res = reqwest::get(app.url("/api/openapi.json")).await.unwrap();
+        assert_eq!(res.status(), 200);
+        let doc: Value = res.json().await.unwrap();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+        for path in ["/api/v1/families", "/api/v1/families/{id}", "/api/v1/referrals", "/api/v1/referrals/{reference}"] {
+            assert!(doc["paths"][path].is_object(), "{path} is not described");
+        }
+        assert_eq!(
+            doc["components"]["securitySchemes"]["oauth2"]["flows"]["clientCredentials"]["tokenUrl"],
+            "/oauth/token"
+        );
+
+        // No token, a made-up token, and a token without the api scope.
+        let res = reqwest::get(app.url("/api/v1/families")).await.unwrap();
+        assert_eq!(res.status(), 401);
+        assert!(res.headers().get("www-authenticate").is_some());
+        let (status, body) = get(&app, "not-a-token", "/api/v1/families").await;
+        assert_eq!(status, 401);
+        assert_eq!(body["error"], "invalid_token");
+        let fhir_only = token(&app, "West Health Visiting", "system/*.read").await;
+        let (status, body) = get(&app, &fhir_only, "/api/v1/families").await;
+        assert_eq!(status, 403);
+        assert_eq!(body["error"], "insufficient_scope");
+        // A signed-in user's session is not a token.
+        let (browser, _) = app.sign_in("lead@west.test").await;
+        let res = browser.get(app.url("/api/v1/families")).send().await.unwrap();
+        assert_eq!(res.status(), 401);
+    }
+}
+
+#[tokio::test]
+async fn a_system_sees_only_its_organisations_families() {
+    for db in testing::fresh_databases().await {
+        let app = spawn_with(db, Default::default()).await;
+        let khan = app.world.khan_family;
+        let okafor = app.world.other_family;
+        let hv = token(&app, "West Health Visiting", "api").await;
+        let eh = token(&app, "West Early Help", "api").await;
+
+        let (status, page) = get(&app, &hv, "/api/v1/families").await;
+        assert_eq!(status, 200);
+        let ids: Vec<i64> = page["items"].as_array().unwrap().iter().map(|f| f["id"].as_i64().unwrap()).collect();
+        assert_eq!(ids, vec![khan]);
+        let (_, page) = get(&app, &eh, "/api/v1/families").await;
+        let ids: Vec<i64> = page["items"].as_array().unwrap().iter().map(|f| f["id"].as_i64().unwrap()).collect();
+        assert_eq!(ids, vec![okafor]);
+
+        let (status, family) = get(&app, &hv, &format!("/api/v1/families/{khan}")).await;
+        assert_eq!(status, 200);
+        assert_eq!(family["name"], "Khan household");
+        let names: Vec<&str> = family["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["given_name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names.len(), 2);
+        assert!(names.contains(&"Aisha") && names.contains(&"Zara"));
+        assert!(family["involvements"].as_array().unwrap().iter().any(|i| i["organisation"] == "West Health Visiting"));
+
+        // Another organisation's family, and one that does not exist, look the same.
+        let (status, denied) = get(&app, &hv, &format!("/api/v1/families/{okafor}")).await;
+        let (status2, missing) = get(&app, &hv, "/api/v1/families/999999").await;
+        assert_eq!((status, status2), (404, 404));
+        assert_eq!(denied, missing);
+        let (status, _) = get(&app, &hv, "/api/v1/families/not-a-number").await;
+        assert_eq!(status, 404);
+
+        // Paging parameters are checked by name.
+        let (status, body) = get(&app, &hv, "/api/v1/families?per_page=500").await;
+        assert_eq!(status, 400);
+        assert_eq!(body["field"], "per_page");
+        let (status, body) = get(&app, &hv, "/api/v1/families?page=0").await;
+        assert_eq!(status, 400);
+        assert_eq!(body["field"], "page");
+
+        // Every read is audited with the system as the actor.
+        let events = app.db.family_access_log(khan, 50).await.unwrap();
+        assert!(
+            events
+                .iter()
+                .any(|e| e.event.route == "api GET /api/v1/families/{id}" && e.actor_organisation.as_deref() == Some("West Health Visiting")),
+            "no audit event for the API read"
+        );
+    }
+}
+
+#[tokio::test]
+async fn bulk_referrals_land_once_and_rejections_name_each_field() {
+    for db in testing::fresh_databases().await {
+        let app = spawn_with(db, Default::default()).await;
+        let hv = token(&app, "West Health Visiting", "api").await;
+        let mut bad = referral("HV-2");
+        bad["people"][0]["nhs_number"] = "9990000019".into();
+        bad["needs"] = json!(["housing", "not-a-need"]);
+        let body = json!({"referrals": [referral("HV-1"), bad, {"reference": 12}]});
+        let (status, out) = post(&app, &hv, "/api/v1/referrals", &body).await;
+        assert_eq!(status, 200, "{out}");
+        assert_eq!((out["created"].as_i64(), out["rejected"].as_i64()), (Some(1), Some(2)));
+        assert_eq!(out["results"][0]["outcome"], "created");
+        let fields: Vec<&str> = out["results"][1]["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, vec!["referrals[1].needs[1]", "referrals[1].people[0].nhs_number"]);
+        assert_eq!(out["results"][2]["errors"][0]["field"], "referrals[2].reference");
+
+        // The referral is in the triage queue, with its people and needs.
+        let id = out["results"][0]["id"].as_i64().unwrap();
+        let r = app.db.referral(id).await.unwrap().unwrap();
+        assert_eq!(r.status.code(), "open");
+        assert_eq!(r.needs.len(), 2);
+        assert_eq!(app.db.referral_people(id).await.unwrap().len(), 2);
+
+        // A retry (the same batch again) makes nothing new.
+        let (status, again) = post(&app, &hv, "/api/v1/referrals", &body).await;
+        assert_eq!(status, 200);
+        assert_eq!(again["results"][0]["outcome"], "already_sent");
+        assert_eq!(again["results"][0]["id"].as_i64(), Some(id));
+        let west = app.db.tenant_by_code("west").await.unwrap();
+        assert_eq!(
+            app.db.referral_id_by_reference(west.id, "HV-1").await.unwrap(),
+            Some(id)
+        );
+
+        // The sender follows it by reference; another organisation cannot, nor reuse it.
+        let (status, s) = get(&app, &hv, "/api/v1/referrals/HV-1").await;
+        assert_eq!(status, 200);
+        assert_eq!(s["status"], "open");
+        let eh = token(&app, "West Early Help", "api").await;
+        let (status, _) = get(&app, &eh, "/api/v1/referrals/HV-1").await;
+        assert_eq!(status, 404);
+        let (_, taken) = post(&app, &eh, "/api/v1/referrals", &json!({"referrals": [referral("HV-1")]})).await;
+        assert_eq!(taken["results"][0]["outcome"], "rejected");
+        assert_eq!(taken["results"][0]["errors"][0]["field"], "referrals[0].reference");
+
+        // A body that is not a batch is refused as a whole, saying why.
+        let res = reqwest::Client::new()
+            .post(app.url("/api/v1/referrals"))
+            .bearer_auth(&hv)
+            .body("{not json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400);
+        let e: Value = res.json().await.unwrap();
+        assert_eq!(e["error"], "invalid_json");
+        let many: Vec<Value> = (0..101).map(|i| referral(&format!("M-{i}"))).collect();
+        let (status, e) = post(&app, &hv, "/api/v1/referrals", &json!({"referrals": many})).await;
+        assert_eq!(status, 413);
+        assert_eq!(e["field"], "referrals");
+    }
+}
