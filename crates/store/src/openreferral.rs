@@ -442,12 +442,15 @@ impl Db {
             #[sqlx(flatten)]
             term: OrTerm,
         }
-        let terms: Vec<ServiceTerm> = on_pool!(self, |p| sqlx::query_as(&format!(
-            "SELECT st.service_id, {TERM_COLUMNS} FROM dir_service_terms st JOIN {TERM_FROM} ON tt.id = st.term_id
+        let terms: Vec<ServiceTerm> = on_pool!(self, |p| {
+            sqlx::query_as(&format!(
+            "SELECT st.service_id, {TERM_COLUMNS} FROM dir_service_terms st JOIN dir_taxonomy_terms tt ON tt.id = st.term_id
+               JOIN dir_taxonomies tx ON tx.id = tt.taxonomy_id LEFT JOIN dir_taxonomy_terms pt ON pt.id = tt.parent_id
              WHERE st.service_id IN ({list}) ORDER BY st.service_id, tt.id"
         ))
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         let sals: Vec<SalRow> = on_pool!(self, |p| sqlx::query_as(&format!(
             "SELECT sal.service_id, sal.uuid AS sal_uuid, l.id, l.uuid, l.name, l.description, l.address_1, l.city,
                l.postcode, l.latitude, l.longitude

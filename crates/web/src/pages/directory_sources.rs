@@ -31,8 +31,8 @@ struct SourceView {
 struct SourcesPage {
     l: Layout,
     sources: Vec<SourceView>,
-    name: String,
-    base_url: String,
+    feed_name: String,
+    feed_url: String,
     errors: Errors,
     pulling: bool,
 }
@@ -66,8 +66,8 @@ pub async fn list(
     let page = SourcesPage {
         l: Layout::new("Directory feeds", &cu),
         sources: sources.iter().map(view).collect(),
-        name: String::new(),
-        base_url: String::new(),
+        feed_name: String::new(),
+        feed_url: String::new(),
         errors: Errors::default(),
         pulling: q.pulling.is_some(),
     };
@@ -108,8 +108,8 @@ pub async fn add(
         return crate::errors::invalid(SourcesPage {
             l: Layout::new("Error: Directory feeds", &cu),
             sources: sources.iter().map(view).collect(),
-            name,
-            base_url,
+            feed_name: name,
+            feed_url: base_url,
             errors,
             pulling: false,
         });
