@@ -189,7 +189,9 @@ pub struct LocationData {
 /// A service offered at a location (ORUK `service_at_location`), with the location.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ServiceAtLocation {
+    #[sqlx(rename = "sal_id")]
     pub id: i64,
+    #[sqlx(rename = "sal_uuid")]
     pub uuid: String,
     pub service_id: i64,
     pub service_uuid: String,
@@ -354,6 +356,9 @@ const ORG_COLUMNS: &str =
 const LOCATION_COLUMNS: &str = "l.id, l.uuid, l.tenant_id, l.name, l.description, l.address_1, l.city, l.postcode,
     l.latitude, l.longitude, l.hub_site_id, h.name AS hub_site_name, l.source_id, l.external_id";
 const LOCATION_FROM: &str = "dir_locations l LEFT JOIN hub_sites h ON h.id = l.hub_site_id";
+/// Service-at-locations with their service and location (joins in an order SQLite accepts).
+const SAL_FROM: &str = "dir_service_at_locations sal JOIN dir_services s ON s.id = sal.service_id
+    JOIN dir_locations l ON l.id = sal.location_id LEFT JOIN hub_sites h ON h.id = l.hub_site_id";
 const TAXONOMY_COLUMNS: &str = "id, uuid, tenant_id, name, description, uri, version, source_id, external_id";
 const TERM_COLUMNS: &str = "t.id, t.uuid, t.taxonomy_id, x.uuid AS taxonomy_uuid, t.parent_id, pt.uuid AS parent_uuid,
     t.code, t.name, t.description, t.source_id, t.external_id";
@@ -987,9 +992,8 @@ impl Db {
         let locations: Vec<ServiceAtLocation> = self
             .rows_in(
                 &format!(
-                    "SELECT sal.id, sal.uuid, sal.service_id, s.uuid AS service_uuid, {LOCATION_COLUMNS}
-                     FROM dir_service_at_locations sal JOIN dir_services s ON s.id = sal.service_id
-                     JOIN {LOCATION_FROM} ON l.id = sal.location_id WHERE sal.service_id IN ("
+                    "SELECT sal.id AS sal_id, sal.uuid AS sal_uuid, sal.service_id, s.uuid AS service_uuid, {LOCATION_COLUMNS}
+                     FROM {SAL_FROM} WHERE sal.service_id IN ("
                 ),
                 ids,
                 ") ORDER BY l.name, sal.id",
@@ -1049,7 +1053,8 @@ impl Db {
         let terms: Vec<ServiceTerm> = self
             .rows_in(
                 &format!(
-                    "SELECT st.service_id, {TERM_COLUMNS} FROM dir_service_terms st JOIN {TERM_FROM} ON t.id = st.term_id
+                    "SELECT st.service_id, {TERM_COLUMNS} FROM dir_service_terms st JOIN dir_taxonomy_terms t ON t.id = st.term_id
+                     JOIN dir_taxonomies x ON x.id = t.taxonomy_id LEFT JOIN dir_taxonomy_terms pt ON pt.id = t.parent_id
                      WHERE st.service_id IN ("
                 ),
                 ids,
@@ -1116,9 +1121,8 @@ impl Db {
         let per_page = per_page.clamp(1, 1000);
         let offset = (page.max(1) - 1) * per_page;
         let rows = on_pool!(self, |p| sqlx::query_as(&format!(
-            "SELECT sal.id, sal.uuid, sal.service_id, s.uuid AS service_uuid, {LOCATION_COLUMNS}
-             FROM dir_service_at_locations sal JOIN dir_services s ON s.id = sal.service_id
-             JOIN {LOCATION_FROM} ON l.id = sal.location_id
+            "SELECT sal.id AS sal_id, sal.uuid AS sal_uuid, sal.service_id, s.uuid AS service_uuid, {LOCATION_COLUMNS}
+             FROM {SAL_FROM}
              WHERE ($1 = 0 OR s.tenant_id = $1) ORDER BY sal.service_id, sal.id LIMIT $2 OFFSET $3"
         ))
         .bind(tenant_id.unwrap_or(0))
@@ -1138,9 +1142,8 @@ impl Db {
 
     pub async fn service_at_location_by_uuid(&self, uuid: &str) -> Result<Option<ServiceAtLocation>> {
         Ok(on_pool!(self, |p| sqlx::query_as(&format!(
-            "SELECT sal.id, sal.uuid, sal.service_id, s.uuid AS service_uuid, {LOCATION_COLUMNS}
-             FROM dir_service_at_locations sal JOIN dir_services s ON s.id = sal.service_id
-             JOIN {LOCATION_FROM} ON l.id = sal.location_id WHERE sal.uuid = $1"
+            "SELECT sal.id AS sal_id, sal.uuid AS sal_uuid, sal.service_id, s.uuid AS service_uuid, {LOCATION_COLUMNS}
+             FROM {SAL_FROM} WHERE sal.uuid = $1"
         ))
         .bind(uuid)
         .fetch_optional(p)
