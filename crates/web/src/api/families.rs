@@ -165,7 +165,11 @@ pub async fn list(
         (status = 404, description = "No such family, or none the caller may see", body = ErrorBody),
     )
 )]
-pub async fn show(State(state): State<AppState>, Caller(cu): Caller, Path(id): Path<String>) -> ApiResult<Json<FamilyOut>> {
+pub async fn show(
+    State(state): State<AppState>,
+    Caller(cu): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<FamilyOut>> {
     let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
     let (family, basis) = access::family(
         &state,

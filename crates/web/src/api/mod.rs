@@ -32,7 +32,9 @@ pub struct Caller(pub CurrentUser);
 impl axum::extract::FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, ApiError> {
-        let caller = ApiCaller::from_request_parts(parts, state).await.map_err(ApiError::from_auth)?;
+        let caller = ApiCaller::from_request_parts(parts, state)
+            .await
+            .map_err(ApiError::from_auth)?;
         caller.require_scope(SCOPE_API).map_err(ApiError::from_auth)?;
         Ok(Caller(caller.cu))
     }

@@ -19,9 +19,9 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 use utoipa::ToSchema;
 
+use super::Caller;
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::families::rfc3339;
-use super::Caller;
 use crate::AppState;
 use crate::access::{self, Record};
 use crate::auth::CurrentUser;
@@ -211,7 +211,10 @@ fn check(r: &ReferralIn, at: &str, today: Date) -> Result<Valid, Vec<FieldError>
     if summary.is_empty() {
         err(format!("{at}.summary"), "Enter why the family is referred");
     } else if summary.chars().count() > 10_000 {
-        err(format!("{at}.summary"), "The summary must be 10,000 characters or fewer");
+        err(
+            format!("{at}.summary"),
+            "The summary must be 10,000 characters or fewer",
+        );
     }
     if r.family_aware.is_none() {
         err(
@@ -235,7 +238,10 @@ fn check(r: &ReferralIn, at: &str, today: Date) -> Result<Valid, Vec<FieldError>
         }
         Some(c) => {
             let given = c.given.unwrap_or_else(|| {
-                err(format!("{at}.consent.given"), "Say whether consent was given (true or false)");
+                err(
+                    format!("{at}.consent.given"),
+                    "Say whether consent was given (true or false)",
+                );
                 false
             });
             let by = text(&c.by);
@@ -278,10 +284,16 @@ fn check(r: &ReferralIn, at: &str, today: Date) -> Result<Valid, Vec<FieldError>
                 err(format!("{at}.referrer.role"), "Enter the referrer's role");
             }
             if referrer.phone.is_empty() && referrer.email.is_empty() {
-                err(format!("{at}.referrer"), "Give a phone number or an email address for the referrer");
+                err(
+                    format!("{at}.referrer"),
+                    "Give a phone number or an email address for the referrer",
+                );
             }
             if !referrer.email.is_empty() && !referrer.email.contains('@') {
-                err(format!("{at}.referrer.email"), "Enter an email address like name@example.org");
+                err(
+                    format!("{at}.referrer.email"),
+                    "Enter an email address like name@example.org",
+                );
             }
             referrer
         }
@@ -315,16 +327,25 @@ fn check(r: &ReferralIn, at: &str, today: Date) -> Result<Valid, Vec<FieldError>
         let date_of_birth = if born.is_empty() { None } else { date(&born) };
         let expected_delivery = if due.is_empty() { None } else { date(&due) };
         if !born.is_empty() && date_of_birth.is_none() {
-            err(format!("{at}.date_of_birth"), "The date must be a real date, YYYY-MM-DD");
+            err(
+                format!("{at}.date_of_birth"),
+                "The date must be a real date, YYYY-MM-DD",
+            );
         } else if date_of_birth.is_some_and(|d| d > today) {
             err(format!("{at}.date_of_birth"), "A date of birth cannot be in the future");
         }
         if !due.is_empty() && expected_delivery.is_none() {
-            err(format!("{at}.expected_delivery"), "The date must be a real date, YYYY-MM-DD");
+            err(
+                format!("{at}.expected_delivery"),
+                "The date must be a real date, YYYY-MM-DD",
+            );
         }
         if role == Some(MemberRole::Unborn) {
             if due.is_empty() {
-                err(format!("{at}.expected_delivery"), "Give an unborn baby's expected delivery date");
+                err(
+                    format!("{at}.expected_delivery"),
+                    "Give an unborn baby's expected delivery date",
+                );
             }
             if !born.is_empty() {
                 err(format!("{at}.date_of_birth"), "An unborn baby has no date of birth");
@@ -722,6 +743,9 @@ mod tests {
         assert!(items[0].is_ok());
         assert_eq!(items[1].as_ref().unwrap_err().field, "referrals[1].reference");
         assert!(read_batch(b"{").is_err());
-        assert_eq!(read_batch(b"{\"referrals\": 3}").unwrap_err().field(), Some("referrals"));
+        assert_eq!(
+            read_batch(b"{\"referrals\": 3}").unwrap_err().field(),
+            Some("referrals")
+        );
     }
 }

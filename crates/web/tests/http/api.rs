@@ -82,7 +82,12 @@ async fn the_document_describes_the_api_and_a_token_is_required() {
         assert_eq!(res.status(), 200);
         let doc: Value = res.json().await.unwrap();
         assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-        for path in ["/api/v1/families", "/api/v1/families/{id}", "/api/v1/referrals", "/api/v1/referrals/{reference}"] {
+        for path in [
+            "/api/v1/families",
+            "/api/v1/families/{id}",
+            "/api/v1/referrals",
+            "/api/v1/referrals/{reference}",
+        ] {
             assert!(doc["paths"][path].is_object(), "{path} is not described");
         }
         assert_eq!(
@@ -119,10 +124,20 @@ async fn a_system_sees_only_its_organisations_families() {
 
         let (status, page) = get(&app, &hv, "/api/v1/families").await;
         assert_eq!(status, 200);
-        let ids: Vec<i64> = page["items"].as_array().unwrap().iter().map(|f| f["id"].as_i64().unwrap()).collect();
+        let ids: Vec<i64> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_i64().unwrap())
+            .collect();
         assert_eq!(ids, vec![khan]);
         let (_, page) = get(&app, &eh, "/api/v1/families").await;
-        let ids: Vec<i64> = page["items"].as_array().unwrap().iter().map(|f| f["id"].as_i64().unwrap()).collect();
+        let ids: Vec<i64> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_i64().unwrap())
+            .collect();
         assert_eq!(ids, vec![okafor]);
 
         let (status, family) = get(&app, &hv, &format!("/api/v1/families/{khan}")).await;
@@ -136,7 +151,13 @@ async fn a_system_sees_only_its_organisations_families() {
             .collect();
         assert_eq!(names.len(), 2);
         assert!(names.contains(&"Aisha") && names.contains(&"Zara"));
-        assert!(family["involvements"].as_array().unwrap().iter().any(|i| i["organisation"] == "West Health Visiting"));
+        assert!(
+            family["involvements"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["organisation"] == "West Health Visiting")
+        );
 
         // Another organisation's family, and one that does not exist, look the same.
         let (status, denied) = get(&app, &hv, &format!("/api/v1/families/{okafor}")).await;
@@ -157,9 +178,8 @@ async fn a_system_sees_only_its_organisations_families() {
         // Every read is audited with the system as the actor.
         let events = app.db.family_access_log(khan, 50).await.unwrap();
         assert!(
-            events
-                .iter()
-                .any(|e| e.event.route == "api GET /api/v1/families/{id}" && e.actor_organisation.as_deref() == Some("West Health Visiting")),
+            events.iter().any(|e| e.event.route == "api GET /api/v1/families/{id}"
+                && e.actor_organisation.as_deref() == Some("West Health Visiting")),
             "no audit event for the API read"
         );
     }
@@ -184,7 +204,10 @@ async fn bulk_referrals_land_once_and_rejections_name_each_field() {
             .iter()
             .map(|e| e["field"].as_str().unwrap())
             .collect();
-        assert_eq!(fields, vec!["referrals[1].needs[1]", "referrals[1].people[0].nhs_number"]);
+        assert_eq!(
+            fields,
+            vec!["referrals[1].needs[1]", "referrals[1].people[0].nhs_number"]
+        );
         assert_eq!(out["results"][2]["errors"][0]["field"], "referrals[2].reference");
 
         // The referral is in the triage queue, with its people and needs.
@@ -212,7 +235,13 @@ async fn bulk_referrals_land_once_and_rejections_name_each_field() {
         let eh = token(&app, "West Early Help", "api").await;
         let (status, _) = get(&app, &eh, "/api/v1/referrals/HV-1").await;
         assert_eq!(status, 404);
-        let (_, taken) = post(&app, &eh, "/api/v1/referrals", &json!({"referrals": [referral("HV-1")]})).await;
+        let (_, taken) = post(
+            &app,
+            &eh,
+            "/api/v1/referrals",
+            &json!({"referrals": [referral("HV-1")]}),
+        )
+        .await;
         assert_eq!(taken["results"][0]["outcome"], "rejected");
         assert_eq!(taken["results"][0]["errors"][0]["field"], "referrals[0].reference");
 
