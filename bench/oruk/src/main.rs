@@ -128,8 +128,8 @@ async fn seed(db: &Db, n: usize) -> anyhow::Result<()> {
             fees_description: Some("Free".into()),
             minimum_age: Some((i % 5) as i64),
             maximum_age: Some((i % 5) as i64 + 10),
-            family_hub_offer: i % 2 == 0,
-            start_for_life: i % 10 == 0,
+            family_hub_offer: i.is_multiple_of(2),
+            start_for_life: i.is_multiple_of(10),
             location_ids: vec![location],
             schedules: vec![ScheduleData {
                 location_id: Some(location),
@@ -155,13 +155,13 @@ async fn seed(db: &Db, n: usize) -> anyhow::Result<()> {
                 phone: Some("020 7946 0000".into()),
                 email: None,
             }],
-            modes: if i % 4 == 0 {
+            modes: if i.is_multiple_of(4) {
                 vec!["in_person".into(), "online".into()]
             } else {
                 vec!["in_person".into()]
             },
             areas: vec![format!("W{}", i % 12 + 1)],
-            term_ids: if i % 3 == 0 {
+            term_ids: if i.is_multiple_of(3) {
                 vec![terms[(i / 3) % terms.len()]]
             } else {
                 vec![]

@@ -175,10 +175,10 @@ struct Seeded {
 
 /// `n` services of one organisation at two locations. Service `i`:
 /// ages `i % 5` to `i % 5 + 10`; runs on Monday (even `i`) or Saturday (odd),
-/// opening at 09:00 (i % 3 == 0) or 13:30; in person, and online when `i % 4 == 0`;
-/// the family hub offer when `i % 2 == 0`; the stored child term when `i % 3 == 0`;
-/// serving SW1A (`i % 5 == 0`), W2 (`i % 5 == 1`) or anywhere. Its name is
-/// "Service i", "Stay and play i" for `i % 7 == 0`. Service 1 is inactive.
+/// opening at 09:00 (i.is_multiple_of(3)) or 13:30; in person, and online when `i.is_multiple_of(4)`;
+/// the family hub offer when `i.is_multiple_of(2)`; the stored child term when `i.is_multiple_of(3)`;
+/// serving SW1A (`i.is_multiple_of(5)`), W2 (`i % 5 == 1`) or anywhere. Its name is
+/// "Service i", "Stay and play i" for `i.is_multiple_of(7)`. Service 1 is inactive.
 async fn directory(db: &Db, tenant_code: &str, n: usize) -> Seeded {
     let tenant = db.tenant_by_code(tenant_code).await.unwrap().id;
     let org = db
@@ -265,7 +265,7 @@ fn service_data(tenant: i64, org: i64, locations: &[i64], term: i64, i: usize) -
     ServiceData {
         tenant_id: tenant,
         dir_organisation_id: org,
-        name: if i % 7 == 0 {
+        name: if i.is_multiple_of(7) {
             format!("Stay and play {i}")
         } else {
             format!("Service {i}")
@@ -277,17 +277,25 @@ fn service_data(tenant: i64, org: i64, locations: &[i64], term: i64, i: usize) -
         fees_description: Some("Free".into()),
         minimum_age: Some(min),
         maximum_age: Some(min + 10),
-        send_up_to_25: i % 6 == 0,
-        family_hub_offer: i % 2 == 0,
-        start_for_life: i % 10 == 0,
+        send_up_to_25: i.is_multiple_of(6),
+        family_hub_offer: i.is_multiple_of(2),
+        start_for_life: i.is_multiple_of(10),
         connect_organisation_id: None,
         location_ids: locations.get(i % 2).copied().into_iter().collect(),
         schedules: vec![ScheduleData {
             location_id: locations.get(i % 2).copied(),
             freq: "WEEKLY".into(),
-            byday: if i % 2 == 0 { "MO".into() } else { "SA".into() },
-            opens_at: Some(if i % 3 == 0 { "09:00".into() } else { "13:30".into() }),
-            closes_at: Some(if i % 3 == 0 { "11:00".into() } else { "15:00".into() }),
+            byday: if i.is_multiple_of(2) { "MO".into() } else { "SA".into() },
+            opens_at: Some(if i.is_multiple_of(3) {
+                "09:00".into()
+            } else {
+                "13:30".into()
+            }),
+            closes_at: Some(if i.is_multiple_of(3) {
+                "11:00".into()
+            } else {
+                "15:00".into()
+            }),
             description: "Term time.".into(),
             valid_from: None,
             valid_to: None,
@@ -307,7 +315,7 @@ fn service_data(tenant: i64, org: i64, locations: &[i64], term: i64, i: usize) -
             phone: Some("020 7946 0000".into()),
             email: Some("reception@example.org".into()),
         }],
-        modes: if i % 4 == 0 {
+        modes: if i.is_multiple_of(4) {
             vec!["in_person".into(), "online".into()]
         } else {
             vec!["in_person".into()]
@@ -317,7 +325,7 @@ fn service_data(tenant: i64, org: i64, locations: &[i64], term: i64, i: usize) -
             1 => vec!["W2".into()],
             _ => vec![],
         },
-        term_ids: if i % 3 == 0 { vec![term] } else { vec![] },
+        term_ids: if i.is_multiple_of(3) { vec![term] } else { vec![] },
         last_modified_ms: None,
     }
 }
@@ -485,7 +493,10 @@ async fn every_endpoint_answers_valid_oruk_empty_paged_and_full() {
                 "by id, any status"
             );
             assert_eq!(s["minimum_age"], json!((i % 5) as f64));
-            assert_eq!(s["schedules"][0]["byday"], if i % 2 == 0 { "MO" } else { "SA" });
+            assert_eq!(
+                s["schedules"][0]["byday"],
+                if i.is_multiple_of(2) { "MO" } else { "SA" }
+            );
             assert_eq!(s["cost_options"][0]["amount"], json!(2.5));
             assert_eq!(s["contacts"][0]["phones"][0]["number"], "020 7946 0000");
             assert_eq!(
@@ -499,9 +510,9 @@ async fn every_endpoint_answers_valid_oruk_empty_paged_and_full() {
                 .map(|a| a["taxonomy_term"]["name"].as_str().unwrap())
                 .collect();
             assert!(terms.contains(&"In person"));
-            assert_eq!(terms.contains(&"Online"), i % 4 == 0, "{terms:?}");
-            assert_eq!(terms.contains(&"Family hub offer"), i % 2 == 0, "{terms:?}");
-            assert_eq!(terms.contains(&"Infant feeding"), i % 3 == 0, "{terms:?}");
+            assert_eq!(terms.contains(&"Online"), i.is_multiple_of(4), "{terms:?}");
+            assert_eq!(terms.contains(&"Family hub offer"), i.is_multiple_of(2), "{terms:?}");
+            assert_eq!(terms.contains(&"Infant feeding"), i.is_multiple_of(3), "{terms:?}");
         }
 
         // Services at locations: 22, each with its location and service.
@@ -593,27 +604,35 @@ async fn filters_narrow_to_exactly_the_services_that_match() {
         let d = kindred_domain::oruk::DELIVERY_TAXONOMY.terms;
         let o = kindred_domain::oruk::OFFER_TAXONOMY.terms;
         let cases: Vec<(String, BTreeSet<String>)> = vec![
-            ("search=stay+PLAY".into(), expected(&seed, |i| i % 7 == 0)),
+            ("search=stay+PLAY".into(), expected(&seed, |i| i.is_multiple_of(7))),
             ("search=sessions+number+12".into(), expected(&seed, |i| i == 12)),
             ("search=hub+partnership".into(), expected(&seed, |_| true)),
             (
                 format!("taxonomy_term_id={}", seed.child_term),
-                expected(&seed, |i| i % 3 == 0),
+                expected(&seed, |i| i.is_multiple_of(3)),
             ),
             (format!("taxonomy_term_id={}", seed.parent_term), BTreeSet::new()),
             (
                 format!("taxonomy_id={}", seed.taxonomy),
-                expected(&seed, |i| i % 3 == 0),
+                expected(&seed, |i| i.is_multiple_of(3)),
             ),
-            (format!("taxonomy_term_id={}", d[1].id), expected(&seed, |i| i % 4 == 0)),
-            (format!("taxonomy_term_id={}", o[0].id), expected(&seed, |i| i % 2 == 0)),
+            (
+                format!("taxonomy_term_id={}", d[1].id),
+                expected(&seed, |i| i.is_multiple_of(4)),
+            ),
+            (
+                format!("taxonomy_term_id={}", o[0].id),
+                expected(&seed, |i| i.is_multiple_of(2)),
+            ),
             (
                 format!("taxonomy_term_id={}", o[1].id),
-                expected(&seed, |i| i % 10 == 0),
+                expected(&seed, |i| i.is_multiple_of(10)),
             ),
             (
                 format!("taxonomy_id={}", kindred_domain::oruk::OFFER_TAXONOMY_ID),
-                expected(&seed, |i| i % 2 == 0 || i % 6 == 0 || i % 10 == 0),
+                expected(&seed, |i| {
+                    i.is_multiple_of(2) || i.is_multiple_of(6) || i.is_multiple_of(10)
+                }),
             ),
             ("minimum_age=3".into(), expected(&seed, |i| i % 5 >= 3)),
             ("maximum_age=11".into(), expected(&seed, |i| i % 5 + 10 <= 11)),
@@ -621,13 +640,15 @@ async fn filters_narrow_to_exactly_the_services_that_match() {
                 "minimum_age=1&maximum_age=12".into(),
                 expected(&seed, |i| (1..=2).contains(&(i % 5))),
             ),
-            ("day=MO".into(), expected(&seed, |i| i % 2 == 0)),
+            ("day=MO".into(), expected(&seed, |i| i.is_multiple_of(2))),
             ("day=saturday".into(), expected(&seed, |i| i % 2 == 1)),
             ("start_time=12:00".into(), expected(&seed, |i| i % 3 != 0)),
-            ("end_time=11:00".into(), expected(&seed, |i| i % 3 == 0)),
+            ("end_time=11:00".into(), expected(&seed, |i| i.is_multiple_of(3))),
             (
                 "day=MO&start_time=09:00&end_time=11:00&search=stay".into(),
-                expected(&seed, |i| i % 2 == 0 && i % 3 == 0 && i % 7 == 0),
+                expected(&seed, |i| {
+                    i.is_multiple_of(2) && i.is_multiple_of(3) && i.is_multiple_of(7)
+                }),
             ),
         ];
         for (query, want) in cases {
@@ -838,7 +859,7 @@ async fn a_pull_copies_every_page_then_only_what_changed_and_never_duplicates() 
             assert_eq!(c.contacts[0].phone.as_deref(), Some("020 7946 0000"));
             assert_eq!(c.locations, 1);
             assert_eq!(c.service.organisation_name, "west Family Hub Partnership");
-            assert_eq!(c.terms.contains(&"Infant feeding".to_string()), i % 3 == 0);
+            assert_eq!(c.terms.contains(&"Infant feeding".to_string()), i.is_multiple_of(3));
         }
         // What B pulled is A's to publish, not B's.
         let published = ok(&b, "/openreferral/services", Kind::ServiceList).await;
