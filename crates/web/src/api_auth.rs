@@ -104,6 +104,7 @@ pub struct TokenForm {
 
 /// The client's id and secret from HTTP Basic (form-urlencoded inside, RFC
 /// 6749 §2.3.1) or from the form body; both at once is refused.
+#[allow(clippy::result_large_err)] // the refusal is a finished response
 fn client_credentials(headers: &HeaderMap, form: &TokenForm) -> Result<(String, String), Response> {
     let basic = headers
         .get(header::AUTHORIZATION)

@@ -174,6 +174,7 @@ fn refused(e: ApiAuthError) -> Response {
 }
 
 /// The caller, holding the FHIR read scope.
+#[allow(clippy::result_large_err)] // the refusal is a finished response
 fn caller(c: Result<ApiCaller, ApiAuthError>) -> Result<ApiCaller, Response> {
     let c = c.map_err(refused)?;
     c.require_scope(SCOPE_FHIR_READ).map_err(refused)?;

@@ -30,7 +30,7 @@ pub struct ErrorBody {
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    body: ErrorBody,
+    body: Box<ErrorBody>,
     challenge: Option<HeaderValue>,
 }
 
@@ -38,12 +38,12 @@ impl ApiError {
     fn new(status: StatusCode, error: &str, message: impl Into<String>, field: Option<&str>) -> Self {
         ApiError {
             status,
-            body: ErrorBody {
+            body: Box::new(ErrorBody {
                 error: error.into(),
                 message: message.into(),
                 field: field.map(str::to_string),
                 correlation_id: None,
-            },
+            }),
             challenge: None,
         }
     }
@@ -81,12 +81,12 @@ impl ApiError {
         let (code, message) = e.describe();
         ApiError {
             status: e.status(),
-            body: ErrorBody {
+            body: Box::new(ErrorBody {
                 error: code.into(),
                 message,
                 field: None,
                 correlation_id: None,
-            },
+            }),
             challenge: e.challenge(),
         }
     }
@@ -136,7 +136,7 @@ impl From<kindred_store::StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut r = (self.status, axum::Json(self.body)).into_response();
+        let mut r = (self.status, axum::Json(*self.body)).into_response();
         if let Some(v) = self.challenge {
             r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
         }
