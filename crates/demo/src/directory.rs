@@ -737,7 +737,7 @@ pub async fn seed(
             locations.iter().take(1).collect()
         };
         for (location, place, reach) in at.iter().map(|x| (x.0, &x.1, &x.2)) {
-            let in_person = k.modes.iter().any(|m| *m == "in_person");
+            let in_person = k.modes.contains(&"in_person");
             let name = if k.every_hub && at.len() > 1 {
                 format!(
                     "{}, {}",
