@@ -982,3 +982,136 @@ async fn connections(
     }
     Ok(made)
 }
+
+/// Services a voluntary organisation's own case system published through the
+/// JSON API (`POST /api/v1/directory/services`): stored as the API stores
+/// them, under the system's source and its own ids, so the public directory
+/// shows them as listed by that system.
+pub async fn published_by_partner_system(
+    db: &Db,
+    client: &kindred_store::api_clients::ApiClient,
+) -> anyhow::Result<usize> {
+    use kindred_domain::directory::partner_system_source;
+    let t = client.tenant_id;
+    let source = db
+        .upsert_directory_source(
+            t,
+            &format!("{} (partner system)", client.organisation_name),
+            &partner_system_source(client.user_id),
+        )
+        .await?;
+    let existing = db
+        .dir_organisations(t)
+        .await?
+        .into_iter()
+        .find(|o| o.organisation_id == Some(client.organisation_id));
+    let org_id = match existing {
+        Some(o) => o.id,
+        None => {
+            db.create_dir_organisation(&OrganisationData {
+                tenant_id: t,
+                organisation_id: Some(client.organisation_id),
+                name: client.organisation_name.clone(),
+                description: String::new(),
+                email: None,
+                website: None,
+            })
+            .await?
+        }
+    };
+    let location = db
+        .upsert_location(
+            source,
+            "location:PADD-CENTRE",
+            &LocationData {
+                tenant_id: t,
+                name: "Paddington community centre".into(),
+                address_1: Some("12 Example Street".into()),
+                city: Some("London".into()),
+                postcode: Some("W2 1AA".into()),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let terms = db.needs_terms().await?;
+    let term = |code: &str| terms.iter().find(|x| x.code == code).map(|x| x.id);
+    // Published a few days ago, as a nightly sync would have.
+    let modified = kindred_store::now_ms() - 3 * 86_400_000;
+    type Published<'a> = (
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a [&'a str],
+        (Option<i64>, Option<i64>),
+        &'a str,
+    );
+    let list: [Published; 3] = [
+        (
+            "FA-SVC-001",
+            "Dads' group",
+            "A weekly group for fathers and male carers of children under five: play, peer support and advice on being a dad.",
+            &["parenting_early", "parent_mental_health"],
+            (Some(0), Some(5)),
+            "SA",
+        ),
+        (
+            "FA-SVC-002",
+            "Family debt and benefits clinic",
+            "One-to-one appointments on debt, benefits checks, cost of living grants and budgeting, with an interpreter when needed.",
+            &["debt"],
+            (None, None),
+            "TU,TH",
+        ),
+        (
+            "FA-SVC-003",
+            "Young carers' club",
+            "A fortnightly club for young carers aged 8 to 18, with trips in the holidays and a quiet place to do homework.",
+            &["young_carer"],
+            (Some(8), Some(18)),
+            "WE",
+        ),
+    ];
+    for (external_id, name, description, needs, ages, days) in list {
+        let data = ServiceData {
+            tenant_id: t,
+            dir_organisation_id: org_id,
+            name: name.into(),
+            description: description.into(),
+            email: Some("services@family-charity.example.org".into()),
+            status: "active".into(),
+            minimum_age: ages.0,
+            maximum_age: ages.1,
+            connect_organisation_id: Some(client.organisation_id),
+            location_ids: vec![location],
+            schedules: vec![ScheduleData {
+                freq: "WEEKLY".into(),
+                byday: days.into(),
+                opens_at: Some("10:00".into()),
+                closes_at: Some("12:00".into()),
+                ..Default::default()
+            }],
+            costs: vec![CostData {
+                option: "Session".into(),
+                amount: None,
+                amount_description: "Free".into(),
+            }],
+            languages: vec![LanguageData {
+                name: "English".into(),
+                code: "en".into(),
+            }],
+            contacts: vec![ContactData {
+                name: "Services team".into(),
+                title: String::new(),
+                phone: Some("020 7946 0550".into()),
+                email: None,
+            }],
+            modes: vec!["in_person".into()],
+            areas: vec!["W2".into(), "W9".into(), "NW8".into()],
+            term_ids: needs.iter().filter_map(|c| term(c)).collect(),
+            last_modified_ms: Some(modified),
+            ..Default::default()
+        };
+        db.upsert_service(source, external_id, &data).await?;
+    }
+    Ok(list.len())
+}

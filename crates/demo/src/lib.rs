@@ -71,7 +71,9 @@ pub struct DemoClient {
 }
 
 /// One health visiting record system in each borough: it sees the families
-/// its health visiting service works with, as its health visitors do.
+/// its health visiting service works with, as its health visitors do. And
+/// the Westminster voluntary organisation's case system, which has published
+/// its own services into the directory through the JSON API.
 pub const DEMO_CLIENTS: &[DemoClient] = &[
     DemoClient {
         tenant: "westminster",
@@ -84,6 +86,12 @@ pub const DEMO_CLIENTS: &[DemoClient] = &[
         organisation_kind: OrgKind::HealthVisiting,
         name: "Kensington and Chelsea health visiting record system",
         client_id: "demo-hv-rbkc",
+    },
+    DemoClient {
+        tenant: "westminster",
+        organisation_kind: OrgKind::Vcs,
+        name: "Westminster voluntary sector case system",
+        client_id: "demo-vcs-westminster",
     },
 ];
 
@@ -593,7 +601,7 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
             .get(&c.organisation_kind)
             .and_then(|o| o.first())
             .context("a demo client's organisation")?;
-        kindred_web::api_auth::register(
+        let (client, _) = kindred_web::api_auth::register(
             db,
             p.tenant_id,
             org,
@@ -603,6 +611,11 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
         )
         .await
         .context("demo partner systems")?;
+        if c.organisation_kind == OrgKind::Vcs {
+            directory::published_by_partner_system(db, &client)
+                .await
+                .context("services a demo partner system published")?;
+        }
     }
     db.analyze().await?;
     Ok(Some(summary))

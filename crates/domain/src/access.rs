@@ -517,6 +517,14 @@ pub fn manage_directory(subject: &Subject, organisation_kind: Option<OrgKind>) -
                 && matches!(organisation_kind, Some(OrgKind::FamilyHub | OrgKind::EarlyHelp))))
 }
 
+/// Who may publish their own organisation's services into the directory
+/// (through the API, as a partner system): anyone active who works for a
+/// partner organisation. It reaches only services listed for that
+/// organisation, and, like `manage_directory`, no case content.
+pub fn publish_own_services(subject: &Subject) -> bool {
+    subject.active && (subject.has(Role::Practitioner) || subject.has(Role::Manager) || subject.has(Role::Admin))
+}
+
 /// Whether `subject` may connect a family to a service, given the policy's
 /// decision to let them change the family: a practitioner working with the
 /// family (not through break-glass, not a manager overseeing).
@@ -760,6 +768,12 @@ mod tests {
         assert!(manage_directory(&colleague, Some(OrgKind::FamilyHub)));
         assert!(!manage_directory(&colleague, Some(OrgKind::Vcs)));
         assert!(!manage_directory(&sender, Some(OrgKind::FamilyHub)));
+        assert!(publish_own_services(&sender));
+        let gone = Subject {
+            active: false,
+            ..sender.clone()
+        };
+        assert!(!publish_own_services(&gone));
     }
 
     #[test]

@@ -160,6 +160,21 @@ pub fn parse_district(input: &str) -> Result<String, postcode::PostcodeError> {
     Ok(area.split(' ').next().unwrap_or_default().to_string())
 }
 
+/// The source address that stands for a partner system publishing its
+/// organisation's services through Kindred's API (by its account's id), as
+/// opposed to an Open Referral feed that is pulled.
+pub fn partner_system_source(account_id: i64) -> String {
+    format!("{PARTNER_SYSTEM_SOURCE}{account_id}")
+}
+
+const PARTNER_SYSTEM_SOURCE: &str = "urn:kindred:partner-system:";
+
+/// Whether a directory source is a partner system publishing through the API
+/// (not a feed to pull).
+pub fn is_partner_system_source(base_url: &str) -> bool {
+    base_url.starts_with(PARTNER_SYSTEM_SOURCE)
+}
+
 /// A language a service is offered in: its ISO 639-1 code and English name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Language {
@@ -424,7 +439,8 @@ fn opt(s: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.to_string())
 }
 
-fn email_shape(s: &str) -> bool {
+/// Whether `s` looks like an email address (one `@`, a dotted domain, no spaces).
+pub fn email_shape(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else {
         return false;
     };

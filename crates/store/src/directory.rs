@@ -929,6 +929,17 @@ impl Db {
         .await)?)
     }
 
+    /// A service from a feed or partner system, by the source and its own id.
+    pub async fn directory_service_by_external(&self, source_id: i64, external_id: &str) -> Result<Option<ServiceRow>> {
+        Ok(on_pool!(self, |p| sqlx::query_as(&format!(
+            "SELECT {SERVICE_COLUMNS} FROM {SERVICE_FROM} WHERE s.source_id = $1 AND s.external_id = $2"
+        ))
+        .bind(source_id)
+        .bind(external_id)
+        .fetch_optional(p)
+        .await)?)
+    }
+
     /// The directory search: how many services match, and page `page`
     /// (from 1) of `per_page` of them, by name.
     pub async fn directory_services_page(

@@ -27,6 +27,14 @@ pub struct ErrorBody {
     pub correlation_id: Option<String>,
 }
 
+/// A field at fault in an item of a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// Where, e.g. `referrals[2].people[0].nhs_number`.
+    pub field: String,
+    pub message: String,
+}
+
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,

@@ -9,6 +9,7 @@
 //! 404, exactly like a record that does not exist. Errors are JSON naming the
 //! field: `{"error": "invalid_field", "field": "referrals[0].people[1].nhs_number", "message": "…"}`.
 
+mod directory;
 mod error;
 mod families;
 mod referrals;
@@ -18,7 +19,7 @@ use axum::routing::{MethodRouter, get};
 use utoipa::OpenApi;
 use utoipa::openapi::security::{ClientCredentials, Flow, OAuth2, Scopes, SecurityScheme};
 
-pub use error::{ApiError, ApiResult};
+pub use error::{ApiError, ApiResult, FieldError};
 
 use crate::AppState;
 use crate::api_auth::{ApiCaller, SCOPE_API};
@@ -48,6 +49,11 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/api/v1/families/{id}", get(families::show)),
         ("/api/v1/referrals", axum::routing::post(referrals::send)),
         ("/api/v1/referrals/{reference}", get(referrals::status)),
+        (
+            "/api/v1/directory/services",
+            get(directory::list).post(directory::publish),
+        ),
+        ("/api/v1/directory/services/{id}", get(directory::show)),
     ]
 }
 
@@ -63,12 +69,16 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         families::show,
         referrals::send,
         referrals::status,
+        directory::list,
+        directory::show,
+        directory::publish,
     ),
     modifiers(&Security),
     security(("oauth2" = ["api"])),
     tags(
         (name = "families", description = "Families the calling organisation works with"),
         (name = "referrals", description = "Referrals into the partnership's front door"),
+        (name = "directory", description = "The partnership's service directory: read it, and publish your own organisation's services"),
     )
 )]
 pub struct ApiDoc;
@@ -114,6 +124,47 @@ impl PageQuery {
         let per_page = number(self.per_page.as_deref(), "per_page", 50, 1, MAX_PER_PAGE)?;
         Ok((page, per_page))
     }
+}
+
+/// Reads a batch `{"<key>": [item, …]}` item by item, so one malformed item
+/// does not sink the rest: each is the item or the field at fault in it.
+pub fn read_items<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    key: &str,
+    noun: &str,
+    max: usize,
+) -> ApiResult<Vec<Result<T, FieldError>>> {
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::invalid_json(
+            format!("The body is not JSON: {e} (line {}, column {})", e.line(), e.column()),
+            None,
+        )
+    })?;
+    let Some(items) = value.get(key).and_then(|v| v.as_array()) else {
+        return Err(ApiError::invalid_json(
+            format!("The body must be an object with a \"{key}\" array"),
+            Some(key),
+        ));
+    };
+    if items.is_empty() {
+        return Err(ApiError::invalid_json(format!("Send at least one {noun}"), Some(key)));
+    }
+    if items.len() > max {
+        return Err(ApiError::too_large(
+            format!("Send at most {max} {noun}s in one request"),
+            key,
+        ));
+    }
+    Ok(items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            serde_path_to_error::deserialize::<_, T>(item).map_err(|e| FieldError {
+                field: format!("{key}[{i}].{}", e.path()),
+                message: format!("Wrong type: {}", e.inner()),
+            })
+        })
+        .collect())
 }
 
 fn number(raw: Option<&str>, field: &str, default: i64, min: i64, max: i64) -> ApiResult<i64> {

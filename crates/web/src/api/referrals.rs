@@ -20,8 +20,9 @@ use time::Date;
 use utoipa::ToSchema;
 
 use super::Caller;
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{ApiError, ApiResult, ErrorBody, FieldError};
 use super::families::rfc3339;
+use super::read_items;
 use crate::AppState;
 use crate::access::{self, Record};
 use crate::auth::CurrentUser;
@@ -98,14 +99,6 @@ pub struct PersonIn {
     pub nhs_number: Option<String>,
     pub postcode: Option<String>,
     pub address_line: Option<String>,
-}
-
-/// A field at fault.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct FieldError {
-    /// Where, e.g. `referrals[2].people[0].nhs_number`.
-    pub field: String,
-    pub message: String,
 }
 
 /// What became of one referral of the batch.
@@ -414,41 +407,6 @@ fn check(r: &ReferralIn, at: &str, today: Date) -> Result<Valid, Vec<FieldError>
     })
 }
 
-/// Reads the batch, item by item, so one malformed referral does not sink the rest.
-fn read_batch(body: &[u8]) -> ApiResult<Vec<Result<ReferralIn, FieldError>>> {
-    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::invalid_json(
-            format!("The body is not JSON: {e} (line {}, column {})", e.line(), e.column()),
-            None,
-        )
-    })?;
-    let Some(items) = value.get("referrals").and_then(|v| v.as_array()) else {
-        return Err(ApiError::invalid_json(
-            "The body must be an object with a \"referrals\" array",
-            Some("referrals"),
-        ));
-    };
-    if items.is_empty() {
-        return Err(ApiError::invalid_json("Send at least one referral", Some("referrals")));
-    }
-    if items.len() > MAX_BATCH {
-        return Err(ApiError::too_large(
-            format!("Send at most {MAX_BATCH} referrals in one request"),
-            "referrals",
-        ));
-    }
-    Ok(items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| {
-            serde_path_to_error::deserialize::<_, ReferralIn>(item).map_err(|e| FieldError {
-                field: format!("referrals[{i}].{}", e.path()),
-                message: format!("Wrong type: {}", e.inner()),
-            })
-        })
-        .collect())
-}
-
 /// Sends referrals into the front door: each is checked on its own, and the
 /// results say, in order, which were created, which were sent before, and
 /// every field at fault in those rejected.
@@ -469,7 +427,7 @@ pub async fn send(State(state): State<AppState>, Caller(cu): Caller, body: Bytes
     if !policy::make_referral(&cu.user.subject()) {
         return Err(ApiError::forbidden("This system's organisation may not make referrals"));
     }
-    let items = read_batch(&body)?;
+    let items = read_items::<ReferralIn>(&body, "referrals", "referral", MAX_BATCH)?;
     let today = kindred_store::today();
     let mut out = BatchResult {
         created: 0,
@@ -739,12 +697,14 @@ mod tests {
     #[test]
     fn a_malformed_item_does_not_sink_the_batch() {
         let body = serde_json::json!({"referrals": [good(), {"reference": 7}]}).to_string();
-        let items = read_batch(body.as_bytes()).unwrap();
+        let items = read_items::<ReferralIn>(body.as_bytes(), "referrals", "referral", MAX_BATCH).unwrap();
         assert!(items[0].is_ok());
         assert_eq!(items[1].as_ref().unwrap_err().field, "referrals[1].reference");
-        assert!(read_batch(b"{").is_err());
+        assert!(read_items::<ReferralIn>(b"{", "referrals", "referral", MAX_BATCH).is_err());
         assert_eq!(
-            read_batch(b"{\"referrals\": 3}").unwrap_err().field(),
+            read_items::<ReferralIn>(b"{\"referrals\": 3}", "referrals", "referral", MAX_BATCH)
+                .unwrap_err()
+                .field(),
             Some("referrals")
         );
     }

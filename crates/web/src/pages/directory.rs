@@ -368,6 +368,8 @@ pub async fn search(State(state): State<AppState>, Query(q): Query<SearchQuery>)
 struct ServicePage {
     l: Layout,
     s: ServiceView,
+    /// The feed or partner system the listing comes from, when not the hub's own.
+    listed_by: Option<String>,
 }
 
 pub async fn service(State(state): State<AppState>, Ids(uuid): Ids<String>) -> AppResult<Response> {
@@ -376,9 +378,14 @@ pub async fn service(State(state): State<AppState>, Ids(uuid): Ids<String>) -> A
         return Err(AppError::NotFound);
     }
     let s = ServiceView::of(&full);
+    let listed_by = match full.service.source_id {
+        Some(id) => state.db.directory_source(id).await?.map(|src| src.name),
+        None => None,
+    };
     let page = ServicePage {
         l: Layout::directory(s.name.clone()),
         s,
+        listed_by,
     };
     Ok(Html(page.render()?).into_response())
 }

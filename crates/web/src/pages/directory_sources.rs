@@ -65,7 +65,11 @@ pub async fn list(
     let sources = state.db.directory_sources(cu.user.tenant_id).await?;
     let page = SourcesPage {
         l: Layout::new("Directory feeds", &cu),
-        sources: sources.iter().map(view).collect(),
+        sources: sources
+            .iter()
+            .filter(|s| !kindred_domain::directory::is_partner_system_source(&s.base_url))
+            .map(view)
+            .collect(),
         feed_name: String::new(),
         feed_url: String::new(),
         errors: Errors::default(),
@@ -107,7 +111,11 @@ pub async fn add(
         let sources = state.db.directory_sources(cu.user.tenant_id).await?;
         return crate::errors::invalid(SourcesPage {
             l: Layout::new("Error: Directory feeds", &cu),
-            sources: sources.iter().map(view).collect(),
+            sources: sources
+                .iter()
+                .filter(|s| !kindred_domain::directory::is_partner_system_source(&s.base_url))
+                .map(view)
+                .collect(),
             feed_name: name,
             feed_url: base_url,
             errors,
@@ -132,7 +140,9 @@ pub async fn pull(
         .db
         .directory_source(id)
         .await?
-        .filter(|s| s.tenant_id == cu.user.tenant_id)
+        .filter(|s| {
+            s.tenant_id == cu.user.tenant_id && !kindred_domain::directory::is_partner_system_source(&s.base_url)
+        })
         .ok_or(AppError::NotFound)?;
     let db = state.db.clone();
     tokio::spawn(async move {

@@ -3,7 +3,8 @@
 //! describes every route; a partner system's token (scope `api`) is needed;
 //! it lists and reads only the families its organisation works with; bulk
 //! referrals land in the triage queue, a retry makes nothing new, and every
-//! rejected referral comes back with each field at fault.
+//! rejected referral comes back with each field at fault; a partner system
+//! publishes its own services into the directory, idempotently by its own id.
 
 use kindred_store::testing;
 use serde_json::{Value, json};
@@ -11,7 +12,11 @@ use serde_json::{Value, json};
 use crate::{TestApp, spawn_with};
 
 async fn token(app: &TestApp, organisation: &str, scope: &str) -> String {
-    let west = app.db.tenant_by_code("west").await.unwrap();
+    token_in(app, "west", organisation, scope).await
+}
+
+async fn token_in(app: &TestApp, tenant: &str, organisation: &str, scope: &str) -> String {
+    let west = app.db.tenant_by_code(tenant).await.unwrap();
     let org = app
         .db
         .organisations(west.id)
@@ -87,6 +92,8 @@ async fn the_document_describes_the_api_and_a_token_is_required() {
             "/api/v1/families/{id}",
             "/api/v1/referrals",
             "/api/v1/referrals/{reference}",
+            "/api/v1/directory/services",
+            "/api/v1/directory/services/{id}",
         ] {
             assert!(doc["paths"][path].is_object(), "{path} is not described");
         }
@@ -260,5 +267,148 @@ async fn bulk_referrals_land_once_and_rejections_name_each_field() {
         let (status, e) = post(&app, &hv, "/api/v1/referrals", &json!({"referrals": many})).await;
         assert_eq!(status, 413);
         assert_eq!(e["field"], "referrals");
+    }
+}
+
+fn service(external_id: &str, name: &str) -> Value {
+    json!({
+        "external_id": external_id,
+        "name": name,
+        "description": "Drop-in advice for families on money, debt and benefits",
+        "minimum_age": 0,
+        "maximum_age": 25,
+        "needs": ["debt"],
+        "delivery_modes": ["in_person", "telephone"],
+        "areas": ["W2", "W9"],
+        "languages": ["en", "so"],
+        "schedules": [{"days": ["TU", "TH"], "opens_at": "10:00", "closes_at": "13:00"}],
+        "costs": [{"amount_pence": 0, "description": "Free"}],
+        "contacts": [{"name": "Advice line", "phone": "020 7946 0999"}],
+        "locations": [{"external_id": "centre", "name": "Family Action centre", "postcode": "W2 5AB"}]
+    })
+}
+
+#[tokio::test]
+async fn a_partner_system_publishes_its_services_once_and_rejections_name_each_field() {
+    for db in testing::fresh_databases().await {
+        let app = spawn_with(db, Default::default()).await;
+        let vcs = token(&app, "West Family Action", "api").await;
+        let mut bad = service("bad-1", "");
+        bad["areas"] = json!(["W2", "Narnia"]);
+        bad["delivery_modes"] = json!(["by pigeon"]);
+        let body = json!({"services": [service("money-1", "Money advice"), bad, {"external_id": 5},
+            service("money-2", "Benefits check")]});
+        let (status, out) = post(&app, &vcs, "/api/v1/directory/services", &body).await;
+        assert_eq!(status, 200, "{out}");
+        assert_eq!(
+            (
+                out["created"].as_i64(),
+                out["updated"].as_i64(),
+                out["rejected"].as_i64()
+            ),
+            (Some(2), Some(0), Some(2))
+        );
+        let fields: Vec<&str> = out["results"][1]["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            fields,
+            vec![
+                "services[1].name",
+                "services[1].delivery_modes[0]",
+                "services[1].areas[1]"
+            ]
+        );
+        assert_eq!(out["results"][2]["errors"][0]["field"], "services[2].external_id");
+        let id = out["results"][0]["id"].as_str().unwrap().to_string();
+
+        // Publishing again updates in place: nothing new, the same id.
+        let body = json!({"services": [service("money-1", "Money and debt advice")]});
+        let (_, again) = post(&app, &vcs, "/api/v1/directory/services", &body).await;
+        assert_eq!(again["results"][0]["outcome"], "updated");
+        assert_eq!(again["results"][0]["id"], id.as_str());
+        let (status, mine) = get(&app, &vcs, "/api/v1/directory/services?mine=true").await;
+        assert_eq!(status, 200);
+        assert_eq!(mine["total"], 2);
+        let s = &mine["items"][0];
+        assert_eq!(s["name"], "Benefits check");
+        assert_eq!(s["organisation"]["name"], "West Family Action");
+        assert_eq!(s["accepts_connections"], true);
+        assert_eq!(s["schedules"][0]["days"], json!(["TU", "TH"]));
+        assert_eq!(s["locations"][0]["postcode"], "W2 5AB");
+        assert_eq!(s["listed_by"], "West Family Action (partner system)");
+
+        // Another system of the partnership reads it, filtered; it has no external id for it.
+        let hv = token(&app, "West Health Visiting", "api").await;
+        let (status, one) = get(&app, &hv, &format!("/api/v1/directory/services/{id}")).await;
+        assert_eq!(status, 200);
+        assert_eq!(one["name"], "Money and debt advice");
+        assert!(one.get("external_id").is_none());
+        let (_, by_need) = get(&app, &hv, "/api/v1/directory/services?need=debt&district=W9&age=19").await;
+        let names: Vec<&str> = by_need["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap())
+            .collect();
+        assert!(names.contains(&"Money and debt advice"), "{names:?}");
+        let (_, elsewhere) = get(&app, &hv, "/api/v1/directory/services?need=debt&district=E1").await;
+        assert!(
+            !elsewhere["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["id"] == id.as_str())
+        );
+        let (status, e) = get(&app, &hv, "/api/v1/directory/services?need=flying").await;
+        assert_eq!((status, e["field"].as_str()), (400, Some("need")));
+        let (status, e) = get(&app, &hv, "/api/v1/directory/services?modified_since=yesterday").await;
+        assert_eq!((status, e["field"].as_str()), (400, Some("modified_since")));
+
+        // The public directory shows it, attributed; another council's system cannot read it.
+        let page = reqwest::get(app.url(&format!("/directory/services/{id}")))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("Money and debt advice"));
+        assert!(page.contains("West Family Action (partner system)"));
+        let east = token_in(&app, "east", "East Early Help", "api").await;
+        let (status, _) = get(&app, &east, &format!("/api/v1/directory/services/{id}")).await;
+        assert_eq!(status, 404);
+        let (_, east_list) = get(&app, &east, "/api/v1/directory/services?need=debt").await;
+        assert_eq!(east_list["total"], 0);
+
+        // Every write is audited; the partner system's feed is not offered for pulling.
+        let events = app
+            .db
+            .audit_events_since(0, 10_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.route == "api POST /api/v1/directory/services")
+            .count();
+        assert_eq!(events, 3);
+        let (admin, _) = app.sign_in("admin@west.test").await;
+        let sources = admin
+            .get(app.url("/admin/directory/sources"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!sources.contains("partner-system"));
+
+        // Too many, and not a batch.
+        let many: Vec<Value> = (0..101).map(|i| service(&format!("m-{i}"), "x")).collect();
+        let (status, e) = post(&app, &vcs, "/api/v1/directory/services", &json!({"services": many})).await;
+        assert_eq!((status, e["field"].as_str()), (413, Some("services")));
+        let (status, e) = post(&app, &vcs, "/api/v1/directory/services", &json!({"services": {}})).await;
+        assert_eq!((status, e["error"].as_str()), (400, Some("invalid_json")));
     }
 }
