@@ -667,7 +667,7 @@ pub async fn edit(
     let s = own_service(&state, &cu, id).await?;
     let p = posted(&pairs);
     let mut errors = Errors::default();
-    let Some(data) = check(&state, &cu, &p, &mut errors).await? else {
+    let Some(mut data) = check(&state, &cu, &p, &mut errors).await? else {
         let page = form_page(
             &state,
             &cu,
@@ -680,6 +680,7 @@ pub async fn edit(
         .await?;
         return crate::errors::invalid(page);
     };
+    keep_beyond_the_form(&s, &mut data);
     state.db.update_service(id, &data).await?;
     gate::audit(
         &state,
@@ -691,6 +692,40 @@ pub async fn edit(
     )
     .await?;
     Ok(Redirect::to("/admin/directory").into_response())
+}
+
+/// The form edits a service's first schedule, cost and contact; a service
+/// published with more (by a feed or a partner system) keeps the rest as they
+/// were, and its first schedule keeps the place and dates it applies to.
+fn keep_beyond_the_form(before: &kindred_store::directory::FullService, data: &mut ServiceData) {
+    if let (Some(first), Some(was)) = (data.schedules.first_mut(), before.schedules.first()) {
+        first.location_id = was.location_id.filter(|l| data.location_ids.contains(l));
+        first.valid_from = was.valid_from;
+        first.valid_to = was.valid_to;
+    }
+    let schedules = before.schedules.iter().skip(1).map(|x| ScheduleData {
+        location_id: x.location_id.filter(|l| data.location_ids.contains(l)),
+        freq: x.freq.clone(),
+        byday: x.byday.clone(),
+        opens_at: x.opens_at.clone(),
+        closes_at: x.closes_at.clone(),
+        description: x.description.clone(),
+        valid_from: x.valid_from,
+        valid_to: x.valid_to,
+    });
+    data.schedules.extend(schedules);
+    data.costs.extend(before.costs.iter().skip(1).map(|c| CostData {
+        option: c.option.clone(),
+        amount: c.amount,
+        amount_description: c.amount_description.clone(),
+    }));
+    data.contacts
+        .extend(before.contacts.iter().skip(1).map(|c| ContactData {
+            name: c.name.clone(),
+            title: c.title.clone(),
+            phone: c.phone.clone(),
+            email: c.email.clone(),
+        }));
 }
 
 pub struct TermLine {

@@ -404,6 +404,49 @@ async fn a_partner_system_publishes_its_services_once_and_rejections_name_each_f
             .unwrap();
         assert!(!sources.contains("partner-system"));
 
+        // A directory manager's change through the form keeps what the form does not show.
+        let mut two = service("money-2", "Benefits check");
+        two["schedules"] = json!([{"days": ["MO"], "opens_at": "09:00", "closes_at": "10:00"},
+            {"days": ["FR"], "opens_at": "14:00", "closes_at": "15:00"}]);
+        two["contacts"] = json!([{"name": "Advice line", "phone": "020 7946 0999"}, {"email": "help@example.org"}]);
+        let (_, out) = post(&app, &vcs, "/api/v1/directory/services", &json!({"services": [two]})).await;
+        let two_id = out["results"][0]["id"].as_str().unwrap().to_string();
+        let row = app.db.directory_service_by_uuid(&two_id).await.unwrap().unwrap();
+        let form = admin
+            .get(app.url(&format!("/admin/directory/services/{}/edit", row.id)))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = crate::csrf(&form);
+        let org = row.dir_organisation_id.to_string();
+        let res = admin
+            .post(app.url(&format!("/admin/directory/services/{}/edit", row.id)))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("organisation", org.as_str()),
+                ("name", "Benefits check (Mondays)"),
+                ("description", "Benefits checks"),
+                ("status", "active"),
+                ("needs", "debt"),
+                ("modes", "in_person"),
+                ("days", "MO"),
+                ("opens_at", "09:30"),
+                ("closes_at", "10:30"),
+                ("contact_name", "Advice line"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+        let (_, after) = get(&app, &hv, &format!("/api/v1/directory/services/{two_id}")).await;
+        assert_eq!(after["name"], "Benefits check (Mondays)");
+        assert_eq!(after["schedules"].as_array().unwrap().len(), 2, "{after}");
+        assert_eq!(after["schedules"][0]["opens_at"], "09:30");
+        assert_eq!(after["contacts"][1]["email"], "help@example.org");
+
         // Too many, and not a batch.
         let many: Vec<Value> = (0..101).map(|i| service(&format!("m-{i}"), "x")).collect();
         let (status, e) = post(&app, &vcs, "/api/v1/directory/services", &json!({"services": many})).await;
