@@ -141,6 +141,8 @@ pub enum Record {
     /// service, and an organisation's list of them.
     DirectoryService(i64),
     DirectoryOrganisation(i64),
+    /// An Open Referral UK feed added, or a pull of it started.
+    DirectorySource(i64),
     Connection {
         id: i64,
         family: i64,
@@ -209,6 +211,7 @@ impl Record {
             Record::Report => ("report", None, None),
             Record::DirectoryService(id) => ("directory_service", Some(id), None),
             Record::DirectoryOrganisation(id) => ("directory_organisation", Some(id), None),
+            Record::DirectorySource(id) => ("directory_source", Some(id), None),
             Record::Connection { id, family } => ("connection", Some(id), Some(family)),
             Record::ConnectionList => ("connection_list", None, None),
         }

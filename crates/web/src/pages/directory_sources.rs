@@ -10,12 +10,13 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use kindred_store::directory::DirectorySource;
 
 use crate::AppState;
-use crate::access as gate;
+use crate::access::{self as gate, Record};
 use crate::auth::{CsrfForm, CurrentUser};
 use crate::errors::{AppError, AppResult, Ids};
 use crate::forms::{Errors, field};
 use crate::layout::Layout;
 use crate::oruk_pull::PullReport;
+use kindred_domain::audit::AuditAction;
 
 struct SourceView {
     id: i64,
@@ -122,10 +123,19 @@ pub async fn add(
             pulling: false,
         });
     }
-    state
+    let id = state
         .db
         .upsert_directory_source(cu.user.tenant_id, &name, &url.unwrap_or_default())
         .await?;
+    gate::audit(
+        &state,
+        &cu,
+        AuditAction::Create,
+        Record::DirectorySource(id),
+        "web POST /admin/directory/sources",
+        String::new(),
+    )
+    .await?;
     Ok(Redirect::to("/admin/directory/sources").into_response())
 }
 
@@ -144,6 +154,15 @@ pub async fn pull(
             s.tenant_id == cu.user.tenant_id && !kindred_domain::directory::is_partner_system_source(&s.base_url)
         })
         .ok_or(AppError::NotFound)?;
+    gate::audit(
+        &state,
+        &cu,
+        AuditAction::Update,
+        Record::DirectorySource(source.id),
+        "web POST /admin/directory/sources/{id}/pull",
+        String::new(),
+    )
+    .await?;
     let db = state.db.clone();
     tokio::spawn(async move {
         if let Err(e) = crate::oruk_pull::pull(&db, &source, &crate::oruk_pull::client()).await {
