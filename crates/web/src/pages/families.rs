@@ -780,7 +780,11 @@ async fn worker(state: &AppState, cu: &CurrentUser, user_id: i64) -> AppResult<i
         .user(user_id)
         .await
         .map_err(|_| AppError::BadRequest("Select a worker from the list."))?;
-    if u.tenant_id != cu.user.tenant_id || !u.active || !(u.has(Role::Practitioner) || u.has(Role::Triage)) {
+    if u.tenant_id != cu.user.tenant_id
+        || !u.active
+        || u.is_system()
+        || !(u.has(Role::Practitioner) || u.has(Role::Triage))
+    {
         return Err(AppError::BadRequest("Select a worker from the list."));
     }
     Ok(u.id)
@@ -793,7 +797,7 @@ async fn worker(state: &AppState, cu: &CurrentUser, user_id: i64) -> AppResult<i
 async fn team_worker(state: &AppState, family: &kindred_store::families::Family, user_id: i64) -> AppResult<i64> {
     let refuse = || AppError::BadRequest("Select a worker from the list.");
     let u = state.db.user(user_id).await.map_err(|_| refuse())?;
-    if !u.active || !(u.has(Role::Practitioner) || u.has(Role::Triage)) {
+    if !u.active || u.is_system() || !(u.has(Role::Practitioner) || u.has(Role::Triage)) {
         return Err(refuse());
     }
     if u.tenant_id == family.tenant_id {

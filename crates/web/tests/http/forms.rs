@@ -179,6 +179,20 @@ async fn the_lead_professional_changes_with_history_and_the_team_changes_with_it
                 .unwrap()
         }
     };
+    // A partner system's account is never a lead professional, even by a handmade request.
+    let west = app.db.tenant_by_code("west").await.unwrap();
+    let hv = app
+        .db
+        .organisations(west.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|o| o.name == "West Health Visiting")
+        .unwrap();
+    let (system, _) = kindred_web::api_auth::register(&app.db, west.id, hv.id, "EPR", None, None)
+        .await
+        .unwrap();
+    assert_eq!(post(format!("/families/{id}/lead"), system.user_id).await.status(), 400);
     assert_eq!(post(format!("/families/{id}/lead"), colleague.id).await.status(), 303);
     let refused = post(format!("/families/{id}/team/{}/end", colleague.id), 0).await;
     assert_eq!(refused.status(), 400, "the lead cannot simply leave the team");
