@@ -159,12 +159,32 @@ pub fn read_items<T: serde::de::DeserializeOwned>(
         .iter()
         .enumerate()
         .map(|(i, item)| {
+            if let Some(path) = nul_at(item, String::new()) {
+                return Err(FieldError {
+                    field: format!("{key}[{i}]{path}"),
+                    message: "Text may not contain the NUL character".into(),
+                });
+            }
             serde_path_to_error::deserialize::<_, T>(item).map_err(|e| FieldError {
                 field: format!("{key}[{i}].{}", e.path()),
                 message: format!("Wrong type: {}", e.inner()),
             })
         })
         .collect())
+}
+
+/// Where in `v` a string holds a NUL character (which no database column
+/// takes), as a path like `.people[0].given_name`.
+fn nul_at(v: &serde_json::Value, at: String) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) => s.contains('\0').then_some(at),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| nul_at(x, format!("{at}[{i}]"))),
+        serde_json::Value::Object(m) => m.iter().find_map(|(k, x)| nul_at(x, format!("{at}.{k}"))),
+        _ => None,
+    }
 }
 
 fn number(raw: Option<&str>, field: &str, default: i64, min: i64, max: i64) -> ApiResult<i64> {
@@ -196,6 +216,14 @@ mod tests {
         assert_eq!(e.field(), Some("per_page"));
         let e = q(Some("two"), None).parse().unwrap_err();
         assert_eq!(e.field(), Some("page"));
+    }
+
+    #[test]
+    fn a_nul_character_is_refused_where_it_is() {
+        let body = br#"{"things": [{"a": "fine"}, {"a": ["x", "bad\u0000"]}]}"#;
+        let items = read_items::<serde_json::Value>(body, "things", "thing", 10).unwrap();
+        assert!(items[0].is_ok());
+        assert_eq!(items[1].as_ref().unwrap_err().field, "things[1].a[1]");
     }
 
     #[test]
