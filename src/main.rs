@@ -107,6 +107,15 @@ enum Command {
     },
     /// Find the records of one person across systems: deduplicate one CSV, or link two.
     Link(LinkArgs),
+    /// Write an online, consistent copy of the database to FILE while the server
+    /// runs, then check it. SQLite: `VACUUM INTO` (the copy is a database file;
+    /// its integrity and audit chain are checked). PostgreSQL: `pg_dump
+    /// --format=custom` (needs postgresql-client); restore with `pg_restore`.
+    /// Never overwrites FILE.
+    Backup {
+        /// Where to write the copy; it must not exist.
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -278,6 +287,11 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Link(args) => link(args),
+        Command::Backup { file } => {
+            let summary = kindred_store::backup::backup(&cli.db, &file).await?;
+            println!("{}", summary.line());
+            Ok(())
+        }
         Command::Serve(args) => {
             let db = Db::open(&cli.db).await.context("opening the database")?;
             serve(db, args).await
