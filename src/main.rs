@@ -716,7 +716,7 @@ async fn user_add(
         std::io::stdin().lock().read_line(&mut line)?;
         line.trim_end_matches(['\r', '\n']).to_string()
     };
-    if let Err(e) = kindred_web::passwords::check_policy(&password) {
+    if let Err(e) = kindred_web::passwords::check_policy_for(&password, &[email, name]) {
         bail!("{e}");
     }
     let hash = kindred_web::passwords::hash(&password);

@@ -122,6 +122,12 @@ fn set_up_a_tenant_and_its_first_administrator_then_verify_the_audit_chain() {
         "{}",
         text(&out)
     );
+    let out = add("password1234\n");
+    assert!(
+        !out.status.success() && text(&out).contains("too common"),
+        "{}",
+        text(&out)
+    );
     assert!(ok(add("a long enough first password\n")).contains("Added user first@example.org"));
     assert!(ok(kindred(&db, &["audit", "verify"], None)).contains("Audit chain intact: 1 events verified"));
 
