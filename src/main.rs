@@ -43,6 +43,15 @@ struct ServeArgs {
         default_value = "Kindred <no-reply@kindred.invalid>"
     )]
     mail_from: String,
+    /// Requests per second each client address may make to the public routes
+    /// (the directory, self-referral, Open Referral UK, /oauth/token,
+    /// /fhir/metadata, /api/openapi.json); over it they get 429 and Retry-After.
+    /// 0 turns the limit off.
+    #[arg(long, env = "KINDRED_RATE_LIMIT", default_value_t = kindred_web::rate_limit::RateLimit::DEFAULT.per_second.get())]
+    rate_limit: u32,
+    /// How many requests to the public routes one address may make at once.
+    #[arg(long, env = "KINDRED_RATE_LIMIT_BURST", default_value_t = kindred_web::rate_limit::RateLimit::DEFAULT.burst.get())]
+    rate_limit_burst: u32,
 }
 
 #[derive(Subcommand)]
@@ -573,6 +582,7 @@ async fn serve(db: Db, args: ServeArgs) -> anyhow::Result<()> {
             url,
             from: args.mail_from.clone(),
         }),
+        public_rate_limit: kindred_web::rate_limit::RateLimit::new(args.rate_limit, args.rate_limit_burst),
         ..Default::default()
     };
     println!("Kindred is serving on http://{}", listener.local_addr()?);

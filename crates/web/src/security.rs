@@ -17,6 +17,8 @@ pub struct Metrics {
     pub requests: AtomicU64,
     pub client_errors: AtomicU64,
     pub server_errors: AtomicU64,
+    /// Requests to public routes refused with 429 (`rate_limit`).
+    pub rate_limited: AtomicU64,
 }
 
 impl Metrics {
@@ -24,10 +26,12 @@ impl Metrics {
         format!(
             "# TYPE kindred_http_requests_total counter\nkindred_http_requests_total {}\n\
              # TYPE kindred_http_client_errors_total counter\nkindred_http_client_errors_total {}\n\
-             # TYPE kindred_http_server_errors_total counter\nkindred_http_server_errors_total {}\n",
+             # TYPE kindred_http_server_errors_total counter\nkindred_http_server_errors_total {}\n\
+             # TYPE kindred_http_rate_limited_total counter\nkindred_http_rate_limited_total {}\n",
             self.requests.load(Ordering::Relaxed),
             self.client_errors.load(Ordering::Relaxed),
             self.server_errors.load(Ordering::Relaxed),
+            self.rate_limited.load(Ordering::Relaxed),
         )
     }
 }
@@ -86,6 +90,8 @@ async fn log(State(state): State<AppState>, req: Request, next: Next) -> Respons
 pub fn layers(app: Router<AppState>, state: AppState) -> Router<AppState> {
     app.route_layer(middleware::from_fn_with_state(state.clone(), log))
         .layer(middleware::from_fn_with_state(state.clone(), crate::auth::load_session))
+        // Before the session is looked up: a refused request costs no query.
+        .layer(middleware::from_fn_with_state(state.clone(), crate::rate_limit::limit))
         .layer(middleware::from_fn_with_state(state, headers))
         // Forms take 1 MiB (axum's extractor limit); the feed upload sets its own.
         .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))

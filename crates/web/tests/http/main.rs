@@ -20,6 +20,7 @@ mod openreferral;
 mod outcomes;
 mod pathway;
 mod plan;
+mod rate_limit;
 mod reports;
 mod restricted;
 mod self_referral;
