@@ -15,6 +15,7 @@ mod fhir;
 mod forms;
 mod front_door;
 mod leak;
+mod metrics;
 mod note_routes;
 mod openreferral;
 mod outcomes;
