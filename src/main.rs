@@ -43,6 +43,15 @@ struct ServeArgs {
         default_value = "Kindred <no-reply@kindred.invalid>"
     )]
     mail_from: String,
+    /// Requests per second each client address may make to the public routes
+    /// (the directory, self-referral, Open Referral UK, /oauth/token,
+    /// /fhir/metadata, /api/openapi.json); over it they get 429 and Retry-After.
+    /// 0 turns the limit off.
+    #[arg(long, env = "KINDRED_RATE_LIMIT", default_value_t = kindred_web::rate_limit::RateLimit::DEFAULT.per_second.get())]
+    rate_limit: u32,
+    /// How many requests to the public routes one address may make at once.
+    #[arg(long, env = "KINDRED_RATE_LIMIT_BURST", default_value_t = kindred_web::rate_limit::RateLimit::DEFAULT.burst.get())]
+    rate_limit_burst: u32,
 }
 
 #[derive(Subcommand)]
@@ -107,6 +116,15 @@ enum Command {
     },
     /// Find the records of one person across systems: deduplicate one CSV, or link two.
     Link(LinkArgs),
+    /// Write an online, consistent copy of the database to FILE while the server
+    /// runs, then check it. SQLite: `VACUUM INTO` (the copy is a database file;
+    /// its integrity and audit chain are checked). PostgreSQL: `pg_dump
+    /// --format=custom` (needs postgresql-client); restore with `pg_restore`.
+    /// Never overwrites FILE.
+    Backup {
+        /// Where to write the copy; it must not exist.
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -278,6 +296,11 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Link(args) => link(args),
+        Command::Backup { file } => {
+            let summary = kindred_store::backup::backup(&cli.db, &file).await?;
+            println!("{}", summary.line());
+            Ok(())
+        }
         Command::Serve(args) => {
             let db = Db::open(&cli.db).await.context("opening the database")?;
             serve(db, args).await
@@ -559,6 +582,7 @@ async fn serve(db: Db, args: ServeArgs) -> anyhow::Result<()> {
             url,
             from: args.mail_from.clone(),
         }),
+        public_rate_limit: kindred_web::rate_limit::RateLimit::new(args.rate_limit, args.rate_limit_burst),
         ..Default::default()
     };
     println!("Kindred is serving on http://{}", listener.local_addr()?);
@@ -702,7 +726,7 @@ async fn user_add(
         std::io::stdin().lock().read_line(&mut line)?;
         line.trim_end_matches(['\r', '\n']).to_string()
     };
-    if let Err(e) = kindred_web::passwords::check_policy(&password) {
+    if let Err(e) = kindred_web::passwords::check_policy_for(&password, &[email, name]) {
         bail!("{e}");
     }
     let hash = kindred_web::passwords::hash(&password);

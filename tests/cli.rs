@@ -122,8 +122,31 @@ fn set_up_a_tenant_and_its_first_administrator_then_verify_the_audit_chain() {
         "{}",
         text(&out)
     );
+    let out = add("password1234\n");
+    assert!(
+        !out.status.success() && text(&out).contains("too common"),
+        "{}",
+        text(&out)
+    );
     assert!(ok(add("a long enough first password\n")).contains("Added user first@example.org"));
     assert!(ok(kindred(&db, &["audit", "verify"], None)).contains("Audit chain intact: 1 events verified"));
+
+    // An online backup: written, checked, summarised; never over an existing file.
+    let copy = dir.join("backup.db");
+    let copy_arg = copy.display().to_string();
+    let out = ok(kindred(&db, &["backup", &copy_arg], None));
+    assert!(
+        out.contains("tables, integrity ok, 1 audit events, audit chain OK"),
+        "{out}"
+    );
+    let out = kindred(&db, &["backup", &copy_arg], None);
+    assert!(
+        !out.status.success() && text(&out).contains("already exists"),
+        "{}",
+        text(&out)
+    );
+    let copy_db = format!("sqlite://{copy_arg}");
+    assert!(ok(kindred(&copy_db, &["audit", "verify"], None)).contains("Audit chain intact: 1 events verified"));
     std::fs::remove_dir_all(&dir).ok();
 }
 

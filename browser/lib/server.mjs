@@ -38,7 +38,12 @@ export async function startKindred({ families = 300 } = {}) {
   const child = spawn(
     bin,
     ['--db', `sqlite://${join(dir, 'b.db')}`, 'demo', '--families', String(families), '--listen', `127.0.0.1:${port}`],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' } },
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // The public routes' rate limit is off unless the run asks for one: the
+      // journeys and axe move faster than any person.
+      env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn', KINDRED_RATE_LIMIT: process.env.KINDRED_RATE_LIMIT ?? '0' },
+    },
   );
   let output = '';
   child.stdout.on('data', (d) => { output += d; });

@@ -17,6 +17,7 @@ use sqlx::{PgPool, SqlitePool};
 pub mod api_clients;
 pub mod assessments;
 pub mod audit;
+pub mod backup;
 pub mod bulk;
 pub mod connections;
 pub mod consents;
@@ -165,8 +166,13 @@ impl Db {
         } else {
             return Err(StoreError::UnsupportedUrl);
         };
+        Ok(Db::from_pool(pool))
+    }
+
+    /// A handle over an already open pool, with its own audit writer.
+    pub(crate) fn from_pool(pool: Pool) -> Db {
         let audit_writer = audit::Writer::spawn(pool.clone());
-        Ok(Db { pool, audit_writer })
+        Db { pool, audit_writer }
     }
 
     /// Opens and brings the schema up to date: what `serve` and `demo` do at start.

@@ -52,7 +52,12 @@ struct ErrorPage {
     correlation_id: Option<String>,
 }
 
-fn page(status: StatusCode, heading: &'static str, body: String, correlation_id: Option<String>) -> Response {
+pub(crate) fn page(
+    status: StatusCode,
+    heading: &'static str,
+    body: String,
+    correlation_id: Option<String>,
+) -> Response {
     let l = Layout::anonymous(heading);
     let html = ErrorPage {
         l,

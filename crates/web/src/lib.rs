@@ -26,6 +26,7 @@ pub mod oruk_pull;
 mod pages;
 pub use pages::route_paths;
 pub mod passwords;
+pub mod rate_limit;
 mod security;
 
 /// How this server is reached. Secrets are never stored here.
@@ -50,6 +51,10 @@ pub struct Config {
     pub self_referral_starts_per_hour: i64,
     /// Self-referrals sent from one address in an hour.
     pub self_referral_sends_per_hour: i64,
+    /// Requests per client address to the public routes (no sign-in):
+    /// `None` is no limit. `kindred serve` sets [`rate_limit::RateLimit::DEFAULT`]
+    /// unless `--rate-limit 0`; tests and benches leave it off.
+    pub public_rate_limit: Option<rate_limit::RateLimit>,
 }
 
 impl Default for Config {
@@ -65,6 +70,7 @@ impl Default for Config {
             self_referral_min_ms: 5000,
             self_referral_starts_per_hour: 10,
             self_referral_sends_per_hour: 3,
+            public_rate_limit: None,
         }
     }
 }
@@ -74,11 +80,14 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub metrics: Arc<security::Metrics>,
+    /// The public routes' buckets, when they are limited.
+    pub limiter: Option<Arc<rate_limit::Limiter>>,
 }
 
 pub fn router(db: Db, config: Config) -> Router {
     let state = AppState {
         db,
+        limiter: config.public_rate_limit.map(|l| Arc::new(rate_limit::Limiter::new(l))),
         config: Arc::new(config),
         metrics: Arc::default(),
     };

@@ -1,6 +1,8 @@
 //! Cross-cutting protections on every response: security headers, no caching
 //! of pages, request logging without personal data, and simple metrics.
 
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -17,19 +19,75 @@ pub struct Metrics {
     pub requests: AtomicU64,
     pub client_errors: AtomicU64,
     pub server_errors: AtomicU64,
+    /// Requests to public routes refused with 429 (`rate_limit`).
+    pub rate_limited: AtomicU64,
+    /// Request latency per method and route pattern (never a path: a path can
+    /// carry an id, and the pattern set is small and fixed).
+    latency: Mutex<BTreeMap<(String, String), Histogram>>,
+}
+
+/// Upper bounds of the latency buckets, in seconds (Prometheus' defaults).
+pub const LATENCY_BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+#[derive(Default, Clone)]
+struct Histogram {
+    /// Observations at or below each bound (not cumulative; summed when rendered).
+    buckets: [u64; LATENCY_BUCKETS.len()],
+    count: u64,
+    sum_seconds: f64,
 }
 
 impl Metrics {
+    /// Counts one request to `route` (a pattern like `/families/{id}`) that took `seconds`.
+    pub fn observe(&self, method: &str, route: &str, seconds: f64) {
+        let mut map = self.latency.lock().unwrap_or_else(|e| e.into_inner());
+        let h = map.entry((method.to_string(), route.to_string())).or_default();
+        if let Some(i) = LATENCY_BUCKETS.iter().position(|b| seconds <= *b) {
+            h.buckets[i] += 1;
+        }
+        h.count += 1;
+        h.sum_seconds += seconds;
+    }
+
     pub fn render(&self) -> String {
-        format!(
+        let mut out = format!(
             "# TYPE kindred_http_requests_total counter\nkindred_http_requests_total {}\n\
              # TYPE kindred_http_client_errors_total counter\nkindred_http_client_errors_total {}\n\
-             # TYPE kindred_http_server_errors_total counter\nkindred_http_server_errors_total {}\n",
+             # TYPE kindred_http_server_errors_total counter\nkindred_http_server_errors_total {}\n\
+             # TYPE kindred_http_rate_limited_total counter\nkindred_http_rate_limited_total {}\n",
             self.requests.load(Ordering::Relaxed),
             self.client_errors.load(Ordering::Relaxed),
             self.server_errors.load(Ordering::Relaxed),
-        )
+            self.rate_limited.load(Ordering::Relaxed),
+        );
+        let map = self.latency.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        out.push_str(
+            "# HELP kindred_http_request_duration_seconds Time to answer a request, by method and route pattern.\n\
+             # TYPE kindred_http_request_duration_seconds histogram\n",
+        );
+        for ((method, route), h) in &map {
+            let labels = format!("method=\"{}\",route=\"{}\"", label(method), label(route));
+            let mut cumulative = 0;
+            for (bound, n) in LATENCY_BUCKETS.iter().zip(h.buckets) {
+                cumulative += n;
+                out.push_str(&format!(
+                    "kindred_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {cumulative}\n"
+                ));
+            }
+            out.push_str(&format!(
+                "kindred_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}\n\
+                 kindred_http_request_duration_seconds_sum{{{labels}}} {}\n\
+                 kindred_http_request_duration_seconds_count{{{labels}}} {}\n",
+                h.count, h.sum_seconds, h.count
+            ));
+        }
+        out
     }
+}
+
+/// A Prometheus label value, escaped.
+fn label(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -79,13 +137,17 @@ async fn log(State(state): State<AppState>, req: Request, next: Next) -> Respons
     } else if status.is_server_error() {
         state.metrics.server_errors.fetch_add(1, Ordering::Relaxed);
     }
-    tracing::info!(%method, %route, status = status.as_u16(), ms = started.elapsed().as_millis() as u64, "request");
+    let elapsed = started.elapsed();
+    state.metrics.observe(method.as_str(), &route, elapsed.as_secs_f64());
+    tracing::info!(%method, %route, status = status.as_u16(), ms = elapsed.as_millis() as u64, "request");
     res
 }
 
 pub fn layers(app: Router<AppState>, state: AppState) -> Router<AppState> {
     app.route_layer(middleware::from_fn_with_state(state.clone(), log))
         .layer(middleware::from_fn_with_state(state.clone(), crate::auth::load_session))
+        // Before the session is looked up: a refused request costs no query.
+        .layer(middleware::from_fn_with_state(state.clone(), crate::rate_limit::limit))
         .layer(middleware::from_fn_with_state(state, headers))
         // Forms take 1 MiB (axum's extractor limit); the feed upload sets its own.
         .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))

@@ -143,7 +143,7 @@ pub async fn add_user(
     if roles.is_empty() {
         errors.add("roles", "Select at least one role");
     }
-    if let Err(e) = passwords::check_policy(&f.password) {
+    if let Err(e) = passwords::check_policy_for(&f.password, &[&f.email, &f.display_name]) {
         errors.add("password", e);
     }
     let (Some(org), Some(profession), true) = (org, profession, errors.is_empty()) else {

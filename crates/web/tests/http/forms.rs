@@ -161,6 +161,51 @@ async fn administrators_manage_users_and_hubs_but_nobody_else_can() {
 }
 
 #[tokio::test]
+async fn a_common_password_is_refused_with_an_error_naming_the_field() {
+    let app = spawn_app().await;
+    let (admin, token) = app.sign_in("admin@west.test").await;
+    let form = |password: &'static str| {
+        [
+            ("csrf", token.clone()),
+            ("display_name", "Common Password".to_string()),
+            ("email", "common@west.test".to_string()),
+            ("organisation_id", "1".to_string()),
+            ("profession", "health_visitor".to_string()),
+            ("role_practitioner", "yes".to_string()),
+            ("password", password.to_string()),
+        ]
+    };
+    for common in ["password1234", "Liverpool2024!", "common.password"] {
+        let res = admin
+            .post(app.url("/admin/users"))
+            .form(&form(common))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422, "{common} is refused");
+        let page = res.text().await.unwrap();
+        assert!(
+            page.contains("href=\"#password\">Password is too common or easy to guess"),
+            "{page}"
+        );
+        assert!(page.contains("govuk-form-group--error"));
+        assert!(!page.contains(common), "the password is never sent back");
+    }
+    assert!(
+        app.db.user_by_email("common@west.test").await.unwrap().is_none(),
+        "nobody was made"
+    );
+    let res = admin
+        .post(app.url("/admin/users"))
+        .form(&form("kettle orbit lantern 47"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "an uncommon password is taken");
+    assert!(app.db.user_by_email("common@west.test").await.unwrap().is_some());
+}
+
+#[tokio::test]
 async fn the_lead_professional_changes_with_history_and_the_team_changes_with_it() {
     let app = spawn_app().await;
     let id = app.world.khan_family;
