@@ -38,7 +38,7 @@ struct Gen<'a> {
 
 impl Gen<'_> {
     fn nhs(&mut self) -> String {
-        crate::fresh_nhs_number(&mut self.rng, self.nhs_used)
+        crate::fresh_nhs_number(&mut self.rng, self.nhs_used).unwrap_or_else(|| crate::any_nhs_number(&mut self.rng))
     }
 
     fn postcode(&mut self) -> String {

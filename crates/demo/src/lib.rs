@@ -1040,18 +1040,29 @@ struct Member {
     nhs: Option<String>,
 }
 
-/// A synthetic NHS number from the never-issued 999 range, not used before.
-fn fresh_nhs_number(rng: &mut ChaCha8Rng, used: &mut HashSet<String>) -> String {
+/// A synthetic NHS number from the never-issued 999 range, not used before;
+/// none once the range is nearly used up (it holds about 909,000 valid
+/// numbers, fewer than a million-person demo has people), so the demo
+/// always ends: those people have no NHS number on record.
+fn fresh_nhs_number(rng: &mut ChaCha8Rng, used: &mut HashSet<String>) -> Option<String> {
+    for _ in 0..200 {
+        let s = any_nhs_number(rng);
+        if used.insert(s.clone()) {
+            return Some(s);
+        }
+    }
+    None
+}
+
+/// A valid synthetic NHS number from the 999 range, used or not.
+fn any_nhs_number(rng: &mut ChaCha8Rng) -> String {
     loop {
         let mut first = [9u8; 9];
         for d in first.iter_mut().skip(3) {
             *d = rng.gen_range(0..10);
         }
         if let Some(n) = NhsNumber::from_first_nine(first) {
-            let s = n.as_digits();
-            if used.insert(s.clone()) {
-                return s;
-            }
+            return n.as_digits();
         }
     }
 }
@@ -1068,7 +1079,7 @@ impl FamilyGen<'_> {
         if self.rng.gen_bool(0.07) {
             return None;
         }
-        Some(fresh_nhs_number(self.rng, self.nhs_used))
+        fresh_nhs_number(self.rng, self.nhs_used)
     }
 
     fn upn(&mut self, age: i32) -> Option<String> {
