@@ -72,6 +72,10 @@ enum Command {
         /// The share of families, in percent, with a referral waiting in the triage queue.
         #[arg(long, default_value_t = 3.0)]
         open_referral_percent: f64,
+        /// Build only the families, their people and the partner systems, with no
+        /// casework, feeds, outcomes or directory: for benchmarks at a million persons.
+        #[arg(long)]
+        no_casework: bool,
         #[command(flatten)]
         serve: ServeArgs,
     },
@@ -310,6 +314,7 @@ async fn main() -> anyhow::Result<()> {
             seed,
             no_serve,
             open_referral_percent,
+            no_casework,
             serve: args,
         } => {
             let db = Db::open(&cli.db).await.context("opening the database")?;
@@ -317,6 +322,7 @@ async fn main() -> anyhow::Result<()> {
                 families,
                 seed,
                 open_referral_percent,
+                casework: !no_casework,
             };
             demo(&db, &opts).await?;
             if no_serve { Ok(()) } else { serve(db, args).await }
@@ -619,6 +625,8 @@ async fn demo(db: &Db, opts: &kindred_demo::Options) -> anyhow::Result<()> {
             s.open_referrals,
             s.contacts
         );
+        let stages: Vec<String> = s.stages.iter().map(|(stage, secs)| format!("{stage} {secs:.1} s")).collect();
+        eprintln!("Time by stage: {}.", stages.join(", "));
         for (tenant, id) in &s.large_families {
             println!("A family of eight with 500 contacts this year ({tenant}): /families/{id}/profile");
         }

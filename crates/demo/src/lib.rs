@@ -45,6 +45,10 @@ pub struct Options {
     pub seed: u64,
     /// The share of families, in percent, with a referral waiting in the triage queue.
     pub open_referral_percent: f64,
+    /// Build the casework too (referrals' showcase, plans, feeds, outcomes,
+    /// reports, directory). Off for benchmark databases that need only
+    /// families, their people and the partner systems (a million persons).
+    pub casework: bool,
 }
 
 impl Default for Options {
@@ -53,6 +57,7 @@ impl Default for Options {
             families: 5_000,
             seed: 42,
             open_referral_percent: 3.0,
+            casework: true,
         }
     }
 }
@@ -376,6 +381,7 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
     if !db.tenants().await?.is_empty() {
         return Ok(None);
     }
+    let mut stages = Stages::new();
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     let demo_hash = kindred_web::passwords::hash(DEMO_PASSWORD);
     // Other workers exist to fill teams; nobody knows their password.
@@ -464,14 +470,64 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
         progress(done, total);
     }
     db.reset_id_sequences().await?;
-    for (p, known) in partnerships.iter().zip(&known) {
-        summary.open_referrals += casework::showcase(db, p, known, &mut rng, &mut ids).await?;
+    stages.lap("families");
+    if opts.casework {
+        casework_and_services(db, opts, &partnerships, &known, &mut rng, &mut ids, &mut nhs_used, &mut summary, &mut stages)
+            .await?;
     }
-    for ((p, known), (_, large)) in partnerships.iter().zip(&known).zip(&summary.large_families) {
-        development::seed(db, p, *large, known, &mut rng)
+    partner_systems(db, &partnerships, opts.casework).await?;
+    stages.lap("partner systems");
+    db.analyze().await?;
+    stages.lap("analyze");
+    summary.stages = stages.done;
+    Ok(Some(summary))
+}
+
+/// Seconds spent on each stage of the build, for `kindred demo` to report.
+struct Stages {
+    last: std::time::Instant,
+    done: Vec<(&'static str, f64)>,
+}
+
+impl Stages {
+    fn new() -> Self {
+        Stages {
+            last: std::time::Instant::now(),
+            done: vec![],
+        }
+    }
+
+    fn lap(&mut self, stage: &'static str) {
+        let now = std::time::Instant::now();
+        self.done.push((stage, (now - self.last).as_secs_f64()));
+        self.last = now;
+    }
+}
+
+/// Everything after the families: the showcase casework, plans, feeds,
+/// outcomes, reports and the service directory.
+#[allow(clippy::too_many_arguments)]
+async fn casework_and_services(
+    db: &Db,
+    opts: &Options,
+    partnerships: &[Partnership],
+    known: &[Vec<casework::Known>],
+    rng: &mut ChaCha8Rng,
+    ids: &mut kindred_store::bulk::MaxIds,
+    nhs_used: &mut HashSet<String>,
+    summary: &mut Summary,
+    stages: &mut Stages,
+) -> anyhow::Result<()> {
+    let today = kindred_store::today();
+    for (p, known) in partnerships.iter().zip(known) {
+        summary.open_referrals += casework::showcase(db, p, known, rng, ids).await?;
+    }
+    for ((p, known), (_, large)) in partnerships.iter().zip(known).zip(&summary.large_families) {
+        development::seed(db, p, *large, known, rng)
             .await
             .context("child development and early help in the demo")?;
     }
+    stages.lap("showcase casework");
     db.reset_id_sequences().await?;
     // Westminster asks families one area of its own in the family-led assessment.
     db.save_assessment_areas(
@@ -484,7 +540,7 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
     )
     .await?;
     // Family plans: the large families' with a portal invitation, and a few more.
-    for ((p, known), (_, large)) in partnerships.iter().zip(&known).zip(summary.large_families.clone()) {
+    for ((p, known), (_, large)) in partnerships.iter().zip(known).zip(summary.large_families.clone()) {
         if let Some(code) = plans::plan_for(db, p.tenant_id, large, 0, true).await? {
             summary.portal_codes.push((large, code));
         }
@@ -499,12 +555,12 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
         }
     }
     // Young people approaching 18, some with their transition-plan tasks.
-    for p in &partnerships {
+    for p in partnerships {
         transitions::seed(db, p, today)
             .await
             .context("transitions in the demo")?;
     }
-    for p in &partnerships {
+    for p in partnerships {
         restricted::seed(db, p, today)
             .await
             .context("restricted persons and flags in the demo")?;
@@ -519,12 +575,12 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
         .map(|(_, id)| *id)
         .chain(summary.portal_codes.iter().map(|(id, _)| *id))
         .collect();
-    for p in &partnerships {
+    for p in partnerships {
         summary
             .glass
             .extend(glass::seed(db, p, &showcase).await.context("break-glass in the demo")?);
     }
-    summary.consent = consent::seed(db, &partnerships, &summary, today)
+    summary.consent = consent::seed(db, partnerships, summary, today)
         .await
         .context("consent in the demo")?;
     for (p, (_, large)) in partnerships.iter().zip(summary.large_families.clone()) {
@@ -534,6 +590,7 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
                 .context("transparency in the demo")?,
         );
     }
+    stages.lap("plans, transitions, break-glass, consent");
     // Kensington and Chelsea follows Greater Manchester's eight stages; Westminster the Healthy Child Programme.
     db.set_pathway_model(
         partnerships[1].tenant_id,
@@ -542,8 +599,8 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
     .await?;
     // The feeds: a year of live births, antenatal bookings, missed
     // immunisations and a housing extract per borough, through the real import.
-    for (i, (p, known)) in partnerships.iter().zip(&known).enumerate() {
-        let seeded = feeds::seed(db, p, known, opts.seed + 600 + i as u64, &mut nhs_used, today)
+    for (i, (p, known)) in partnerships.iter().zip(known).enumerate() {
+        let seeded = feeds::seed(db, p, known, opts.seed + 600 + i as u64, nhs_used, today)
             .await
             .context("the feeds in the demo")?;
         summary.feeds.push(format!(
@@ -551,8 +608,9 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
             p.code, seeded.runs, seeded.to_review, seeded.tasks
         ));
     }
+    stages.lap("feeds");
     // Two self-assessments of each partnership's maturity, nine months apart.
-    for p in &partnerships {
+    for p in partnerships {
         maturity(db, p, today).await?;
     }
     // The outcomes framework (issue 7, F15): needs registers, results, sustainment checks, distance travelled.
@@ -565,24 +623,27 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
             p.code, s.needs, s.checks_done, s.checks_due, s.assessed_families
         ));
     }
+    stages.lap("outcomes");
     // Early identification (F20): attendance and arrears feeds, involvements,
     // the agreement, and one decision, per borough.
-    for (i, (p, known)) in partnerships.iter().zip(&known).enumerate() {
+    for (i, (p, known)) in partnerships.iter().zip(known).enumerate() {
         summary.early_identification.push(
             early_identification::seed(db, p, known, opts.seed + 800 + i as u64, today)
                 .await
                 .context("early identification in the demo")?,
         );
     }
+    stages.lap("early identification");
     // Saved reports (issue 7): the manager's, one shared in the organisation, and the analyst's.
-    for p in &partnerships {
+    for p in partnerships {
         summary
             .reports
             .extend(reports::seed(db, p).await.context("saved reports in the demo")?);
     }
+    stages.lap("reports");
     // The service directory (issue 8, F17), and requests connecting families to its services.
-    for (p, known) in partnerships.iter().zip(&known) {
-        let d = directory::seed(db, p, known, &mut rng, today)
+    for (p, known) in partnerships.iter().zip(known) {
+        let d = directory::seed(db, p, known, rng, today)
             .await
             .context("the service directory in the demo")?;
         summary.directory.push(format!(
@@ -590,7 +651,13 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
             p.code, d.services, d.connections
         ));
     }
-    // Partner systems (issue 8), last: each has an account row of its own.
+    stages.lap("directory");
+    Ok(())
+}
+
+/// Partner systems (issue 8), last: each has an account row of its own.
+/// A VCS system publishes services to the directory when there is one.
+async fn partner_systems(db: &Db, partnerships: &[Partnership], directory: bool) -> anyhow::Result<()> {
     for c in DEMO_CLIENTS {
         let p = partnerships
             .iter()
@@ -611,14 +678,13 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
         )
         .await
         .context("demo partner systems")?;
-        if c.organisation_kind == OrgKind::Vcs {
+        if directory && c.organisation_kind == OrgKind::Vcs {
             directory::published_by_partner_system(db, &client)
                 .await
                 .context("services a demo partner system published")?;
         }
     }
-    db.analyze().await?;
-    Ok(Some(summary))
+    Ok(())
 }
 
 /// A partnership's self-assessments against the maturity matrix: one nine
@@ -696,6 +762,8 @@ async fn maturity(db: &Db, p: &Partnership, today: time::Date) -> anyhow::Result
 /// What `build` made, for the command line to print.
 #[derive(Debug, Clone, Default)]
 pub struct Summary {
+    /// Seconds each stage of the build took, in order.
+    pub stages: Vec<(&'static str, f64)>,
     /// (tenant code, family id) of each borough's family of eight with 500 contacts.
     pub large_families: Vec<(&'static str, i64)>,
     /// (tenant code, family id) of a family whose needs add up, in each borough.

@@ -2,6 +2,8 @@
 //! persons, the team around the family with its lead professional, and each
 //! organisation's recorded involvement.
 
+use std::collections::BTreeMap;
+
 use kindred_domain::model::{MemberRole, OrgKind, RelationshipKind};
 use time::Date;
 
@@ -217,6 +219,27 @@ impl Db {
                 .await
         })?;
         Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    /// [`Db::families_of_person`] for many persons at once, in the same order
+    /// for each person. A person with no family has no entry.
+    pub async fn families_of_persons(&self, person_ids: &[i64]) -> Result<BTreeMap<i64, Vec<i64>>> {
+        let mut out: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+        for chunk in person_ids.chunks(500) {
+            let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            let rows: Vec<(i64, i64)> = on_pool!(self, |p| {
+                sqlx::query_as(&format!(
+                    "SELECT person_id, family_id FROM family_members WHERE person_id IN ({list})
+                     ORDER BY person_id, joined_on DESC, id DESC"
+                ))
+                .fetch_all(p)
+                .await
+            })?;
+            for (person, family) in rows {
+                out.entry(person).or_default().push(family);
+            }
+        }
+        Ok(out)
     }
 
     pub async fn add_relationship(&self, from: i64, to: i64, kind: RelationshipKind) -> Result<()> {

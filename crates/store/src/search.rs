@@ -172,88 +172,62 @@ impl Db {
         }))
     }
 
+    /// [`Db::family_facts`] for many families: one round trip for the
+    /// families and their relationships, one per tenant for its partners.
     pub async fn family_facts_many(&self, family_ids: &[i64]) -> Result<BTreeMap<i64, FamilyFacts>> {
         let mut out = BTreeMap::new();
         if family_ids.is_empty() {
             return Ok(out);
         }
         let list = family_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
-        let fams: Vec<(i64, i64, Option<i64>, bool)> = on_pool!(self, |p| sqlx::query_as(&format!(
-            "SELECT id, tenant_id, lead_user_id, sealed FROM families WHERE id IN ({list})"
-        ))
-        .fetch_all(p)
-        .await)?;
-        let mut tenants: Vec<i64> = fams.iter().map(|f| f.1).collect();
+        // (0, family, tenant, lead), (1, family, sealed), (2, family, team
+        // member), (3, family, involved organisation), (4, family) per open
+        // referral, (5, family, user) per unexpired break-glass.
+        let sql = format!(
+            "SELECT CAST(0 AS BIGINT), id, tenant_id, lead_user_id FROM families WHERE id IN ({list})
+             UNION ALL SELECT 1, id, CASE WHEN sealed THEN 1 ELSE 0 END, NULL FROM families WHERE id IN ({list})
+             UNION ALL SELECT 2, family_id, user_id, NULL FROM team_members WHERE family_id IN ({list}) AND until_date IS NULL
+             UNION ALL SELECT 3, family_id, organisation_id, NULL FROM involvements WHERE family_id IN ({list}) AND ended_on IS NULL
+             UNION ALL SELECT 4, family_id, NULL, NULL FROM referrals WHERE family_id IN ({list}) AND status = 'open'
+             UNION ALL SELECT 5, family_id, user_id, NULL FROM access_overrides WHERE family_id IN ({list})
+                 AND kind = 'break_glass' AND started_at_ms <= $1 AND expires_at_ms > $1"
+        );
+        let now = crate::now_ms();
+        let rows: Vec<(i64, i64, Option<i64>, Option<i64>)> =
+            on_pool!(self, |p| sqlx::query_as(&sql).bind(now).fetch_all(p).await)?;
+        for &(kind, id, a, b) in &rows {
+            if kind == 0 {
+                out.insert(
+                    id,
+                    FamilyFacts {
+                        family_id: id,
+                        tenant_id: a.unwrap_or_default(),
+                        lead_user_id: b,
+                        ..Default::default()
+                    },
+                );
+            }
+        }
+        for (kind, id, a, _) in rows {
+            let Some(x) = out.get_mut(&id) else { continue };
+            match (kind, a) {
+                (1, Some(sealed)) => x.sealed = sealed != 0,
+                (2, Some(user)) => x.team_user_ids.push(user),
+                (3, Some(org)) => x.involved_organisation_ids.push(org),
+                (4, _) => x.open_referral = true,
+                (5, Some(user)) => x.break_glass_user_ids.push(user),
+                _ => {}
+            }
+        }
+        let mut tenants: Vec<i64> = out.values().map(|f| f.tenant_id).collect();
         tenants.sort_unstable();
         tenants.dedup();
-        let mut partners: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
         for t in tenants {
             let sql = partner_organisations_sql(&t.to_string(), "$1");
             let orgs: Vec<(i64,)> = on_pool!(self, |p| sqlx::query_as(&sql).bind(crate::today()).fetch_all(p).await)?;
-            partners.insert(t, orgs.into_iter().map(|o| o.0).collect());
-        }
-        for (id, tenant_id, lead, sealed) in fams {
-            out.insert(
-                id,
-                FamilyFacts {
-                    family_id: id,
-                    tenant_id,
-                    lead_user_id: lead,
-                    sealed,
-                    partner_organisation_ids: partners.get(&tenant_id).cloned().unwrap_or_default(),
-                    ..Default::default()
-                },
-            );
-        }
-        let now = crate::now_ms();
-        let glass: Vec<(i64, i64)> = on_pool!(self, |p| {
-            sqlx::query_as(&format!(
-                "SELECT family_id, user_id FROM access_overrides WHERE family_id IN ({list})
-                 AND kind = 'break_glass' AND started_at_ms <= $1 AND expires_at_ms > $1"
-            ))
-            .bind(now)
-            .fetch_all(p)
-            .await
-        })?;
-        for (f, u) in glass {
-            if let Some(x) = out.get_mut(&f) {
-                x.break_glass_user_ids.push(u);
-            }
-        }
-        let team: Vec<(i64, i64)> = on_pool!(self, |p| {
-            sqlx::query_as(&format!(
-                "SELECT family_id, user_id FROM team_members WHERE family_id IN ({list}) AND until_date IS NULL"
-            ))
-            .fetch_all(p)
-            .await
-        })?;
-        for (f, u) in team {
-            if let Some(x) = out.get_mut(&f) {
-                x.team_user_ids.push(u);
-            }
-        }
-        let inv: Vec<(i64, i64)> = on_pool!(self, |p| {
-            sqlx::query_as(&format!(
-                "SELECT family_id, organisation_id FROM involvements WHERE family_id IN ({list}) AND ended_on IS NULL"
-            ))
-            .fetch_all(p)
-            .await
-        })?;
-        for (f, o) in inv {
-            if let Some(x) = out.get_mut(&f) {
-                x.involved_organisation_ids.push(o);
-            }
-        }
-        let refs: Vec<(i64,)> = on_pool!(self, |p| {
-            sqlx::query_as(&format!(
-                "SELECT DISTINCT family_id FROM referrals WHERE family_id IN ({list}) AND status = 'open'"
-            ))
-            .fetch_all(p)
-            .await
-        })?;
-        for (f,) in refs {
-            if let Some(x) = out.get_mut(&f) {
-                x.open_referral = true;
+            let orgs: Vec<i64> = orgs.into_iter().map(|o| o.0).collect();
+            for f in out.values_mut().filter(|f| f.tenant_id == t) {
+                f.partner_organisation_ids = orgs.clone();
             }
         }
         Ok(out)

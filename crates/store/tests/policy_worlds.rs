@@ -495,6 +495,26 @@ async fn check(db: &Db, w: &World, tally: &mut Tally) {
         );
         facts.push(f);
     }
+    // The batch read used by search and lists gathers the same facts, and
+    // nothing for a family that does not exist.
+    let mut ids: Vec<i64> = w.families.iter().map(|f| f.id).collect();
+    ids.push(i64::MAX);
+    let many = db.family_facts_many(&ids).await.unwrap();
+    assert_eq!(many.len(), w.families.len(), "{b:?}: one set of facts per family");
+    for f in &facts {
+        let mut m = many.get(&f.family_id).expect("facts of every family").clone();
+        m.team_user_ids.sort();
+        m.involved_organisation_ids.sort();
+        m.break_glass_user_ids.sort();
+        m.partner_organisation_ids.sort();
+        m.partner_organisation_ids.dedup();
+        assert_eq!(
+            format!("{m:?}"),
+            format!("{f:?}"),
+            "{b:?}: batch facts of family {}",
+            f.family_id
+        );
+    }
     let everyone = SearchCriteria {
         name: Some(FAMILY_NAME.to_lowercase()),
         ..Default::default()

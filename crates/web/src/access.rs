@@ -679,6 +679,33 @@ pub async fn person_decision(
         .unwrap_or(Decision::Deny))
 }
 
+/// Which of `person_ids` the signed-in user may `action` through any of their
+/// families ([`person_decision`] for many persons), in the order given.
+pub async fn persons_allowed(
+    state: &AppState,
+    cu: &CurrentUser,
+    person_ids: &[i64],
+    action: FamilyAction,
+) -> AppResult<Vec<i64>> {
+    let subject = cu.user.subject();
+    let mut allowed = vec![];
+    for chunk in person_ids.chunks(500) {
+        let families = state.db.families_of_persons(chunk).await?;
+        let mut ids: Vec<i64> = families.values().flatten().copied().collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let facts = state.db.family_facts_many(&ids).await?;
+        allowed.extend(chunk.iter().copied().filter(|p| {
+            families.get(p).is_some_and(|fs| {
+                fs.iter()
+                    .filter_map(|f| facts.get(f))
+                    .any(|f| access::family(&subject, f, action).allowed())
+            })
+        }));
+    }
+    Ok(allowed)
+}
+
 /// Which of `person_ids` the signed-in user may see the address and contact
 /// details of (`access::contact_details`), given the policy's decision on the
 /// family the page shows them in: a restricted person's only with explicit
@@ -714,26 +741,46 @@ pub async fn person_contact_shown(state: &AppState, cu: &CurrentUser, person_id:
 /// What stands in for a restricted person's address and contact details.
 pub const WITHHELD: &str = "Address withheld: restricted";
 
-/// As [`contact_details_shown`] for persons found across families (a search,
-/// a list): each person with the ids of their families the page names; the
-/// policy's decision on the person is the first of those it lets the user view.
-pub async fn contact_details_shown_across(
-    state: &AppState,
-    cu: &CurrentUser,
-    persons: &[(i64, Vec<i64>)],
-) -> AppResult<std::collections::BTreeSet<i64>> {
+/// What the policy lets the user see of persons found across families (a
+/// search, a list), each given with the ids of their families the page names.
+pub struct Screened {
+    /// The families the user may view.
+    pub visible: std::collections::BTreeSet<i64>,
+    /// The persons whose address and contact details the user may see: as
+    /// [`contact_details_shown`], deciding on each person by the first of
+    /// their families the user may view.
+    pub contact_shown: std::collections::BTreeSet<i64>,
+}
+
+/// Screens search or list hits through the policy, reading the facts of
+/// their families once.
+pub async fn screen_hits(state: &AppState, cu: &CurrentUser, persons: &[(i64, Vec<i64>)]) -> AppResult<Screened> {
     let mut family_ids: Vec<i64> = persons.iter().flat_map(|(_, f)| f.iter().copied()).collect();
     family_ids.sort_unstable();
     family_ids.dedup();
     let facts = state.db.family_facts_many(&family_ids).await?;
-    let person_ids: Vec<i64> = persons.iter().map(|(p, _)| *p).collect();
-    let restriction = state.db.restriction_facts(&person_ids).await?;
     let subject = cu.user.subject();
-    Ok(persons
+    let visible: std::collections::BTreeSet<i64> = family_ids
+        .iter()
+        .copied()
+        .filter(|id| {
+            facts
+                .get(id)
+                .is_some_and(|f| access::family(&subject, f, FamilyAction::View).allowed())
+        })
+        .collect();
+    let person_ids: Vec<i64> = persons
+        .iter()
+        .filter(|(_, families)| families.iter().any(|f| visible.contains(f)))
+        .map(|(p, _)| *p)
+        .collect();
+    let restriction = state.db.restriction_facts(&person_ids).await?;
+    let contact_shown = persons
         .iter()
         .filter(|(person, families)| {
             let decision = families
                 .iter()
+                .filter(|f| visible.contains(f))
                 .filter_map(|f| facts.get(f))
                 .map(|f| access::family(&subject, f, FamilyAction::View))
                 .find(|d| d.allowed())
@@ -743,7 +790,8 @@ pub async fn contact_details_shown_across(
                 .is_some_and(|r| access::contact_details(&subject, decision, r))
         })
         .map(|(p, _)| *p)
-        .collect())
+        .collect();
+    Ok(Screened { visible, contact_shown })
 }
 
 // ---------- transparency: access logs, exports, the privacy office ----------

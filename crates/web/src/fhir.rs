@@ -985,15 +985,7 @@ async fn search_patients(
         .db
         .fhir_find_persons(c.cu.user.tenant_id, &q, MAX_CANDIDATES)
         .await?;
-    let mut visible = vec![];
-    for id in candidates {
-        if gate::person_decision(state, &c.cu, id, FamilyAction::View)
-            .await?
-            .allowed()
-        {
-            visible.push(id);
-        }
-    }
+    let visible = gate::persons_allowed(state, &c.cu, &candidates, FamilyAction::View).await?;
     let total = visible.len();
     let mut persons = vec![];
     for id in visible.into_iter().skip(offset).take(count) {

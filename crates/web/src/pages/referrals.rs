@@ -707,32 +707,25 @@ pub async fn find_person(
     let mut found = vec![];
     if errors.is_empty() {
         let hits = state.db.search_persons(&cu.user.subject(), &criteria, 20).await?;
-        let ids: Vec<i64> = hits.iter().flat_map(|h| h.families.iter().map(|f| f.0)).collect();
-        let allowed = gate::filter_visible(&state, &cu, &ids).await?;
         let today = kindred_store::today();
-        let shown = gate::contact_details_shown_across(
+        let screened = gate::screen_hits(
             &state,
             &cu,
             &hits
                 .iter()
-                .map(|h| {
-                    (
-                        h.person.id,
-                        h.families.iter().map(|f| f.0).filter(|f| allowed.contains(f)).collect(),
-                    )
-                })
+                .map(|h| (h.person.id, h.families.iter().map(|f| f.0).collect()))
                 .collect::<Vec<_>>(),
         )
         .await?;
         for h in hits {
-            if !h.families.iter().any(|f| allowed.contains(&f.0)) {
+            if !h.families.iter().any(|f| screened.visible.contains(&f.0)) {
                 continue;
             }
             found.push(FoundView {
                 person_id: h.person.id,
                 name: h.person.full_name(),
                 born: super::born(&h.person, today),
-                postcode: if shown.contains(&h.person.id) {
+                postcode: if screened.contact_shown.contains(&h.person.id) {
                     h.postcode.unwrap_or_default()
                 } else {
                     gate::WITHHELD.to_string()

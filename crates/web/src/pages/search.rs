@@ -109,13 +109,8 @@ pub async fn search(
         let found = state.db.search_persons(&cu.user.subject(), &c, SHOWN + 1).await?;
         more = found.len() > SHOWN;
         let found: Vec<_> = found.into_iter().take(SHOWN).collect();
-        let family_ids: Vec<i64> = found
-            .iter()
-            .flat_map(|h| h.families.iter().map(|(id, _)| *id))
-            .collect();
-        let allowed = access::filter_visible(&state, &cu, &family_ids).await?;
         let today = kindred_store::today();
-        let shown = access::contact_details_shown_across(
+        let screened = access::screen_hits(
             &state,
             &cu,
             &found
@@ -125,7 +120,7 @@ pub async fn search(
         )
         .await?;
         for h in found {
-            let families: Vec<(i64, String)> = h.families.into_iter().filter(|(id, _)| allowed.contains(id)).collect();
+            let families: Vec<(i64, String)> = h.families.into_iter().filter(|(id, _)| screened.visible.contains(id)).collect();
             if families.is_empty() {
                 continue;
             }
@@ -134,7 +129,7 @@ pub async fn search(
                 name: h.person.full_name(),
                 born: super::born(&h.person, today),
                 nhs_number: h.person.nhs_number.map(|n| n.to_string()).unwrap_or_default(),
-                postcode: if shown.contains(&h.person.id) {
+                postcode: if screened.contact_shown.contains(&h.person.id) {
                     h.postcode.unwrap_or_default()
                 } else {
                     access::WITHHELD.to_string()
