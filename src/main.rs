@@ -625,7 +625,11 @@ async fn demo(db: &Db, opts: &kindred_demo::Options) -> anyhow::Result<()> {
             s.open_referrals,
             s.contacts
         );
-        let stages: Vec<String> = s.stages.iter().map(|(stage, secs)| format!("{stage} {secs:.1} s")).collect();
+        let stages: Vec<String> = s
+            .stages
+            .iter()
+            .map(|(stage, secs)| format!("{stage} {secs:.1} s"))
+            .collect();
         eprintln!("Time by stage: {}.", stages.join(", "));
         for (tenant, id) in &s.large_families {
             println!("A family of eight with 500 contacts this year ({tenant}): /families/{id}/profile");

@@ -135,16 +135,38 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for CsrfForm
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|_| AppError::BadRequest("The form could not be read."))?;
-        let field: CsrfField =
-            serde_urlencoded::from_bytes(&bytes).map_err(|_| AppError::BadRequest("The form could not be read."))?;
+        let field: CsrfField = read_form(&bytes)?;
         if !tokens_match(&field.csrf, &cu.csrf) {
             return Err(AppError::BadRequest(
                 "This form has expired. Go back, reload the page and try again.",
             ));
         }
-        let value =
-            serde_urlencoded::from_bytes(&bytes).map_err(|_| AppError::BadRequest("The form could not be read."))?;
-        Ok(CsrfForm(value))
+        Ok(CsrfForm(read_form(&bytes)?))
+    }
+}
+
+/// Decodes a urlencoded form body. One holding a NUL character (`%00`),
+/// which no database column can store, is refused with a clear message.
+pub(crate) fn read_form<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    if crate::security::holds_nul(bytes) {
+        return Err(AppError::BadRequest(
+            "The form holds a NUL character (%00), which Kindred does not accept.",
+        ));
+    }
+    serde_urlencoded::from_bytes(bytes).map_err(|_| AppError::BadRequest("The form could not be read."))
+}
+
+/// A form posted without a session (sign-in, the family portal): read as
+/// [`read_form`] does.
+pub struct PlainForm<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for PlainForm<T> {
+    type Rejection = AppError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|_| AppError::BadRequest("The form could not be read."))?;
+        Ok(PlainForm(read_form(&bytes)?))
     }
 }
 
@@ -193,7 +215,7 @@ pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     jar: CookieJar,
-    axum::Form(form): axum::Form<LoginForm>,
+    PlainForm(form): PlainForm<LoginForm>,
 ) -> AppResult<Response> {
     let expected = jar
         .get(login_csrf_cookie(&state.config))

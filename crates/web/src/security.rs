@@ -10,7 +10,7 @@ use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
 
@@ -119,6 +119,27 @@ async fn headers(State(state): State<AppState>, req: Request, next: Next) -> Res
     res
 }
 
+/// Whether percent-encoded text holds an encoded NUL character (`%00`).
+/// No database column can store one (PostgreSQL refuses it), so a request
+/// carrying one is refused at the edge with a clear message, not a 500.
+pub(crate) fn holds_nul(encoded: &[u8]) -> bool {
+    encoded.windows(3).any(|w| w == b"%00")
+}
+
+async fn refuse_nul(req: Request, next: Next) -> Response {
+    let holds = req
+        .uri()
+        .path_and_query()
+        .is_some_and(|pq| holds_nul(pq.as_str().as_bytes()));
+    if holds {
+        return crate::errors::AppError::BadRequest(
+            "The address holds a NUL character (%00), which Kindred does not accept.",
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
 /// Logs the route pattern (`/families/{id}`), never the path or query, which
 /// could carry a name or NHS number.
 async fn log(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -148,6 +169,7 @@ pub fn layers(app: Router<AppState>, state: AppState) -> Router<AppState> {
         .layer(middleware::from_fn_with_state(state.clone(), crate::auth::load_session))
         // Before the session is looked up: a refused request costs no query.
         .layer(middleware::from_fn_with_state(state.clone(), crate::rate_limit::limit))
+        .layer(middleware::from_fn(refuse_nul))
         .layer(middleware::from_fn_with_state(state, headers))
         // Forms take 1 MiB (axum's extractor limit); the feed upload sets its own.
         .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))

@@ -183,7 +183,7 @@ pub async fn sign_in(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     jar: CookieJar,
-    axum::Form(form): axum::Form<CodeForm>,
+    crate::auth::PlainForm(form): crate::auth::PlainForm<CodeForm>,
 ) -> AppResult<Response> {
     let csrf = check_signin_csrf(&state, &jar, &form.csrf)?;
     if !super::self_referral::within_limit(&state, "portal-sign-in", addr, ATTEMPTS_PER_HOUR).await? {
@@ -245,7 +245,7 @@ pub async fn email_code(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     jar: CookieJar,
-    axum::Form(form): axum::Form<CodeForm>,
+    crate::auth::PlainForm(form): crate::auth::PlainForm<CodeForm>,
 ) -> AppResult<Response> {
     check_signin_csrf(&state, &jar, &form.csrf)?;
     if !super::self_referral::within_limit(&state, "portal-email", addr, ATTEMPTS_PER_HOUR).await? {
@@ -279,7 +279,7 @@ pub async fn sign_out(
     State(state): State<AppState>,
     m: FamilyMember,
     jar: CookieJar,
-    axum::Form(form): axum::Form<CodeForm>,
+    crate::auth::PlainForm(form): crate::auth::PlainForm<CodeForm>,
 ) -> AppResult<Response> {
     if !tokens_match(&form.csrf, &m.session.csrf_token) {
         return Err(AppError::BadRequest(
@@ -375,7 +375,7 @@ pub async fn update_action(
     State(state): State<AppState>,
     m: FamilyMember,
     Ids(action): Ids<i64>,
-    axum::Form(form): axum::Form<ProgressForm>,
+    crate::auth::PlainForm(form): crate::auth::PlainForm<ProgressForm>,
 ) -> AppResult<Response> {
     if !tokens_match(&form.csrf, &m.session.csrf_token) {
         return Err(AppError::BadRequest(

@@ -271,3 +271,50 @@ async fn the_lead_professional_changes_with_history_and_the_team_changes_with_it
         200
     );
 }
+
+/// A NUL character (`%00`) in an address or a form is refused with a clear
+/// message on both backends; PostgreSQL cannot store one, so without the
+/// guard it would be a server error.
+#[tokio::test]
+async fn a_nul_character_is_refused_with_a_message_not_a_server_error() {
+    let mut dbs = vec![kindred_store::testing::fresh_sqlite().await];
+    if let Some(pg) = kindred_store::testing::fresh_postgres().await {
+        dbs.push(pg);
+    }
+    for db in dbs {
+        let backend = db.backend();
+        let app = crate::spawn_with(db, kindred_web::Config::default()).await;
+        let (c, token) = app.sign_in("colleague@west.test").await;
+        for path in ["/families/1%00", "/search?q=a%00b", "/api/v1/referrals/KR%00-1"] {
+            let res = c.get(app.url(path)).send().await.unwrap();
+            assert_eq!(res.status(), 400, "{backend:?} GET {path}");
+            assert!(
+                res.text().await.unwrap().contains("NUL character"),
+                "{backend:?} GET {path}"
+            );
+        }
+        let res = c
+            .post(app.url("/search"))
+            .form(&[("csrf", token.as_str()), ("name", "Kh\0an")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400, "{backend:?} search form");
+        assert!(res.text().await.unwrap().contains("The form holds a NUL character"));
+        let res = crate::client()
+            .post(app.url("/login"))
+            .form(&[("csrf", "x"), ("email", "a\0@west.test"), ("password", "p")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400, "{backend:?} sign-in form");
+        // The same search without the NUL works.
+        let res = c
+            .post(app.url("/search"))
+            .form(&[("csrf", token.as_str()), ("name", "Khan")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{backend:?}");
+    }
+}

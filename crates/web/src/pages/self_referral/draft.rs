@@ -119,13 +119,13 @@ impl<T: serde::de::DeserializeOwned> FromRequest<AppState> for Posted<T> {
         let bytes = axum::body::Bytes::from_request(Request::from_parts(parts, body), state)
             .await
             .map_err(|_| unreadable())?;
-        let meta: FormMeta = serde_urlencoded::from_bytes(&bytes).map_err(|_| unreadable())?;
+        let meta: FormMeta = crate::auth::read_form(&bytes).map_err(IntoResponse::into_response)?;
         if !tokens_match(&meta.csrf, &cur.csrf) {
             return Err(
                 AppError::BadRequest("This form has expired. Go back, reload the page and try again.").into_response(),
             );
         }
-        let form = serde_urlencoded::from_bytes(&bytes).map_err(|_| unreadable())?;
+        let form = crate::auth::read_form(&bytes).map_err(IntoResponse::into_response)?;
         Ok(Posted {
             cur,
             change: meta.change == "yes",
