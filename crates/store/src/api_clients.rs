@@ -6,6 +6,7 @@
 
 use kindred_domain::model::Role;
 
+use crate::BeginWrite;
 use crate::users::{NewUser, User};
 use crate::{Db, Result, on_pool};
 
@@ -174,7 +175,7 @@ impl Db {
     pub async fn set_api_client_active(&self, id: i64, active: bool) -> Result<()> {
         let c = self.api_client(id).await?;
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("UPDATE api_clients SET active = $1 WHERE id = $2")
                 .bind(active)
                 .bind(id)
@@ -199,7 +200,7 @@ impl Db {
     pub async fn create_api_token(&self, token_hash: &str, api_client_id: i64, scope: &str, ttl_ms: i64) -> Result<()> {
         let now = crate::now_ms();
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             // Expired tokens of this client go as a new one comes.
             sqlx::query("DELETE FROM api_tokens WHERE api_client_id = $1 AND expires_at_ms <= $2")
                 .bind(api_client_id)

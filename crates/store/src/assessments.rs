@@ -3,6 +3,7 @@
 use kindred_domain::assessment::TenantArea;
 use time::Date;
 
+use crate::BeginWrite;
 use crate::{Db, Result, on_pool};
 
 #[derive(Debug, Clone)]
@@ -37,7 +38,7 @@ impl Db {
     /// Records an assessment and its scores in one transaction: all or nothing.
     pub async fn create_assessment(&self, a: &NewAssessment) -> Result<i64> {
         let id = on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO assessments (tenant_id, family_id, author_user_id, assessed_on, strengths, changes, future,
                    created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -119,7 +120,7 @@ impl Db {
     /// Replaces a tenant's areas, in one transaction.
     pub async fn save_assessment_areas(&self, tenant_id: i64, areas: &[TenantArea]) -> Result<()> {
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("DELETE FROM assessment_areas WHERE tenant_id = $1")
                 .bind(tenant_id)
                 .execute(&mut *tx)

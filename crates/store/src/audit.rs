@@ -5,6 +5,7 @@
 
 use kindred_domain::audit::{Broken, Event, NewEvent, Verifier, hash_event};
 
+use crate::BeginWrite;
 use crate::{Db, Result, StoreError, on_pool};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -108,7 +109,7 @@ async fn append_batch(w: &PoolRef, events: &[&NewEvent]) -> std::result::Result<
     let at_ms = crate::now_ms();
     let n = events.len() as i64;
     on_pool!(w, |p| {
-        let mut tx = p.begin().await?;
+        let mut tx = p.begin_write().await?;
         let (last_seq, mut prev_hash): (i64, String) =
             sqlx::query_as("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
                 .bind(n)

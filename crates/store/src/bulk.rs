@@ -4,6 +4,7 @@
 use sqlx::QueryBuilder;
 use time::Date;
 
+use crate::BeginWrite;
 use crate::{Backend, Db, Result, on_pool};
 
 #[derive(Clone)]
@@ -262,7 +263,7 @@ impl Db {
     pub async fn bulk_insert(&self, b: &Batch) -> Result<()> {
         let now = crate::now_ms();
         on_pool!(self, |p, DB| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             for chunk in b.families.chunks(CHUNK) {
                 let mut q = QueryBuilder::<DB>::new(
                     "INSERT INTO families (id, tenant_id, name, lead_user_id, created_at_ms, updated_at_ms) ",

@@ -6,6 +6,7 @@
 
 use time::Date;
 
+use crate::BeginWrite;
 use crate::{Db, Result, on_pool};
 
 #[derive(Debug, Clone)]
@@ -104,7 +105,7 @@ impl Db {
     pub async fn create_connection(&self, n: &NewConnection) -> Result<i64> {
         let now = crate::now_ms();
         let id = on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO connection_requests (tenant_id, family_id, service_id, receiving_organisation_id,
                    sender_user_id, sender_organisation_id, request_text, consent_person_id, consent_on, consent_how,
@@ -198,7 +199,7 @@ impl Db {
     ) -> Result<bool> {
         let now = crate::now_ms();
         let changed = on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let n = sqlx::query(
                 "UPDATE connection_requests SET status = $3, updated_at_ms = $4,
                    decline_reason = COALESCE($5, decline_reason) WHERE id = $1 AND status = $2",

@@ -12,6 +12,7 @@ use kindred_domain::model::OrgKind;
 use kindred_domain::sharing::{ConsentMethod, DataCategory, LawfulBasis};
 use time::Date;
 
+use crate::BeginWrite;
 use crate::organisations::{Organisation, Tenant};
 use crate::sharing::split_codes;
 use crate::{Db, Result, StoreError, on_pool};
@@ -169,7 +170,7 @@ impl Db {
     pub async fn record_consents(&self, all: &[NewConsent]) -> Result<Vec<i64>> {
         let now = crate::now_ms();
         let ids = on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let mut ids = Vec::with_capacity(all.len());
             for c in all {
                 let (id,): (i64,) = sqlx::query_as(
@@ -348,7 +349,7 @@ impl Db {
         parties.sort_unstable();
         parties.dedup();
         let id = on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO sharing_agreements (tenant_id, title, lawful_basis, purposes, categories, starts_on,
                    ends_on, created_by_user_id, created_at_ms)

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use sqlx::QueryBuilder;
 use time::Date;
 
+use crate::BeginWrite;
 use crate::{Db, Result, on_pool};
 
 fn new_uuid() -> String {
@@ -836,7 +837,7 @@ impl Db {
             d.status.as_str()
         };
         let saved = on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let (sid, uuid): (i64, String) = match id {
                 Some(id) => {
                     sqlx::query_as(

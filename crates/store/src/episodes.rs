@@ -4,6 +4,7 @@
 
 use time::Date;
 
+use crate::BeginWrite;
 use crate::{Db, Result, on_pool};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -80,7 +81,7 @@ impl Db {
     ) -> Result<i64> {
         let now = crate::now_ms();
         let id = on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO episodes (tenant_id, family_id, referral_id, lead_user_id, level, status, stage, opened_on)
                  VALUES ($1, $2, $3, $4, $5, 'open', 'assessment', $6) RETURNING id",
@@ -157,7 +158,7 @@ impl Db {
     pub async fn update_episode(&self, id: i64, u: &EpisodeUpdate, event: &NewEpisodeEvent) -> Result<()> {
         let now = crate::now_ms();
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query(
                 "UPDATE episodes SET status = $1, stage = $2, level = $3, lead_user_id = $4, closed_on = $5,
                    close_reason = $6, outcome = $7 WHERE id = $8",

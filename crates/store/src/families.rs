@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use kindred_domain::model::{MemberRole, OrgKind, RelationshipKind};
 use time::Date;
 
+use crate::BeginWrite;
 use crate::persons::{PERSON_COLUMNS, Person, PersonRow};
 use crate::{Db, Result, on_pool};
 
@@ -81,7 +82,7 @@ impl Db {
     pub async fn create_family(&self, tenant_id: i64, name: &str, creator: &Creator, on: Date) -> Result<Family> {
         let now = crate::now_ms();
         let f = on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let f = sqlx::query_as::<_, Family>(
                 "INSERT INTO families (tenant_id, name, created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $3)
                  RETURNING id, tenant_id, name, lead_user_id, updated_at_ms",
@@ -326,7 +327,7 @@ impl Db {
     pub async fn set_lead(&self, family_id: i64, user_id: i64, on: Date) -> Result<()> {
         let now = crate::now_ms();
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("UPDATE lead_history SET to_ms = $1 WHERE family_id = $2 AND to_ms IS NULL")
                 .bind(now)
                 .bind(family_id)

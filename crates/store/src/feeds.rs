@@ -13,6 +13,7 @@ use kindred_domain::feeds::{FeedKind, ImportStatus, LinkMethod, RecordStatus, Re
 use kindred_domain::model::{MemberRole, RelationshipKind};
 use time::Date;
 
+use crate::BeginWrite;
 use crate::persons::name_keys;
 use crate::{Db, Result, StoreError, on_pool};
 
@@ -634,7 +635,7 @@ impl Db {
             ..Default::default()
         };
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             for r in rejects {
                 let Some(run_id) = run_id else { break };
                 sqlx::query(
@@ -1069,7 +1070,7 @@ impl Db {
     pub async fn undo_link(&self, source_record_id: i64, by: i64) -> Result<Option<i64>> {
         let now = crate::now_ms();
         let undone = on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let current: Option<LinkedRow> = sqlx::query_as(
                 "SELECT person_id, match_probability, match_weight, tenant_id FROM source_records WHERE id = $1",
             )

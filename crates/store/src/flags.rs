@@ -6,6 +6,7 @@
 
 use time::{Date, Weekday};
 
+use crate::BeginWrite;
 use crate::tasks::NewTask;
 use crate::{Db, Result, on_pool};
 
@@ -271,7 +272,7 @@ impl Db {
                 };
                 let now = crate::now_ms();
                 let id = on_pool!(self, |p| {
-                    let mut tx = p.begin().await?;
+                    let mut tx = p.begin_write().await?;
                     let (task_id,): (i64,) = sqlx::query_as(
                         "INSERT INTO tasks (tenant_id, kind, family_id, episode_id, assigned_user_id, assigned_team_id, title,
                            due_on, status, created_by_user_id, created_at_ms)

@@ -11,6 +11,7 @@ use kindred_domain::kpi::{Areas, Child, Fact, Kpi, NamedArea, Place, asq_facts, 
 use kindred_domain::maturity::{Dimension, Level, Rating};
 use time::{Date, OffsetDateTime};
 
+use crate::BeginWrite;
 use crate::{Db, Result, on_pool};
 
 fn ms(d: Date) -> i64 {
@@ -113,7 +114,7 @@ impl Db {
     /// Replaces all of a tenant's wards, in one transaction.
     pub async fn replace_wards(&self, tenant_id: i64, wards: &[(String, Vec<String>)]) -> Result<()> {
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("DELETE FROM ward_areas WHERE ward_id IN (SELECT id FROM wards WHERE tenant_id = $1)")
                 .bind(tenant_id)
                 .execute(&mut *tx)
@@ -413,7 +414,7 @@ impl Db {
     ) -> Result<i64> {
         let now = crate::now_ms();
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO maturity_assessments (tenant_id, assessed_on, assessed_by_user_id, summary, created_at_ms)
                  VALUES ($1, $2, $3, $4, $5) RETURNING id",

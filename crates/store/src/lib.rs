@@ -122,6 +122,36 @@ pub enum Backend {
 }
 
 /// The database handle. Cheap to clone.
+/// Starts a transaction that will write. On SQLite it takes the write lock
+/// at `BEGIN IMMEDIATE`, so a transaction that reads before it writes waits
+/// for another writer (the busy timeout) instead of failing with "database
+/// is locked" when that writer committed in between (SQLite cannot upgrade
+/// a stale read snapshot). PostgreSQL's `BEGIN` needs nothing more.
+pub(crate) trait BeginWrite {
+    type Database: sqlx::Database;
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = sqlx::Result<sqlx::Transaction<'static, Self::Database>>> + Send;
+}
+
+impl BeginWrite for sqlx::SqlitePool {
+    type Database = sqlx::Sqlite;
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>>> + Send {
+        self.begin_with("BEGIN IMMEDIATE")
+    }
+}
+
+impl BeginWrite for sqlx::PgPool {
+    type Database = sqlx::Postgres;
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>>> + Send {
+        self.begin()
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Db {
     pub pool: Pool,

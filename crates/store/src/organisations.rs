@@ -4,6 +4,7 @@
 use kindred_domain::model::OrgKind;
 use kindred_domain::postcode::Postcode;
 
+use crate::BeginWrite;
 use crate::{Db, Result, StoreError, on_pool};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -145,7 +146,7 @@ impl Db {
         reach_areas: &[String],
     ) -> Result<HubSite> {
         let id: i64 = on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO hub_sites (tenant_id, organisation_id, name, postcode) VALUES ($1, $2, $3, $4) RETURNING id",
             )

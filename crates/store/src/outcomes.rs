@@ -8,6 +8,7 @@
 use kindred_domain::outcomes::FrameworkOutcome;
 use time::Date;
 
+use crate::BeginWrite;
 use crate::episodes::{EpisodeUpdate, NewEpisodeEvent};
 use crate::{Db, Result, StoreError, on_pool};
 
@@ -166,7 +167,7 @@ impl Db {
     /// Replaces a tenant's framework, in one transaction.
     pub async fn save_outcome_framework(&self, tenant_id: i64, outcomes: &[FrameworkOutcome]) -> Result<()> {
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("DELETE FROM outcome_framework WHERE tenant_id = $1")
                 .bind(tenant_id)
                 .execute(&mut *tx)
@@ -203,7 +204,7 @@ impl Db {
     /// already in the register is skipped. Returns how many were added.
     pub async fn add_family_needs(&self, needs: &[NewNeed]) -> Result<u64> {
         let added = on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let mut added = 0u64;
             for n in needs {
                 if insert_need!(&mut *tx, n).await?.is_some() {
@@ -272,7 +273,7 @@ impl Db {
     /// already has one (someone recorded it meanwhile).
     pub async fn record_need_results(&self, results: &[ResultRow], on: Date, by: i64) -> Result<()> {
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             for (id, result, evidence) in results {
                 let n = sqlx::query(
                     "UPDATE family_needs SET result = $2, evidence = $3, result_on = $4, result_by_user_id = $5
@@ -311,7 +312,7 @@ impl Db {
     ) -> Result<()> {
         let now = crate::now_ms();
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             for (id, result, evidence) in results {
                 let n = sqlx::query(
                     "UPDATE family_needs SET result = $2, evidence = $3, result_on = $4, result_by_user_id = $5
@@ -376,7 +377,7 @@ impl Db {
     /// all or none. `Conflict` if a need was not achieved or is already checked.
     pub async fn record_sustained(&self, checks: &[(i64, bool, String)], on: Date, by: i64) -> Result<()> {
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             for (id, sustained, evidence) in checks {
                 let n = sqlx::query(
                     "UPDATE family_needs SET sustained = $2, sustained_evidence = $3, sustained_on = $4,
@@ -438,7 +439,7 @@ impl Db {
     /// demo's history). Returns how many were added.
     pub async fn load_family_needs(&self, records: &[NeedRecord]) -> Result<u64> {
         let added = on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let mut added = 0u64;
             for r in records {
                 let Some((id,)) = insert_need!(&mut *tx, r.need).await? else {

@@ -7,6 +7,7 @@
 use kindred_domain::NhsNumber;
 use kindred_domain::sharing::{OverrideKind, ReviewStatus};
 
+use crate::BeginWrite;
 use crate::{Db, Result, StoreError, on_pool};
 
 /// An override to record.
@@ -231,7 +232,7 @@ impl Db {
         at_ms: i64,
     ) -> Result<bool> {
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let now: Option<(bool,)> = sqlx::query_as("SELECT sealed FROM families WHERE id = $1 AND tenant_id = $2")
                 .bind(family_id)
                 .bind(tenant_id)

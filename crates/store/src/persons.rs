@@ -5,6 +5,7 @@ use kindred_domain::model::{Sex, Upn};
 use kindred_domain::{NhsNumber, Postcode, names};
 use time::Date;
 
+use crate::BeginWrite;
 use crate::{Db, Result, on_pool};
 
 #[derive(Clone, PartialEq, Eq)]
@@ -205,7 +206,7 @@ impl Db {
             PERSON_COLUMNS.replace("p.", "")
         );
         let r = on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             if renamed {
                 sqlx::query(
                     "INSERT INTO person_previous_names (person_id, given_name, family_name, until_date) VALUES ($1, $2, $3, $4)",
@@ -266,7 +267,7 @@ impl Db {
     /// Adds an address from `from_date`, ending the person's current one the same day.
     pub async fn move_person(&self, person_id: i64, a: &NewAddress) -> Result<Address> {
         let r = on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("UPDATE addresses SET to_date = $1 WHERE person_id = $2 AND to_date IS NULL")
                 .bind(a.from_date)
                 .bind(person_id)

@@ -6,6 +6,7 @@ use kindred_domain::plan::{ActionStatus, GoalStatus, Owner};
 use serde::{Deserialize, Serialize};
 use time::Date;
 
+use crate::BeginWrite;
 use crate::{Db, Result, StoreError, on_pool};
 
 /// Who made a change: a worker, or a family member in the portal.
@@ -256,7 +257,7 @@ impl Db {
     pub async fn add_plan_goal(&self, g: &NewGoal) -> Result<i64> {
         let summary = "Added a goal";
         let id = on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO plan_goals (tenant_id, family_id, area, words, baseline_score, shared_with_family,
                    created_by_user_id, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -283,7 +284,7 @@ impl Db {
         let (user, org, person) = a.owner.columns();
         let now = crate::now_ms();
         let id = on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO plan_actions (tenant_id, family_id, goal_id, description, owner_user_id,
                    owner_organisation_id, owner_person_id, due_on, status, shared_with_family, created_by_user_id,
@@ -326,7 +327,7 @@ impl Db {
         let (user, person) = by.columns();
         let now = crate::now_ms();
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let changed = sqlx::query(
                 "UPDATE plan_actions SET status = $1, completed_on = $2, updated_at_ms = $3
                  WHERE id = $4 AND family_id = $5",
@@ -385,7 +386,7 @@ impl Db {
     pub async fn set_goal_status(&self, family_id: i64, goal_id: i64, status: GoalStatus, by_user: i64) -> Result<()> {
         let summary = format!("Goal marked \u{201c}{}\u{201d}", status.label().to_lowercase());
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let changed = sqlx::query("UPDATE plan_goals SET status = $1 WHERE id = $2 AND family_id = $3")
                 .bind(status.code())
                 .bind(goal_id)
@@ -407,7 +408,7 @@ impl Db {
     /// families are ignored.
     pub async fn add_plan_review(&self, r: &NewReview) -> Result<i64> {
         let id = on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO plan_reviews (tenant_id, family_id, reviewed_on, author_user_id, summary, next_review_on,
                    created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",

@@ -2,6 +2,7 @@
 //! Codes and session tokens are stored only as SHA-256 hashes. Revoking an
 //! invitation ends its sessions and makes its unused codes worthless.
 
+use crate::BeginWrite;
 use crate::{Db, Result, on_pool};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -70,7 +71,7 @@ impl Db {
     pub async fn revoke_portal_invite(&self, family_id: i64, invite_id: i64) -> Result<bool> {
         let now = crate::now_ms();
         let changed = on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let n = sqlx::query(
                 "UPDATE portal_invites SET revoked_at_ms = $1 WHERE id = $2 AND family_id = $3 AND revoked_at_ms IS NULL",
             )

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use kindred_domain::access::RestrictionFacts;
 
+use crate::BeginWrite;
 use crate::{Db, Result, on_pool};
 
 /// A person's phone and email, already checked by the form.
@@ -43,7 +44,7 @@ impl Db {
     pub async fn mark_restricted(&self, person_id: i64, by_user_id: i64) -> Result<()> {
         let now = crate::now_ms();
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("UPDATE persons SET restricted = TRUE, updated_at_ms = $2 WHERE id = $1")
                 .bind(person_id)
                 .bind(now)
@@ -68,7 +69,7 @@ impl Db {
     pub async fn unmark_restricted(&self, person_id: i64) -> Result<()> {
         let now = crate::now_ms();
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("UPDATE persons SET restricted = FALSE, updated_at_ms = $2 WHERE id = $1")
                 .bind(person_id)
                 .bind(now)

@@ -4,6 +4,7 @@
 use kindred_domain::access::Subject;
 use kindred_domain::model::{Profession, Role};
 
+use crate::BeginWrite;
 use crate::{Db, Result, on_pool};
 
 #[derive(Clone, PartialEq, Eq)]
@@ -168,7 +169,7 @@ impl Db {
     /// Disabling a user also ends every session they have.
     pub async fn set_user_active(&self, user_id: i64, active: bool) -> Result<()> {
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
                 .bind(active)
                 .bind(user_id)

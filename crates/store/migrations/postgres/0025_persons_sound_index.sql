@@ -5,3 +5,6 @@
 -- It also serves every query the old prefix index did.
 CREATE INDEX persons_phon ON persons (tenant_id, family_phon, given_phon);
 DROP INDEX persons_family_phon;
+-- Statistics for the new index at once: without them the planner may walk
+-- a whole tenant's persons for a name search (seen: 15 ms -> 225 ms).
+ANALYZE persons;
