@@ -1,0 +1,289 @@
+//! No personal data in logs (issue 9). The real binary serves a demo with
+//! every log level on (`KINDRED_LOG=debug`, SQL statements included); a
+//! health visitor searches by name, date of birth, NHS number and postcode and
+//! opens families and persons, a sign-in fails with a person's name in the
+//! email, a partner system searches FHIR by NHS number and by name, and a
+//! made-up address carries a name. Then the log must hold none of the demo's
+//! names, NHS numbers or postcodes.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+
+use kindred_demo::{DEMO_CLIENT_SECRET, DEMO_PASSWORD};
+
+/// Every word of the log (runs of letters and digits), and every run of two
+/// and three words joined by a space, to look names, NHS numbers (also as
+/// "999 123 4567") and postcodes ("W2 1AA") up in.
+fn phrases(log: &str) -> std::collections::HashSet<String> {
+    let words: Vec<&str> = log
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut out = std::collections::HashSet::new();
+    for (i, w) in words.iter().enumerate() {
+        out.insert(w.to_string());
+        if let Some(next) = words.get(i + 1) {
+            out.insert(format!("{w} {next}"));
+            if let Some(third) = words.get(i + 2) {
+                out.insert(format!("{w} {next} {third}"));
+            }
+        }
+    }
+    out
+}
+
+fn csrf(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+struct Person {
+    id: i64,
+    given: String,
+    family: String,
+    nhs: Option<String>,
+    dob: Option<String>,
+    postcode: Option<String>,
+}
+
+#[tokio::test]
+async fn a_busy_session_leaves_no_names_nhs_numbers_or_postcodes_in_the_log() {
+    let dir = std::env::temp_dir().join(format!("kindred_logs_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/logs.db", dir.display());
+    let log_path = dir.join("kindred.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kindred"))
+        .args(["--db", &url, "demo", "--families", "60", "--listen", "127.0.0.1:0"])
+        .env("KINDRED_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .expect("run kindred demo");
+    // The demo prints its sign-ins and then where it serves.
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let base = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if out.read_line(&mut line).unwrap() == 0 {
+                panic!("kindred demo stopped before serving");
+            }
+            if let Some(addr) = line.trim().strip_prefix("Kindred is serving on ") {
+                let base = addr.to_string();
+                // Keep draining stdout so the server never blocks on it.
+                std::thread::spawn(move || {
+                    let mut rest = String::new();
+                    let _ = out.read_to_string(&mut rest);
+                });
+                return base;
+            }
+        }
+    })
+    .await
+    .unwrap();
+
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let rows: Vec<(i64, String, String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT p.id, p.given_name, p.family_name, p.nhs_number, CAST(p.date_of_birth AS TEXT),
+                (SELECT a.postcode FROM addresses a WHERE a.person_id = p.id ORDER BY a.id DESC LIMIT 1)
+         FROM persons p ORDER BY p.id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let persons: Vec<Person> = rows
+        .into_iter()
+        .map(|(id, given, family, nhs, dob, postcode)| Person {
+            id,
+            given,
+            family,
+            nhs,
+            dob,
+            postcode,
+        })
+        .collect();
+    assert!(persons.len() > 100, "the demo made its people");
+    let members: Vec<(i64, i64)> = sqlx::query_as("SELECT person_id, family_id FROM family_members")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let c = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = c
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // A failed sign-in with a person's name in the email.
+    let p0 = &persons[20];
+    let res = c
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf", csrf(&login).as_str()),
+            ("email", &format!("{}.{}@westminster.example", p0.given, p0.family)),
+            ("password", "wrong password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_client_error());
+    let login = c
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let res = c
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf", csrf(&login).as_str()),
+            ("email", "hv@westminster.example"),
+            ("password", DEMO_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "the health visitor signs in");
+    let search = c
+        .get(format!("{base}/search"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = csrf(&search);
+    let mut found = 0;
+    for p in persons
+        .iter()
+        .filter(|p| p.nhs.is_some() && p.postcode.is_some())
+        .step_by(7)
+        .take(12)
+    {
+        let (y, m, d) = p
+            .dob
+            .as_deref()
+            .and_then(|s| {
+                let mut it = s.split('-');
+                Some((it.next()?, it.next()?, it.next()?))
+            })
+            .unwrap_or(("", "", ""));
+        for form in [
+            vec![("name", format!("{} {}", p.given, p.family))],
+            vec![("nhs_number", p.nhs.clone().unwrap())],
+            vec![("postcode", p.postcode.clone().unwrap())],
+            vec![
+                ("dob_day", d.to_string()),
+                ("dob_month", m.to_string()),
+                ("dob_year", y.to_string()),
+            ],
+        ] {
+            let mut fields = vec![("csrf", token.clone())];
+            fields.extend(form);
+            let page = c
+                .post(format!("{base}/search"))
+                .form(&fields)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            if page.contains(&format!("/persons/{}", p.id)) {
+                found += 1;
+            }
+        }
+        c.get(format!("{base}/persons/{}", p.id)).send().await.unwrap();
+        for (_, family) in members.iter().filter(|(person, _)| *person == p.id) {
+            c.get(format!("{base}/families/{family}")).send().await.unwrap();
+        }
+        // A made-up address with a name and an NHS number in it.
+        c.get(format!("{base}/families/{}/{}", p.family, p.nhs.clone().unwrap()))
+            .send()
+            .await
+            .unwrap();
+    }
+    assert!(
+        found > 0,
+        "the searches found people, so their details passed through the server"
+    );
+
+    // A partner system searches FHIR by NHS number and by name.
+    let http = reqwest::Client::new();
+    let token: serde_json::Value = http
+        .post(format!("{base}/oauth/token"))
+        .basic_auth("demo-hv-westminster", Some(DEMO_CLIENT_SECRET))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bearer = token["access_token"].as_str().expect("a token").to_string();
+    for p in persons.iter().filter(|p| p.nhs.is_some()).step_by(11).take(10) {
+        for q in [
+            format!(
+                "identifier=https://fhir.nhs.uk/Id/nhs-number|{}",
+                p.nhs.clone().unwrap()
+            ),
+            format!("family={}&given={}", p.family, p.given),
+        ] {
+            let res = http
+                .get(format!("{base}/fhir/Patient?{q}"))
+                .bearer_auth(&bearer)
+                .send()
+                .await
+                .unwrap();
+            assert!(res.status().is_success(), "FHIR search {}", res.status());
+        }
+    }
+
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        log.contains("route=/search") && log.contains("route=/fhir/{type}"),
+        "the log holds the requests (so the scan below looks at real output)"
+    );
+    let phrases = phrases(&log);
+    let mut leaks = vec![];
+    for p in &persons {
+        for name in [&p.given, &p.family] {
+            // Short names are also ordinary words in log text.
+            if name.chars().count() >= 4
+                && name
+                    .split(|c: char| !c.is_alphanumeric())
+                    .any(|w| w.len() >= 4 && phrases.contains(w))
+            {
+                leaks.push(format!("name of person {}", p.id));
+            }
+        }
+        if let Some(n) = &p.nhs {
+            let spaced = format!("{} {} {}", &n[..3], &n[3..6], &n[6..]);
+            if phrases.contains(n.as_str()) || phrases.contains(&spaced) {
+                leaks.push(format!("NHS number of person {}", p.id));
+            }
+        }
+        if let Some(pc) = &p.postcode
+            && (phrases.contains(pc.as_str()) || phrases.contains(&pc.replace(' ', "")))
+        {
+            leaks.push(format!("postcode of person {}", p.id));
+        }
+    }
+    leaks.sort();
+    leaks.dedup();
+    assert!(leaks.is_empty(), "personal data in the log: {leaks:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
