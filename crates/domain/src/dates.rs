@@ -20,12 +20,15 @@ pub fn parse_date_parts(day: &str, month: &str, year: &str) -> Result<Date, Date
     if day.is_empty() || month.is_empty() || year.is_empty() {
         return Err(DateError::Missing);
     }
+    // Digits only: `str::parse` would also take a sign ("+5", and a year of
+    // "-111", four characters long; found by the `dates` fuzz target).
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(day) || !digits(month) || !digits(year) || year.len() != 4 {
+        return Err(DateError::NotReal);
+    }
     let d: u8 = day.parse().map_err(|_| DateError::NotReal)?;
     let m: u8 = month.parse().map_err(|_| DateError::NotReal)?;
     let y: i32 = year.parse().map_err(|_| DateError::NotReal)?;
-    if year.len() != 4 {
-        return Err(DateError::NotReal);
-    }
     let m = Month::try_from(m).map_err(|_| DateError::NotReal)?;
     Date::from_calendar_date(y, m, d).map_err(|_| DateError::NotReal)
 }
@@ -83,6 +86,17 @@ mod tests {
         assert_eq!(parse_date_parts("1", "13", "2021"), Err(DateError::NotReal));
         assert_eq!(parse_date_parts("1", "1", "21"), Err(DateError::NotReal));
         assert_eq!(parse_iso("2021/01/01"), Err(DateError::NotReal));
+    }
+
+    /// Found by the `dates` fuzz target: "-111" is four characters long,
+    /// and `str::parse` takes a sign.
+    #[test]
+    fn signs_are_not_digits() {
+        assert_eq!(parse_date_parts("11", "1", "-111"), Err(DateError::NotReal));
+        assert!(parse_iso("-111-01-11").is_err());
+        assert_eq!(parse_date_parts("+5", "1", "2020"), Err(DateError::NotReal));
+        assert_eq!(parse_date_parts("5", "+1", "2020"), Err(DateError::NotReal));
+        assert_eq!(parse_date_parts("05", "01", "2020"), Ok(date!(2020 - 01 - 05)));
     }
 
     #[test]
