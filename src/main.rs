@@ -52,6 +52,11 @@ struct ServeArgs {
     /// How many requests to the public routes one address may make at once.
     #[arg(long, env = "KINDRED_RATE_LIMIT_BURST", default_value_t = kindred_web::rate_limit::RateLimit::DEFAULT.burst.get())]
     rate_limit_burst: u32,
+    /// The address of a proxy in front of Kindred (repeat, or comma-separate in
+    /// the environment) whose X-Forwarded-For names the client, so that rate
+    /// limits and sign-in throttles count each client rather than the proxy.
+    #[arg(long = "trusted-proxy", env = "KINDRED_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Subcommand)]
@@ -591,6 +596,7 @@ async fn serve(db: Db, args: ServeArgs) -> anyhow::Result<()> {
             from: args.mail_from.clone(),
         }),
         public_rate_limit: kindred_web::rate_limit::RateLimit::new(args.rate_limit, args.rate_limit_burst),
+        trusted_proxies: args.trusted_proxies.clone(),
         ..Default::default()
     };
     println!("Kindred is serving on http://{}", listener.local_addr()?);

@@ -27,7 +27,7 @@ mod pages;
 pub use pages::route_paths;
 pub mod passwords;
 pub mod rate_limit;
-mod security;
+pub mod security;
 
 /// How this server is reached. Secrets are never stored here.
 #[derive(Debug, Clone)]
@@ -55,6 +55,9 @@ pub struct Config {
     /// `None` is no limit. `kindred serve` sets [`rate_limit::RateLimit::DEFAULT`]
     /// unless `--rate-limit 0`; tests and benches leave it off.
     pub public_rate_limit: Option<rate_limit::RateLimit>,
+    /// Proxies (exact addresses) whose `X-Forwarded-For` names the client:
+    /// see [`security::client_ip`]. Empty: the peer address is the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for Config {
@@ -71,6 +74,7 @@ impl Default for Config {
             self_referral_starts_per_hour: 10,
             self_referral_sends_per_hour: 3,
             public_rate_limit: None,
+            trusted_proxies: vec![],
         }
     }
 }

@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request, State};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -119,6 +121,48 @@ async fn headers(State(state): State<AppState>, req: Request, next: Next) -> Res
     res
 }
 
+/// The client's address. From a trusted proxy, the last address in
+/// `X-Forwarded-For` that is not itself a trusted proxy (each proxy appends
+/// the address it was reached from, so entries further left were written by
+/// the client and prove nothing); from any other peer the header is ignored,
+/// so a client cannot choose the address its limits are counted under.
+pub fn client_ip(peer: IpAddr, forwarded_for: &str, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    for entry in forwarded_for.rsplit(',') {
+        match entry.trim().parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => continue,
+            Ok(ip) => return ip,
+            // Something unreadable where the proxy writes: trust nothing past it.
+            Err(_) => return peer,
+        }
+    }
+    peer
+}
+
+/// Behind trusted proxies, every per-address limit (the public rate limit,
+/// sign-in and self-referral throttles) counts the client, not the proxy:
+/// the connection's address is replaced with [`client_ip`] before anything
+/// reads it.
+async fn forwarded(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let trusted = &state.config.trusted_proxies;
+    if !trusted.is_empty()
+        && let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<SocketAddr>>().copied()
+    {
+        let header: Vec<&str> = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        let ip = client_ip(peer.ip(), &header.join(","), trusted);
+        req.extensions_mut()
+            .insert(ConnectInfo(SocketAddr::new(ip, peer.port())));
+    }
+    next.run(req).await
+}
+
 /// Whether percent-encoded text holds an encoded NUL character (`%00`).
 /// No database column can store one (PostgreSQL refuses it), so a request
 /// carrying one is refused at the edge with a clear message, not a 500.
@@ -170,7 +214,9 @@ pub fn layers(app: Router<AppState>, state: AppState) -> Router<AppState> {
         // Before the session is looked up: a refused request costs no query.
         .layer(middleware::from_fn_with_state(state.clone(), crate::rate_limit::limit))
         .layer(middleware::from_fn(refuse_nul))
-        .layer(middleware::from_fn_with_state(state, headers))
+        .layer(middleware::from_fn_with_state(state.clone(), headers))
+        // First of all: who the client is, behind a trusted proxy.
+        .layer(middleware::from_fn_with_state(state, forwarded))
         // Forms take 1 MiB (axum's extractor limit); the feed upload sets its own.
         .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
@@ -181,4 +227,43 @@ pub fn layers(app: Router<AppState>, state: AppState) -> Router<AppState> {
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             std::time::Duration::from_secs(30),
         ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_ip;
+    use std::net::IpAddr;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_client_is_the_last_untrusted_forwarded_address_and_only_behind_a_trusted_proxy() {
+        let proxies = [ip("10.0.0.1"), ip("10.0.0.2")];
+        // Not from a proxy: the header is the client's own claim, ignored.
+        assert_eq!(
+            client_ip(ip("198.51.100.9"), "203.0.113.5", &proxies),
+            ip("198.51.100.9")
+        );
+        assert_eq!(client_ip(ip("10.0.0.1"), "203.0.113.5", &[]), ip("10.0.0.1"));
+        // From the proxy: the address it saw; a client's forged entries to the left do not count.
+        assert_eq!(client_ip(ip("10.0.0.1"), "203.0.113.5", &proxies), ip("203.0.113.5"));
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), "1.2.3.4, 203.0.113.5", &proxies),
+            ip("203.0.113.5")
+        );
+        // Through two proxies.
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), "203.0.113.5, 10.0.0.2", &proxies),
+            ip("203.0.113.5")
+        );
+        // Nothing usable: the proxy itself.
+        assert_eq!(client_ip(ip("10.0.0.1"), "", &proxies), ip("10.0.0.1"));
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), "1.2.3.4, not-an-address", &proxies),
+            ip("10.0.0.1")
+        );
+        assert_eq!(client_ip(ip("10.0.0.1"), "2001:db8::7", &proxies), ip("2001:db8::7"));
+    }
 }

@@ -72,3 +72,45 @@ async fn without_a_configured_limit_nothing_is_refused() {
         assert_eq!(c.get(app.url("/fhir/metadata")).send().await.unwrap().status(), 200);
     }
 }
+
+/// Behind a trusted proxy each client has its own bucket (named by the
+/// proxy's X-Forwarded-For); without that trust the header is ignored, so a
+/// client cannot dodge the limit by naming another address.
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_is_counted_and_a_forged_header_changes_nothing() {
+    let from = |c: &reqwest::Client, app: &crate::TestApp, who: &str| {
+        c.get(app.url("/directory"))
+            .header("x-forwarded-for", who.to_string())
+            .send()
+    };
+    let config = Config {
+        public_rate_limit: RateLimit::new(1, 2),
+        trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+        ..Config::default()
+    };
+    let app = spawn_with(kindred_store::testing::fresh_sqlite().await, config).await;
+    let c = client();
+    for _ in 0..2 {
+        assert_eq!(from(&c, &app, "203.0.113.5").await.unwrap().status(), 200);
+    }
+    assert_eq!(from(&c, &app, "203.0.113.5").await.unwrap().status(), 429);
+    assert_eq!(
+        from(&c, &app, "203.0.113.6").await.unwrap().status(),
+        200,
+        "another client behind the same proxy has its own bucket"
+    );
+
+    let config = Config {
+        public_rate_limit: RateLimit::new(1, 2),
+        ..Config::default()
+    };
+    let app = spawn_with(kindred_store::testing::fresh_sqlite().await, config).await;
+    for who in ["203.0.113.5", "203.0.113.6"] {
+        assert_eq!(from(&c, &app, who).await.unwrap().status(), 200);
+    }
+    assert_eq!(
+        from(&c, &app, "203.0.113.7").await.unwrap().status(),
+        429,
+        "untrusted, the header is ignored: one bucket for the connection's address"
+    );
+}
