@@ -22,6 +22,7 @@ pub mod fhir;
 mod forms;
 mod layout;
 pub mod mail;
+pub mod mfa;
 pub mod oruk_pull;
 mod pages;
 pub use pages::route_paths;
@@ -55,6 +56,21 @@ pub struct Config {
     /// `None` is no limit. `kindred serve` sets [`rate_limit::RateLimit::DEFAULT`]
     /// unless `--rate-limit 0`; tests and benches leave it off.
     pub public_rate_limit: Option<rate_limit::RateLimit>,
+    /// Whether users whose roles reach case data must give a TOTP code after
+    /// their password. `kindred serve` requires it unless `--mfa off`;
+    /// `Config::default()` (tests and benches) and `kindred demo` leave it off.
+    pub mfa: Mfa,
+}
+
+/// The server's multi-factor authentication setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mfa {
+    /// No second factor is asked for (users who enrolled are not asked either).
+    #[default]
+    Off,
+    /// Every user whose roles reach case data (`kindred_domain::access::mfa_required`)
+    /// enrols at their first sign-in and gives a code at every sign-in after.
+    Required,
 }
 
 impl Default for Config {
@@ -71,6 +87,7 @@ impl Default for Config {
             self_referral_starts_per_hour: 10,
             self_referral_sends_per_hour: 3,
             public_rate_limit: None,
+            mfa: Mfa::Off,
         }
     }
 }
