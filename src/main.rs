@@ -52,6 +52,27 @@ struct ServeArgs {
     /// How many requests to the public routes one address may make at once.
     #[arg(long, env = "KINDRED_RATE_LIMIT_BURST", default_value_t = kindred_web::rate_limit::RateLimit::DEFAULT.burst.get())]
     rate_limit_burst: u32,
+    /// Multi-factor authentication: `required` (the default for `serve`) asks
+    /// every user whose roles reach case data for a code from an authenticator
+    /// app after their password, and has them enrol at their first sign-in;
+    /// `off` (the default for `demo`) asks no one.
+    #[arg(long, env = "KINDRED_MFA", value_enum)]
+    mfa: Option<MfaSetting>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum MfaSetting {
+    Required,
+    Off,
+}
+
+impl From<MfaSetting> for kindred_web::Mfa {
+    fn from(m: MfaSetting) -> Self {
+        match m {
+            MfaSetting::Required => kindred_web::Mfa::Required,
+            MfaSetting::Off => kindred_web::Mfa::Off,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -307,7 +328,11 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Serve(args) => {
             let db = Db::open(&cli.db).await.context("opening the database")?;
-            serve(db, args).await
+            let mfa = args.mfa.unwrap_or(MfaSetting::Required);
+            if mfa == MfaSetting::Off {
+                println!("Multi-factor authentication is off (--mfa off): a password alone signs anyone in.");
+            }
+            serve(db, args, mfa.into()).await
         }
         Command::Demo {
             families,
@@ -325,7 +350,18 @@ async fn main() -> anyhow::Result<()> {
                 casework: !no_casework,
             };
             demo(&db, &opts).await?;
-            if no_serve { Ok(()) } else { serve(db, args).await }
+            if no_serve {
+                return Ok(());
+            }
+            let mfa = args.mfa.unwrap_or(MfaSetting::Off);
+            if mfa == MfaSetting::Off {
+                println!(
+                    "Multi-factor authentication is off for the demo; add --mfa required to have each user enrol an authenticator app at first sign-in."
+                );
+            } else {
+                println!("Multi-factor authentication is required: each demo user enrols an authenticator app at first sign-in.");
+            }
+            serve(db, args, mfa.into()).await
         }
         Command::Migrate => {
             Db::open(&cli.db).await.context("migrating the database")?;
@@ -578,7 +614,7 @@ async fn import(db: &Db, args: ImportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(db: Db, args: ServeArgs) -> anyhow::Result<()> {
+async fn serve(db: Db, args: ServeArgs, mfa: kindred_web::Mfa) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -589,6 +625,7 @@ async fn serve(db: Db, args: ServeArgs) -> anyhow::Result<()> {
             from: args.mail_from.clone(),
         }),
         public_rate_limit: kindred_web::rate_limit::RateLimit::new(args.rate_limit, args.rate_limit_burst),
+        mfa,
         ..Default::default()
     };
     println!("Kindred is serving on http://{}", listener.local_addr()?);
