@@ -472,8 +472,18 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
     db.reset_id_sequences().await?;
     stages.lap("families");
     if opts.casework {
-        casework_and_services(db, opts, &partnerships, &known, &mut rng, &mut ids, &mut nhs_used, &mut summary, &mut stages)
-            .await?;
+        casework_and_services(
+            db,
+            opts,
+            &partnerships,
+            &known,
+            &mut rng,
+            &mut ids,
+            &mut nhs_used,
+            &mut summary,
+            &mut stages,
+        )
+        .await?;
     }
     partner_systems(db, &partnerships, opts.casework).await?;
     stages.lap("partner systems");

@@ -120,7 +120,11 @@ pub async fn search(
         )
         .await?;
         for h in found {
-            let families: Vec<(i64, String)> = h.families.into_iter().filter(|(id, _)| screened.visible.contains(id)).collect();
+            let families: Vec<(i64, String)> = h
+                .families
+                .into_iter()
+                .filter(|(id, _)| screened.visible.contains(id))
+                .collect();
             if families.is_empty() {
                 continue;
             }
