@@ -359,7 +359,9 @@ async fn main() -> anyhow::Result<()> {
                     "Multi-factor authentication is off for the demo; add --mfa required to have each user enrol an authenticator app at first sign-in."
                 );
             } else {
-                println!("Multi-factor authentication is required: each demo user enrols an authenticator app at first sign-in.");
+                println!(
+                    "Multi-factor authentication is required: each demo user enrols an authenticator app at first sign-in."
+                );
             }
             serve(db, args, mfa.into()).await
         }
@@ -662,7 +664,11 @@ async fn demo(db: &Db, opts: &kindred_demo::Options) -> anyhow::Result<()> {
             s.open_referrals,
             s.contacts
         );
-        let stages: Vec<String> = s.stages.iter().map(|(stage, secs)| format!("{stage} {secs:.1} s")).collect();
+        let stages: Vec<String> = s
+            .stages
+            .iter()
+            .map(|(stage, secs)| format!("{stage} {secs:.1} s"))
+            .collect();
         eprintln!("Time by stage: {}.", stages.join(", "));
         for (tenant, id) in &s.large_families {
             println!("A family of eight with 500 contacts this year ({tenant}): /families/{id}/profile");

@@ -682,7 +682,10 @@ mod tests {
         assert!(!mfa_required(&subject(1, 1, 1, vec![])));
         for role in Role::ALL.iter().copied().filter(|r| *r != Role::Admin) {
             assert!(mfa_required(&subject(1, 1, 1, vec![role])), "{role:?}");
-            assert!(mfa_required(&subject(1, 1, 1, vec![Role::Admin, role])), "admin and {role:?}");
+            assert!(
+                mfa_required(&subject(1, 1, 1, vec![Role::Admin, role])),
+                "admin and {role:?}"
+            );
         }
     }
 

@@ -25,7 +25,12 @@ pub fn hotp(key: &[u8], counter: u64, digits: u32) -> u32 {
     mac.update(&counter.to_be_bytes());
     let hash = mac.finalize().into_bytes();
     let offset = (hash[hash.len() - 1] & 0x0f) as usize;
-    let binary = u32::from_be_bytes([hash[offset] & 0x7f, hash[offset + 1], hash[offset + 2], hash[offset + 3]]);
+    let binary = u32::from_be_bytes([
+        hash[offset] & 0x7f,
+        hash[offset + 1],
+        hash[offset + 2],
+        hash[offset + 3],
+    ]);
     binary % 10u32.pow(digits)
 }
 
@@ -85,7 +90,9 @@ pub fn decode_secret(secret: &str) -> Option<Vec<u8>> {
         .filter(|c| !c.is_whitespace())
         .map(|c| c.to_ascii_uppercase())
         .collect();
-    data_encoding::BASE32_NOPAD.decode(clean.trim_end_matches('=').as_bytes()).ok()
+    data_encoding::BASE32_NOPAD
+        .decode(clean.trim_end_matches('=').as_bytes())
+        .ok()
 }
 
 /// A base32 secret in groups of four, for typing into an app by hand.
@@ -163,7 +170,11 @@ mod tests {
         for (offset, accepted) in [(-2i64, false), (-1, true), (0, true), (1, true), (2, false)] {
             let step = (now as i64 + offset) as u64;
             let code = code_for_step(RFC_KEY, step);
-            assert_eq!(verify(RFC_KEY, &code, t, None), accepted.then_some(step), "offset {offset}");
+            assert_eq!(
+                verify(RFC_KEY, &code, t, None),
+                accepted.then_some(step),
+                "offset {offset}"
+            );
         }
     }
 

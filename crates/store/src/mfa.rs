@@ -64,12 +64,14 @@ impl From<Row> for MfaEnrolment {
 
 impl Db {
     pub async fn mfa_enrolment(&self, user_id: i64) -> Result<Option<MfaEnrolment>> {
-        let r = on_pool!(self, |p| sqlx::query_as::<_, Row>(
+        let r = on_pool!(self, |p| {
+            sqlx::query_as::<_, Row>(
             "SELECT user_id, secret, session_hash, created_at_ms, enrolled_at_ms, last_step FROM mfa_enrolments WHERE user_id = $1"
         )
         .bind(user_id)
         .fetch_optional(p)
-        .await)?;
+        .await
+        })?;
         Ok(r.map(Into::into))
     }
 

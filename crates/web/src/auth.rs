@@ -215,7 +215,10 @@ struct CsrfField {
 impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for CsrfForm<T> {
     type Rejection = AppError;
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let session_csrf = match (req.extensions().get::<CurrentUser>(), req.extensions().get::<PendingMfa>()) {
+        let session_csrf = match (
+            req.extensions().get::<CurrentUser>(),
+            req.extensions().get::<PendingMfa>(),
+        ) {
             (Some(cu), _) => cu.csrf.clone(),
             (None, Some(p)) => p.csrf.clone(),
             (None, None) => return Err(AppError::SignInRequired),
@@ -338,7 +341,11 @@ pub async fn login(
         record_id: None,
         family_id: None,
         route: "web POST /login".into(),
-        detail: if mfa_pending { "password; mfa pending".into() } else { String::new() },
+        detail: if mfa_pending {
+            "password; mfa pending".into()
+        } else {
+            String::new()
+        },
     })
     .await?;
     let jar = jar

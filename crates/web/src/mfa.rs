@@ -402,7 +402,12 @@ pub async fn verify(
     if crate::auth::throttled(&state, &account_key, &address_key).await? {
         return Err(AppError::TooManyRequests);
     }
-    let Some(e) = state.db.mfa_enrolment(who.user.id).await?.filter(MfaEnrolment::enrolled) else {
+    let Some(e) = state
+        .db
+        .mfa_enrolment(who.user.id)
+        .await?
+        .filter(MfaEnrolment::enrolled)
+    else {
         return Ok(Redirect::to("/mfa/enrol").into_response());
     };
     let code = f.code.trim();

@@ -78,7 +78,10 @@ async fn post(c: &reqwest::Client, app: &TestApp, path: &str, form: &[(&str, &st
 
 /// The secret the enrolment page shows, without its spaces.
 fn shown_secret(html: &str) -> String {
-    let at = html.find("<code id=\"secret\">").expect("the secret on the enrolment page") + "<code id=\"secret\">".len();
+    let at = html
+        .find("<code id=\"secret\">")
+        .expect("the secret on the enrolment page")
+        + "<code id=\"secret\">".len();
     html[at..].split('<').next().unwrap().replace(' ', "")
 }
 
@@ -104,7 +107,10 @@ async fn enrol(app: &TestApp, c: &reqwest::Client) -> (String, Vec<String>, u64)
     let (status, _, page) = get(c, app, "/mfa/enrol").await;
     assert_eq!(status, 200);
     assert!(page.contains("Set up two-step verification"));
-    assert!(page.contains("src=\"data:image/svg+xml;base64,"), "a QR code as an image");
+    assert!(
+        page.contains("src=\"data:image/svg+xml;base64,"),
+        "a QR code as an image"
+    );
     assert!(page.contains("otpauth://totp/Kindred%3A"), "the otpauth URI");
     assert!(!page.contains("<script>"), "no inline script");
     let secret = shown_secret(&page);
