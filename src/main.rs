@@ -57,6 +57,27 @@ struct ServeArgs {
     /// limits and sign-in throttles count each client rather than the proxy.
     #[arg(long = "trusted-proxy", env = "KINDRED_TRUSTED_PROXIES", value_delimiter = ',')]
     trusted_proxies: Vec<std::net::IpAddr>,
+    /// Multi-factor authentication: `required` (the default for `serve`) asks
+    /// every user whose roles reach case data for a code from an authenticator
+    /// app after their password, and has them enrol at their first sign-in;
+    /// `off` (the default for `demo`) asks no one.
+    #[arg(long, env = "KINDRED_MFA", value_enum)]
+    mfa: Option<MfaSetting>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum MfaSetting {
+    Required,
+    Off,
+}
+
+impl From<MfaSetting> for kindred_web::Mfa {
+    fn from(m: MfaSetting) -> Self {
+        match m {
+            MfaSetting::Required => kindred_web::Mfa::Required,
+            MfaSetting::Off => kindred_web::Mfa::Off,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -314,7 +335,11 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Serve(args) => {
             let db = Db::open(&cli.db).await.context("opening the database")?;
-            serve(db, args).await
+            let mfa = args.mfa.unwrap_or(MfaSetting::Required);
+            if mfa == MfaSetting::Off {
+                println!("Multi-factor authentication is off (--mfa off): a password alone signs anyone in.");
+            }
+            serve(db, args, mfa.into()).await
         }
         Command::Demo {
             families,
@@ -332,7 +357,20 @@ async fn main() -> anyhow::Result<()> {
                 casework: !no_casework,
             };
             demo(&db, &opts).await?;
-            if no_serve { Ok(()) } else { serve(db, args).await }
+            if no_serve {
+                return Ok(());
+            }
+            let mfa = args.mfa.unwrap_or(MfaSetting::Off);
+            if mfa == MfaSetting::Off {
+                println!(
+                    "Multi-factor authentication is off for the demo; add --mfa required to have each user enrol an authenticator app at first sign-in."
+                );
+            } else {
+                println!(
+                    "Multi-factor authentication is required: each demo user enrols an authenticator app at first sign-in."
+                );
+            }
+            serve(db, args, mfa.into()).await
         }
         Command::Migrate => {
             Db::open(&cli.db).await.context("migrating the database")?;
@@ -585,7 +623,7 @@ async fn import(db: &Db, args: ImportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(db: Db, args: ServeArgs) -> anyhow::Result<()> {
+async fn serve(db: Db, args: ServeArgs, mfa: kindred_web::Mfa) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -597,6 +635,7 @@ async fn serve(db: Db, args: ServeArgs) -> anyhow::Result<()> {
         }),
         public_rate_limit: kindred_web::rate_limit::RateLimit::new(args.rate_limit, args.rate_limit_burst),
         trusted_proxies: args.trusted_proxies.clone(),
+        mfa,
         ..Default::default()
     };
     println!("Kindred is serving on http://{}", listener.local_addr()?);

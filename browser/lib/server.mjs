@@ -25,7 +25,11 @@ function freePort() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-export async function startKindred({ families = 300 } = {}) {
+/**
+ * Starts `kindred demo` on a free port. `mfa: 'required'` serves it with
+ * multi-factor authentication required (the demo's default is off).
+ */
+export async function startKindred({ families = 300, mfa } = {}) {
   const bin = process.env.KINDRED_BIN
     ? resolve(process.env.KINDRED_BIN)
     : resolve(here, '..', '..', 'target', 'release', 'kindred');
@@ -37,7 +41,10 @@ export async function startKindred({ families = 300 } = {}) {
   const base = `http://127.0.0.1:${port}`;
   const child = spawn(
     bin,
-    ['--db', `sqlite://${join(dir, 'b.db')}`, 'demo', '--families', String(families), '--listen', `127.0.0.1:${port}`],
+    [
+      '--db', `sqlite://${join(dir, 'b.db')}`, 'demo', '--families', String(families), '--listen', `127.0.0.1:${port}`,
+      ...(mfa ? ['--mfa', mfa] : []),
+    ],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
       // The public routes' rate limit is off unless the run asks for one: the

@@ -22,6 +22,7 @@ import dashboards from '../journeys/dashboards.mjs';
 import earlyIdentification from '../journeys/early_identification.mjs';
 import reports from '../journeys/reports.mjs';
 import directory from '../journeys/directory.mjs';
+import mfa from '../journeys/mfa.mjs';
 
 describe('Kindred in Chromium, with axe on every page', () => {
   const ctx = {};
@@ -51,4 +52,5 @@ describe('Kindred in Chromium, with axe on every page', () => {
   earlyIdentification(ctx);
   reports(ctx);
   directory(ctx);
+  mfa(ctx);
 });

@@ -238,6 +238,10 @@ async fn sign_in(
         "POST /login: {} (wrong user or password?)",
         r.status()
     );
+    ensure!(
+        r.headers().get("location").is_none_or(|l| l != "/mfa"),
+        "the server asks for a second factor: serve it with --mfa off for load tests"
+    );
     let page = http.get(base.join("/search")?).send().await?;
     ensure!(
         page.status() == StatusCode::OK,

@@ -328,6 +328,16 @@ pub fn aggregates(subject: &Subject, tenant_id: i64) -> bool {
         && (subject.has(Role::Manager) || subject.has(Role::Analyst) || subject.has(Role::DataOfficer))
 }
 
+/// Whether signing in as this subject takes a second factor (TOTP) when the
+/// server requires one: every role that can reach case data or personal
+/// data — practitioners, triage officers, managers, privacy officers, data
+/// officers — and analysts, whose figures are drawn from case data. Only an
+/// account that is nothing but an administrator (who sees no case content)
+/// is spared; partner systems never sign in with a password at all.
+pub fn mfa_required(subject: &Subject) -> bool {
+    subject.roles.iter().any(|r| *r != Role::Admin)
+}
+
 /// The roles [`early_identification`] asks for, without the agreement: what
 /// the navigation offers.
 pub fn early_identification_role(subject: &Subject, organisation_kind: Option<OrgKind>) -> bool {
@@ -664,6 +674,19 @@ mod tests {
         let mut gone = lead.clone();
         gone.active = false;
         assert_eq!(family(&gone, &facts, FamilyAction::View), Decision::Deny);
+    }
+
+    #[test]
+    fn mfa_is_required_for_every_role_but_a_bare_administrator() {
+        assert!(!mfa_required(&subject(1, 1, 1, vec![Role::Admin])));
+        assert!(!mfa_required(&subject(1, 1, 1, vec![])));
+        for role in Role::ALL.iter().copied().filter(|r| *r != Role::Admin) {
+            assert!(mfa_required(&subject(1, 1, 1, vec![role])), "{role:?}");
+            assert!(
+                mfa_required(&subject(1, 1, 1, vec![Role::Admin, role])),
+                "admin and {role:?}"
+            );
+        }
     }
 
     #[test]

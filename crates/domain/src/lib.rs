@@ -31,6 +31,7 @@ pub mod report;
 pub mod sharing;
 pub mod suppression;
 pub mod task;
+pub mod totp;
 pub mod transition;
 pub mod transparency;
 

@@ -32,6 +32,7 @@ pub mod feeds;
 pub mod fhir;
 pub mod flags;
 pub mod kpi;
+pub mod mfa;
 pub mod notify;
 pub mod openreferral;
 pub mod organisations;

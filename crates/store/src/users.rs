@@ -116,6 +116,9 @@ pub struct Session {
     pub csrf_token: String,
     pub created_at_ms: i64,
     pub last_seen_ms: i64,
+    /// The password was right but the second factor is still to come: the
+    /// session reaches only the MFA pages and sign-out.
+    pub mfa_pending: bool,
 }
 
 const USER_COLUMNS: &str =
@@ -198,16 +201,24 @@ impl Db {
         Ok(())
     }
 
-    pub async fn create_session(&self, token_hash: &str, user_id: i64, csrf_token: &str) -> Result<()> {
+    /// A new session; `mfa_pending` when the user still owes a second factor.
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        csrf_token: &str,
+        mfa_pending: bool,
+    ) -> Result<()> {
         let now = crate::now_ms();
         on_pool!(self, |p| {
             sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at_ms, last_seen_ms) VALUES ($1, $2, $3, $4, $4)"
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at_ms, last_seen_ms, mfa_pending) VALUES ($1, $2, $3, $4, $4, $5)"
         )
         .bind(token_hash)
         .bind(user_id)
         .bind(csrf_token)
         .bind(now)
+        .bind(mfa_pending)
         .execute(p)
         .await
         .map(|r| r.rows_affected())
@@ -218,7 +229,7 @@ impl Db {
     /// The session and its user, if the session exists and the user is active.
     pub async fn session(&self, token_hash: &str) -> Result<Option<(Session, User)>> {
         let sql = format!(
-            "SELECT s.user_id, s.csrf_token, s.created_at_ms, s.last_seen_ms, o.name AS organisation_name, o.kind AS organisation_kind, {}
+            "SELECT s.user_id, s.csrf_token, s.created_at_ms, s.last_seen_ms, s.mfa_pending, o.name AS organisation_name, o.kind AS organisation_kind, {}
              FROM sessions s JOIN users u ON u.id = s.user_id JOIN organisations o ON o.id = u.organisation_id
              WHERE s.token_hash = $1 AND u.active = TRUE",
             USER_COLUMNS
@@ -233,6 +244,7 @@ impl Db {
             csrf_token: String,
             created_at_ms: i64,
             last_seen_ms: i64,
+            mfa_pending: bool,
             organisation_name: String,
             organisation_kind: String,
             #[sqlx(flatten)]
@@ -251,10 +263,29 @@ impl Db {
                     csrf_token: r.csrf_token,
                     created_at_ms: r.created_at_ms,
                     last_seen_ms: r.last_seen_ms,
+                    mfa_pending: r.mfa_pending,
                 },
                 r.user.into(),
             )
         }))
+    }
+
+    /// The second factor was given: the pending session `old_hash` becomes a
+    /// full one under a new token and CSRF token (a change of privilege gets
+    /// a new session id). False when there was no such pending session.
+    pub async fn complete_session_mfa(&self, old_hash: &str, new_hash: &str, new_csrf: &str) -> Result<bool> {
+        let n = on_pool!(self, |p| sqlx::query(
+            "UPDATE sessions SET token_hash = $1, csrf_token = $2, mfa_pending = FALSE, last_seen_ms = $3
+             WHERE token_hash = $4 AND mfa_pending = TRUE"
+        )
+        .bind(new_hash)
+        .bind(new_csrf)
+        .bind(crate::now_ms())
+        .bind(old_hash)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(n == 1)
     }
 
     pub async fn touch_session(&self, token_hash: &str, at_ms: i64) -> Result<()> {

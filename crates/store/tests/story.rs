@@ -50,6 +50,114 @@ async fn storage_story_on_every_backend() {
     }
 }
 
+/// TOTP enrolment, replay protection, recovery codes, MFA-pending sessions
+/// and an administrator's reset, on one backend.
+async fn mfa(db: &Db, user: i64, other: i64, tenant: i64) {
+    assert!(db.mfa_enrolment(user).await.unwrap().is_none());
+    db.create_session("pending", user, "pc", true).await.unwrap();
+    let (s, _) = db.session("pending").await.unwrap().unwrap();
+    assert!(s.mfa_pending, "a session made pending stays pending");
+    // The web layer completes a session only after a code; the store swaps it.
+    assert!(db.complete_session_mfa("pending", "full", "fc2").await.unwrap());
+    let (s, _) = db.session("full").await.unwrap().unwrap();
+    assert_eq!((s.mfa_pending, s.csrf_token.as_str()), (false, "fc2"));
+    assert!(
+        db.session("pending").await.unwrap().is_none(),
+        "the old token is worthless"
+    );
+    assert!(
+        !db.complete_session_mfa("full", "again", "x").await.unwrap(),
+        "only a pending session is completed"
+    );
+
+    let e = db.begin_mfa_enrolment(user, "SECRETZERO", "s0").await.unwrap();
+    assert_eq!(
+        (e.secret.as_str(), e.enrolled(), e.last_step),
+        ("SECRETZERO", false, None)
+    );
+    let e = db.begin_mfa_enrolment(user, "SECRETONE", "s1").await.unwrap();
+    assert_eq!(
+        (e.secret.as_str(), e.session_hash.as_str()),
+        ("SECRETONE", "s1"),
+        "another session gets a secret of its own"
+    );
+    let again = db.begin_mfa_enrolment(user, "SECRETTWO", "s1").await.unwrap();
+    assert_eq!(
+        again.secret, "SECRETONE",
+        "the same session sees the same secret until confirmed"
+    );
+    assert!(!db.accept_mfa_step(user, 10).await.unwrap(), "no step before enrolment");
+    assert!(
+        !db.confirm_mfa_enrolment(user, "SECRETTWO", "s1", 100, &[])
+            .await
+            .unwrap(),
+        "a secret the user was not shown confirms nothing"
+    );
+    assert!(
+        !db.confirm_mfa_enrolment(user, "SECRETONE", "s0", 100, &[])
+            .await
+            .unwrap(),
+        "nor does another session"
+    );
+    let hashes = vec!["h1".to_string(), "h2".to_string()];
+    assert!(
+        db.confirm_mfa_enrolment(user, "SECRETONE", "s1", 100, &hashes)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.confirm_mfa_enrolment(user, "SECRETONE", "s1", 101, &hashes)
+            .await
+            .unwrap(),
+        "confirmed once"
+    );
+    let e = db.mfa_enrolment(user).await.unwrap().unwrap();
+    assert!(e.enrolled());
+    assert_eq!(e.last_step, Some(100));
+    assert_eq!(
+        db.begin_mfa_enrolment(user, "SECRETTHREE", "s3").await.unwrap().secret,
+        "SECRETONE",
+        "an enrolled secret is never replaced"
+    );
+    assert!(
+        !db.accept_mfa_step(user, 100).await.unwrap(),
+        "the same step twice is a replay"
+    );
+    assert!(!db.accept_mfa_step(user, 99).await.unwrap(), "an older step too");
+    assert!(db.accept_mfa_step(user, 101).await.unwrap());
+    assert_eq!(db.mfa_enrolment(user).await.unwrap().unwrap().last_step, Some(101));
+    assert_eq!(db.mfa_recovery_codes_left(user).await.unwrap(), 2);
+    assert!(
+        !db.use_mfa_recovery_code(other, "h1").await.unwrap(),
+        "another user's code"
+    );
+    assert!(db.use_mfa_recovery_code(user, "h1").await.unwrap());
+    assert!(
+        !db.use_mfa_recovery_code(user, "h1").await.unwrap(),
+        "a code works once"
+    );
+    assert!(!db.use_mfa_recovery_code(user, "nope").await.unwrap());
+    assert_eq!(db.mfa_recovery_codes_left(user).await.unwrap(), 1);
+    assert_eq!(db.mfa_enrolled_users(tenant).await.unwrap(), vec![user]);
+
+    // The reset: enrolment, codes and sessions go.
+    assert!(db.reset_mfa(user).await.unwrap());
+    assert!(db.mfa_enrolment(user).await.unwrap().is_none());
+    assert_eq!(db.mfa_recovery_codes_left(user).await.unwrap(), 0);
+    assert!(
+        db.session("full").await.unwrap().is_none(),
+        "a reset ends the user's sessions"
+    );
+    assert!(db.mfa_enrolled_users(tenant).await.unwrap().is_empty());
+    assert!(!db.reset_mfa(user).await.unwrap(), "nothing left to reset");
+    assert_eq!(
+        db.begin_mfa_enrolment(user, "SECRETFOUR", "s4").await.unwrap().secret,
+        "SECRETFOUR",
+        "after a reset the user enrols afresh"
+    );
+    assert!(db.reset_mfa(user).await.unwrap());
+}
+
 async fn story(db: &Db) {
     // Tenants, organisations, hub sites and teams.
     let west = db
@@ -137,11 +245,16 @@ async fn story(db: &Db) {
     );
     assert!(db.user_by_email("nobody@example.org").await.unwrap().is_none());
     assert_eq!(db.users(west.id).await.unwrap().len(), 5);
-    db.create_session("tokenhash", hannah.id, "csrf").await.unwrap();
+    db.create_session("tokenhash", hannah.id, "csrf", false).await.unwrap();
     let (session, user) = db.session("tokenhash").await.unwrap().unwrap();
     assert_eq!(
-        (session.user_id, session.csrf_token.as_str(), user.id),
-        (hannah.id, "csrf", hannah.id)
+        (
+            session.user_id,
+            session.csrf_token.as_str(),
+            user.id,
+            session.mfa_pending
+        ),
+        (hannah.id, "csrf", hannah.id, false)
     );
     db.touch_session("tokenhash", session.last_seen_ms + 5).await.unwrap();
     assert_eq!(
@@ -156,9 +269,12 @@ async fn story(db: &Db) {
         "disabling a user ends their sessions"
     );
     db.set_user_active(hannah.id, true).await.unwrap();
-    db.create_session("t2", hannah.id, "c2").await.unwrap();
+    db.create_session("t2", hannah.id, "c2", false).await.unwrap();
     db.delete_session("t2").await.unwrap();
     assert!(db.session("t2").await.unwrap().is_none());
+
+    // Multi-factor authentication: a pending session, an enrolment, codes.
+    mfa(db, hannah.id, eric.id, west.id).await;
 
     // Login failures.
     db.record_login_failure("k").await.unwrap();

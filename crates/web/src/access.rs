@@ -23,6 +23,8 @@ use crate::errors::{AppError, AppResult};
 /// The record an audit event is about.
 #[derive(Debug, Clone, Copy)]
 pub enum Record {
+    /// A user's TOTP enrolment (the user's id).
+    Mfa(i64),
     Family(i64),
     Person {
         id: i64,
@@ -157,6 +159,8 @@ impl Record {
             Record::Family(id) => ("family", Some(id), Some(id)),
             Record::Person { id, family } => ("person", Some(id), Some(family)),
             Record::User(id) => ("user", Some(id), None),
+            // A user's second factor: enrolment, codes given, recovery codes used, resets.
+            Record::Mfa(user) => ("mfa", Some(user), None),
             Record::FamilyList => ("family_list", None, None),
             Record::Search => ("search", None, None),
             Record::Referral { id, family } => ("referral", Some(id), family),

@@ -4,6 +4,12 @@
 //! SHA-256 is the key, in an HttpOnly, SameSite=Lax cookie (`__Host-` and
 //! `Secure` when served over TLS). Every form carries a CSRF token: the
 //! session's own once signed in, a double-submit cookie on the sign-in form.
+//!
+//! When the server requires MFA (`Config::mfa`) and the user's roles reach
+//! case data, the right password makes an *MFA-pending* session: it carries
+//! no [`CurrentUser`] (only a [`PendingMfa`]), and [`load_session`] sends it
+//! to `/mfa` from every path but the MFA pages and sign-out, so no handler
+//! that reads case data ever runs for it.
 
 use std::net::SocketAddr;
 
@@ -24,6 +30,74 @@ use crate::layout::Layout;
 use crate::passwords::{self, random_token, sha256_hex};
 use crate::{AppState, Config};
 
+/// A session that has given the right password and still owes its second
+/// factor. Only the MFA pages and sign-out take it.
+#[derive(Clone)]
+pub struct PendingMfa {
+    pub user: User,
+    pub organisation_name: String,
+    pub organisation_kind: Option<kindred_domain::model::OrgKind>,
+    pub csrf: String,
+    /// The SHA-256 of the session's token: the row to complete.
+    pub token_hash: String,
+}
+
+/// The paths an MFA-pending session may reach (static assets need no session).
+pub(crate) fn reachable_while_mfa_pending(path: &str) -> bool {
+    path == "/mfa" || path.starts_with("/mfa/") || path == "/logout"
+}
+
+/// Requests answered in JSON rather than pages: the APIs, and any request
+/// that asks for JSON and not HTML (the import progress poll).
+fn wants_json(req: &Request) -> bool {
+    let path = req.uri().path();
+    let accept = req
+        .headers()
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    path.starts_with("/api/")
+        || path == "/fhir"
+        || path.starts_with("/fhir/")
+        || path.starts_with("/oauth/")
+        || path == "/openreferral"
+        || path.starts_with("/openreferral/")
+        || path.ends_with("/progress")
+        || (accept.contains("json") && !accept.contains("text/html"))
+}
+
+/// What an MFA-pending session gets anywhere but the MFA pages: a page
+/// request goes to `/mfa`, a JSON one gets 401.
+fn mfa_pending_refusal(req: &Request) -> Response {
+    if wants_json(req) {
+        let body = axum::Json(serde_json::json!({
+            "error": "mfa_required",
+            "message": "Finish signing in: enter the code from your authenticator app at /mfa.",
+        }));
+        (axum::http::StatusCode::UNAUTHORIZED, body).into_response()
+    } else {
+        Redirect::to("/mfa").into_response()
+    }
+}
+
+/// The keys sign-in failures are counted under: the account and the address.
+pub(crate) fn throttle_keys(email: &str, addr: &SocketAddr) -> (String, String) {
+    (
+        sha256_hex(&format!("account:{}", email.trim().to_lowercase())),
+        sha256_hex(&format!("address:{}", addr.ip())),
+    )
+}
+
+/// Whether either key has reached its limit of failures in the window.
+pub(crate) async fn throttled(state: &AppState, account_key: &str, address_key: &str) -> AppResult<bool> {
+    let cfg = &state.config;
+    let since = kindred_store::now_ms() - cfg.throttle_window_ms;
+    Ok(
+        state.db.login_failures_since(account_key, since).await? >= cfg.max_failures_per_account
+            || state.db.login_failures_since(address_key, since).await? >= cfg.max_failures_per_address,
+    )
+}
+
 /// The signed-in user of this request.
 #[derive(Clone)]
 pub struct CurrentUser {
@@ -35,7 +109,7 @@ pub struct CurrentUser {
     pub emergency: crate::layout::Emergency,
 }
 
-fn session_cookie(c: &Config) -> &'static str {
+pub(crate) fn session_cookie(c: &Config) -> &'static str {
     if c.tls {
         "__Host-kindred-session"
     } else {
@@ -87,6 +161,19 @@ pub async fn load_session(State(state): State<AppState>, jar: CookieJar, mut req
                     if now - session.last_seen_ms > 60_000 {
                         let _ = state.db.touch_session(&key, now).await;
                     }
+                    if session.mfa_pending {
+                        if !reachable_while_mfa_pending(req.uri().path()) {
+                            return mfa_pending_refusal(&req);
+                        }
+                        req.extensions_mut().insert(PendingMfa {
+                            user,
+                            organisation_name: session.organisation_name,
+                            organisation_kind: session.organisation_kind,
+                            csrf: session.csrf_token,
+                            token_hash: key,
+                        });
+                        return next.run(req).await;
+                    }
                     req.extensions_mut().insert(CurrentUser {
                         user,
                         organisation_name: session.organisation_name,
@@ -115,7 +202,8 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
 }
 
 /// A form whose `csrf` field must equal the session's token. Every state
-/// change by a signed-in user arrives through this extractor.
+/// change by a signed-in user arrives through this extractor (and those of
+/// an MFA-pending session, which reach only the MFA pages and sign-out).
 pub struct CsrfForm<T>(pub T);
 
 #[derive(Deserialize)]
@@ -127,16 +215,19 @@ struct CsrfField {
 impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for CsrfForm<T> {
     type Rejection = AppError;
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let cu = req
-            .extensions()
-            .get::<CurrentUser>()
-            .cloned()
-            .ok_or(AppError::SignInRequired)?;
+        let session_csrf = match (
+            req.extensions().get::<CurrentUser>(),
+            req.extensions().get::<PendingMfa>(),
+        ) {
+            (Some(cu), _) => cu.csrf.clone(),
+            (None, Some(p)) => p.csrf.clone(),
+            (None, None) => return Err(AppError::SignInRequired),
+        };
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|_| AppError::BadRequest("The form could not be read."))?;
         let field: CsrfField = read_form(&bytes)?;
-        if !tokens_match(&field.csrf, &cu.csrf) {
+        if !tokens_match(&field.csrf, &session_csrf) {
             return Err(AppError::BadRequest(
                 "This form has expired. Go back, reload the page and try again.",
             ));
@@ -183,8 +274,13 @@ struct LoginPage {
     signin_csrf: String,
 }
 
-pub async fn login_form(State(state): State<AppState>, jar: CookieJar, cu: Option<CurrentUser>) -> AppResult<Response> {
-    if cu.is_some() {
+pub async fn login_form(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    cu: Option<CurrentUser>,
+    pending: Option<PendingMfa>,
+) -> AppResult<Response> {
+    if cu.is_some() || pending.is_some() {
         return Ok(Redirect::to("/").into_response());
     }
     let token = random_token();
@@ -228,12 +324,8 @@ pub async fn login(
     }
     let db = &state.db;
     let cfg = &state.config;
-    let account_key = sha256_hex(&format!("account:{}", form.email.trim().to_lowercase()));
-    let address_key = sha256_hex(&format!("address:{}", addr.ip()));
-    let since = kindred_store::now_ms() - cfg.throttle_window_ms;
-    if db.login_failures_since(&account_key, since).await? >= cfg.max_failures_per_account
-        || db.login_failures_since(&address_key, since).await? >= cfg.max_failures_per_address
-    {
+    let (account_key, address_key) = throttle_keys(&form.email, &addr);
+    if throttled(&state, &account_key, &address_key).await? {
         return Err(AppError::TooManyRequests);
     }
     let user = db.user_by_email(&form.email).await?;
@@ -254,9 +346,15 @@ pub async fn login(
         };
         return crate::errors::invalid(page);
     };
-    db.clear_login_failures(&account_key).await?;
+    let mfa_pending = cfg.mfa == crate::Mfa::Required && kindred_domain::access::mfa_required(&user.subject());
+    // With a second factor still to come, the account's failures stand until
+    // it is given: a right password must not wipe out wrong codes.
+    if !mfa_pending {
+        db.clear_login_failures(&account_key).await?;
+    }
     let token = random_token();
-    db.create_session(&sha256_hex(&token), user.id, &random_token()).await?;
+    db.create_session(&sha256_hex(&token), user.id, &random_token(), mfa_pending)
+        .await?;
     db.audit(NewEvent {
         tenant_id: Some(user.tenant_id),
         actor_user_id: Some(user.id),
@@ -265,13 +363,17 @@ pub async fn login(
         record_id: None,
         family_id: None,
         route: "web POST /login".into(),
-        detail: String::new(),
+        detail: if mfa_pending {
+            "password; mfa pending".into()
+        } else {
+            String::new()
+        },
     })
     .await?;
     let jar = jar
         .remove(Cookie::build(login_csrf_cookie(cfg)).path("/"))
         .add(cookie(cfg, session_cookie(cfg), token));
-    Ok((jar, Redirect::to("/")).into_response())
+    Ok((jar, Redirect::to(if mfa_pending { "/mfa" } else { "/" })).into_response())
 }
 
 #[derive(Deserialize)]
@@ -279,18 +381,24 @@ pub struct Empty {}
 
 pub async fn logout(
     State(state): State<AppState>,
-    cu: CurrentUser,
+    cu: Option<CurrentUser>,
+    pending: Option<PendingMfa>,
     jar: CookieJar,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<Response> {
+    let user = match (cu, pending) {
+        (Some(cu), _) => cu.user,
+        (None, Some(p)) => p.user,
+        (None, None) => return Err(AppError::SignInRequired),
+    };
     if let Some(c) = jar.get(session_cookie(&state.config)) {
         state.db.delete_session(&sha256_hex(c.value())).await?;
     }
     state
         .db
         .audit(NewEvent {
-            tenant_id: Some(cu.user.tenant_id),
-            actor_user_id: Some(cu.user.id),
+            tenant_id: Some(user.tenant_id),
+            actor_user_id: Some(user.id),
             action: AuditAction::SignOut,
             record_kind: "session",
             record_id: None,
@@ -307,5 +415,12 @@ impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for CurrentUser 
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Self::Rejection> {
         Ok(parts.extensions.get::<CurrentUser>().cloned())
+    }
+}
+
+impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for PendingMfa {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Self::Rejection> {
+        Ok(parts.extensions.get::<PendingMfa>().cloned())
     }
 }

@@ -98,6 +98,17 @@ impl Layout {
         }
     }
 
+    /// A session that still owes its second factor: the user's name and a
+    /// sign-out button, and no navigation to anything else.
+    pub fn pending(title: impl Into<String>, p: &crate::auth::PendingMfa) -> Layout {
+        Layout {
+            user_name: Some(p.user.display_name.clone()),
+            organisation: p.organisation_name.clone(),
+            csrf: p.csrf.clone(),
+            ..Layout::anonymous(title)
+        }
+    }
+
     /// The public pages a family uses without an account: never a signed-in frame.
     pub fn public(title: impl Into<String>) -> Layout {
         Layout {

@@ -22,6 +22,7 @@ pub mod fhir;
 mod forms;
 mod layout;
 pub mod mail;
+pub mod mfa;
 pub mod oruk_pull;
 mod pages;
 pub use pages::route_paths;
@@ -58,6 +59,21 @@ pub struct Config {
     /// Proxies (exact addresses) whose `X-Forwarded-For` names the client:
     /// see [`security::client_ip`]. Empty: the peer address is the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Whether users whose roles reach case data must give a TOTP code after
+    /// their password. `kindred serve` requires it unless `--mfa off`;
+    /// `Config::default()` (tests and benches) and `kindred demo` leave it off.
+    pub mfa: Mfa,
+}
+
+/// The server's multi-factor authentication setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mfa {
+    /// No second factor is asked for (users who enrolled are not asked either).
+    #[default]
+    Off,
+    /// Every user whose roles reach case data (`kindred_domain::access::mfa_required`)
+    /// enrols at their first sign-in and gives a code at every sign-in after.
+    Required,
 }
 
 impl Default for Config {
@@ -75,6 +91,7 @@ impl Default for Config {
             self_referral_sends_per_hour: 3,
             public_rate_limit: None,
             trusted_proxies: vec![],
+            mfa: Mfa::Off,
         }
     }
 }

@@ -26,6 +26,8 @@ struct UserRow {
     profession: &'static str,
     roles: String,
     active: bool,
+    /// The user has confirmed a TOTP enrolment.
+    mfa_enrolled: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -52,10 +54,13 @@ struct UsersPage {
     professions: &'static [Profession],
     form: UserForm,
     errors: Errors,
+    /// The administrator's own id: their own second factor is not theirs to reset.
+    own_id: i64,
 }
 
 async fn users_page(state: &AppState, cu: &CurrentUser, form: UserForm, errors: Errors) -> AppResult<UsersPage> {
     let orgs = state.db.organisations(cu.user.tenant_id).await?;
+    let enrolled = state.db.mfa_enrolled_users(cu.user.tenant_id).await?;
     let users = state
         .db
         .users(cu.user.tenant_id)
@@ -63,6 +68,7 @@ async fn users_page(state: &AppState, cu: &CurrentUser, form: UserForm, errors: 
         .into_iter()
         .map(|u| UserRow {
             id: u.id,
+            mfa_enrolled: enrolled.binary_search(&u.id).is_ok(),
             organisation: orgs
                 .iter()
                 .find(|o| o.id == u.organisation_id)
@@ -77,6 +83,7 @@ async fn users_page(state: &AppState, cu: &CurrentUser, form: UserForm, errors: 
         .collect();
     Ok(UsersPage {
         l: Layout::new(if errors.is_empty() { "Users" } else { "Error: Users" }, cu),
+        own_id: cu.user.id,
         users,
         organisations: orgs.into_iter().map(|o| (o.id, o.name)).collect(),
         professions: Profession::ALL,
@@ -206,6 +213,33 @@ pub async fn set_active(
         gate::Record::User(id),
         "web POST /admin/users/{id}/active",
         format!("active={active}"),
+    )
+    .await?;
+    Ok(Redirect::to("/admin/users").into_response())
+}
+
+/// Resets a user's second factor (a lost phone, no recovery codes left): the
+/// enrolment and recovery codes go, and so do the user's sessions; they set
+/// it up again at their next sign-in. Not one's own, like disabling.
+pub async fn reset_mfa(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Ids(id): Ids<i64>,
+    CsrfForm(_): CsrfForm<crate::auth::Empty>,
+) -> AppResult<Response> {
+    gate::require_admin(&cu)?;
+    let u = state.db.user(id).await?;
+    if u.tenant_id != cu.user.tenant_id || u.id == cu.user.id || u.is_system() {
+        return Err(AppError::NotFound);
+    }
+    let had = state.db.reset_mfa(id).await?;
+    gate::audit(
+        &state,
+        &cu,
+        AuditAction::Update,
+        gate::Record::Mfa(id),
+        "web POST /admin/users/{id}/mfa-reset",
+        format!("reset by an administrator; was enrolled={had}"),
     )
     .await?;
     Ok(Redirect::to("/admin/users").into_response())

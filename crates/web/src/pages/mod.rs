@@ -102,6 +102,9 @@ fn all_routes() -> Routes {
         .route("/metrics", get(home::metrics))
         .route("/login", get(crate::auth::login_form).post(crate::auth::login))
         .route("/logout", post(crate::auth::logout))
+        // The second factor (issue 9): the only pages an MFA-pending session reaches.
+        .route("/mfa", get(crate::mfa::show).post(crate::mfa::verify))
+        .route("/mfa/enrol", get(crate::mfa::enrol_form).post(crate::mfa::enrol))
         .route("/search", get(search::form).post(search::search))
         .route("/families/new", get(families::new_form).post(families::create))
         .route("/families/{id}", get(families::show))
@@ -213,6 +216,7 @@ fn all_routes() -> Routes {
         )
         .route("/admin/users", get(admin::users).post(admin::add_user))
         .route("/admin/users/{id}/active", post(admin::set_active))
+        .route("/admin/users/{id}/mfa-reset", post(admin::reset_mfa))
         .route(
             "/admin/organisations",
             get(admin::organisations).post(admin::add_organisation),

@@ -16,6 +16,7 @@ mod forms;
 mod front_door;
 mod leak;
 mod metrics;
+mod mfa;
 mod note_routes;
 mod openreferral;
 mod outcomes;
