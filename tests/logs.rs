@@ -37,6 +37,7 @@ fn csrf(html: &str) -> String {
     html[at..].split('"').next().unwrap().to_string()
 }
 
+#[derive(sqlx::FromRow)]
 struct Person {
     id: i64,
     given: String,
@@ -84,25 +85,15 @@ async fn a_busy_session_leaves_no_names_nhs_numbers_or_postcodes_in_the_log() {
     .unwrap();
 
     let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    let rows: Vec<(i64, String, String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT p.id, p.given_name, p.family_name, p.nhs_number, CAST(p.date_of_birth AS TEXT),
-                (SELECT a.postcode FROM addresses a WHERE a.person_id = p.id ORDER BY a.id DESC LIMIT 1)
+    let persons: Vec<Person> = sqlx::query_as(
+        "SELECT p.id, p.given_name AS given, p.family_name AS family, p.nhs_number AS nhs,
+                CAST(p.date_of_birth AS TEXT) AS dob,
+                (SELECT a.postcode FROM addresses a WHERE a.person_id = p.id ORDER BY a.id DESC LIMIT 1) AS postcode
          FROM persons p ORDER BY p.id",
     )
     .fetch_all(&pool)
     .await
     .unwrap();
-    let persons: Vec<Person> = rows
-        .into_iter()
-        .map(|(id, given, family, nhs, dob, postcode)| Person {
-            id,
-            given,
-            family,
-            nhs,
-            dob,
-            postcode,
-        })
-        .collect();
     assert!(persons.len() > 100, "the demo made its people");
     let members: Vec<(i64, i64)> = sqlx::query_as("SELECT person_id, family_id FROM family_members")
         .fetch_all(&pool)
