@@ -223,7 +223,11 @@ impl ServiceQuery {
             f.mode = Some(mode.code().into());
         }
         if flag(self.mine.as_deref(), "mine")? {
-            f.source_id = Some(source_for(state, cu).await?);
+            // Looked up, never made: a read writes nothing. A system that has
+            // published nothing has no source, and id 0 matches no service.
+            let own = dir::partner_system_source(cu.user.id);
+            let sources = state.db.directory_sources(cu.user.tenant_id).await?;
+            f.source_id = Some(sources.iter().find(|s| s.base_url == own).map_or(0, |s| s.id));
         }
         if let Some(since) = self.modified_since.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             let t: jiff::Timestamp = since.parse().map_err(|_| {

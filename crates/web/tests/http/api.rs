@@ -293,6 +293,16 @@ async fn a_partner_system_publishes_its_services_once_and_rejections_name_each_f
     for db in testing::fresh_databases().await {
         let app = spawn_with(db, Default::default()).await;
         let vcs = token(&app, "West Family Action", "api").await;
+        // Before it has published anything, its own list is empty, and asking
+        // for it writes nothing (no directory source is made for a read).
+        let sources = app.db.directory_sources(1).await.unwrap().len();
+        let (status, mine) = get(&app, &vcs, "/api/v1/directory/services?mine=true").await;
+        assert_eq!((status, mine["total"].as_i64()), (200, Some(0)), "{mine}");
+        assert_eq!(
+            app.db.directory_sources(1).await.unwrap().len(),
+            sources,
+            "a read writes nothing"
+        );
         let mut bad = service("bad-1", "");
         bad["areas"] = json!(["W2", "Narnia"]);
         bad["delivery_modes"] = json!(["by pigeon"]);
