@@ -351,16 +351,20 @@ pub async fn person(
 /// every list and search, after the store's SQL has narrowed them.
 pub async fn filter_visible(state: &AppState, cu: &CurrentUser, family_ids: &[i64]) -> AppResult<Vec<i64>> {
     let facts = state.db.family_facts_many(family_ids).await?;
-    let subject = cu.user.subject();
-    Ok(family_ids
-        .iter()
-        .copied()
-        .filter(|id| {
-            facts
-                .get(id)
-                .is_some_and(|f| access::family(&subject, f, FamilyAction::View).allowed())
-        })
-        .collect())
+    Ok(viewable(&cu.user.subject(), &facts, family_ids).collect())
+}
+
+/// Those of `family_ids` the policy lets `subject` view, given their facts.
+fn viewable<'a>(
+    subject: &'a kindred_domain::access::Subject,
+    facts: &'a std::collections::BTreeMap<i64, kindred_domain::access::FamilyFacts>,
+    family_ids: &'a [i64],
+) -> impl Iterator<Item = i64> + 'a {
+    family_ids.iter().copied().filter(move |id| {
+        facts
+            .get(id)
+            .is_some_and(|f| access::family(subject, f, FamilyAction::View).allowed())
+    })
 }
 
 /// The policy's facts about a referral.
@@ -764,15 +768,7 @@ pub async fn screen_hits(state: &AppState, cu: &CurrentUser, persons: &[(i64, Ve
     family_ids.dedup();
     let facts = state.db.family_facts_many(&family_ids).await?;
     let subject = cu.user.subject();
-    let visible: std::collections::BTreeSet<i64> = family_ids
-        .iter()
-        .copied()
-        .filter(|id| {
-            facts
-                .get(id)
-                .is_some_and(|f| access::family(&subject, f, FamilyAction::View).allowed())
-        })
-        .collect();
+    let visible: std::collections::BTreeSet<i64> = viewable(&subject, &facts, &family_ids).collect();
     let person_ids: Vec<i64> = persons
         .iter()
         .filter(|(_, families)| families.iter().any(|f| visible.contains(f)))
