@@ -552,3 +552,30 @@ async fn the_demo_has_a_directory_and_connections_in_every_status() {
     let admin = d.sign_in("admin@westminster.example").await;
     assert_eq!(d.get(&admin, "/admin/directory").await.0, 200);
 }
+
+/// `--no-casework`: the families, their people and the partner systems, and
+/// nothing of the later stages (no feed imports, no directory), fast enough
+/// to make the million-person benchmark database.
+#[tokio::test]
+async fn a_demo_without_casework_has_families_people_and_partner_systems_only() {
+    let db = testing::fresh_sqlite().await;
+    let opts = Options {
+        families: 200,
+        casework: false,
+        ..Options::default()
+    };
+    let summary = kindred_demo::build(&db, &opts, &|_, _| {})
+        .await
+        .expect("demo builds")
+        .expect("into an empty database");
+    let ids = db.max_ids().await.unwrap();
+    assert!(ids.family >= 200 && ids.person > 400, "families and their people");
+    let stages: Vec<&str> = summary.stages.iter().map(|(s, _)| *s).collect();
+    assert_eq!(stages, ["families", "partner systems", "analyze"]);
+    let west = db.tenant_by_code("westminster").await.unwrap();
+    assert!(
+        !db.api_clients(west.id).await.unwrap().is_empty(),
+        "the partner systems are registered"
+    );
+    assert!(db.directory_sources(west.id).await.unwrap().is_empty(), "no directory");
+}
