@@ -37,6 +37,27 @@ fn csrf(html: &str) -> String {
     html[at..].split('"').next().unwrap().to_string()
 }
 
+/// Posts the sign-in form (after fetching it for its CSRF token).
+async fn sign_in(c: &reqwest::Client, base: &str, email: &str, password: &str) -> reqwest::Response {
+    let login = c
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    c.post(format!("{base}/login"))
+        .form(&[
+            ("csrf", csrf(&login).as_str()),
+            ("email", email),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
 #[derive(sqlx::FromRow)]
 struct Person {
     id: i64,
@@ -106,45 +127,12 @@ async fn a_busy_session_leaves_no_names_nhs_numbers_or_postcodes_in_the_log() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let login = c
-        .get(format!("{base}/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
     // A failed sign-in with a person's name in the email.
     let p0 = &persons[20];
-    let res = c
-        .post(format!("{base}/login"))
-        .form(&[
-            ("csrf", csrf(&login).as_str()),
-            ("email", &format!("{}.{}@westminster.example", p0.given, p0.family)),
-            ("password", "wrong password"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let email = format!("{}.{}@westminster.example", p0.given, p0.family);
+    let res = sign_in(&c, &base, &email, "wrong password").await;
     assert!(res.status().is_client_error());
-    let login = c
-        .get(format!("{base}/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let res = c
-        .post(format!("{base}/login"))
-        .form(&[
-            ("csrf", csrf(&login).as_str()),
-            ("email", "hv@westminster.example"),
-            ("password", DEMO_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = sign_in(&c, &base, "hv@westminster.example", DEMO_PASSWORD).await;
     assert_eq!(res.status(), 303, "the health visitor signs in");
     let search = c
         .get(format!("{base}/search"))
