@@ -144,6 +144,17 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The retention rule of a tenant and the families it flags for review:
+    /// `kindred retention --tenant westminster [--years 6]`. With `--years`,
+    /// sets the rule first. Prints family numbers only; the privacy officer
+    /// reviews them at /privacy/retention.
+    Retention {
+        #[arg(long)]
+        tenant: String,
+        /// Years after a family's last activity before it is flagged (1 to 100).
+        #[arg(long, value_parser = clap::value_parser!(i64).range(1..=100))]
+        years: Option<i64>,
+    },
     /// Find the records of one person across systems: deduplicate one CSV, or link two.
     Link(LinkArgs),
     /// Write an online, consistent copy of the database to FILE while the server
@@ -473,6 +484,10 @@ async fn main() -> anyhow::Result<()> {
             let db = Db::open(&cli.db).await?;
             import_oruk(&db, args).await
         }
+        Command::Retention { tenant, years } => {
+            let db = Db::open(&cli.db).await?;
+            retention(&db, &tenant, years).await
+        }
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
@@ -490,6 +505,58 @@ async fn main() -> anyhow::Result<()> {
             }
         }
     }
+}
+
+async fn retention(db: &Db, tenant: &str, years: Option<i64>) -> anyhow::Result<()> {
+    let t = db
+        .tenant_by_code(tenant)
+        .await
+        .with_context(|| format!("no tenant with code {tenant:?}"))?;
+    if let Some(y) = years {
+        db.set_retention_rule(t.id, y, None).await?;
+    }
+    let rule = db.retention_rule(t.id).await?;
+    let (due, total) = db.retention_due(t.id, kindred_store::today(), 1000).await?;
+    db.audit(kindred_domain::audit::NewEvent {
+        tenant_id: Some(t.id),
+        actor_user_id: None,
+        action: if years.is_some() {
+            kindred_domain::audit::AuditAction::Update
+        } else {
+            kindred_domain::audit::AuditAction::Read
+        },
+        record_kind: "retention",
+        record_id: None,
+        family_id: None,
+        route: "cli retention".into(),
+        detail: format!("years={} flagged={total}", rule.years),
+    })
+    .await?;
+    println!(
+        "Retention rule for {}: flag a family {} years after its last activity{}.",
+        t.code,
+        rule.years,
+        if rule.updated_at_ms.is_none() {
+            " (the default)"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "{total} famil{} flagged for review.",
+        if total == 1 { "y" } else { "ies" }
+    );
+    for d in &due {
+        println!(
+            "  family {}: last activity {}",
+            d.family_id,
+            kindred_domain::dates::iso(d.last_activity)
+        );
+    }
+    if total > due.len() as i64 {
+        println!("  … and {} more", total - due.len() as i64);
+    }
+    Ok(())
 }
 
 async fn import_oruk(db: &Db, args: ImportOrukArgs) -> anyhow::Result<()> {
@@ -707,6 +774,9 @@ async fn demo(db: &Db, opts: &kindred_demo::Options) -> anyhow::Result<()> {
             println!(
                 "A subject access request worth reading ({tenant}, as its privacy officer): /privacy/sar/{id} ({name}, a parent present at contacts)"
             );
+        }
+        for line in &s.retention {
+            println!("Retention ({line}): as the privacy officer, /privacy/retention");
         }
         for line in &s.feeds {
             println!("Feeds ({line}): as the data officer, /imports and /matches; the hubs' reach at /reach");

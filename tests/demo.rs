@@ -327,6 +327,15 @@ async fn each_demo_user_finds_the_front_door_at_work() {
             sealed.contains(&format!("Family {}", d.glass.sealed_family)),
             "{sealed}"
         );
+        // Retention: quiet families flagged under Westminster's six-year rule,
+        // one kept and one erased already.
+        let (status, retention) = d.get(&privacy, "/privacy/retention").await;
+        assert_eq!(status, 200);
+        assert!(retention.contains("6 families flagged"), "{retention}");
+        assert!(
+            retention.contains("Kept") && retention.contains("Erased") && retention.contains("Flagged again from"),
+            "{retention}"
+        );
         let family = d.glass.triage_family.expect("the triage officer's break-glass");
         let (status, page) = d.get(&triage, &format!("/families/{family}")).await;
         assert_eq!(status, 200);

@@ -6,10 +6,12 @@
 //! made-up address carries a name. Then the log must hold none of the demo's
 //! names, NHS numbers or postcodes.
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use kindred_demo::{DEMO_CLIENT_SECRET, DEMO_PASSWORD};
+use support::{csrf, sign_in};
+
+mod support;
 
 /// Every word of the log (runs of letters and digits), and every run of two
 /// and three words joined by a space, to look names, NHS numbers (also as
@@ -32,32 +34,6 @@ fn phrases(log: &str) -> std::collections::HashSet<String> {
     out
 }
 
-fn csrf(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
-    html[at..].split('"').next().unwrap().to_string()
-}
-
-/// Posts the sign-in form (after fetching it for its CSRF token).
-async fn sign_in(c: &reqwest::Client, base: &str, email: &str, password: &str) -> reqwest::Response {
-    let login = c
-        .get(format!("{base}/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    c.post(format!("{base}/login"))
-        .form(&[
-            ("csrf", csrf(&login).as_str()),
-            ("email", email),
-            ("password", password),
-        ])
-        .send()
-        .await
-        .unwrap()
-}
-
 #[derive(sqlx::FromRow)]
 struct Person {
     id: i64,
@@ -75,35 +51,12 @@ async fn a_busy_session_leaves_no_names_nhs_numbers_or_postcodes_in_the_log() {
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite://{}/logs.db", dir.display());
     let log_path = dir.join("kindred.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kindred"))
-        .args(["--db", &url, "demo", "--families", "60", "--listen", "127.0.0.1:0"])
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kindred"));
+    cmd.args(["--db", &url, "demo", "--families", "60", "--listen", "127.0.0.1:0"])
         .env("KINDRED_LOG", "debug")
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log_path).unwrap())
-        .spawn()
-        .expect("run kindred demo");
+        .stderr(std::fs::File::create(&log_path).unwrap());
     // The demo prints its sign-ins and then where it serves.
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let base = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        loop {
-            line.clear();
-            if out.read_line(&mut line).unwrap() == 0 {
-                panic!("kindred demo stopped before serving");
-            }
-            if let Some(addr) = line.trim().strip_prefix("Kindred is serving on ") {
-                let base = addr.to_string();
-                // Keep draining stdout so the server never blocks on it.
-                std::thread::spawn(move || {
-                    let mut rest = String::new();
-                    let _ = out.read_to_string(&mut rest);
-                });
-                return base;
-            }
-        }
-    })
-    .await
-    .unwrap();
+    let (mut child, base) = support::serving(cmd).await;
 
     let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
     let persons: Vec<Person> = sqlx::query_as(
@@ -122,11 +75,7 @@ async fn a_busy_session_leaves_no_names_nhs_numbers_or_postcodes_in_the_log() {
         .unwrap();
     pool.close().await;
 
-    let c = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let c = support::browser();
     // A failed sign-in with a person's name in the email.
     let p0 = &persons[20];
     let email = format!("{}.{}@westminster.example", p0.given, p0.family);

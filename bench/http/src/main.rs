@@ -5,7 +5,10 @@
 //! `mixed` does 80% family pages and 20% searches, `triage` fetches the
 //! triage queue (page 1 most often, else one of its first 20 pages), and
 //! `profile` fetches the 360° profile of `--profile-family`, and `one-family`
-//! that family's page (the figure for a family with thousands of contacts). Each request's latency (to
+//! that family's page (the figure for a family with thousands of contacts).
+//! `load` mixes reads and writes (family pages, searches, case notes written
+//! on a family, new families): run it as a practitioner who may write on the
+//! families they see. `--server-pid` samples the server's memory. Each request's latency (to
 //! the last byte of the body) goes into an HdrHistogram in microseconds; any
 //! non-2xx status, transport error, timeout or search page without results
 //! heading counts as an error. Failed requests are recorded at the time they
@@ -73,6 +76,10 @@ struct Args {
     /// page the `one-family` scenario fetches.
     #[arg(long)]
     profile_family: Option<i64>,
+    /// The server's process id: its resident memory is sampled every 10 s
+    /// during each scenario and printed (is memory flat under load?).
+    #[arg(long)]
+    server_pid: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -83,6 +90,9 @@ enum Scenario {
     Triage,
     Profile,
     OneFamily,
+    /// Reads and writes together, as a working day: 60% family pages, 15%
+    /// searches, 20% case notes written on a family, 5% new families.
+    Load,
 }
 
 impl Scenario {
@@ -94,6 +104,7 @@ impl Scenario {
             Scenario::Triage => "triage",
             Scenario::Profile => "profile",
             Scenario::OneFamily => "one-family",
+            Scenario::Load => "load",
         }
     }
 }
@@ -105,6 +116,8 @@ enum Kind {
     Triage,
     Profile,
     OneFamily,
+    Note,
+    NewFamily,
 }
 
 /// One signed-in client: its own cookie jar, connection and CSRF token.
@@ -158,6 +171,8 @@ struct ClientStats {
     search: KindStats,
     triage: KindStats,
     profile: KindStats,
+    note: KindStats,
+    new_family: KindStats,
 }
 
 impl ClientStats {
@@ -167,7 +182,17 @@ impl ClientStats {
             search: KindStats::new(),
             triage: KindStats::new(),
             profile: KindStats::new(),
+            note: KindStats::new(),
+            new_family: KindStats::new(),
         }
+    }
+    fn merge(&mut self, o: &ClientStats) {
+        self.family.merge(&o.family);
+        self.search.merge(&o.search);
+        self.triage.merge(&o.triage);
+        self.profile.merge(&o.profile);
+        self.note.merge(&o.note);
+        self.new_family.merge(&o.new_family);
     }
 }
 
@@ -312,6 +337,12 @@ async fn run_client(
             Scenario::Triage => Kind::Triage,
             Scenario::Profile => Kind::Profile,
             Scenario::OneFamily => Kind::OneFamily,
+            Scenario::Load => match rng.gen_range(0..100) {
+                0..60 => Kind::Family,
+                60..75 => Kind::Search,
+                75..95 => Kind::Note,
+                _ => Kind::NewFamily,
+            },
         };
         let req = match kind {
             Kind::Family => {
@@ -342,6 +373,38 @@ async fn run_client(
                 let id = profile_family.expect("checked in main");
                 s.http.get(base.join(&format!("/families/{id}")).expect("join"))
             }
+            Kind::Note => {
+                let id = families[rng.gen_range(0..families.len())];
+                let (d, m, y) = today();
+                s.http
+                    .post(base.join(&format!("/families/{id}/contacts/new")).expect("join"))
+                    .form(&[
+                        ("csrf", s.csrf.as_str()),
+                        ("occurred_day", d.as_str()),
+                        ("occurred_month", m.as_str()),
+                        ("occurred_year", y.as_str()),
+                        ("mode", "phone"),
+                        ("visibility", "team"),
+                        ("text", "Load test: phoned to check in; no change."),
+                    ])
+            }
+            Kind::NewFamily => {
+                let n: u32 = rng.r#gen();
+                let family_name = format!("Loadtest{n}");
+                s.http.post(base.join("/families/new").expect("join")).form(&[
+                    ("csrf", s.csrf.as_str()),
+                    ("household_name", &format!("{family_name} household")),
+                    ("role", "parent"),
+                    ("given_name", "Rhiannon"),
+                    ("family_name", &family_name),
+                    ("dob_day", "9"),
+                    ("dob_month", "11"),
+                    ("dob_year", "1993"),
+                    ("line1", "1 Load Street"),
+                    ("town", "London"),
+                    ("postcode", "W2 1AA"),
+                ])
+            }
         };
         let k = match kind {
             Kind::Family => &mut st.family,
@@ -349,6 +412,8 @@ async fn run_client(
             Kind::Triage => &mut st.triage,
             // One scenario runs at a time: the single-family kinds share a slot.
             Kind::Profile | Kind::OneFamily => &mut st.profile,
+            Kind::Note => &mut st.note,
+            Kind::NewFamily => &mut st.new_family,
         };
         let t0 = Instant::now();
         let outcome = match req.send().await {
@@ -362,7 +427,13 @@ async fn run_client(
         match outcome {
             Ok((status, body)) => {
                 k.hist.saturating_record(micros.max(1));
-                if !status.is_success() {
+                let written = matches!(kind, Kind::Note | Kind::NewFamily);
+                if written {
+                    // A write is accepted with a redirect to what it changed.
+                    if status != StatusCode::SEE_OTHER {
+                        *k.statuses.entry(status.as_u16()).or_default() += 1;
+                    }
+                } else if !status.is_success() {
                     *k.statuses.entry(status.as_u16()).or_default() += 1;
                 } else if kind == Kind::Search {
                     match search_hits(&String::from_utf8_lossy(&body)) {
@@ -393,6 +464,25 @@ async fn run_client(
         }
     }
     st
+}
+
+/// Today as the day, month and year boxes of a form.
+fn today() -> (String, String, String) {
+    let d = time::OffsetDateTime::now_utc().date();
+    (d.day().to_string(), (d.month() as u8).to_string(), d.year().to_string())
+}
+
+/// The resident set size of process `pid` in MiB, from /proc.
+fn rss_mib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
 }
 
 fn ms(us: u64) -> f64 {
@@ -499,7 +589,7 @@ async fn main() -> Result<()> {
         && args
             .scenario
             .iter()
-            .any(|s| matches!(s, Scenario::Family | Scenario::Mixed))
+            .any(|s| matches!(s, Scenario::Family | Scenario::Mixed | Scenario::Load))
     {
         bail!("{} sees no families; nothing to fetch", args.user);
     }
@@ -512,9 +602,11 @@ async fn main() -> Result<()> {
     let base = Arc::new(base);
 
     let mut rows = vec![];
+    let mut memory = vec![];
     for (n, &scenario) in args.scenario.iter().enumerate() {
         let start = Instant::now();
         let deadline = start + Duration::from_secs(args.seconds);
+        let mut sampler = args.server_pid.map(|pid| tokio::spawn(sample_memory(pid, deadline)));
         let mut set = JoinSet::new();
         for (i, s) in sessions.iter().enumerate() {
             set.spawn(run_client(
@@ -533,11 +625,7 @@ async fn main() -> Result<()> {
         loop {
             match tokio::time::timeout_at(hard, set.join_next()).await {
                 Ok(Some(r)) => {
-                    let c = r?;
-                    all.family.merge(&c.family);
-                    all.search.merge(&c.search);
-                    all.triage.merge(&c.triage);
-                    all.profile.merge(&c.profile);
+                    all.merge(&r?);
                 }
                 Ok(None) => break,
                 Err(_) => {
@@ -563,8 +651,28 @@ async fn main() -> Result<()> {
                 rows.push(row(scenario, "search", &all.search, c, secs));
                 rows.push(row(scenario, "all", &both, c, secs));
             }
+            Scenario::Load => {
+                let mut every = KindStats::new();
+                for k in [&all.family, &all.search, &all.note, &all.new_family] {
+                    every.merge(k);
+                }
+                rows.push(row(scenario, "family", &all.family, c, secs));
+                rows.push(row(scenario, "search", &all.search, c, secs));
+                rows.push(row(scenario, "case note (write)", &all.note, c, secs));
+                rows.push(row(scenario, "new family (write)", &all.new_family, c, secs));
+                rows.push(row(scenario, "all", &every, c, secs));
+            }
         }
-        for r in &rows[rows.len() - if scenario == Scenario::Mixed { 3 } else { 1 }..] {
+        let shown = match scenario {
+            Scenario::Mixed => 3,
+            Scenario::Load => 5,
+            _ => 1,
+        };
+        if let Some(series) = sampler.take() {
+            let series = series.await?;
+            memory.push((scenario.name(), series));
+        }
+        for r in &rows[rows.len() - shown..] {
             println!(
                 "{}/{}: clients={} secs={:.1} requests={} errors={} throughput={:.1} req/s p50={:.2}ms p90={:.2}ms p99={:.2}ms max={:.2}ms{}",
                 r.scenario,
@@ -598,7 +706,36 @@ async fn main() -> Result<()> {
             r.scenario, r.kind, r.clients, r.secs, r.requests, r.errors, r.rps, r.p50, r.p90, r.p99, r.max
         );
     }
+    for (scenario, series) in memory {
+        let Some((first, last)) = series.first().zip(series.last()) else {
+            continue;
+        };
+        let max = series.iter().map(|(_, m)| *m).fold(0.0, f64::max);
+        let samples: Vec<String> = series.iter().map(|(t, m)| format!("{t}s {m:.0}")).collect();
+        println!();
+        println!(
+            "server memory (RSS MiB) during {scenario}: first {:.0}, last {:.0}, max {max:.0}; samples: {}",
+            first.1,
+            last.1,
+            samples.join(", ")
+        );
+    }
     Ok(())
+}
+
+/// The server's resident memory every 10 seconds until `deadline`: (seconds in, MiB).
+async fn sample_memory(pid: u32, deadline: Instant) -> Vec<(u64, f64)> {
+    let start = Instant::now();
+    let mut out = vec![];
+    loop {
+        if let Some(m) = rss_mib(pid) {
+            out.push((start.elapsed().as_secs(), m));
+        }
+        if Instant::now() >= deadline {
+            return out;
+        }
+        tokio::time::sleep_until((Instant::now() + Duration::from_secs(10)).min(deadline)).await;
+    }
 }
 
 #[cfg(test)]

@@ -33,6 +33,7 @@ pub mod outcomes;
 mod plans;
 mod reports;
 mod restricted;
+mod retention;
 mod transitions;
 mod transparency;
 
@@ -662,6 +663,15 @@ async fn casework_and_services(
         ));
     }
     stages.lap("directory");
+    // Retention (issue 9): families quiet for years, flagged for the privacy officer.
+    for p in partnerships {
+        summary.retention.push(
+            retention::seed(db, p, rng, today)
+                .await
+                .context("retention in the demo")?,
+        );
+    }
+    stages.lap("retention");
     Ok(())
 }
 
@@ -800,6 +810,8 @@ pub struct Summary {
     pub reports: Vec<(&'static str, i64, String, bool)>,
     /// The service directory and its connection requests, one line per borough (issue 8).
     pub directory: Vec<String>,
+    /// The families flagged for the privacy officer's retention review, one line per borough.
+    pub retention: Vec<String>,
 }
 
 async fn build_borough(

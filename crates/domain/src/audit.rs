@@ -17,6 +17,8 @@ pub enum AuditAction {
     SignIn,
     SignOut,
     SignInFailed,
+    /// A record erased under the retention rule.
+    Erase,
 }
 
 impl AuditAction {
@@ -30,6 +32,7 @@ impl AuditAction {
             AuditAction::SignIn => "sign_in",
             AuditAction::SignOut => "sign_out",
             AuditAction::SignInFailed => "sign_in_failed",
+            AuditAction::Erase => "erase",
         }
     }
 
@@ -43,6 +46,7 @@ impl AuditAction {
             "sign_in" => "Signed in",
             "sign_out" => "Signed out",
             "sign_in_failed" => "Sign-in failed",
+            "erase" => "Erased",
             _ => "Other",
         }
     }

@@ -688,6 +688,72 @@ pub fn antenatal_contact_due(expected_delivery: Date) -> Date {
     expected_delivery - time::Duration::weeks(12)
 }
 
+/// One data row of a feed file: its line number, Kindred's column → cell,
+/// and the row as it was written (for a rejects file).
+pub type CsvRow = (i64, std::collections::HashMap<String, String>, String);
+
+/// Reads a feed file's CSV: the header (a byte-order mark and spaces
+/// ignored, names matched without regard to case) names each row's cells by
+/// Kindred's columns, through `mapping` (Kindred's column → the file's
+/// header) for an agency person extract. A file without a column that every
+/// row needs, or that is not CSV, is refused with a message saying why.
+/// Checking each row is `check_row`'s work.
+pub fn read_csv(
+    bytes: &[u8],
+    kind: FeedKind,
+    mapping: Option<&std::collections::BTreeMap<String, String>>,
+) -> Result<Vec<CsvRow>, String> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| format!("the header line cannot be read: {e}"))?
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
+        .collect();
+    // Which of the file's columns is each of Kindred's.
+    let mut ours: Vec<Option<String>> = vec![None; header.len()];
+    let wanted: Vec<(String, String)> = match (kind, mapping) {
+        (FeedKind::PersonExtract, Some(m)) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        (FeedKind::PersonExtract, None) => {
+            return Err("an agency person extract needs a mapping file (--mapping)".into());
+        }
+        _ => kind.columns().iter().map(|c| (c.to_string(), c.to_string())).collect(),
+    };
+    for (k, theirs) in &wanted {
+        match header.iter().position(|h| h.eq_ignore_ascii_case(theirs)) {
+            Some(i) => ours[i] = Some(k.clone()),
+            None if kind.required().contains(&k.as_str()) || k == kind.key_column() => {
+                return Err(format!(
+                    "the header has no `{theirs}` column, which every row needs; the header is: {}",
+                    header.join(",")
+                ));
+            }
+            None => {}
+        }
+    }
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| format!("the file is not valid CSV: {e}"))?;
+        let line = record.position().map(|p| p.line() as i64).unwrap_or(0);
+        let mut cells = std::collections::HashMap::new();
+        for (i, v) in record.iter().enumerate() {
+            if let Some(Some(k)) = ours.get(i) {
+                cells.insert(k.clone(), v.to_string());
+            }
+        }
+        let mut w = csv::WriterBuilder::new()
+            .has_headers(false)
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(vec![]);
+        w.write_record(&record).map_err(|e| e.to_string())?;
+        let raw = String::from_utf8_lossy(&w.into_inner().unwrap_or_default())
+            .trim_end()
+            .to_string();
+        rows.push((line, cells, raw));
+    }
+    Ok(rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -121,60 +121,11 @@ impl<F: Fn(u64, u64) + Send + Sync> Progress for F {
 
 struct Parsed {
     /// (line, Kindred's column → cell, the row as it was)
-    rows: Vec<(i64, HashMap<String, String>, String)>,
+    rows: Vec<feeds::CsvRow>,
 }
 
 fn parse_csv(bytes: &[u8], kind: FeedKind, mapping: Option<&Mapping>) -> Result<Parsed, FeedError> {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| FeedError::File(format!("the header line cannot be read: {e}")))?
-        .iter()
-        .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
-        .collect();
-    // Which of the file's columns is each of Kindred's.
-    let mut ours: Vec<Option<String>> = vec![None; header.len()];
-    let wanted: Vec<(String, String)> = match (kind, mapping) {
-        (FeedKind::PersonExtract, Some(m)) => m.columns.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-        (FeedKind::PersonExtract, None) => {
-            return Err(FeedError::File(
-                "an agency person extract needs a mapping file (--mapping)".into(),
-            ));
-        }
-        _ => kind.columns().iter().map(|c| (c.to_string(), c.to_string())).collect(),
-    };
-    for (k, theirs) in &wanted {
-        match header.iter().position(|h| h.eq_ignore_ascii_case(theirs)) {
-            Some(i) => ours[i] = Some(k.clone()),
-            None if kind.required().contains(&k.as_str()) || k == kind.key_column() => {
-                return Err(FeedError::File(format!(
-                    "the header has no `{theirs}` column, which every row needs; the header is: {}",
-                    header.join(",")
-                )));
-            }
-            None => {}
-        }
-    }
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| FeedError::File(format!("the file is not valid CSV: {e}")))?;
-        let line = record.position().map(|p| p.line() as i64).unwrap_or(0);
-        let mut cells = HashMap::new();
-        for (i, v) in record.iter().enumerate() {
-            if let Some(Some(k)) = ours.get(i) {
-                cells.insert(k.clone(), v.to_string());
-            }
-        }
-        let mut w = csv::WriterBuilder::new()
-            .has_headers(false)
-            .terminator(csv::Terminator::Any(b'\n'))
-            .from_writer(vec![]);
-        w.write_record(&record).map_err(|e| FeedError::File(e.to_string()))?;
-        let raw = String::from_utf8_lossy(&w.into_inner().unwrap_or_default())
-            .trim_end()
-            .to_string();
-        rows.push((line, cells, raw));
-    }
+    let rows = feeds::read_csv(bytes, kind, mapping.map(|m| &m.columns)).map_err(FeedError::File)?;
     Ok(Parsed { rows })
 }
 

@@ -3,7 +3,7 @@
 //! Appends take the chain head row with an `UPDATE … RETURNING` (a write lock
 //! on both backends), so appends from any number of processes form one chain.
 
-use kindred_domain::audit::{Broken, Event, NewEvent, Verifier, hash_event};
+use kindred_domain::audit::{Broken, Event, NewEvent, Verifier};
 
 use crate::BeginWrite;
 use crate::{Db, Result, StoreError, on_pool};
@@ -103,21 +103,23 @@ struct PoolRef {
     pool: crate::Pool,
 }
 
-/// Appends `events` in one transaction. Taking the head row first (a write)
-/// orders this batch against every other writer, in any process.
-async fn append_batch(w: &PoolRef, events: &[&NewEvent]) -> std::result::Result<Vec<Event>, sqlx::Error> {
-    let at_ms = crate::now_ms();
-    let n = events.len() as i64;
-    on_pool!(w, |p| {
-        let mut tx = p.begin_write().await?;
+/// Appends `events` to the chain inside the open transaction `$tx`, and
+/// evaluates to them as stored. Taking the head row first (a write) orders
+/// them against every other writer, in any process. A change that appends
+/// its own event this way commits both or neither.
+macro_rules! append_events {
+    ($tx:ident, $events:expr) => {{
+        let events: &[&kindred_domain::audit::NewEvent] = $events;
+        let at_ms = crate::now_ms();
+        let n = events.len() as i64;
         let (last_seq, mut prev_hash): (i64, String) =
             sqlx::query_as("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
                 .bind(n)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut *$tx)
                 .await?;
         let mut stored = Vec::with_capacity(events.len());
         for (i, e) in events.iter().enumerate() {
-            let mut ev = Event {
+            let mut ev = kindred_domain::audit::Event {
                 seq: last_seq - n + 1 + i as i64,
                 at_ms,
                 tenant_id: e.tenant_id,
@@ -131,7 +133,7 @@ async fn append_batch(w: &PoolRef, events: &[&NewEvent]) -> std::result::Result<
                 prev_hash: prev_hash.clone(),
                 hash: String::new(),
             };
-            ev.hash = hash_event(&ev);
+            ev.hash = kindred_domain::audit::hash_event(&ev);
             prev_hash = ev.hash.clone();
             sqlx::query(
                 "INSERT INTO audit_events (seq, at_ms, tenant_id, actor_user_id, action, record_kind, record_id, family_id,
@@ -149,14 +151,24 @@ async fn append_batch(w: &PoolRef, events: &[&NewEvent]) -> std::result::Result<
             .bind(&ev.detail)
             .bind(&ev.prev_hash)
             .bind(&ev.hash)
-            .execute(&mut *tx)
+            .execute(&mut *$tx)
             .await?;
             stored.push(ev);
         }
         sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
             .bind(&prev_hash)
-            .execute(&mut *tx)
+            .execute(&mut *$tx)
             .await?;
+        stored
+    }};
+}
+pub(crate) use append_events;
+
+/// Appends `events` in one transaction of their own.
+async fn append_batch(w: &PoolRef, events: &[&NewEvent]) -> std::result::Result<Vec<Event>, sqlx::Error> {
+    on_pool!(w, |p| {
+        let mut tx = p.begin_write().await?;
+        let stored = append_events!(tx, events);
         tx.commit().await?;
         Ok(stored)
     })

@@ -4,6 +4,8 @@
 
 use time::Date;
 
+use crate::BeginWrite;
+use crate::families::Actor;
 use crate::{Db, Result, on_pool};
 
 /// A contact to record.
@@ -53,17 +55,17 @@ pub struct Contact {
     pub readers: Vec<i64>,
 }
 
-impl Db {
-    pub async fn add_contact(&self, c: &NewContact) -> Result<i64> {
-        let (id,): (i64,) = on_pool!(self, |p| {
-            sqlx::query_as(
-            &format!(
-                "INSERT INTO contacts (tenant_id, family_id, organisation_id, author_user_id, occurred_on, mode, visibility, body, created_at_ms, hub_site_id)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, {}) RETURNING id",
-                // Issue 7 (reports): the family's hub when the contact is recorded.
-                crate::reports::family_hub_sql("$2", "$1")
-            ),
-        )
+/// Inserts a contact with who was present and who may read it, inside the
+/// open transaction `$tx`; evaluates to its id.
+macro_rules! insert_contact {
+    ($tx:ident, $contact:expr) => {{
+        let c: &NewContact = $contact;
+        let (id,): (i64,) = sqlx::query_as(&format!(
+            "INSERT INTO contacts (tenant_id, family_id, organisation_id, author_user_id, occurred_on, mode, visibility, body, created_at_ms, hub_site_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, {}) RETURNING id",
+            // Issue 7 (reports): the family's hub when the contact is recorded.
+            crate::reports::family_hub_sql("$2", "$1")
+        ))
         .bind(c.tenant_id)
         .bind(c.family_id)
         .bind(c.organisation_id)
@@ -73,30 +75,79 @@ impl Db {
         .bind(c.visibility)
         .bind(&c.body)
         .bind(crate::now_ms())
-        .fetch_one(p)
-        .await
-        })?;
+        .fetch_one(&mut *$tx)
+        .await?;
         for person in &c.people {
-            on_pool!(self, |p| sqlx::query(
-                "INSERT INTO contact_people (contact_id, person_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
-            )
-            .bind(id)
-            .bind(person)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
+            sqlx::query("INSERT INTO contact_people (contact_id, person_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(id)
+                .bind(person)
+                .execute(&mut *$tx)
+                .await?;
         }
         for user in &c.readers {
-            on_pool!(self, |p| sqlx::query(
-                "INSERT INTO contact_readers (contact_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
-            )
-            .bind(id)
-            .bind(user)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
+            sqlx::query("INSERT INTO contact_readers (contact_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(id)
+                .bind(user)
+                .execute(&mut *$tx)
+                .await?;
         }
-        Ok(id)
+        id
+    }};
+}
+
+/// A pathway stage a contact completes, e.g. the health visitor's new birth visit.
+#[derive(Debug, Clone, Copy)]
+pub struct StageDone<'a> {
+    pub person_id: i64,
+    pub stage: &'a str,
+}
+
+impl Db {
+    /// Records a contact, with who was present and who may read it, in one transaction.
+    pub async fn add_contact(&self, c: &NewContact) -> Result<i64> {
+        Ok(on_pool!(self, |p| {
+            let mut tx = p.begin_write().await?;
+            let id = insert_contact!(tx, c);
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(id)
+        })?)
+    }
+
+    /// Records a contact as a practitioner does: the note, the pathway stage
+    /// it completes (if any), the family's "last changed", and the audit
+    /// event, all in one transaction.
+    pub async fn record_contact(
+        &self,
+        c: &NewContact,
+        stage: Option<StageDone<'_>>,
+        actor: &Actor,
+        detail: String,
+    ) -> Result<i64> {
+        let now = crate::now_ms();
+        Ok(on_pool!(self, |p| {
+            let mut tx = p.begin_write().await?;
+            let id = insert_contact!(tx, c);
+            if let Some(s) = stage {
+                crate::pathway::insert_completion!(
+                    tx,
+                    s.person_id,
+                    s.stage,
+                    c.occurred_on,
+                    Some(id),
+                    None,
+                    Some(actor.user_id)
+                );
+            }
+            sqlx::query("UPDATE families SET updated_at_ms = $1 WHERE id = $2")
+                .bind(now)
+                .bind(c.family_id)
+                .execute(&mut *tx)
+                .await?;
+            let event = actor.created("contact", id, c.family_id, detail);
+            crate::audit::append_events!(tx, &[&event]);
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(id)
+        })?)
     }
 
     /// Contacts with the family per organisation since a date: "who is involved" counts.

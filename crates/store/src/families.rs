@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use kindred_domain::audit::{AuditAction, NewEvent};
 use kindred_domain::model::{MemberRole, OrgKind, RelationshipKind};
 use time::Date;
 
@@ -76,41 +77,146 @@ pub struct Creator {
     pub service: String,
 }
 
+/// Inserts a family inside the open transaction `$tx`, recording the
+/// creator's organisation as involved and the creator in the team around the
+/// family; evaluates to the family.
+macro_rules! insert_family {
+    ($tx:ident, $tenant:expr, $name:expr, $creator:expr, $on:expr) => {{
+        let creator: &Creator = $creator;
+        let on: Date = $on;
+        let f = sqlx::query_as::<_, Family>(
+            "INSERT INTO families (tenant_id, name, created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $3)
+             RETURNING id, tenant_id, name, lead_user_id, updated_at_ms",
+        )
+        .bind($tenant)
+        .bind($name.trim())
+        .bind(crate::now_ms())
+        .fetch_one(&mut *$tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO involvements (family_id, organisation_id, service, started_on) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(f.id)
+        .bind(creator.organisation_id)
+        .bind(&creator.service)
+        .bind(on)
+        .execute(&mut *$tx)
+        .await?;
+        sqlx::query("INSERT INTO team_members (family_id, user_id, since) VALUES ($1, $2, $3)")
+            .bind(f.id)
+            .bind(creator.user_id)
+            .bind(on)
+            .execute(&mut *$tx)
+            .await?;
+        f
+    }};
+}
+
+/// A new person for a family, as the "new family" and "add a member" forms
+/// give them: already checked.
+#[derive(Clone)]
+pub struct NewMember {
+    pub details: crate::persons::PersonDetails,
+    pub role: MemberRole,
+    pub contact: crate::restricted::PersonContact,
+    pub address: Option<crate::persons::NewAddress>,
+}
+
+/// Where a new person goes: a family started for them, or one that exists.
+#[derive(Debug, Clone, Copy)]
+pub enum Household<'a> {
+    New { name: &'a str, creator: &'a Creator },
+    Existing(i64),
+}
+
+/// Who makes a change and through which route: the change appends its own
+/// audit events in its transaction, so a crash leaves both or neither.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub tenant_id: i64,
+    pub user_id: i64,
+    pub route: String,
+}
+
+impl Actor {
+    pub(crate) fn created(&self, record_kind: &'static str, id: i64, family_id: i64, detail: String) -> NewEvent {
+        NewEvent {
+            tenant_id: Some(self.tenant_id),
+            actor_user_id: Some(self.user_id),
+            action: AuditAction::Create,
+            record_kind,
+            record_id: Some(id),
+            family_id: Some(family_id),
+            route: self.route.clone(),
+            detail,
+        }
+    }
+}
+
 impl Db {
     /// Creates a family, recording the creator's organisation as involved and
     /// the creator as a member of the team around the family.
     pub async fn create_family(&self, tenant_id: i64, name: &str, creator: &Creator, on: Date) -> Result<Family> {
-        let now = crate::now_ms();
         let f = on_pool!(self, |p| {
             let mut tx = p.begin_write().await?;
-            let f = sqlx::query_as::<_, Family>(
-                "INSERT INTO families (tenant_id, name, created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $3)
-                 RETURNING id, tenant_id, name, lead_user_id, updated_at_ms",
-            )
-            .bind(tenant_id)
-            .bind(name.trim())
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO involvements (family_id, organisation_id, service, started_on) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(f.id)
-            .bind(creator.organisation_id)
-            .bind(&creator.service)
-            .bind(on)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("INSERT INTO team_members (family_id, user_id, since) VALUES ($1, $2, $3)")
-                .bind(f.id)
-                .bind(creator.user_id)
-                .bind(on)
-                .execute(&mut *tx)
-                .await?;
+            let f = insert_family!(tx, tenant_id, name, creator, on);
             tx.commit().await?;
             Ok::<_, sqlx::Error>(f)
         })?;
         Ok(f)
+    }
+
+    /// Adds a new person to a family, starting the family first when asked,
+    /// with their contact details and address, and the audit events for what
+    /// was created: all in one transaction, so a crash leaves no family
+    /// without its first member and no person outside any family.
+    pub async fn add_new_person(
+        &self,
+        household: Household<'_>,
+        m: &NewMember,
+        on: Date,
+        actor: &Actor,
+    ) -> Result<(i64, Person)> {
+        let tenant_id = actor.tenant_id;
+        let (family_id, row) = on_pool!(self, |p| {
+            let mut tx = p.begin_write().await?;
+            let (family_id, started) = match household {
+                Household::New { name, creator } => (insert_family!(tx, tenant_id, name, creator, on).id, true),
+                Household::Existing(id) => (id, false),
+            };
+            let person = crate::persons::insert_person!(tx, tenant_id, &m.details);
+            sqlx::query("INSERT INTO family_members (family_id, person_id, role, joined_on) VALUES ($1, $2, $3, $4)")
+                .bind(family_id)
+                .bind(person.id)
+                .bind(m.role.code())
+                .bind(on)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE persons SET phone = $2, email = $3 WHERE id = $1")
+                .bind(person.id)
+                .bind(m.contact.phone.as_deref())
+                .bind(m.contact.email.as_deref())
+                .execute(&mut *tx)
+                .await?;
+            if let Some(a) = &m.address {
+                crate::persons::insert_address!(tx, person.id, a);
+            }
+            sqlx::query("UPDATE families SET updated_at_ms = $1 WHERE id = $2")
+                .bind(crate::now_ms())
+                .bind(family_id)
+                .execute(&mut *tx)
+                .await?;
+            let mut events = Vec::with_capacity(2);
+            if started {
+                events.push(actor.created("family", family_id, family_id, String::new()));
+            }
+            events.push(actor.created("person", person.id, family_id, String::new()));
+            let refs: Vec<&NewEvent> = events.iter().collect();
+            crate::audit::append_events!(tx, &refs);
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>((family_id, person))
+        })?;
+        Ok((family_id, row.into()))
     }
 
     pub async fn family(&self, id: i64) -> Result<Family> {

@@ -48,6 +48,7 @@ pub mod public;
 pub mod referrals;
 pub mod reports;
 pub mod restricted;
+pub mod retention;
 pub mod search;
 pub mod sharing;
 pub mod tasks;
@@ -246,6 +247,12 @@ impl Db {
 /// Milliseconds since the Unix epoch: how Kindred stores instants.
 pub fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// Ids as a comma-separated list, for `IN (…)`: integers only, so nothing
+/// a user typed can reach the SQL text.
+pub(crate) fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
 pub fn today() -> time::Date {

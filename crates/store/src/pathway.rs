@@ -6,6 +6,7 @@ use kindred_domain::access::Subject;
 use kindred_domain::pathway::PathwayModel;
 use time::Date;
 
+use crate::BeginWrite;
 use crate::{Db, Result, on_pool};
 
 /// A child under five, or an unborn baby, in a family the reader may see.
@@ -35,6 +36,34 @@ pub struct Completion {
     pub stage: String,
     pub completed_on: Date,
 }
+
+/// Records a pathway stage as done inside the open transaction `$tx` (once:
+/// a second completion of the same stage is ignored); evaluates to the rows
+/// written, 0 or 1.
+macro_rules! insert_completion {
+    ($tx:ident, $person:expr, $stage:expr, $on:expr, $contact:expr, $source:expr, $by:expr) => {{
+        let stage: &str = $stage;
+        let on: time::Date = $on;
+        let contact: Option<i64> = $contact;
+        let source: Option<i64> = $source;
+        let by: Option<i64> = $by;
+        sqlx::query(
+            "INSERT INTO pathway_completions (person_id, stage, completed_on, contact_id, source_record_id, recorded_by_user_id, created_at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (person_id, stage) DO NOTHING",
+        )
+        .bind($person)
+        .bind(stage)
+        .bind(on)
+        .bind(contact)
+        .bind(source)
+        .bind(by)
+        .bind(crate::now_ms())
+        .execute(&mut *$tx)
+        .await?
+        .rows_affected()
+    }};
+}
+pub(crate) use insert_completion;
 
 impl Db {
     pub async fn pathway_model(&self, tenant_id: i64) -> Result<PathwayModel> {
@@ -160,20 +189,10 @@ impl Db {
         by: Option<i64>,
     ) -> Result<bool> {
         let n = on_pool!(self, |p| {
-            sqlx::query(
-            "INSERT INTO pathway_completions (person_id, stage, completed_on, contact_id, source_record_id, recorded_by_user_id, created_at_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (person_id, stage) DO NOTHING"
-        )
-        .bind(person_id)
-        .bind(stage)
-        .bind(on)
-        .bind(contact_id)
-        .bind(source_record_id)
-        .bind(by)
-        .bind(crate::now_ms())
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected())
+            let mut tx = p.begin_write().await?;
+            let n = insert_completion!(tx, person_id, stage, on, contact_id, source_record_id, by);
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(n)
         })?;
         Ok(n == 1)
     }

@@ -77,7 +77,7 @@ impl From<&Person> for PersonDetails {
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct PersonRow {
-    id: i64,
+    pub(crate) id: i64,
     tenant_id: i64,
     given_name: String,
     family_name: String,
@@ -159,19 +159,21 @@ pub(crate) fn name_keys(given: &str, family: &str) -> (String, String, String, S
     )
 }
 
-impl Db {
-    pub async fn create_person(&self, tenant_id: i64, d: &PersonDetails) -> Result<Person> {
-        let (gn, fnorm, gp, fp) = name_keys(&d.given_name, &d.family_name);
-        let now = crate::now_ms();
+/// Inserts a person from `PersonDetails` inside the open transaction `$tx`
+/// and evaluates to the stored row.
+macro_rules! insert_person {
+    ($tx:ident, $tenant:expr, $details:expr) => {{
+        let d: &crate::persons::PersonDetails = $details;
+        let (gn, fnorm, gp, fp) = crate::persons::name_keys(&d.given_name, &d.family_name);
         let sql = format!(
             "INSERT INTO persons (tenant_id, given_name, family_name, preferred_name, given_norm, family_norm, given_phon, family_phon,
                date_of_birth, expected_delivery, sex, nhs_number, upn, language, interpreter_needed, send, created_at_ms, updated_at_ms)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)
              RETURNING {}",
-            PERSON_COLUMNS.replace("p.", "")
+            crate::persons::PERSON_COLUMNS.replace("p.", "")
         );
-        let r = on_pool!(self, |p| sqlx::query_as::<_, PersonRow>(&sql)
-            .bind(tenant_id)
+        sqlx::query_as::<_, crate::persons::PersonRow>(&sql)
+            .bind($tenant)
             .bind(d.given_name.trim())
             .bind(d.family_name.trim())
             .bind(d.preferred_name.as_deref())
@@ -187,9 +189,48 @@ impl Db {
             .bind(d.language.as_deref())
             .bind(d.interpreter_needed)
             .bind(d.send)
-            .bind(now)
-            .fetch_one(p)
-            .await)?;
+            .bind(crate::now_ms())
+            .fetch_one(&mut *$tx)
+            .await?
+    }};
+}
+pub(crate) use insert_person;
+
+/// Gives a person a new address inside the open transaction `$tx`, ending
+/// their current one the same day; evaluates to the new address.
+macro_rules! insert_address {
+    ($tx:ident, $person:expr, $address:expr) => {{
+        let a: &crate::persons::NewAddress = $address;
+        let person_id: i64 = $person;
+        sqlx::query("UPDATE addresses SET to_date = $1 WHERE person_id = $2 AND to_date IS NULL")
+            .bind(a.from_date)
+            .bind(person_id)
+            .execute(&mut *$tx)
+            .await?;
+        sqlx::query_as::<_, crate::persons::Address>(
+            "INSERT INTO addresses (person_id, line1, line2, town, postcode, from_date) VALUES ($1, $2, $3, $4, $5, $6)
+             RETURNING id, person_id, line1, line2, town, postcode, from_date, to_date",
+        )
+        .bind(person_id)
+        .bind(a.line1.trim())
+        .bind(a.line2.as_deref())
+        .bind(a.town.trim())
+        .bind(a.postcode.as_str())
+        .bind(a.from_date)
+        .fetch_one(&mut *$tx)
+        .await?
+    }};
+}
+pub(crate) use insert_address;
+
+impl Db {
+    pub async fn create_person(&self, tenant_id: i64, d: &PersonDetails) -> Result<Person> {
+        let r = on_pool!(self, |p| {
+            let mut tx = p.begin_write().await?;
+            let r = insert_person!(tx, tenant_id, d);
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(r)
+        })?;
         Ok(r.into())
     }
 
@@ -268,23 +309,7 @@ impl Db {
     pub async fn move_person(&self, person_id: i64, a: &NewAddress) -> Result<Address> {
         let r = on_pool!(self, |p| {
             let mut tx = p.begin_write().await?;
-            sqlx::query("UPDATE addresses SET to_date = $1 WHERE person_id = $2 AND to_date IS NULL")
-                .bind(a.from_date)
-                .bind(person_id)
-                .execute(&mut *tx)
-                .await?;
-            let r = sqlx::query_as::<_, Address>(
-                "INSERT INTO addresses (person_id, line1, line2, town, postcode, from_date) VALUES ($1, $2, $3, $4, $5, $6)
-                 RETURNING id, person_id, line1, line2, town, postcode, from_date, to_date",
-            )
-            .bind(person_id)
-            .bind(a.line1.trim())
-            .bind(a.line2.as_deref())
-            .bind(a.town.trim())
-            .bind(a.postcode.as_str())
-            .bind(a.from_date)
-            .fetch_one(&mut *tx)
-            .await?;
+            let r = insert_address!(tx, person_id, a);
             tx.commit().await?;
             Ok::<_, sqlx::Error>(r)
         })?;

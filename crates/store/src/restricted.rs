@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use kindred_domain::access::RestrictionFacts;
 
 use crate::BeginWrite;
-use crate::{Db, Result, on_pool};
+use crate::{Db, Result, id_list, on_pool};
 
 /// A person's phone and email, already checked by the form.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -32,10 +32,6 @@ pub struct Permission {
     pub display_name: String,
     pub granted_by_user_id: i64,
     pub granted_at_ms: i64,
-}
-
-fn id_list(ids: &[i64]) -> String {
-    ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
 }
 
 impl Db {

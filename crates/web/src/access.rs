@@ -98,6 +98,10 @@ pub enum Record {
     OverrideQueue,
     FamilySeal(i64),
     SealedFamilies,
+    /// The retention rule and the families flagged for review.
+    Retention,
+    /// A flagged family, as the privacy officer decides on it.
+    RetentionReview(i64),
     Flag {
         id: i64,
         family: i64,
@@ -193,6 +197,8 @@ impl Record {
             Record::OverrideQueue => ("override_queue", None, None),
             Record::FamilySeal(id) => ("family_seal", Some(id), Some(id)),
             Record::SealedFamilies => ("sealed_families", None, None),
+            Record::Retention => ("retention", None, None),
+            Record::RetentionReview(id) => ("retention_review", Some(id), Some(id)),
             Record::Flag { id, family } => ("flag", Some(id), Some(family)),
             Record::AlertRules => ("alert_rules", None, None),
             Record::RestrictedPerson { id, family } => ("restricted_person", Some(id), Some(family)),

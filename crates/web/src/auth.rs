@@ -109,6 +109,18 @@ pub struct CurrentUser {
     pub emergency: crate::layout::Emergency,
 }
 
+impl CurrentUser {
+    /// This user as the author of a change made through `route`, for the
+    /// audit event the store appends in the change's own transaction.
+    pub fn actor(&self, route: &str) -> kindred_store::families::Actor {
+        kindred_store::families::Actor {
+            tenant_id: self.user.tenant_id,
+            user_id: self.user.id,
+            route: route.to_string(),
+        }
+    }
+}
+
 pub(crate) fn session_cookie(c: &Config) -> &'static str {
     if c.tls {
         "__Host-kindred-session"

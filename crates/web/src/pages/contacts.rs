@@ -6,10 +6,9 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use kindred_domain::access::{self, FamilyAction};
-use kindred_domain::audit::AuditAction;
 use kindred_domain::dates;
 use kindred_domain::model::{ContactMode, NoteVisibility, Profession};
-use kindred_store::contacts::NewContact;
+use kindred_store::contacts::{NewContact, StageDone};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -327,39 +326,30 @@ pub async fn create(
     } else {
         vec![]
     };
-    let contact = state
+    let actor = cu.actor("web POST /families/{id}/contacts/new");
+    let stage = pathway_stage.as_ref().map(|(person_id, stage)| StageDone {
+        person_id: *person_id,
+        stage,
+    });
+    state
         .db
-        .add_contact(&NewContact {
-            tenant_id: cu.user.tenant_id,
-            family_id: id,
-            organisation_id: cu.user.organisation_id,
-            author_user_id: cu.user.id,
-            occurred_on,
-            mode: mode.code(),
-            visibility: visibility.code(),
-            body: text.to_string(),
-            people: f.people.clone(),
-            readers,
-        })
+        .record_contact(
+            &NewContact {
+                tenant_id: cu.user.tenant_id,
+                family_id: id,
+                organisation_id: cu.user.organisation_id,
+                author_user_id: cu.user.id,
+                occurred_on,
+                mode: mode.code(),
+                visibility: visibility.code(),
+                body: text.to_string(),
+                people: f.people.clone(),
+                readers,
+            },
+            stage,
+            &actor,
+            format!("{} {}", mode.code(), visibility.code()),
+        )
         .await?;
-    if let Some((person, stage)) = &pathway_stage {
-        state
-            .db
-            .complete_pathway_stage(*person, stage, occurred_on, Some(contact), None, Some(cu.user.id))
-            .await?;
-    }
-    state.db.touch_family(id).await?;
-    gate::audit(
-        &state,
-        &cu,
-        AuditAction::Create,
-        gate::Record::Contact {
-            id: contact,
-            family: id,
-        },
-        "web POST /families/{id}/contacts/new",
-        format!("{} {}", mode.code(), visibility.code()),
-    )
-    .await?;
     Ok(Redirect::to(&format!("/families/{id}/contacts")).into_response())
 }

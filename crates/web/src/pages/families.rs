@@ -6,9 +6,8 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use kindred_domain::access::{self, FamilyAction};
-use kindred_domain::audit::AuditAction;
 use kindred_domain::model::{MemberRole, Profession, RelationshipKind, Role, Sex};
-use kindred_store::families::Creator;
+use kindred_store::families::{Creator, Household, NewMember};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -531,37 +530,20 @@ pub async fn create(
         organisation_id: cu.user.organisation_id,
         service: service_name(&cu),
     };
-    let family = db
-        .create_family(cu.user.tenant_id, &f.household_name, &creator, today)
+    let member = NewMember {
+        details,
+        role,
+        contact,
+        address,
+    };
+    let household = Household::New {
+        name: &f.household_name,
+        creator: &creator,
+    };
+    let (family_id, _) = db
+        .add_new_person(household, &member, today, &cu.actor("web POST /families/new"))
         .await?;
-    let person = db.create_person(cu.user.tenant_id, &details).await?;
-    db.add_member(family.id, person.id, role, today).await?;
-    db.set_person_contact(person.id, &contact).await?;
-    if let Some(a) = address {
-        db.move_person(person.id, &a).await?;
-    }
-    gate::audit(
-        &state,
-        &cu,
-        AuditAction::Create,
-        gate::Record::Family(family.id),
-        "web POST /families/new",
-        String::new(),
-    )
-    .await?;
-    gate::audit(
-        &state,
-        &cu,
-        AuditAction::Create,
-        gate::Record::Person {
-            id: person.id,
-            family: family.id,
-        },
-        "web POST /families/new",
-        String::new(),
-    )
-    .await?;
-    Ok(Redirect::to(&format!("/families/{}", family.id)).into_response())
+    Ok(Redirect::to(&format!("/families/{family_id}")).into_response())
 }
 
 // ---------- renaming ----------
@@ -710,24 +692,21 @@ pub async fn add_member(
         };
         return crate::errors::invalid(page);
     };
-    let person = state.db.create_person(cu.user.tenant_id, &details).await?;
-    state.db.add_member(id, person.id, role, today).await?;
-    state.db.set_person_contact(person.id, &contact).await?;
-    if let Some(a) = address {
-        state.db.move_person(person.id, &a).await?;
-    }
-    gate::audit(
-        &state,
-        &cu,
-        AuditAction::Create,
-        gate::Record::Person {
-            id: person.id,
-            family: id,
-        },
-        "web POST /families/{id}/members/new",
-        String::new(),
-    )
-    .await?;
+    let member = NewMember {
+        details,
+        role,
+        contact,
+        address,
+    };
+    state
+        .db
+        .add_new_person(
+            Household::Existing(id),
+            &member,
+            today,
+            &cu.actor("web POST /families/{id}/members/new"),
+        )
+        .await?;
     Ok(Redirect::to(&format!("/families/{id}")).into_response())
 }
 

@@ -45,6 +45,7 @@ mod profile;
 mod referrals;
 mod reports;
 mod restricted;
+mod retention;
 mod search;
 mod self_referral;
 mod tasks;
@@ -248,6 +249,11 @@ fn all_routes() -> Routes {
         .route("/privacy/reviews/{id}", get(privacy::review).post(privacy::decide))
         .route("/privacy/sealed", get(privacy::sealed).post(privacy::seal))
         .route("/privacy/sealed/{id}/unseal", post(privacy::unseal))
+        .route("/privacy/retention", get(retention::show).post(retention::set_rule))
+        .route(
+            "/privacy/retention/{id}",
+            get(retention::review).post(retention::decide),
+        )
         // Issue 5: restricted persons, flags and alert rules.
         .route("/families/{id}/flags", post(flags::raise_on_family))
         .route("/families/{id}/flags/new", get(flags::new_family_flag))

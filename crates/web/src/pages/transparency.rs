@@ -303,6 +303,7 @@ const ACTIONS: &[&str] = &[
     "sign_in",
     "sign_out",
     "sign_in_failed",
+    "erase",
 ];
 
 const PAGE_SIZE: i64 = 50;

@@ -72,7 +72,7 @@ async fn member_with_nhs(app: &TestApp, family: i64, n: NhsNumber) {
 }
 
 /// The West privacy officer.
-async fn privacy_officer(app: &TestApp) -> i64 {
+pub(crate) async fn privacy_officer(app: &TestApp) -> i64 {
     let west = app.db.family(app.world.khan_family).await.unwrap().tenant_id;
     let org = app
         .db
