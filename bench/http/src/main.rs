@@ -375,6 +375,28 @@ async fn run_client(
             }
             Kind::Note => {
                 let id = families[rng.gen_range(0..families.len())];
+                // As a practitioner does: open the form, tick who was there, save.
+                // Only the save is timed; a form that cannot be opened is an error.
+                let form = s
+                    .http
+                    .get(base.join(&format!("/families/{id}/contacts/new")).expect("join"))
+                    .send()
+                    .await;
+                let page = match form {
+                    Ok(r) if r.status().is_success() => r.text().await.unwrap_or_default(),
+                    Ok(r) => {
+                        *st.note.statuses.entry(r.status().as_u16()).or_default() += 1;
+                        continue;
+                    }
+                    Err(_) => {
+                        st.note.transport += 1;
+                        continue;
+                    }
+                };
+                let Some(person) = first_person(&page) else {
+                    st.note.bad_page += 1;
+                    continue;
+                };
                 let (d, m, y) = today();
                 s.http
                     .post(base.join(&format!("/families/{id}/contacts/new")).expect("join"))
@@ -385,6 +407,7 @@ async fn run_client(
                         ("occurred_year", y.as_str()),
                         ("mode", "phone"),
                         ("visibility", "team"),
+                        ("person", person.as_str()),
                         ("text", "Load test: phoned to check in; no change."),
                     ])
             }
@@ -464,6 +487,14 @@ async fn run_client(
         }
     }
     st
+}
+
+/// The first family member offered on the new-contact form ("who was there").
+fn first_person(page: &str) -> Option<String> {
+    const MARK: &str = r#"name="person" type="checkbox" value=""#;
+    let i = page.find(MARK)? + MARK.len();
+    let digits: String = page[i..].chars().take_while(|c| c.is_ascii_digit()).collect();
+    (!digits.is_empty()).then_some(digits)
 }
 
 /// Today as the day, month and year boxes of a form.
@@ -775,5 +806,8 @@ mod tests {
             Some(50)
         );
         assert_eq!(search_hits("<h1>Search</h1>"), None);
+        let form = r#"<input class="govuk-checkboxes__input" id="person-41" name="person" type="checkbox" value="41">"#;
+        assert_eq!(first_person(form).as_deref(), Some("41"));
+        assert_eq!(first_person("<form></form>"), None);
     }
 }
