@@ -18,7 +18,7 @@ use time::Date;
 
 use crate::Partnership;
 
-fn person(given: &str, family: &str, dob: Date, sex: Sex) -> PersonDetails {
+pub(crate) fn person(given: &str, family: &str, dob: Date, sex: Sex) -> PersonDetails {
     PersonDetails {
         given_name: given.into(),
         family_name: family.into(),

@@ -11,7 +11,7 @@ use kindred_store::Db;
 use kindred_store::contacts::NewContact;
 use kindred_store::episodes::{EpisodeUpdate, NewEpisodeEvent};
 use kindred_store::families::{Actor, Creator, Household, NewMember};
-use kindred_store::persons::{NewAddress, PersonDetails};
+use kindred_store::persons::NewAddress;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use time::{Date, Duration};
@@ -24,19 +24,7 @@ const QUIET: usize = 8;
 
 fn member(given: &str, family: &str, born: Date, sex: Sex, role: MemberRole, home: &NewAddress) -> NewMember {
     NewMember {
-        details: PersonDetails {
-            given_name: given.into(),
-            family_name: family.into(),
-            preferred_name: None,
-            date_of_birth: Some(born),
-            expected_delivery: None,
-            sex,
-            nhs_number: None,
-            upn: None,
-            language: Some("English".into()),
-            interpreter_needed: false,
-            send: false,
-        },
+        details: crate::restricted::person(given, family, born, sex),
         role,
         contact: Default::default(),
         address: Some(home.clone()),

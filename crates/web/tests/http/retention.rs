@@ -9,6 +9,10 @@ use kindred_store::testing;
 use crate::break_glass::privacy_officer;
 use crate::spawn_with;
 
+async fn fetch(c: &reqwest::Client, url: String) -> String {
+    c.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 async fn post(c: &reqwest::Client, url: String, form: &[(&str, &str)]) -> (u16, String) {
     let res = c.post(url).form(form).send().await.unwrap();
     (res.status().as_u16(), res.text().await.unwrap())
@@ -53,14 +57,7 @@ async fn the_privacy_officer_reviews_flagged_families_and_erases_one() {
         let res = lead.get(app.url("/privacy/retention")).send().await.unwrap();
         assert_eq!(res.status(), 404, "{backend:?}");
         let (officer, token) = app.sign_in("privacy@west.test").await;
-        let page = officer
-            .get(app.url("/privacy/retention"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = fetch(&officer, app.url("/privacy/retention")).await;
         assert!(page.contains("Oldfield household") && page.contains(&format!("Family {family}")));
         assert!(page.contains("the default is used"), "{backend:?}");
         assert!(!page.contains("Gwen"), "no one's name, only the family's");
@@ -92,14 +89,7 @@ async fn the_privacy_officer_reviews_flagged_families_and_erases_one() {
         )
         .await;
         assert_eq!(status, 303);
-        let page = officer
-            .get(app.url("/privacy/retention"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = fetch(&officer, app.url("/privacy/retention")).await;
         assert!(
             !page.contains("Oldfield household"),
             "{backend:?}: not yet under a 12-year rule"
@@ -131,7 +121,7 @@ async fn the_privacy_officer_reviews_flagged_families_and_erases_one() {
             404
         );
         let review = app.url(&format!("/privacy/retention/{family}"));
-        let page = officer.get(review.clone()).send().await.unwrap().text().await.unwrap();
+        let page = fetch(&officer, review.clone()).await;
         assert!(page.contains("Review Oldfield household"));
         let (status, page) = post(&officer, review.clone(), &[("csrf", &token)]).await;
         assert_eq!(status, 422);
@@ -159,14 +149,7 @@ async fn the_privacy_officer_reviews_flagged_families_and_erases_one() {
         )
         .await;
         assert_eq!(status, 303, "{backend:?}");
-        let page = officer
-            .get(app.url("/privacy/retention"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = fetch(&officer, app.url("/privacy/retention")).await;
         assert!(page.contains("Erased") && page.contains("1 person and"), "{backend:?}");
         assert!(!page.contains("Oldfield household"));
         let res = lead.get(app.url(&format!("/families/{family}"))).send().await.unwrap();
