@@ -7,6 +7,7 @@ use kindred_domain::referral::{DueRule, Level, Outcome, Route, Status, Urgency};
 use sqlx::QueryBuilder;
 use time::Date;
 
+use crate::BeginWrite;
 use crate::persons::{PERSON_COLUMNS, Person, PersonRow};
 use crate::{Db, Result, StoreError, on_pool};
 
@@ -277,6 +278,13 @@ pub struct ReferralEvent {
     pub user_name: Option<String>,
     pub kind: String,
     pub detail: String,
+}
+
+/// The family a referral's people go into.
+#[derive(Debug, Clone, Copy)]
+pub enum ReferralFamily<'a> {
+    New(&'a str),
+    Existing(i64),
 }
 
 /// What the triage queue can be narrowed by.
@@ -641,18 +649,6 @@ impl Db {
         Ok(())
     }
 
-    pub async fn set_referral_family(&self, id: i64, family_id: i64) -> Result<()> {
-        on_pool!(self, |p| sqlx::query(
-            "UPDATE referrals SET family_id = $2 WHERE id = $1"
-        )
-        .bind(id)
-        .bind(family_id)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected()))?;
-        Ok(())
-    }
-
     /// Records triage's decision; the referral leaves the queue.
     pub async fn decide_referral(&self, id: i64, d: &NewDecision) -> Result<()> {
         let changed = on_pool!(self, |p| sqlx::query(
@@ -843,17 +839,84 @@ where
 impl Db {
     /// A family made at triage from a referral's people: no worker is involved
     /// yet; the open referral is triage's only basis to see it.
-    pub async fn create_family_from_referral(&self, tenant_id: i64, name: &str) -> Result<crate::families::Family> {
+    /// Puts a referral's people into a family record — a new one named
+    /// `New(name)`, or one that exists — in one transaction: the referral's
+    /// family, a membership for each person not already a current member,
+    /// the family's "last changed", the referral's timeline and the audit
+    /// event. A crash leaves all of it or none, so triage never finds a
+    /// family half made. Returns the family.
+    pub async fn attach_referral_family(
+        &self,
+        referral_id: i64,
+        target: ReferralFamily<'_>,
+        people: &[(i64, kindred_domain::model::MemberRole)],
+        on: Date,
+        actor: &crate::families::Actor,
+    ) -> Result<i64> {
         let now = crate::now_ms();
-        Ok(on_pool!(self, |p| sqlx::query_as::<_, crate::families::Family>(
-            "INSERT INTO families (tenant_id, name, created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $3)
-             RETURNING id, tenant_id, name, lead_user_id, updated_at_ms"
-        )
-        .bind(tenant_id)
-        .bind(name.trim())
-        .bind(now)
-        .fetch_one(p)
-        .await)?)
+        Ok(on_pool!(self, |p| {
+            let mut tx = p.begin_write().await?;
+            let family_id = match target {
+                ReferralFamily::New(name) => {
+                    let (id,): (i64,) = sqlx::query_as(
+                        "INSERT INTO families (tenant_id, name, created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $3)
+                         RETURNING id",
+                    )
+                    .bind(actor.tenant_id)
+                    .bind(name.trim())
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    id
+                }
+                ReferralFamily::Existing(id) => id,
+            };
+            sqlx::query("UPDATE referrals SET family_id = $2 WHERE id = $1")
+                .bind(referral_id)
+                .bind(family_id)
+                .execute(&mut *tx)
+                .await?;
+            for (person, role) in people {
+                sqlx::query(
+                    "INSERT INTO family_members (family_id, person_id, role, joined_on)
+                     SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM family_members
+                       WHERE family_id = $1 AND person_id = $2 AND left_on IS NULL)",
+                )
+                .bind(family_id)
+                .bind(person)
+                .bind(role.code())
+                .bind(on)
+                .execute(&mut *tx)
+                .await?;
+            }
+            sqlx::query("UPDATE families SET updated_at_ms = $1 WHERE id = $2")
+                .bind(now)
+                .bind(family_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO referral_events (referral_id, at_ms, user_id, kind, detail) VALUES ($1, $2, $3, 'family', $4)",
+            )
+            .bind(referral_id)
+            .bind(now)
+            .bind(actor.user_id)
+            .bind(format!("family {family_id}"))
+            .execute(&mut *tx)
+            .await?;
+            let event = kindred_domain::audit::NewEvent {
+                tenant_id: Some(actor.tenant_id),
+                actor_user_id: Some(actor.user_id),
+                action: kindred_domain::audit::AuditAction::Update,
+                record_kind: "family",
+                record_id: Some(family_id),
+                family_id: Some(family_id),
+                route: actor.route.clone(),
+                detail: "triage_of_open_referral".into(),
+            };
+            crate::audit::append_events!(tx, &[&event]);
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(family_id)
+        })?)
     }
 
     /// Referrals about a family, newest first (for the family page).

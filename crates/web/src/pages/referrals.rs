@@ -15,7 +15,7 @@ use kindred_domain::referral::{self, Level, NEEDS, Outcome, Route, Status, Urgen
 use kindred_domain::{NhsNumber, Postcode, dates};
 use kindred_store::persons::{NewAddress, PersonDetails};
 use kindred_store::referrals::{
-    Consent, NewDecision, NewReferral, PersonAsGiven, QueueFilter, Referral, ReferralDetails, Referrer,
+    Consent, NewDecision, NewReferral, PersonAsGiven, QueueFilter, Referral, ReferralDetails, ReferralFamily, Referrer,
 };
 use kindred_store::search::SearchCriteria;
 use serde::Deserialize;
@@ -1295,47 +1295,37 @@ pub async fn attach_family(
         }
     }
     let today = kindred_store::today();
-    let family_id = if f.family == "new" {
+    let new_name;
+    let target = if f.family == "new" {
         let surname = people
             .iter()
             .find(|p| matches!(p.role, MemberRole::Parent | MemberRole::Carer))
             .or(people.first())
             .map(|p| p.details.family_name.clone())
             .unwrap_or_default();
-        state
-            .db
-            .create_family_from_referral(r.tenant_id, &format!("{surname} family"))
-            .await?
-            .id
+        new_name = format!("{surname} family");
+        ReferralFamily::New(&new_name)
     } else {
         let fid: i64 = f.family.parse().map_err(|_| AppError::NotFound)?;
         if !options.contains_key(&fid) {
             return Err(AppError::NotFound);
         }
-        fid
+        ReferralFamily::Existing(fid)
     };
-    state.db.set_referral_family(r.id, family_id).await?;
-    let members = state.db.members(family_id).await?;
-    for p in &people {
-        let pid = p.person_id.unwrap_or_default();
-        if !members.iter().any(|m| m.person.id == pid && m.left_on.is_none()) {
-            state.db.add_member(family_id, pid, p.role, today).await?;
-        }
-    }
-    state.db.touch_family(family_id).await?;
+    let members: Vec<(i64, MemberRole)> = people
+        .iter()
+        .map(|p| (p.person_id.unwrap_or_default(), p.role))
+        .collect();
     state
         .db
-        .add_referral_event(r.id, Some(cu.user.id), "family", &format!("family {family_id}"))
+        .attach_referral_family(
+            r.id,
+            target,
+            &members,
+            today,
+            &cu.actor("web POST /referrals/{id}/family"),
+        )
         .await?;
-    gate::audit(
-        &state,
-        &cu,
-        AuditAction::Update,
-        Record::Family(family_id),
-        "web POST /referrals/{id}/family",
-        "triage_of_open_referral".into(),
-    )
-    .await?;
     Ok(Redirect::to(&format!("/referrals/{id}")).into_response())
 }
 
