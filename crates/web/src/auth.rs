@@ -343,7 +343,7 @@ pub async fn login(
     let user = db.user_by_email(&form.email).await?;
     let password = form.password.clone();
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || passwords::verify(&password, stored.as_deref()))
+    let ok = passwords::off_thread(move || passwords::verify(&password, stored.as_deref()))
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
     let user = user.filter(|u| ok && u.active);

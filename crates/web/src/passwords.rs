@@ -6,6 +6,21 @@ use std::sync::LazyLock;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 
+/// How many argon2 computations run at once: one a core (at most 8). Each
+/// takes 19 MiB and a core for tens of milliseconds, so a burst of sign-ins
+/// queues here instead of multiplying the server's memory (100 at once took
+/// it from 1.2 to 2.1 GB) and starving every other request of CPU.
+static HASHING: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    tokio::sync::Semaphore::new(cores.clamp(1, 8))
+});
+
+/// Runs argon2 work `f` on the blocking pool, at most one a core at a time.
+pub async fn off_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> std::io::Result<T> {
+    let _permit = HASHING.acquire().await.map_err(std::io::Error::other)?;
+    tokio::task::spawn_blocking(f).await.map_err(std::io::Error::other)
+}
+
 /// OWASP's argon2id minimum: 19 MiB, 2 iterations, 1 lane.
 fn argon2() -> Argon2<'static> {
     Argon2::new(
@@ -138,6 +153,30 @@ pub fn sha256_hex(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_burst_of_password_work_runs_at_most_one_a_core_at_a_time() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let limit = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+        let (now, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let tasks: Vec<_> = (0..24)
+            .map(|_| {
+                let (now, most) = (now.clone(), most.clone());
+                tokio::spawn(off_thread(move || {
+                    let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(n, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(15));
+                    now.fetch_sub(1, Ordering::SeqCst);
+                }))
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        let most = most.load(Ordering::SeqCst);
+        assert!(most >= 1 && most <= limit, "{most} at once, limit {limit}");
+    }
 
     #[test]
     fn verifies_and_refuses() {

@@ -160,7 +160,7 @@ pub async fn add_user(
         return crate::errors::invalid(page);
     };
     let password = f.password.clone();
-    let hash = tokio::task::spawn_blocking(move || passwords::hash(&password))
+    let hash = passwords::off_thread(move || passwords::hash(&password))
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
     let user = state

@@ -152,7 +152,7 @@ pub async fn break_glass(
         }
         let stored = db.user(cu.user.id).await?.password_hash;
         let password = form.password.clone();
-        let ok = tokio::task::spawn_blocking(move || passwords::verify(&password, Some(&stored)))
+        let ok = passwords::off_thread(move || passwords::verify(&password, Some(&stored)))
             .await
             .map_err(|e| AppError::Internal(e.into()))?;
         if !ok {
