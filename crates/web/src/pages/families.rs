@@ -259,8 +259,12 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
             is_lead: family.lead_user_id == Some(t.user_id),
         })
         .collect();
+    // The lead is nearly always in the team: read their name from it.
     let lead = match family.lead_user_id {
-        Some(u) => db.user(u).await.map(|u| u.display_name).unwrap_or_default(),
+        Some(u) => match team_rows.iter().find(|t| t.user_id == u) {
+            Some(t) => t.display_name.clone(),
+            None => db.user(u).await.map(|u| u.display_name).unwrap_or_default(),
+        },
         None => String::new(),
     };
     let lead_history = db
