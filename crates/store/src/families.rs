@@ -139,17 +139,29 @@ pub struct Actor {
 }
 
 impl Actor {
-    pub(crate) fn created(&self, record_kind: &'static str, id: i64, family_id: i64, detail: String) -> NewEvent {
+    /// An event by this actor about record `id` of `record_kind` in `family_id`.
+    pub(crate) fn event(
+        &self,
+        action: AuditAction,
+        record_kind: &'static str,
+        id: i64,
+        family_id: i64,
+        detail: String,
+    ) -> NewEvent {
         NewEvent {
             tenant_id: Some(self.tenant_id),
             actor_user_id: Some(self.user_id),
-            action: AuditAction::Create,
+            action,
             record_kind,
             record_id: Some(id),
             family_id: Some(family_id),
             route: self.route.clone(),
             detail,
         }
+    }
+
+    pub(crate) fn created(&self, record_kind: &'static str, id: i64, family_id: i64, detail: String) -> NewEvent {
+        self.event(AuditAction::Create, record_kind, id, family_id, detail)
     }
 }
 

@@ -903,16 +903,13 @@ impl Db {
             .bind(format!("family {family_id}"))
             .execute(&mut *tx)
             .await?;
-            let event = kindred_domain::audit::NewEvent {
-                tenant_id: Some(actor.tenant_id),
-                actor_user_id: Some(actor.user_id),
-                action: kindred_domain::audit::AuditAction::Update,
-                record_kind: "family",
-                record_id: Some(family_id),
-                family_id: Some(family_id),
-                route: actor.route.clone(),
-                detail: "triage_of_open_referral".into(),
-            };
+            let event = actor.event(
+                kindred_domain::audit::AuditAction::Update,
+                "family",
+                family_id,
+                family_id,
+                "triage_of_open_referral".into(),
+            );
             crate::audit::append_events!(tx, &[&event]);
             tx.commit().await?;
             Ok::<_, sqlx::Error>(family_id)

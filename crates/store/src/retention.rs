@@ -16,7 +16,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use kindred_domain::audit::{AuditAction, NewEvent};
+use kindred_domain::audit::AuditAction;
 use time::Date;
 
 use crate::families::Actor;
@@ -254,7 +254,13 @@ impl Db {
         today: Date,
         actor: &Actor,
     ) -> Result<()> {
-        let event = decision_event(actor, AuditAction::Update, family_id, "retention: kept".to_string());
+        let event = actor.event(
+            AuditAction::Update,
+            "family",
+            family_id,
+            family_id,
+            "retention: kept".to_string(),
+        );
         let due = self.due_check(actor.tenant_id, family_id, today).await?;
         on_pool!(self, |p| {
             let mut tx = p.begin_write().await?;
@@ -376,9 +382,10 @@ impl Db {
             .bind(crate::now_ms())
             .execute(&mut *tx)
             .await?;
-            let event = decision_event(
-                actor,
+            let event = actor.event(
                 AuditAction::Erase,
+                "family",
+                family_id,
                 family_id,
                 format!("retention: {persons_erased} persons, {rows_erased} rows"),
             );
@@ -435,19 +442,6 @@ impl Db {
         .bind(limit)
         .fetch_all(p)
         .await)?)
-    }
-}
-
-fn decision_event(actor: &Actor, action: AuditAction, family_id: i64, detail: String) -> NewEvent {
-    NewEvent {
-        tenant_id: Some(actor.tenant_id),
-        actor_user_id: Some(actor.user_id),
-        action,
-        record_kind: "family",
-        record_id: Some(family_id),
-        family_id: Some(family_id),
-        route: actor.route.clone(),
-        detail,
     }
 }
 
