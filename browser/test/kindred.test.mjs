@@ -23,6 +23,7 @@ import earlyIdentification from '../journeys/early_identification.mjs';
 import reports from '../journeys/reports.mjs';
 import directory from '../journeys/directory.mjs';
 import mfa from '../journeys/mfa.mjs';
+import retention from '../journeys/retention.mjs';
 
 describe('Kindred in Chromium, with axe on every page', () => {
   const ctx = {};
@@ -52,5 +53,6 @@ describe('Kindred in Chromium, with axe on every page', () => {
   earlyIdentification(ctx);
   reports(ctx);
   directory(ctx);
+  retention(ctx);
   mfa(ctx);
 });
