@@ -52,12 +52,15 @@ async fn write_until_killed(
     pool: SqlitePool,
     acked: Arc<std::sync::Mutex<Vec<Acked>>>,
     count: Arc<AtomicUsize>,
+    ready: Arc<AtomicUsize>,
 ) {
     let c = support::browser();
     let res = support::sign_in(&c, &base, email, DEMO_PASSWORD).await;
     assert_eq!(res.status(), 303, "{email} signs in");
     let form = c.get(format!("{base}/families/new")).send().await.unwrap();
     let token = support::csrf(&form.text().await.unwrap());
+    // Signed in: the server is killed only once every browser is writing.
+    ready.fetch_add(1, Ordering::SeqCst);
     let me = one(&pool, &format!("SELECT id FROM users WHERE email = '{email}'")).await;
     let ack = |a: Acked| {
         acked.lock().unwrap().push(a);
@@ -168,6 +171,7 @@ async fn a_server_killed_during_writes_leaves_no_partial_record_and_a_whole_audi
 
     let acked = Arc::new(std::sync::Mutex::new(Vec::new()));
     let count = Arc::new(AtomicUsize::new(0));
+    let ready = Arc::new(AtomicUsize::new(0));
     let emails = ["hv@westminster.example", "earlyhelp@westminster.example"];
     let writers: Vec<_> = (0..WRITERS)
         .map(|w| {
@@ -178,11 +182,12 @@ async fn a_server_killed_during_writes_leaves_no_partial_record_and_a_whole_audi
                 pool.clone(),
                 acked.clone(),
                 count.clone(),
+                ready.clone(),
             ))
         })
         .collect();
     let started = Instant::now();
-    while count.load(Ordering::SeqCst) < KILL_AFTER {
+    while ready.load(Ordering::SeqCst) < WRITERS || count.load(Ordering::SeqCst) < KILL_AFTER {
         assert!(
             started.elapsed() < Duration::from_secs(180),
             "the writers made no progress"
