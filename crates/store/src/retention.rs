@@ -185,9 +185,9 @@ impl Db {
     /// Families flagged for review under the tenant's rule, longest quiet
     /// first, at most `limit`; and how many there are in all.
     pub async fn retention_due(&self, tenant_id: i64, today: Date, limit: i64) -> Result<(Vec<Due>, i64)> {
-        let due = self.due_rows(tenant_id, today, None, limit).await?;
         let years = self.retention_rule(tenant_id).await?.years;
         let (cut, cut_ms) = cutoffs(today, years);
+        let due = self.due_rows(tenant_id, today, (cut, cut_ms), None, limit).await?;
         let count = format!("SELECT COUNT(*) FROM families f WHERE {DUE_WHERE}");
         let (total,): (i64,) = on_pool!(self, |p| sqlx::query_as(&count)
             .bind(tenant_id)
@@ -201,12 +201,19 @@ impl Db {
 
     /// One family of the tenant, if it is flagged for review now.
     pub async fn retention_flagged(&self, tenant_id: i64, family_id: i64, today: Date) -> Result<Option<Due>> {
-        Ok(self.due_rows(tenant_id, today, Some(family_id), 1).await?.pop())
+        let years = self.retention_rule(tenant_id).await?.years;
+        let cuts = cutoffs(today, years);
+        Ok(self.due_rows(tenant_id, today, cuts, Some(family_id), 1).await?.pop())
     }
 
-    async fn due_rows(&self, tenant_id: i64, today: Date, only: Option<i64>, limit: i64) -> Result<Vec<Due>> {
-        let years = self.retention_rule(tenant_id).await?.years;
-        let (cut, cut_ms) = cutoffs(today, years);
+    async fn due_rows(
+        &self,
+        tenant_id: i64,
+        today: Date,
+        (cut, cut_ms): (Date, i64),
+        only: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Due>> {
         let list = format!(
             "SELECT f.id, f.name, f.updated_at_ms,
                     (SELECT MAX(e.closed_on) FROM episodes e WHERE e.family_id = f.id) AS closed_on,
