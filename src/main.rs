@@ -371,6 +371,10 @@ async fn main() -> anyhow::Result<()> {
             if no_serve {
                 return Ok(());
             }
+            // Open afresh, so every connection plans with the statistics the
+            // build ended with (`Db::analyze`), not those it started with.
+            db.close().await;
+            let db = Db::open(&cli.db).await.context("opening the database")?;
             let mfa = args.mfa.unwrap_or(MfaSetting::Off);
             if mfa == MfaSetting::Off {
                 println!(

@@ -7,7 +7,7 @@
 use time::Date;
 
 use crate::BeginWrite;
-use crate::{Db, Result, on_pool};
+use crate::{Db, Result, on_pool, on_read};
 
 #[derive(Debug, Clone)]
 pub struct NewConnection {
@@ -265,7 +265,7 @@ impl Db {
 
     /// Requests about a family, newest first.
     pub async fn connections_of_family(&self, family_id: i64) -> Result<Vec<ConnectionRow>> {
-        Ok(on_pool!(self, |p| sqlx::query_as(&format!(
+        Ok(on_read!(self, |p| sqlx::query_as(&format!(
             "SELECT {ROW_COLUMNS} FROM {ROW_FROM} WHERE c.family_id = $1 ORDER BY c.created_at_ms DESC, c.id DESC"
         ))
         .bind(family_id)

@@ -15,7 +15,7 @@ use time::Date;
 use crate::BeginWrite;
 use crate::organisations::{Organisation, Tenant};
 use crate::sharing::split_codes;
-use crate::{Db, Result, StoreError, on_pool};
+use crate::{Db, Result, StoreError, on_pool, on_read};
 
 /// A consent to record.
 #[derive(Debug, Clone)]
@@ -479,7 +479,7 @@ impl Db {
             .map(|i| i.to_string())
             .collect::<Vec<_>>()
             .join(",");
-        let rows: Vec<WorkerRow> = on_pool!(self, |p| sqlx::query_as(&format!(
+        let rows: Vec<WorkerRow> = on_read!(self, |p| sqlx::query_as(&format!(
             "SELECT u.id, u.display_name, u.profession, u.roles, o.id, o.name, t.id, t.name
                  FROM users u JOIN organisations o ON o.id = u.organisation_id JOIN tenants t ON t.id = o.tenant_id
                  WHERE u.active AND u.organisation_id IN ({list}) ORDER BY t.name, o.name, u.display_name"
@@ -510,7 +510,7 @@ impl Db {
 
     /// How many of each family's current members' consents are active today.
     pub async fn active_consent_count(&self, family_id: i64, today: Date) -> Result<i64> {
-        let (n,): (i64,) = on_pool!(self, |p| sqlx::query_as(
+        let (n,): (i64,) = on_read!(self, |p| sqlx::query_as(
             "SELECT COUNT(*) FROM consents c
              WHERE c.person_id IN (SELECT person_id FROM family_members WHERE family_id = $1 AND left_on IS NULL)
                AND c.given_on <= $2 AND (c.withdrawn_on IS NULL OR c.withdrawn_on > $2)"

@@ -6,7 +6,7 @@ use time::Date;
 
 use crate::BeginWrite;
 use crate::families::Actor;
-use crate::{Db, Result, on_pool};
+use crate::{Db, Result, on_pool, on_read};
 
 /// A contact to record.
 #[derive(Debug, Clone)]
@@ -152,7 +152,7 @@ impl Db {
 
     /// Contacts with the family per organisation since a date: "who is involved" counts.
     pub async fn contact_counts(&self, family_id: i64, since: Date) -> Result<Vec<ContactCount>> {
-        Ok(on_pool!(self, |p| sqlx::query_as(
+        Ok(on_read!(self, |p| sqlx::query_as(
             "SELECT c.organisation_id, o.name AS organisation_name, COUNT(*) AS contacts, MAX(c.occurred_on) AS last
              FROM contacts c JOIN organisations o ON o.id = c.organisation_id
              WHERE c.family_id = $1 AND c.occurred_on >= $2 GROUP BY c.organisation_id, o.name ORDER BY o.name"
@@ -214,7 +214,7 @@ impl Db {
     /// How many different workers are active with a family: in its team now,
     /// or recording a contact since `since`. Many at once is the "seagull effect".
     pub async fn active_professionals(&self, family_id: i64, since: Date) -> Result<i64> {
-        let (n,): (i64,) = on_pool!(self, |p| sqlx::query_as(
+        let (n,): (i64,) = on_read!(self, |p| sqlx::query_as(
             "SELECT COUNT(*) FROM (
                SELECT user_id FROM team_members WHERE family_id = $1 AND until_date IS NULL
                UNION SELECT author_user_id FROM contacts WHERE family_id = $1 AND occurred_on >= $2) workers"

@@ -5,7 +5,7 @@
 use time::Date;
 
 use crate::BeginWrite;
-use crate::{Db, Result, on_pool};
+use crate::{Db, Result, on_pool, on_read};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Episode {
@@ -131,7 +131,7 @@ impl Db {
 
     /// A family's episodes, open ones first, then newest first.
     pub async fn episodes_of_family(&self, family_id: i64) -> Result<Vec<Episode>> {
-        Ok(on_pool!(self, |p| sqlx::query_as(&format!(
+        Ok(on_read!(self, |p| sqlx::query_as(&format!(
             "SELECT {EPISODE_COLUMNS} FROM episodes e LEFT JOIN users u ON u.id = e.lead_user_id
              WHERE e.family_id = $1 ORDER BY CASE WHEN e.status = 'open' THEN 0 ELSE 1 END, e.opened_on DESC, e.id DESC"
         ))

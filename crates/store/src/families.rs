@@ -10,7 +10,7 @@ use time::Date;
 
 use crate::BeginWrite;
 use crate::persons::{PERSON_COLUMNS, Person, PersonRow};
-use crate::{Db, Result, on_pool};
+use crate::{Db, Result, on_pool, on_read};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Family {
@@ -232,7 +232,7 @@ impl Db {
     }
 
     pub async fn family(&self, id: i64) -> Result<Family> {
-        Ok(on_pool!(self, |p| sqlx::query_as::<_, Family>(
+        Ok(on_read!(self, |p| sqlx::query_as::<_, Family>(
             "SELECT id, tenant_id, name, lead_user_id, updated_at_ms FROM families WHERE id = $1"
         )
         .bind(id)
@@ -313,7 +313,7 @@ impl Db {
              WHERE m.family_id = $1
              ORDER BY CASE WHEN m.left_on IS NULL THEN 0 ELSE 1 END, p.date_of_birth IS NULL, p.date_of_birth, m.id"
         );
-        let rows = on_pool!(self, |p| sqlx::query_as::<_, Row>(&sql)
+        let rows = on_read!(self, |p| sqlx::query_as::<_, Row>(&sql)
             .bind(family_id)
             .fetch_all(p)
             .await)?;
@@ -377,7 +377,7 @@ impl Db {
 
     /// Relationships between any two people who have been members of the family.
     pub async fn relationships(&self, family_id: i64) -> Result<Vec<Relationship>> {
-        let rows: Vec<(i64, i64, i64, String)> = on_pool!(self, |p| sqlx::query_as(
+        let rows: Vec<(i64, i64, i64, String)> = on_read!(self, |p| sqlx::query_as(
             "SELECT r.id, r.from_person_id, r.to_person_id, r.kind FROM relationships r
              WHERE r.from_person_id IN (SELECT person_id FROM family_members WHERE family_id = $1)
                AND r.to_person_id IN (SELECT person_id FROM family_members WHERE family_id = $1)
@@ -428,7 +428,7 @@ impl Db {
     }
 
     pub async fn team(&self, family_id: i64) -> Result<Vec<TeamMember>> {
-        Ok(on_pool!(self, |p| {
+        Ok(on_read!(self, |p| {
             sqlx::query_as::<_, TeamMember>(
                 "SELECT t.user_id, u.display_name, u.profession, o.name AS organisation_name, t.since, t.until_date
              FROM team_members t JOIN users u ON u.id = t.user_id JOIN organisations o ON o.id = u.organisation_id
@@ -484,7 +484,7 @@ impl Db {
     }
 
     pub async fn lead_history(&self, family_id: i64) -> Result<Vec<LeadChange>> {
-        Ok(on_pool!(self, |p| {
+        Ok(on_read!(self, |p| {
             sqlx::query_as::<_, LeadChange>(
             "SELECT h.user_id, u.display_name, h.from_ms, h.to_ms FROM lead_history h JOIN users u ON u.id = h.user_id
              WHERE h.family_id = $1 ORDER BY h.from_ms DESC, h.id DESC"
@@ -530,7 +530,7 @@ impl Db {
 
     /// Every involvement, open ones first: "who is involved, since when".
     pub async fn involvements(&self, family_id: i64) -> Result<Vec<Involvement>> {
-        let rows: Vec<InvolvementRow> = on_pool!(self, |p| {
+        let rows: Vec<InvolvementRow> = on_read!(self, |p| {
             sqlx::query_as(
                 "SELECT i.id, i.organisation_id, o.name, o.kind, i.service, i.started_on, i.ended_on
              FROM involvements i JOIN organisations o ON o.id = i.organisation_id
@@ -606,7 +606,7 @@ pub struct RecordedNeeds {
 
 impl Db {
     pub async fn recorded_needs(&self, family_id: i64, since_ms: i64) -> Result<RecordedNeeds> {
-        let referral_needs: Vec<(String, Option<i64>)> = on_pool!(self, |p| {
+        let referral_needs: Vec<(String, Option<i64>)> = on_read!(self, |p| {
             sqlx::query_as(
             "SELECT n.need, r.referrer_organisation_id FROM referrals r JOIN referral_needs n ON n.referral_id = r.id
              WHERE r.family_id = $1 AND r.status <> 'draft' AND r.received_at_ms >= $2"
@@ -616,7 +616,7 @@ impl Db {
         .fetch_all(p)
         .await
         })?;
-        let flags: Vec<(String, Option<i64>)> = on_pool!(self, |p| sqlx::query_as(
+        let flags: Vec<(String, Option<i64>)> = on_read!(self, |p| sqlx::query_as(
             "SELECT f.kind, u.organisation_id FROM flags f LEFT JOIN users u ON u.id = f.raised_by_user_id
              WHERE f.family_id = $1 AND f.ended_on IS NULL"
         )

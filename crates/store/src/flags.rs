@@ -8,7 +8,7 @@ use time::{Date, Weekday};
 
 use crate::BeginWrite;
 use crate::tasks::NewTask;
-use crate::{Db, Result, on_pool};
+use crate::{Db, Result, on_pool, on_read};
 
 /// A flag to raise.
 #[derive(Debug, Clone)]
@@ -121,7 +121,7 @@ impl Db {
 
     /// A family's open flags, on members or on the whole family, newest first.
     pub async fn open_flags_of_family(&self, family_id: i64) -> Result<Vec<Flag>> {
-        Ok(on_pool!(self, |p| sqlx::query_as::<_, Flag>(&format!(
+        Ok(on_read!(self, |p| sqlx::query_as::<_, Flag>(&format!(
             "SELECT {FLAG_COLUMNS} FROM {FLAG_FROM} WHERE fl.family_id = $1 AND fl.ended_on IS NULL
              ORDER BY fl.raised_on DESC, fl.id DESC"
         ))

@@ -41,6 +41,7 @@ pub mod overrides;
 pub mod panels;
 pub mod pathway;
 pub mod persons;
+pub mod pinned;
 pub mod plans;
 pub mod portal;
 pub mod profile;
@@ -82,6 +83,26 @@ macro_rules! on_pool {
         }
     };
 }
+
+/// As `on_pool!`, for reads: on the handle's pinned connection if it has one
+/// ([`Db::pinned`]), else on the pool. Only for statements that read.
+macro_rules! on_read {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match (&$db.pinned, &$db.pool) {
+            (Some($crate::pinned::PinnedConn::Sqlite(c)), _) => {
+                let $pool = &**c;
+                $body
+            }
+            (Some($crate::pinned::PinnedConn::Postgres(c)), _) => {
+                let $pool = &**c;
+                $body
+            }
+            (None, $crate::Pool::Sqlite($pool)) => $body,
+            (None, $crate::Pool::Postgres($pool)) => $body,
+        }
+    };
+}
+pub(crate) use on_read;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -160,6 +181,10 @@ pub struct Db {
     /// Hands events to this process's audit writer, which appends them in
     /// batches; the chain head row serialises appends across processes.
     audit_writer: audit::Writer,
+    /// A connection held for this handle's reads ([`Db::pinned`]).
+    pinned: Option<pinned::PinnedConn>,
+    /// How many more connections may be pinned (shared by clones).
+    pin_slots: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 pub static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -182,8 +207,14 @@ impl Db {
                 .pragma("mmap_size", "1073741824")
                 .pragma("temp_store", "memory");
             let pool = SqlitePoolOptions::new()
-                .max_connections(8)
+                // More than `pinned::PINNED_MAX`, so that pages holding
+                // connections leave some for writes and the audit writer.
+                .max_connections(10)
                 .min_connections(1)
+                // An embedded database cannot hang up: the ping sqlx sends on
+                // every acquire would be one more round trip to the
+                // connection's thread for each statement, for nothing.
+                .test_before_acquire(false)
                 .connect_with(opts)
                 .await?;
             Pool::Sqlite(pool)
@@ -204,7 +235,12 @@ impl Db {
     /// A handle over an already open pool, with its own audit writer.
     pub(crate) fn from_pool(pool: Pool) -> Db {
         let audit_writer = audit::Writer::spawn(pool.clone());
-        Db { pool, audit_writer }
+        Db {
+            pool,
+            audit_writer,
+            pinned: None,
+            pin_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(pinned::PINNED_MAX)),
+        }
     }
 
     /// Opens and brings the schema up to date: what `serve` and `demo` do at start.

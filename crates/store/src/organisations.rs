@@ -5,7 +5,7 @@ use kindred_domain::model::OrgKind;
 use kindred_domain::postcode::Postcode;
 
 use crate::BeginWrite;
-use crate::{Db, Result, StoreError, on_pool};
+use crate::{Db, Result, StoreError, on_pool, on_read};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Tenant {
@@ -116,7 +116,7 @@ impl Db {
     }
 
     pub async fn organisations(&self, tenant_id: i64) -> Result<Vec<Organisation>> {
-        let rows = on_pool!(self, |p| {
+        let rows = on_read!(self, |p| {
             sqlx::query_as::<_, OrganisationRow>(
                 "SELECT id, tenant_id, name, kind, active FROM organisations WHERE tenant_id = $1 ORDER BY name",
             )

@@ -8,7 +8,7 @@ use kindred_domain::NhsNumber;
 use kindred_domain::sharing::{OverrideKind, ReviewStatus};
 
 use crate::BeginWrite;
-use crate::{Db, Result, StoreError, on_pool};
+use crate::{Db, Result, StoreError, on_pool, on_read};
 
 /// An override to record.
 #[derive(Debug, Clone)]
@@ -183,7 +183,7 @@ impl Db {
     /// A family's overrides, newest first: its banners show the active ones.
     pub async fn overrides_of_family(&self, family_id: i64) -> Result<Vec<Override>> {
         let q = format!("{OVERRIDE_SELECT} WHERE o.family_id = $1 ORDER BY o.started_at_ms DESC, o.id DESC");
-        Ok(on_pool!(self, |p| sqlx::query_as::<_, Override>(&q)
+        Ok(on_read!(self, |p| sqlx::query_as::<_, Override>(&q)
             .bind(family_id)
             .fetch_all(p)
             .await)?)

@@ -3,7 +3,7 @@
 
 use time::Date;
 
-use crate::{Db, Result, StoreError, on_pool};
+use crate::{Db, Result, StoreError, on_pool, on_read};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Meeting {
@@ -234,7 +234,7 @@ impl Db {
     }
 
     pub async fn discussions_of_family(&self, family_id: i64) -> Result<Vec<Discussion>> {
-        Ok(on_pool!(self, |p| sqlx::query_as(
+        Ok(on_read!(self, |p| sqlx::query_as(
             "SELECT i.id AS item_id, m.id AS meeting_id, m.title, m.meets_on, i.reason, i.decision,
                u.display_name AS lead_name
              FROM panel_items i JOIN panel_meetings m ON m.id = i.meeting_id LEFT JOIN users u ON u.id = i.lead_user_id

@@ -6,7 +6,7 @@ use kindred_domain::{NhsNumber, Postcode, names};
 use time::Date;
 
 use crate::BeginWrite;
-use crate::{Db, Result, on_pool};
+use crate::{Db, Result, on_pool, on_read};
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct Person {
@@ -349,7 +349,7 @@ impl Db {
         &self,
         family_id: i64,
     ) -> Result<std::collections::BTreeMap<i64, Address>> {
-        let rows = on_pool!(self, |p| sqlx::query_as::<_, Address>(
+        let rows = on_read!(self, |p| sqlx::query_as::<_, Address>(
             "SELECT id, person_id, line1, line2, town, postcode, from_date, to_date FROM addresses
              WHERE person_id IN (SELECT person_id FROM family_members WHERE family_id = $1) AND to_date IS NULL"
         )

@@ -9,7 +9,7 @@ use time::Date;
 
 use crate::BeginWrite;
 use crate::persons::{PERSON_COLUMNS, Person, PersonRow};
-use crate::{Db, Result, StoreError, on_pool};
+use crate::{Db, Result, StoreError, on_pool, on_read};
 
 #[derive(Debug, Clone)]
 pub struct Referral {
@@ -918,7 +918,7 @@ impl Db {
 
     /// Referrals about a family, newest first (for the family page).
     pub async fn referrals_of_family(&self, family_id: i64) -> Result<Vec<SentReferral>> {
-        Ok(on_pool!(self, |p| sqlx::query_as(
+        Ok(on_read!(self, |p| sqlx::query_as(
             "SELECT id, reference, status, received_at_ms, outcome, decided_at_ms FROM referrals
              WHERE family_id = $1 AND status <> 'draft' ORDER BY received_at_ms DESC, id DESC"
         )

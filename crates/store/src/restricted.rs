@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use kindred_domain::access::RestrictionFacts;
 
 use crate::BeginWrite;
-use crate::{Db, Result, id_list, on_pool};
+use crate::{Db, Result, id_list, on_pool, on_read};
 
 /// A person's phone and email, already checked by the form.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -125,12 +125,12 @@ impl Db {
     /// Each person's own restriction and permissions, nothing inherited.
     pub async fn own_restriction_facts(&self, person_ids: &[i64]) -> Result<BTreeMap<i64, RestrictionFacts>> {
         let list = id_list(person_ids);
-        let restricted: Vec<(i64, bool)> = on_pool!(self, |p| sqlx::query_as(&format!(
+        let restricted: Vec<(i64, bool)> = on_read!(self, |p| sqlx::query_as(&format!(
             "SELECT id, restricted FROM persons WHERE id IN ({list})"
         ))
         .fetch_all(p)
         .await)?;
-        let permitted: Vec<(i64, i64)> = on_pool!(self, |p| sqlx::query_as(&format!(
+        let permitted: Vec<(i64, i64)> = on_read!(self, |p| sqlx::query_as(&format!(
             "SELECT person_id, user_id FROM restricted_person_permissions WHERE person_id IN ({list})"
         ))
         .fetch_all(p)
@@ -167,7 +167,7 @@ impl Db {
         // Someone living at a restricted person's current address (their
         // child, say) would give it away: they are restricted as that person
         // is, for the workers allowed to see both.
-        let shared: Vec<(i64, i64)> = on_pool!(self, |p| sqlx::query_as(&format!(
+        let shared: Vec<(i64, i64)> = on_read!(self, |p| sqlx::query_as(&format!(
             "SELECT DISTINCT a.person_id, ra.person_id FROM addresses a
              JOIN addresses ra ON ra.postcode = a.postcode AND LOWER(ra.line1) = LOWER(a.line1)
                AND ra.to_date IS NULL AND ra.person_id <> a.person_id
@@ -218,7 +218,7 @@ impl Db {
             return Ok(BTreeMap::new());
         }
         let list = id_list(person_ids);
-        let rows: Vec<(i64, Option<String>, Option<String>)> = on_pool!(self, |p| sqlx::query_as(&format!(
+        let rows: Vec<(i64, Option<String>, Option<String>)> = on_read!(self, |p| sqlx::query_as(&format!(
             "SELECT id, phone, email FROM persons WHERE id IN ({list}) AND (phone IS NOT NULL OR email IS NOT NULL)"
         ))
         .fetch_all(p)

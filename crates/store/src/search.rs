@@ -15,7 +15,7 @@ use sqlx::QueryBuilder;
 use time::Date;
 
 use crate::persons::{PERSON_COLUMNS, Person, PersonRow};
-use crate::{Db, Result, on_pool};
+use crate::{Db, Result, on_pool, on_read};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct FamilySummary {
@@ -149,7 +149,7 @@ impl Db {
             partner_organisations_sql("(SELECT tenant_id FROM families WHERE id = $1)", "$3")
         );
         let (now, today) = (crate::now_ms(), crate::today());
-        let rows: Vec<(i64, Option<i64>, Option<i64>)> = on_pool!(self, |p| sqlx::query_as(&sql)
+        let rows: Vec<(i64, Option<i64>, Option<i64>)> = on_read!(self, |p| sqlx::query_as(&sql)
             .bind(family_id)
             .bind(now)
             .bind(today)

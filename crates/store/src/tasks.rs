@@ -6,7 +6,7 @@
 
 use time::Date;
 
-use crate::{Db, Result, on_pool};
+use crate::{Db, Result, on_pool, on_read};
 
 /// A task to add.
 #[derive(Debug, Clone)]
@@ -126,7 +126,7 @@ impl Db {
 
     /// Open tasks about a family, soonest due first.
     pub async fn open_tasks_of_family(&self, family_id: i64) -> Result<Vec<Task>> {
-        Ok(on_pool!(self, |p| sqlx::query_as(&format!(
+        Ok(on_read!(self, |p| sqlx::query_as(&format!(
             "SELECT {TASK_COLUMNS} FROM {TASK_FROM} WHERE t.family_id = $1 AND t.status = 'open' {INBOX_ORDER}"
         ))
         .bind(family_id)

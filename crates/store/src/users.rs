@@ -5,7 +5,7 @@ use kindred_domain::access::Subject;
 use kindred_domain::model::{Profession, Role};
 
 use crate::BeginWrite;
-use crate::{Db, Result, on_pool};
+use crate::{Db, Result, on_pool, on_read};
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct User {
@@ -156,13 +156,13 @@ impl Db {
 
     pub async fn user(&self, id: i64) -> Result<User> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-        let r = on_pool!(self, |p| sqlx::query_as::<_, UserRow>(&sql).bind(id).fetch_one(p).await)?;
+        let r = on_read!(self, |p| sqlx::query_as::<_, UserRow>(&sql).bind(id).fetch_one(p).await)?;
         Ok(r.into())
     }
 
     pub async fn users(&self, tenant_id: i64) -> Result<Vec<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 ORDER BY display_name");
-        let rows = on_pool!(self, |p| sqlx::query_as::<_, UserRow>(&sql)
+        let rows = on_read!(self, |p| sqlx::query_as::<_, UserRow>(&sql)
             .bind(tenant_id)
             .fetch_all(p)
             .await)?;

@@ -730,7 +730,17 @@ pub async fn contact_details_shown(
     family: Decision,
     person_ids: &[i64],
 ) -> AppResult<std::collections::BTreeSet<i64>> {
-    let facts = state.db.restriction_facts(person_ids).await?;
+    contact_details_shown_on(&state.db, cu, family, person_ids).await
+}
+
+/// As [`contact_details_shown`], reading through `db` (a pinned handle, say).
+pub async fn contact_details_shown_on(
+    db: &kindred_store::Db,
+    cu: &CurrentUser,
+    family: Decision,
+    person_ids: &[i64],
+) -> AppResult<std::collections::BTreeSet<i64>> {
+    let facts = db.restriction_facts(person_ids).await?;
     let subject = cu.user.subject();
     Ok(person_ids
         .iter()

@@ -59,9 +59,8 @@ fn row_view(r: &ConnectionRow) -> RowView {
 
 /// The requests about a family, for its page: only for readers the policy
 /// lets view the family (the caller has opened it).
-pub async fn family_block(state: &AppState, family_id: i64) -> AppResult<Vec<RowView>> {
-    Ok(state
-        .db
+pub async fn family_block(db: &kindred_store::Db, family_id: i64) -> AppResult<Vec<RowView>> {
+    Ok(db
         .connections_of_family(family_id)
         .await?
         .iter()

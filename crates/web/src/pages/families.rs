@@ -176,7 +176,8 @@ const SEAGULL_THRESHOLD: i64 = 5;
 pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i64>) -> AppResult<Response> {
     let (family, basis, facts) =
         gate::family_with_facts(&state, &cu, id, FamilyAction::View, false, "web GET /families/{id}").await?;
-    let db = &state.db;
+    // One connection for the page's thirty-odd reads (`Db::pinned`).
+    let db = &state.db.pinned().await?;
     let subject = cu.user.subject();
     let can_edit = access::family(&subject, &facts, FamilyAction::Edit).allowed();
     let can_view_log = access::family(&subject, &facts, FamilyAction::ViewAccessLog).allowed();
@@ -188,7 +189,7 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
     let all = db.members(id).await?;
     let mut current_addresses = db.current_addresses_in_family(id).await?;
     let member_ids: Vec<i64> = all.iter().map(|m| m.person.id).collect();
-    let shown = gate::contact_details_shown(&state, &cu, access::Decision::Allow(basis), &member_ids).await?;
+    let shown = gate::contact_details_shown_on(db, &cu, access::Decision::Allow(basis), &member_ids).await?;
     let mut contacts = db.person_contacts(&member_ids).await?;
     for m in &all {
         let withheld = !shown.contains(&m.person.id);
@@ -337,7 +338,7 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
         (vec![], vec![])
     };
     let member_options: Vec<(i64, String)> = members.iter().map(|m| (m.person_id, m.name.clone())).collect();
-    let flags_block = super::flags::family_block(&state, id, can_edit, member_options.clone()).await?;
+    let flags_block = super::flags::family_block(db, id, can_edit, member_options.clone()).await?;
     let referrals = db
         .referrals_of_family(id)
         .await?
@@ -396,9 +397,9 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Ids(id): Ids<i
         })
         .collect();
     let page = FamilyPage {
-        connections: super::connections::family_block(&state, id).await?,
+        connections: super::connections::family_block(db, id).await?,
         can_connect: access::connect_family(&subject, access::family(&subject, &facts, FamilyAction::Edit)),
-        safeguarding: super::glass::active_safeguarding(&state, id).await?,
+        safeguarding: super::glass::active_safeguarding(db, id).await?,
         episodes,
         can_open_episode,
         episode_leads,

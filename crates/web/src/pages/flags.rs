@@ -75,13 +75,12 @@ pub struct FlagsBlock {
 
 /// A family's open flags, for a reader the policy lets view it.
 pub async fn family_block(
-    state: &AppState,
+    db: &kindred_store::Db,
     family_id: i64,
     can_edit: bool,
     members: Vec<(i64, String)>,
 ) -> AppResult<FlagsBlock> {
-    let flags = state
-        .db
+    let flags = db
         .open_flags_of_family(family_id)
         .await?
         .into_iter()

@@ -260,10 +260,9 @@ pub struct OverrideView {
 
 /// The safeguarding overrides of a family in force now, for the family page:
 /// everyone with access to the family sees them.
-pub async fn active_safeguarding(state: &AppState, family_id: i64) -> AppResult<Vec<OverrideView>> {
+pub async fn active_safeguarding(db: &kindred_store::Db, family_id: i64) -> AppResult<Vec<OverrideView>> {
     let now = kindred_store::now_ms();
-    Ok(state
-        .db
+    Ok(db
         .overrides_of_family(family_id)
         .await?
         .into_iter()
