@@ -614,6 +614,12 @@ impl Db {
             .execute(p)
             .await
             .map(|r| r.rows_affected()))?;
+        self.forget_stat4_samples().await
+    }
+
+    /// Empties `sqlite_stat4` where a SQLite built with STAT4 (not ours: see
+    /// `.cargo/config.toml`, but a build elsewhere might be) left samples.
+    pub(crate) async fn forget_stat4_samples(&self) -> Result<()> {
         if let crate::Pool::Sqlite(p) = &self.pool {
             let stat4: Option<(String,)> = sqlx::query_as("SELECT name FROM sqlite_schema WHERE name = 'sqlite_stat4'")
                 .fetch_optional(p)

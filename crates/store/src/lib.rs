@@ -87,6 +87,32 @@ macro_rules! on_pool {
 /// As `on_pool!`, for reads: on the handle's pinned connection if it has one
 /// ([`Db::pinned`]), else on the pool. Only for statements that read.
 macro_rules! on_read {
+    ($db:expr, |$pool:ident, $DB:ident| $body:expr) => {
+        match (&$db.pinned, &$db.pool) {
+            (Some($crate::pinned::PinnedConn::Sqlite(c)), _) => {
+                #[allow(dead_code)]
+                type $DB = ::sqlx::Sqlite;
+                let $pool = &**c;
+                $body
+            }
+            (Some($crate::pinned::PinnedConn::Postgres(c)), _) => {
+                #[allow(dead_code)]
+                type $DB = ::sqlx::Postgres;
+                let $pool = &**c;
+                $body
+            }
+            (None, $crate::Pool::Sqlite($pool)) => {
+                #[allow(dead_code)]
+                type $DB = ::sqlx::Sqlite;
+                $body
+            }
+            (None, $crate::Pool::Postgres($pool)) => {
+                #[allow(dead_code)]
+                type $DB = ::sqlx::Postgres;
+                $body
+            }
+        }
+    };
     ($db:expr, |$pool:ident| $body:expr) => {
         match (&$db.pinned, &$db.pool) {
             (Some($crate::pinned::PinnedConn::Sqlite(c)), _) => {
@@ -257,6 +283,8 @@ impl Db {
         }
         // The built-in directory taxonomy is data the code defines, kept current at start.
         self.ensure_needs_taxonomy().await?;
+        // Migrations `ANALYZE`; keep only the row estimates (`Db::analyze`).
+        self.forget_stat4_samples().await?;
         Ok(())
     }
 

@@ -1,11 +1,17 @@
-//! One pooled connection held for a run of reads (a page's worth).
+//! One pooled connection held for a run of reads (a page's worth), inside
+//! one read transaction: the page's sections all come from one snapshot.
 //!
 //! Every statement run on the pool takes a connection and gives it back, and
 //! sqlx pings a connection as it comes back: for SQLite that is one more trip
-//! to the connection's own thread, and a spawned task, per statement. A page
-//! that reads thirty sections pays that thirty times. [`Db::pinned`] takes
-//! one connection for the page instead, and the store's read functions (those
-//! written with `on_read!`) run on it.
+//! to the connection's own thread, and a spawned task, per statement. And on
+//! SQLite each statement outside a transaction is a read transaction of its
+//! own: whenever anything was committed since (an audit event, on a busy
+//! server nearly always), the connection throws away its page cache and
+//! memory map and builds them again. A page that reads thirty sections paid
+//! both thirty times. [`Db::pinned`] takes one connection and begins one
+//! transaction for the page instead, and the store's read functions (those
+//! written with `on_read!`) run in it. It is never committed: dropping the
+//! last handle rolls it back and returns the connection to the pool.
 //!
 //! Writes never use the pinned connection: they go to the pool as before. So
 //! that pages holding connections cannot starve the writes (and the audit
@@ -26,10 +32,10 @@ use crate::{Db, Pool, Result};
 /// How many connections may be pinned at once, per pool.
 pub(crate) const PINNED_MAX: usize = 6;
 
-/// A connection taken from the pool for one run of reads, back in the pool
-/// when the last handle to it is dropped.
+/// A connection taken from the pool, in a transaction, for one run of
+/// reads; rolled back and back in the pool when the last handle is dropped.
 pub struct Pinned<DB: Database> {
-    conn: Mutex<sqlx::pool::PoolConnection<DB>>,
+    conn: Mutex<sqlx::Transaction<'static, DB>>,
     _slot: OwnedSemaphorePermit,
 }
 
@@ -114,8 +120,12 @@ where
 }
 
 impl Db {
-    /// This handle with one pooled connection held for its reads, until the
-    /// returned handle (and its clones) are dropped. Already pinned: itself.
+    /// This handle with one pooled connection, in a transaction, held for
+    /// its reads until the returned handle (and its clones) are dropped.
+    /// Reads see the database as it was at the first of them (on SQLite;
+    /// on PostgreSQL each sees what was committed when it ran), not what
+    /// is written meanwhile, even through this handle: pin for a page's
+    /// reads, not across its writes. Already pinned: itself.
     pub async fn pinned(&self) -> Result<Db> {
         if self.pinned.is_some() {
             return Ok(self.clone());
@@ -128,11 +138,11 @@ impl Db {
             .map_err(|_| crate::StoreError::Sql(Error::PoolClosed))?;
         let conn = match &self.pool {
             Pool::Sqlite(p) => PinnedConn::Sqlite(Arc::new(Pinned {
-                conn: Mutex::new(p.acquire().await?),
+                conn: Mutex::new(p.begin().await?),
                 _slot: slot,
             })),
             Pool::Postgres(p) => PinnedConn::Postgres(Arc::new(Pinned {
-                conn: Mutex::new(p.acquire().await?),
+                conn: Mutex::new(p.begin().await?),
                 _slot: slot,
             })),
         };

@@ -194,7 +194,7 @@ impl Db {
         );
         let now = crate::now_ms();
         let rows: Vec<(i64, i64, Option<i64>, Option<i64>)> =
-            on_pool!(self, |p| sqlx::query_as(&sql).bind(now).fetch_all(p).await)?;
+            on_read!(self, |p| sqlx::query_as(&sql).bind(now).fetch_all(p).await)?;
         for &(kind, id, a, b) in &rows {
             if kind == 0 {
                 out.insert(
@@ -224,7 +224,7 @@ impl Db {
         tenants.dedup();
         for t in tenants {
             let sql = partner_organisations_sql(&t.to_string(), "$1");
-            let orgs: Vec<(i64,)> = on_pool!(self, |p| sqlx::query_as(&sql).bind(crate::today()).fetch_all(p).await)?;
+            let orgs: Vec<(i64,)> = on_read!(self, |p| sqlx::query_as(&sql).bind(crate::today()).fetch_all(p).await)?;
             let orgs: Vec<i64> = orgs.into_iter().map(|o| o.0).collect();
             for f in out.values_mut().filter(|f| f.tenant_id == t) {
                 f.partner_organisation_ids = orgs.clone();
@@ -276,7 +276,7 @@ impl Db {
         // Exact spellings first; sound-alikes only while there is room. Each
         // query stops at its limit, so a wide slice of families stays fast.
         // Exact matches all score alike, so a few more than the page shows are enough.
-        let exact_limit = (limit as i64 * 2 + 20).min(CANDIDATES);
+        let exact_limit = (limit as i64 + 20).min(CANDIDATES);
         let mut rows = self.search_rows(s, c, &tokens, NameMatch::Exact, exact_limit).await?;
         if !tokens.is_empty() && rows.len() < exact_limit as usize {
             let exact: std::collections::BTreeSet<(i64, i64)> =
@@ -329,7 +329,7 @@ impl Db {
             person: PersonRow,
         }
         let cond = visible_condition(s);
-        let rows: Vec<Row> = on_pool!(self, |p, DB| {
+        let rows: Vec<Row> = on_read!(self, |p, DB| {
             let mut q = QueryBuilder::<DB>::new(format!(
                 "SELECT f.id AS family_id, f.name AS family_name, {PERSON_COLUMNS}
                  FROM persons p JOIN family_members m ON m.person_id = p.id JOIN families f ON f.id = m.family_id
@@ -394,7 +394,7 @@ impl Db {
             .map(|h| h.person.id.to_string())
             .collect::<Vec<_>>()
             .join(",");
-        let rows: Vec<(i64, String)> = on_pool!(self, |p| {
+        let rows: Vec<(i64, String)> = on_read!(self, |p| {
             sqlx::query_as(&format!(
                 "SELECT person_id, postcode FROM addresses WHERE person_id IN ({list}) AND to_date IS NULL"
             ))

@@ -778,11 +778,11 @@ pub struct Screened {
 
 /// Screens search or list hits through the policy, reading the facts of
 /// their families once.
-pub async fn screen_hits(state: &AppState, cu: &CurrentUser, persons: &[(i64, Vec<i64>)]) -> AppResult<Screened> {
+pub async fn screen_hits(db: &kindred_store::Db, cu: &CurrentUser, persons: &[(i64, Vec<i64>)]) -> AppResult<Screened> {
     let mut family_ids: Vec<i64> = persons.iter().flat_map(|(_, f)| f.iter().copied()).collect();
     family_ids.sort_unstable();
     family_ids.dedup();
-    let facts = state.db.family_facts_many(&family_ids).await?;
+    let facts = db.family_facts_many(&family_ids).await?;
     let subject = cu.user.subject();
     let visible: std::collections::BTreeSet<i64> = viewable(&subject, &facts, &family_ids).collect();
     let person_ids: Vec<i64> = persons
@@ -790,7 +790,7 @@ pub async fn screen_hits(state: &AppState, cu: &CurrentUser, persons: &[(i64, Ve
         .filter(|(_, families)| families.iter().any(|f| visible.contains(f)))
         .map(|(p, _)| *p)
         .collect();
-    let restriction = state.db.restriction_facts(&person_ids).await?;
+    let restriction = db.restriction_facts(&person_ids).await?;
     let contact_shown = persons
         .iter()
         .filter(|(person, families)| {

@@ -709,7 +709,7 @@ pub async fn find_person(
         let hits = state.db.search_persons(&cu.user.subject(), &criteria, 20).await?;
         let today = kindred_store::today();
         let screened = gate::screen_hits(
-            &state,
+            &state.db,
             &cu,
             &hits
                 .iter()

@@ -106,12 +106,14 @@ pub async fn search(
     let mut hits = vec![];
     let mut more = false;
     if errors.is_empty() {
-        let found = state.db.search_persons(&cu.user.subject(), &c, SHOWN + 1).await?;
+        // The search and its screening read one snapshot on one connection.
+        let db = state.db.pinned().await?;
+        let found = db.search_persons(&cu.user.subject(), &c, SHOWN + 1).await?;
         more = found.len() > SHOWN;
         let found: Vec<_> = found.into_iter().take(SHOWN).collect();
         let today = kindred_store::today();
         let screened = access::screen_hits(
-            &state,
+            &db,
             &cu,
             &found
                 .iter()
@@ -141,6 +143,8 @@ pub async fn search(
                 families,
             });
         }
+        // Let the connection go before waiting for the audit writer.
+        drop(db);
         access::audit(
             &state,
             &cu,
