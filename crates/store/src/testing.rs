@@ -69,3 +69,34 @@ pub async fn execute(db: &Db, sql: &str) -> crate::Result<u64> {
         .await
         .map(|r| r.rows_affected()))?)
 }
+
+/// A tenant ("west") with an early help organisation and one worker of it
+/// holding `roles`: the tenant's id and the worker as the `Creator` of
+/// families. The start most store tests need.
+pub async fn early_help_worker(db: &Db, roles: &[kindred_domain::model::Role]) -> (i64, crate::families::Creator) {
+    use kindred_domain::model::{OrgKind, Profession};
+    let t = db.create_tenant("west", "West").await.expect("tenant");
+    let org = db
+        .create_organisation(t.id, "West Early Help", OrgKind::EarlyHelp)
+        .await
+        .expect("organisation");
+    let user = db
+        .create_user(&crate::users::NewUser {
+            tenant_id: t.id,
+            organisation_id: org.id,
+            team_id: None,
+            email: "worker@west.example".into(),
+            display_name: "West Worker".into(),
+            profession: Profession::EarlyHelpWorker,
+            roles: roles.to_vec(),
+            password_hash: "not-a-real-hash".into(),
+        })
+        .await
+        .expect("user");
+    let creator = crate::families::Creator {
+        user_id: user.id,
+        organisation_id: org.id,
+        service: "Early help".into(),
+    };
+    (t.id, creator)
+}

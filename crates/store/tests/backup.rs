@@ -9,10 +9,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use kindred_domain::audit::{AuditAction, NewEvent};
-use kindred_domain::model::{OrgKind, Profession, Role};
+use kindred_domain::model::Role;
 use kindred_store::backup::{self, BackupError};
 use kindred_store::families::Creator;
-use kindred_store::users::NewUser;
 use kindred_store::{Db, on_pool, testing};
 use time::macros::date;
 
@@ -27,36 +26,6 @@ async fn counts(db: &Db) -> [i64; 4] {
         out[i] = on_pool!(db, |p| sqlx::query_scalar::<_, i64>(&sql).fetch_one(p).await).unwrap();
     }
     out
-}
-
-async fn world(db: &Db) -> (i64, Creator) {
-    let t = db
-        .create_tenant("westminster", "Westminster City Council")
-        .await
-        .unwrap();
-    let org = db
-        .create_organisation(t.id, "Westminster Early Help", OrgKind::EarlyHelp)
-        .await
-        .unwrap();
-    let u = db
-        .create_user(&NewUser {
-            tenant_id: t.id,
-            organisation_id: org.id,
-            team_id: None,
-            email: "worker@westminster.example".into(),
-            display_name: "Test Worker".into(),
-            profession: Profession::EarlyHelpWorker,
-            roles: vec![Role::Practitioner],
-            password_hash: "not-a-real-hash".into(),
-        })
-        .await
-        .unwrap();
-    let creator = Creator {
-        user_id: u.id,
-        organisation_id: org.id,
-        service: "Early help".into(),
-    };
-    (t.id, creator)
 }
 
 /// One unit of work as the server does it: a family (with its involvement and
@@ -84,7 +53,7 @@ async fn write_one(db: &Db, tenant_id: i64, creator: &Creator, n: u64) {
 /// returns the counts just before the backup started and after it finished.
 async fn backup_under_load(url: &str, file: &Path) -> ([i64; 4], [i64; 4], backup::BackupSummary) {
     let db = Db::open(url).await.unwrap();
-    let (tenant_id, creator) = world(&db).await;
+    let (tenant_id, creator) = testing::early_help_worker(&db, &[Role::Practitioner]).await;
     for n in 0..40 {
         write_one(&db, tenant_id, &creator, n).await;
     }
@@ -174,7 +143,7 @@ async fn a_damaged_copy_fails_the_check() {
     let live = temp_file("kindred_live", "db");
     let url = format!("sqlite://{}", live.display());
     let db = Db::open(&url).await.unwrap();
-    let (tenant_id, creator) = world(&db).await;
+    let (tenant_id, creator) = testing::early_help_worker(&db, &[Role::Practitioner]).await;
     for n in 0..5 {
         write_one(&db, tenant_id, &creator, n).await;
     }

@@ -9,44 +9,14 @@
 use std::time::Duration;
 
 use kindred_domain::audit::{AuditAction, NewEvent};
-use kindred_domain::model::{OrgKind, Profession, Role};
+use kindred_domain::model::Role;
 use kindred_store::families::Creator;
-use kindred_store::users::NewUser;
-use kindred_store::{Db, testing};
-
-async fn world(db: &Db) -> (i64, Creator) {
-    let t = db.create_tenant("west", "West").await.unwrap();
-    let org = db
-        .create_organisation(t.id, "West Early Help", OrgKind::EarlyHelp)
-        .await
-        .unwrap();
-    let user = db
-        .create_user(&NewUser {
-            tenant_id: t.id,
-            organisation_id: org.id,
-            team_id: None,
-            email: "reader@example.org".into(),
-            display_name: "Reader".into(),
-            profession: Profession::EarlyHelpWorker,
-            roles: vec![Role::Practitioner],
-            password_hash: "not-a-real-hash".into(),
-        })
-        .await
-        .unwrap();
-    (
-        t.id,
-        Creator {
-            user_id: user.id,
-            organisation_id: org.id,
-            service: "Early help".into(),
-        },
-    )
-}
+use kindred_store::testing;
 
 #[tokio::test]
 async fn pinned_reads_see_commits_and_many_pages_pinning_at_once_all_finish() {
     for db in testing::fresh_databases().await {
-        let (tenant, creator) = world(&db).await;
+        let (tenant, creator) = testing::early_help_worker(&db, &[Role::Practitioner]).await;
         let today = kindred_store::today();
         let family = db.create_family(tenant, "Pinned", &creator, today).await.unwrap().id;
 
@@ -123,7 +93,7 @@ async fn pinned_reads_see_commits_and_many_pages_pinning_at_once_all_finish() {
 #[tokio::test]
 async fn analyze_leaves_sqlite_row_estimates_but_no_value_samples() {
     let db = testing::fresh_sqlite().await;
-    let (tenant, creator) = world(&db).await;
+    let (tenant, creator) = testing::early_help_worker(&db, &[Role::Practitioner]).await;
     let today = kindred_store::today();
     for i in 0..50 {
         db.create_family(tenant, &format!("Family {i}"), &creator, today)
