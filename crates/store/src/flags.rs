@@ -7,6 +7,7 @@
 use time::{Date, Weekday};
 
 use crate::BeginWrite;
+use crate::families::Actor;
 use crate::tasks::NewTask;
 use crate::{Db, Result, on_pool, on_read};
 
@@ -64,6 +65,9 @@ const FLAG_COLUMNS: &str = "fl.id, fl.tenant_id, fl.family_id, fl.person_id,
     CASE WHEN pe.id IS NULL THEN NULL ELSE pe.given_name || ' ' || pe.family_name END AS person_name,
     fl.kind, fl.description, fl.raised_by_user_id, u.display_name AS raised_by_name, o.name AS organisation_name,
     fl.raised_on, fl.ended_on, fl.ended_by_user_id";
+pub(crate) const INSERT_FLAG: &str =
+    "INSERT INTO flags (tenant_id, family_id, person_id, kind, description, raised_by_user_id, raised_on)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
 const FLAG_FROM: &str = "flags fl LEFT JOIN persons pe ON pe.id = fl.person_id
     LEFT JOIN users u ON u.id = fl.raised_by_user_id LEFT JOIN organisations o ON o.id = u.organisation_id";
 
@@ -82,7 +86,8 @@ pub fn working_days_after(on: Date, n: u32) -> Date {
 
 impl Db {
     /// Raises a flag; returns its id. Alerts are raised separately
-    /// ([`Db::raise_alerts`]), so a caller can raise both in one step.
+    /// ([`Db::raise_alerts`]); [`Db::raise_flag_with_alerts`] does both, and
+    /// the audit event, in one transaction.
     pub async fn raise_flag(&self, f: &NewFlag) -> Result<i64> {
         self.add_flag(
             f.tenant_id,
@@ -223,10 +228,69 @@ impl Db {
         Ok(team.map(|(t,)| (None, Some(t))))
     }
 
-    /// Applies the tenant's alert rules to a raised flag: for each rule on the
-    /// flag's kind and each organisation of the rule's kind with an open
-    /// involvement with the family, an alert task (due in two working days),
-    /// at most one per flag and organisation however often this runs.
+    /// The alert tasks a flag of `kind` on `family_id` calls for under the
+    /// tenant's alert rules: for each rule on that kind and each organisation
+    /// of the rule's kind with an open involvement with the family, the task
+    /// for that organisation (its worker in the team around the family, else
+    /// its first manager, else its first team), due in two working days; one
+    /// per organisation, from the first rule that names its kind.
+    async fn alert_plan(
+        &self,
+        tenant_id: i64,
+        family_id: i64,
+        kind: &str,
+        raised_by_user_id: Option<i64>,
+        today: Date,
+    ) -> Result<Vec<(i64, NewTask)>> {
+        let rules: Vec<AlertRule> = self
+            .alert_rules(tenant_id)
+            .await?
+            .into_iter()
+            .filter(|r| r.trigger_flag == kind)
+            .collect();
+        let mut plan = vec![];
+        for rule in rules {
+            let orgs: Vec<(i64,)> = on_pool!(self, |p| {
+                sqlx::query_as(
+                "SELECT DISTINCT i.organisation_id FROM involvements i JOIN organisations o ON o.id = i.organisation_id
+                 WHERE i.family_id = $1 AND i.ended_on IS NULL AND o.kind = $2 AND o.tenant_id = $3
+                 ORDER BY i.organisation_id"
+            )
+            .bind(family_id)
+            .bind(&rule.involved_org_kind)
+            .bind(tenant_id)
+            .fetch_all(p)
+            .await
+            })?;
+            for (org,) in orgs {
+                // One alert per organisation: the first rule on the kind wins.
+                if plan.iter().any(|(o, _)| *o == org) {
+                    continue;
+                }
+                let Some((user, team)) = self.alert_assignee(family_id, org).await? else {
+                    continue;
+                };
+                plan.push((
+                    org,
+                    NewTask {
+                        tenant_id,
+                        kind: kindred_domain::task::Kind::Alert.code(),
+                        family_id: Some(family_id),
+                        episode_id: None,
+                        assigned_user_id: user,
+                        assigned_team_id: team,
+                        title: rule.task_title.clone(),
+                        due_on: working_days_after(today, 2),
+                        created_by_user_id: raised_by_user_id,
+                    },
+                ));
+            }
+        }
+        Ok(plan)
+    }
+
+    /// Applies the tenant's alert rules to a raised flag ([`Db::alert_plan`]),
+    /// at most one task per flag and organisation however often this runs.
     /// Returns the tasks made.
     pub async fn raise_alerts(&self, flag_id: i64, today: Date) -> Result<Vec<i64>> {
         let Some(flag) = self.flag(flag_id).await? else {
@@ -235,82 +299,115 @@ impl Db {
         if flag.ended_on.is_some() {
             return Ok(vec![]);
         }
-        let rules: Vec<AlertRule> = self
-            .alert_rules(flag.tenant_id)
-            .await?
-            .into_iter()
-            .filter(|r| r.trigger_flag == flag.kind)
-            .collect();
-        let mut made = vec![];
-        for rule in rules {
-            let orgs: Vec<(i64,)> = on_pool!(self, |p| {
-                sqlx::query_as(
-                "SELECT DISTINCT i.organisation_id FROM involvements i JOIN organisations o ON o.id = i.organisation_id
-                 WHERE i.family_id = $1 AND i.ended_on IS NULL AND o.kind = $2 AND o.tenant_id = $3
-                 ORDER BY i.organisation_id"
+        let plan = self
+            .alert_plan(
+                flag.tenant_id,
+                flag.family_id,
+                &flag.kind,
+                flag.raised_by_user_id,
+                today,
             )
-            .bind(flag.family_id)
-            .bind(&rule.involved_org_kind)
-            .bind(flag.tenant_id)
-            .fetch_all(p)
-            .await
+            .await?;
+        let mut made = vec![];
+        for (org, task) in plan {
+            let now = crate::now_ms();
+            let id = on_pool!(self, |p| {
+                let mut tx = p.begin_write().await?;
+                let (task_id, new) = insert_alert!(tx, flag_id, org, task, now);
+                if new {
+                    tx.commit().await?;
+                    Ok::<_, sqlx::Error>(Some(task_id))
+                } else {
+                    tx.rollback().await?;
+                    Ok(None)
+                }
             })?;
-            for (org,) in orgs {
-                let Some((user, team)) = self.alert_assignee(flag.family_id, org).await? else {
-                    continue;
-                };
-                let task = NewTask {
-                    tenant_id: flag.tenant_id,
-                    kind: kindred_domain::task::Kind::Alert.code(),
-                    family_id: Some(flag.family_id),
-                    episode_id: None,
-                    assigned_user_id: user,
-                    assigned_team_id: team,
-                    title: rule.task_title.clone(),
-                    due_on: working_days_after(today, 2),
-                    created_by_user_id: flag.raised_by_user_id,
-                };
-                let now = crate::now_ms();
-                let id = on_pool!(self, |p| {
-                    let mut tx = p.begin_write().await?;
-                    let (task_id,): (i64,) = sqlx::query_as(
-                        "INSERT INTO tasks (tenant_id, kind, family_id, episode_id, assigned_user_id, assigned_team_id, title,
-                           due_on, status, created_by_user_id, created_at_ms)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10) RETURNING id",
-                    )
-                    .bind(task.tenant_id)
-                    .bind(task.kind)
-                    .bind(task.family_id)
-                    .bind(task.episode_id)
-                    .bind(task.assigned_user_id)
-                    .bind(task.assigned_team_id)
-                    .bind(&task.title)
-                    .bind(task.due_on)
-                    .bind(task.created_by_user_id)
-                    .bind(now)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    let n = sqlx::query(
-                        "INSERT INTO flag_alerts (flag_id, organisation_id, task_id) VALUES ($1, $2, $3)
-                         ON CONFLICT (flag_id, organisation_id) DO NOTHING",
-                    )
-                    .bind(flag_id)
-                    .bind(org)
-                    .bind(task_id)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                    if n == 0 {
-                        tx.rollback().await?;
-                        Ok::<_, sqlx::Error>(None)
-                    } else {
-                        tx.commit().await?;
-                        Ok(Some(task_id))
-                    }
-                })?;
-                made.extend(id);
-            }
+            made.extend(id);
         }
         Ok(made)
     }
+
+    /// Raises a flag with its alert tasks ([`Db::alert_plan`]) and its audit
+    /// event in one transaction: a flag is never left without the alerts its
+    /// rules call for, nor either without the event. Returns the flag's id
+    /// and the tasks made.
+    pub async fn raise_flag_with_alerts(&self, f: &NewFlag, actor: &Actor) -> Result<(i64, Vec<i64>)> {
+        let plan = self
+            .alert_plan(
+                f.tenant_id,
+                f.family_id,
+                &f.kind,
+                Some(f.raised_by_user_id),
+                f.raised_on,
+            )
+            .await?;
+        let now = crate::now_ms();
+        let out = on_pool!(self, |p| {
+            let mut tx = p.begin_write().await?;
+            let (flag_id,): (i64,) = sqlx::query_as(INSERT_FLAG)
+                .bind(f.tenant_id)
+                .bind(f.family_id)
+                .bind(f.person_id)
+                .bind(&f.kind)
+                .bind(f.description.trim())
+                .bind(Some(f.raised_by_user_id))
+                .bind(f.raised_on)
+                .fetch_one(&mut *tx)
+                .await?;
+            let mut tasks = vec![];
+            for (org, task) in &plan {
+                let (task_id, _) = insert_alert!(tx, flag_id, *org, task, now);
+                tasks.push(task_id);
+            }
+            let event = actor.created(
+                "flag",
+                flag_id,
+                f.family_id,
+                format!("kind={} alerts={}", f.kind, tasks.len()),
+            );
+            crate::audit::append_events!(tx, &[&event]);
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>((flag_id, tasks))
+        })?;
+        Ok(out)
+    }
 }
+
+/// Inside the open transaction `$tx`: the alert task `$task` for flag
+/// `$flag` and organisation `$org`, and its `flag_alerts` row. Evaluates to
+/// (task id, whether the row was new): not new means the organisation was
+/// already alerted about the flag, and the caller rolls back.
+macro_rules! insert_alert {
+    ($tx:ident, $flag:expr, $org:expr, $task:expr, $now:expr) => {{
+        let task: &NewTask = &$task;
+        let (task_id,): (i64,) = sqlx::query_as(
+            "INSERT INTO tasks (tenant_id, kind, family_id, episode_id, assigned_user_id, assigned_team_id, title,
+               due_on, status, created_by_user_id, created_at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10) RETURNING id",
+        )
+        .bind(task.tenant_id)
+        .bind(task.kind)
+        .bind(task.family_id)
+        .bind(task.episode_id)
+        .bind(task.assigned_user_id)
+        .bind(task.assigned_team_id)
+        .bind(&task.title)
+        .bind(task.due_on)
+        .bind(task.created_by_user_id)
+        .bind($now)
+        .fetch_one(&mut *$tx)
+        .await?;
+        let n = sqlx::query(
+            "INSERT INTO flag_alerts (flag_id, organisation_id, task_id) VALUES ($1, $2, $3)
+             ON CONFLICT (flag_id, organisation_id) DO NOTHING",
+        )
+        .bind($flag)
+        .bind($org)
+        .bind(task_id)
+        .execute(&mut *$tx)
+        .await?
+        .rows_affected();
+        (task_id, n > 0)
+    }};
+}
+use insert_alert;

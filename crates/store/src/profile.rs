@@ -89,19 +89,16 @@ impl Db {
         by: Option<i64>,
         on: Date,
     ) -> Result<i64> {
-        let (id,): (i64,) = on_pool!(self, |p| sqlx::query_as(
-            "INSERT INTO flags (tenant_id, family_id, person_id, kind, description, raised_by_user_id, raised_on)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
-        )
-        .bind(tenant_id)
-        .bind(family_id)
-        .bind(person_id)
-        .bind(kind)
-        .bind(description)
-        .bind(by)
-        .bind(on)
-        .fetch_one(p)
-        .await)?;
+        let (id,): (i64,) = on_pool!(self, |p| sqlx::query_as(crate::flags::INSERT_FLAG)
+            .bind(tenant_id)
+            .bind(family_id)
+            .bind(person_id)
+            .bind(kind)
+            .bind(description)
+            .bind(by)
+            .bind(on)
+            .fetch_one(p)
+            .await)?;
         Ok(id)
     }
 

@@ -1643,6 +1643,41 @@ async fn restricted_and_flags(db: &Db) {
         db.raise_alerts(flag, today).await.unwrap().is_empty(),
         "an ended flag alerts no one"
     );
+    // Raised as the web does: the flag, its alerts and its event in one transaction.
+    let actor = kindred_store::families::Actor {
+        tenant_id: t,
+        user_id: worker.id,
+        route: "test raise".into(),
+    };
+    let (second, tasks) = db
+        .raise_flag_with_alerts(
+            &kindred_store::flags::NewFlag {
+                tenant_id: t,
+                family_id: family,
+                person_id: None,
+                kind: "child_protection_enquiry".into(),
+                description: "  Second enquiry  ".into(),
+                raised_by_user_id: worker.id,
+                raised_on: today,
+            },
+            &actor,
+        )
+        .await
+        .unwrap();
+    assert_eq!(tasks.len(), 2, "the same two organisations alerted");
+    assert!(
+        db.raise_alerts(second, today).await.unwrap().is_empty(),
+        "already alerted"
+    );
+    assert_eq!(db.flag(second).await.unwrap().unwrap().description, "Second enquiry");
+    let log = db.family_access_log(family, 5).await.unwrap();
+    let raised = &log[0].event;
+    assert_eq!(
+        (raised.action.as_str(), raised.record_kind.as_str(), raised.record_id),
+        ("create", "flag", Some(second))
+    );
+    assert_eq!(raised.detail, "kind=child_protection_enquiry alerts=2");
+    assert_eq!(raised.route, "test raise");
     assert_eq!(
         kindred_store::flags::working_days_after(date!(2026 - 01 - 09), 2),
         date!(2026 - 01 - 13),

@@ -161,32 +161,22 @@ async fn raise(
     description: &str,
     route: &str,
 ) -> AppResult<i64> {
-    let today = kindred_store::today();
-    let flag_id = state
+    // The flag, its alert tasks and its audit event commit together.
+    let (flag_id, _alerts) = state
         .db
-        .raise_flag(&NewFlag {
-            tenant_id: cu.user.tenant_id,
-            family_id,
-            person_id,
-            kind: kind.code().to_string(),
-            description: description.to_string(),
-            raised_by_user_id: cu.user.id,
-            raised_on: today,
-        })
+        .raise_flag_with_alerts(
+            &NewFlag {
+                tenant_id: cu.user.tenant_id,
+                family_id,
+                person_id,
+                kind: kind.code().to_string(),
+                description: description.to_string(),
+                raised_by_user_id: cu.user.id,
+                raised_on: kindred_store::today(),
+            },
+            &cu.actor(route),
+        )
         .await?;
-    let alerts = state.db.raise_alerts(flag_id, today).await?;
-    gate::audit(
-        state,
-        cu,
-        AuditAction::Create,
-        Record::Flag {
-            id: flag_id,
-            family: family_id,
-        },
-        route,
-        format!("kind={} alerts={}", kind.code(), alerts.len()),
-    )
-    .await?;
     Ok(flag_id)
 }
 
