@@ -605,9 +605,9 @@ impl Db {
     /// Refreshes the planner's statistics after a large load.
     ///
     /// On SQLite only the per-index row estimates (`sqlite_stat1`) are
-    /// kept. The bundled SQLite is built with STAT4, and with its value
-    /// samples present every statement whose plan could depend on a bound
-    /// value is parsed and planned again each time it runs with new values:
+    /// kept. A SQLite built with STAT4 (sqlx's default bundle; ours is not,
+    /// see `.cargo/config.toml`) parses and plans a statement again each
+    /// time it runs with new bound values when value samples are present:
     /// that took a third of the server's time on the family page.
     pub async fn analyze(&self) -> Result<()> {
         on_pool!(self, |p| sqlx::query("ANALYZE")

@@ -114,18 +114,7 @@ macro_rules! on_read {
         }
     };
     ($db:expr, |$pool:ident| $body:expr) => {
-        match (&$db.pinned, &$db.pool) {
-            (Some($crate::pinned::PinnedConn::Sqlite(c)), _) => {
-                let $pool = &**c;
-                $body
-            }
-            (Some($crate::pinned::PinnedConn::Postgres(c)), _) => {
-                let $pool = &**c;
-                $body
-            }
-            (None, $crate::Pool::Sqlite($pool)) => $body,
-            (None, $crate::Pool::Postgres($pool)) => $body,
-        }
+        on_read!($db, |$pool, __ReadDb| $body)
     };
 }
 pub(crate) use on_read;
