@@ -754,6 +754,20 @@ pub fn read_csv(
     Ok(rows)
 }
 
+/// The cells of one rejected row's raw line, as [`read_csv`] wrote it (empty
+/// when the line is not CSV).
+pub fn raw_fields(raw: &str) -> Vec<String> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(raw.as_bytes())
+        .records()
+        .next()
+        .and_then(|r| r.ok())
+        .map(|r| r.iter().map(String::from).collect())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -930,5 +944,11 @@ mod tests {
         assert_eq!(t.outcome(Some(0.98)), MatchOutcome::Review);
         assert_eq!(t.outcome(Some(0.995)), MatchOutcome::Link);
         assert!(Thresholds { link: 0.4, review: 0.6 }.check().is_err());
+    }
+
+    #[test]
+    fn a_raw_line_reads_back_as_the_cells_it_was_written_from() {
+        assert_eq!(raw_fields("a,\"b,c\",d"), vec!["a", "b,c", "d"]);
+        assert!(raw_fields("").is_empty());
     }
 }

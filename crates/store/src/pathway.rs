@@ -99,7 +99,7 @@ impl Db {
         workers: Option<&[i64]>,
         limit: i64,
     ) -> Result<Vec<PathwayChild>> {
-        let visible = crate::search::visible_condition(subject);
+        let visible = self.visible_condition(subject).await?;
         let team = match workers {
             Some(ids) if !ids.is_empty() => {
                 let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");

@@ -350,6 +350,38 @@ impl Db {
                     break;
                 }
             }
+            // A feed row rejected once and imported later under the same key
+            // is about one of these people: its raw line goes too.
+            if let Some(records) = doomed.get("source_records").filter(|s| !s.is_empty()) {
+                let ids: Vec<i64> = records.iter().copied().collect();
+                let keys: Vec<(String, String)> = sqlx::query_as(&format!(
+                    "SELECT source_system, source_key FROM source_records WHERE id IN ({})",
+                    id_list(&ids)
+                ))
+                .fetch_all(&mut *tx)
+                .await?;
+                let keys: BTreeSet<(String, String)> = keys.into_iter().collect();
+                let systems: BTreeSet<&str> = keys.iter().map(|k| k.0.as_str()).collect();
+                for system in systems {
+                    let rejects: Vec<(i64, String)> = sqlx::query_as(
+                        "SELECT r.id, r.raw FROM import_rejects r JOIN import_runs u ON u.id = r.import_run_id
+                         WHERE u.tenant_id = $1 AND u.source_system = $2",
+                    )
+                    .bind(actor.tenant_id)
+                    .bind(system)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    let about = |raw: &str| {
+                        kindred_domain::feeds::raw_fields(raw)
+                            .iter()
+                            .any(|f| keys.contains(&(system.to_string(), f.trim().to_string())))
+                    };
+                    doomed
+                        .entry("import_rejects".into())
+                        .or_default()
+                        .extend(rejects.into_iter().filter(|(_, raw)| about(raw)).map(|(id, _)| id));
+                }
+            }
             // Children before parents: rows without an id of their own go by
             // the keys that name doomed parents; the rest by id.
             let mut rows_erased = 0i64;

@@ -10,7 +10,6 @@ use kindred_domain::access::Subject;
 use kindred_domain::{dates, transition};
 use time::Date;
 
-use crate::search::visible_condition;
 use crate::tasks::{TASK_COLUMNS, TASK_FROM, Task};
 use crate::{Db, Result, on_pool};
 
@@ -73,7 +72,10 @@ impl Db {
         work: OpenWork,
         without_task: bool,
     ) -> Result<Vec<YoungPerson>> {
-        let cond = reader.map(visible_condition).unwrap_or_else(|| "1 = 1".into());
+        let cond = match reader {
+            Some(s) => self.visible_condition(s).await?,
+            None => "1 = 1".into(),
+        };
         let without = if without_task {
             "AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.person_id = p.id AND t.kind = 'transition_plan')"
         } else {

@@ -155,6 +155,41 @@ async fn the_rule_flags_quiet_closed_families_and_erasure_keeps_the_audit_chain_
         ] {
             testing::execute(&db, &sql).await.unwrap();
         }
+        // A feed row about the mother was rejected once, then imported under
+        // the same key; rows with another key, or another system's, stay.
+        let run = |system: &str| {
+            format!(
+                "INSERT INTO import_runs (tenant_id, organisation_id, kind, source_system, file_name, file_sha256,
+                   started_at_ms, status) VALUES ({}, {}, 'live_births', '{system}', 'f.csv', 'x', 0, 'done')",
+                t.id, org.id
+            )
+        };
+        let run_of = |system: &str| format!("(SELECT MAX(id) FROM import_runs WHERE source_system = '{system}')");
+        let reject = |system: &str, raw: &str| {
+            format!(
+                "INSERT INTO import_rejects (import_run_id, line, column_name, reason, raw)
+                 VALUES ({}, 2, 'nhs_number', 'not valid', '{raw}')",
+                run_of(system)
+            )
+        };
+        for sql in [
+            run("pas"),
+            run("other"),
+            format!(
+                "INSERT INTO source_records (tenant_id, organisation_id, kind, source_system, source_key, first_run_id,
+                   last_run_id, payload, payload_hash, person_id, family_id, status, created_at_ms, updated_at_ms)
+                 VALUES ({}, {}, 'live_births', 'pas', 'B-1', {run}, {run}, '{{}}', 'h', {}, {a}, 'linked', 0, 0)",
+                t.id,
+                org.id,
+                mum.id,
+                run = run_of("pas")
+            ),
+            reject("pas", "B-1,\"Quiet, Old\",999 000 001"),
+            reject("pas", "B-10,Someone,Else"),
+            reject("other", "B-1,Another,System"),
+        ] {
+            testing::execute(&db, &sql).await.unwrap();
+        }
         db.audit(NewEvent {
             tenant_id: Some(t.id),
             actor_user_id: Some(user.id),
@@ -230,6 +265,14 @@ async fn the_rule_flags_quiet_closed_families_and_erasure_keeps_the_audit_chain_
             ),
             ("note", format!("SELECT COUNT(*) FROM contacts WHERE id = {note}")),
             (
+                "feed row",
+                format!("SELECT COUNT(*) FROM source_records WHERE person_id = {}", mum.id),
+            ),
+            (
+                "rejected feed row",
+                "SELECT COUNT(*) FROM import_rejects WHERE raw LIKE 'B-1,\"Quiet%'".into(),
+            ),
+            (
                 "present",
                 format!("SELECT COUNT(*) FROM contact_people WHERE contact_id = {note}"),
             ),
@@ -253,6 +296,11 @@ async fn the_rule_flags_quiet_closed_families_and_erasure_keeps_the_audit_chain_
             assert_eq!(count(&db, &sql).await, 0, "{backend:?}: {what} erased");
         }
         assert!(erased.rows >= 12, "{backend:?}: {erased:?}");
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) FROM import_rejects").await,
+            2,
+            "{backend:?}: another key's reject, and another system's, stay"
+        );
         // The child and B are untouched.
         assert_eq!(db.person(child.id).await.unwrap().given_name, "Kid");
         assert_eq!(db.person(dad.id).await.unwrap().given_name, "New");
