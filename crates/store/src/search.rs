@@ -77,8 +77,7 @@ pub struct PersonHit {
 /// text stays the same from one request to the next and the prepared
 /// statement is reused.
 pub fn visible_condition_given(s: &Subject, break_glass: &[i64]) -> String {
-    let case_role = s.has(Role::Practitioner) || s.has(Role::Manager) || s.has(Role::Triage);
-    if !s.active || !case_role {
+    if !sees_cases(s) {
         return "1 = 0".into();
     }
     let (t, u, o) = (s.tenant_id, s.user_id, s.organisation_id);
@@ -112,6 +111,11 @@ pub fn visible_condition_given(s: &Subject, break_glass: &[i64]) -> String {
     )
 }
 
+/// Whether the subject may see any family at all: active, with a case role.
+fn sees_cases(s: &Subject) -> bool {
+    s.active && (s.has(Role::Practitioner) || s.has(Role::Manager) || s.has(Role::Triage))
+}
+
 /// Today as an SQL literal both backends compare with their dates.
 fn today_literal() -> String {
     format!("'{}'", crate::today())
@@ -139,8 +143,7 @@ impl Db {
     /// [`visible_condition_given`] with the subject's break-glass overrides
     /// as they stand now.
     pub async fn visible_condition(&self, s: &Subject) -> Result<String> {
-        let case_role = s.has(Role::Practitioner) || s.has(Role::Manager) || s.has(Role::Triage);
-        if !s.active || !case_role {
+        if !sees_cases(s) {
             return Ok("1 = 0".into());
         }
         let now = crate::now_ms();

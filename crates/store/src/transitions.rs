@@ -1,7 +1,7 @@
 //! Transitions (F19): the young people approaching 18 and the Year 6 children
 //! of families with open work, the services involved with their families, and
 //! each young person's one transition-plan task. Lists are narrowed by
-//! `search::visible_condition` when a reader is given; callers re-check every
+//! `Db::visible_condition` when a reader is given; callers re-check every
 //! row with the policy. Which dates count is `kindred_domain::transition`.
 
 use std::collections::BTreeMap;
