@@ -164,7 +164,10 @@ async fn a_server_killed_during_writes_leaves_no_partial_record_and_a_whole_audi
         .stderr(Stdio::null());
     let (mut child, base) = support::serving(cmd).await;
 
-    let pool = SqlitePool::connect(&url).await.unwrap();
+    // The store's own connection: the audit trail's file is attached to it.
+    let kindred_store::Pool::Sqlite(pool) = kindred_store::Db::connect(&url).await.unwrap().pool else {
+        unreachable!("a sqlite URL")
+    };
     let last_family = one(&pool, "SELECT MAX(id) FROM families").await;
     let last_person = one(&pool, "SELECT MAX(id) FROM persons").await;
     let last_contact = one(&pool, "SELECT COALESCE(MAX(id), 0) FROM contacts").await;

@@ -2,10 +2,17 @@
 //!
 //! Appends take the chain head row with an `UPDATE … RETURNING` (a write lock
 //! on both backends), so appends from any number of processes form one chain.
+//!
+//! On SQLite the trail lives in a file of its own beside the database
+//! ([`crate::sqlite_audit_file`]), attached to every connection as `audit`;
+//! unqualified `audit_events` and `audit_head` resolve there, so queries are
+//! the same on both backends. Migration 0001 creates the tables in the main
+//! file; [`settle_audit_file`] moves them out when a database is opened.
+
+use std::path::Path;
 
 use kindred_domain::audit::{Broken, Event, NewEvent, Verifier};
 
-use crate::BeginWrite;
 use crate::{Db, Result, StoreError, on_pool};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -164,14 +171,192 @@ macro_rules! append_events {
 }
 pub(crate) use append_events;
 
-/// Appends `events` in one transaction of their own.
+/// Appends `events` in one transaction of their own. A deferred `BEGIN`, not
+/// `BEGIN IMMEDIATE`: the first statement writes the head row, so on SQLite
+/// the transaction takes the write lock of the audit file alone and does not
+/// wait for writers of the records' file.
 async fn append_batch(w: &PoolRef, events: &[&NewEvent]) -> std::result::Result<Vec<Event>, sqlx::Error> {
     on_pool!(w, |p| {
-        let mut tx = p.begin_write().await?;
+        let mut tx = p.begin().await?;
         let stored = append_events!(tx, events);
         tx.commit().await?;
         Ok(stored)
     })
+}
+
+/// The audit tables of migration 0001, created in `schema` if missing.
+fn audit_tables_sql(schema: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {schema}.audit_events (
+             seq BIGINT PRIMARY KEY,
+             at_ms BIGINT NOT NULL,
+             tenant_id BIGINT,
+             actor_user_id BIGINT,
+             action TEXT NOT NULL,
+             record_kind TEXT NOT NULL,
+             record_id BIGINT,
+             family_id BIGINT,
+             route TEXT NOT NULL,
+             detail TEXT NOT NULL,
+             prev_hash TEXT NOT NULL,
+             hash TEXT NOT NULL
+         );
+         CREATE INDEX IF NOT EXISTS {schema}.audit_events_family ON audit_events (family_id, seq);
+         CREATE TABLE IF NOT EXISTS {schema}.audit_head (
+             id INTEGER PRIMARY KEY CHECK (id = 1),
+             seq BIGINT NOT NULL,
+             hash TEXT NOT NULL
+         );
+         CREATE TRIGGER IF NOT EXISTS {schema}.audit_events_no_update BEFORE UPDATE ON audit_events
+         BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
+         CREATE TRIGGER IF NOT EXISTS {schema}.audit_events_no_delete BEFORE DELETE ON audit_events
+         BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;"
+    )
+}
+
+/// Every column of `audit_events`, in order, for copying between files.
+const COPY_COLUMNS: &str =
+    "seq, at_ms, tenant_id, actor_user_id, action, record_kind, record_id, family_id, route, detail, prev_hash, hash";
+
+async fn has_trail(c: &mut sqlx::SqliteConnection, schema: &str) -> sqlx::Result<bool> {
+    let sql = format!("SELECT count(*) FROM {schema}.sqlite_master WHERE type = 'table' AND name = 'audit_events'");
+    Ok(sqlx::query_scalar::<_, i64>(&sql).fetch_one(&mut *c).await? > 0)
+}
+
+async fn head_of(c: &mut sqlx::SqliteConnection, schema: &str) -> sqlx::Result<(i64, String)> {
+    let sql = format!("SELECT seq, hash FROM {schema}.audit_head WHERE id = 1");
+    Ok(sqlx::query_as(&sql)
+        .fetch_optional(&mut *c)
+        .await?
+        .unwrap_or((0, String::new())))
+}
+
+async fn hash_at(c: &mut sqlx::SqliteConnection, schema: &str, seq: i64) -> sqlx::Result<Option<String>> {
+    let sql = format!("SELECT hash FROM {schema}.audit_events WHERE seq = $1");
+    sqlx::query_scalar(&sql).bind(seq).fetch_optional(&mut *c).await
+}
+
+/// Brings a SQLite database's audit trail into its audit file, once its
+/// migrations have run: a new database's empty tables from migration 0001, a
+/// database from before the split, or a restored backup (which carries its
+/// trail inside). Each step commits in one file only, so a crash between
+/// them is finished by the next start:
+///
+/// 1. the events the audit file lacks are copied into it, with the head;
+/// 2. the tables in the main file are dropped.
+///
+/// The two trails must agree: one a prefix of the other, checked by the hash
+/// at the shorter one's head (a restored backup beside the live audit file
+/// is such a prefix, and keeps the longer trail). Otherwise, or when the
+/// trail is nowhere, it refuses with a message naming the file.
+pub(crate) async fn settle_audit_file(pool: &sqlx::SqlitePool, file: &Path) -> Result<()> {
+    let mut c = pool.acquire().await?;
+    let shown = file.display();
+    let in_main = has_trail(&mut c, "main").await?;
+    let in_file = has_trail(&mut c, "audit").await?;
+    if !in_main {
+        if in_file {
+            return Ok(());
+        }
+        return Err(StoreError::AuditFile(format!(
+            "the audit trail is missing: {shown} holds no audit_events table, and the database's own tables \
+             were moved there when it was first opened. Put the audit file back (from where it was moved, or \
+             from the backup), then start again."
+        )));
+    }
+    let (main_seq, main_hash) = head_of(&mut c, "main").await?;
+    let (file_seq, file_hash) = if in_file {
+        head_of(&mut c, "audit").await?
+    } else {
+        (0, String::new())
+    };
+    let foreign = |detail: String| {
+        StoreError::AuditFile(format!(
+            "{shown} holds an audit trail that is not this database's ({detail}). If a backup was restored \
+             over the database, the audit file beside it belongs to another database: move {shown} aside \
+             (keep it: it is an audit record) and start again."
+        ))
+    };
+    if main_seq == 0 && file_seq > 0 {
+        return Err(foreign(format!(
+            "{file_seq} events, while the database is new and has none"
+        )));
+    }
+    if file_seq >= main_seq {
+        if main_seq > 0 && hash_at(&mut c, "audit", main_seq).await?.as_deref() != Some(main_hash.as_str()) {
+            return Err(foreign(format!("the two trails differ at event {main_seq}")));
+        }
+    } else {
+        if file_seq > 0 && hash_at(&mut c, "main", file_seq).await?.as_deref() != Some(file_hash.as_str()) {
+            return Err(foreign(format!("the two trails differ at event {file_seq}")));
+        }
+        let mut tx = sqlx::Connection::begin(&mut *c).await?;
+        sqlx::raw_sql(&audit_tables_sql("audit")).execute(&mut *tx).await?;
+        sqlx::query(&format!(
+            "INSERT INTO audit.audit_events ({COPY_COLUMNS}) SELECT {COPY_COLUMNS} FROM main.audit_events WHERE seq > $1"
+        ))
+        .bind(file_seq)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO audit.audit_head (id, seq, hash) VALUES (1, $1, $2)
+             ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+        )
+        .bind(main_seq)
+        .bind(&main_hash)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+    }
+    if !in_file && main_seq == 0 {
+        // A new database: the file still needs its (empty) tables and head.
+        let mut tx = sqlx::Connection::begin(&mut *c).await?;
+        sqlx::raw_sql(&audit_tables_sql("audit")).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO audit.audit_head (id, seq, hash) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING")
+            .bind(main_seq)
+            .bind(&main_hash)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+    }
+    let mut tx = sqlx::Connection::begin(&mut *c).await?;
+    sqlx::raw_sql("DROP TABLE main.audit_events; DROP TABLE main.audit_head")
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Copies the live audit file's trail into `copy` (a `VACUUM INTO` of the
+/// main file, holding no trail), so that a backup is one self-contained file
+/// laid out as before the split. Read after the main file was copied, the
+/// trail is a superset of what the copy's records need.
+pub(crate) async fn copy_trail_into(copy: &sqlx::SqlitePool, audit_file: &Path) -> Result<()> {
+    let mut c = copy.acquire().await?;
+    if has_trail(&mut c, "main").await? {
+        return Ok(());
+    }
+    sqlx::query("ATTACH DATABASE $1 AS live")
+        .bind(audit_file.to_string_lossy().into_owned())
+        .execute(&mut *c)
+        .await?;
+    let copied = async {
+        let mut tx = sqlx::Connection::begin(&mut *c).await?;
+        sqlx::raw_sql(&audit_tables_sql("main")).execute(&mut *tx).await?;
+        sqlx::query(&format!(
+            "INSERT INTO main.audit_events ({COPY_COLUMNS}) SELECT {COPY_COLUMNS} FROM live.audit_events"
+        ))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO main.audit_head (id, seq, hash) SELECT id, seq, hash FROM live.audit_head")
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
+    }
+    .await;
+    sqlx::query("DETACH DATABASE live").execute(&mut *c).await?;
+    copied?;
+    Ok(())
 }
 
 /// An event with the actor's name and organisation, for "who viewed this record".

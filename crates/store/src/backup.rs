@@ -2,9 +2,14 @@
 //! server keeps running, then a check of the copy.
 //!
 //! SQLite: `VACUUM INTO` writes a transactionally consistent snapshot of the
-//! live file (readers and writers carry on; WAL keeps them apart). The copy is
-//! then opened on its own and checked: `PRAGMA integrity_check`, its tables,
-//! and the audit hash chain walked end to end against its own head row.
+//! live file (readers and writers carry on; WAL keeps them apart). The audit
+//! trail, which lives in a file of its own ([`crate::sqlite_audit_file`]), is
+//! then copied into it in one read of that file, taken after the records'
+//! snapshot so it holds every event they need: the backup is one file, with
+//! the trail inside as before the split, and opening it as a database moves
+//! the trail out again. The copy is then opened on its own and checked:
+//! `PRAGMA integrity_check`, its tables, and the audit hash chain walked end
+//! to end against its own head row.
 //!
 //! PostgreSQL: the machine's `pg_dump --format=custom` (from postgresql-client),
 //! which reads everything in one repeatable-read snapshot. The archive's table
@@ -94,6 +99,12 @@ pub async fn backup(url: &str, file: &Path) -> Result<BackupSummary, BackupError
     }
     if url.starts_with("sqlite:") {
         vacuum_into(url, file).await?;
+        if let Some(trail) = crate::sqlite_audit_file(url)?.filter(|f| f.exists()) {
+            let copy = open_copy(file).await?;
+            let copied = crate::audit::copy_trail_into(&copy, &trail).await;
+            copy.close().await;
+            copied?;
+        }
         verify_sqlite_copy(file).await
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         let (url, file) = (url.to_string(), file.to_path_buf());
@@ -121,15 +132,20 @@ async fn vacuum_into(url: &str, file: &Path) -> Result<(), BackupError> {
     Ok(())
 }
 
-/// Opens a SQLite copy on its own and checks it: integrity, tables, audit chain.
-pub async fn verify_sqlite_copy(file: &Path) -> Result<BackupSummary, BackupError> {
+/// One connection to a backup file, which must exist, and nothing attached.
+async fn open_copy(file: &Path) -> Result<sqlx::SqlitePool, BackupError> {
     let opts = SqliteConnectOptions::from_str(&format!("sqlite://{}", file.display()))?
         .create_if_missing(false)
         // One self-contained file, with no -wal beside it.
         .journal_mode(SqliteJournalMode::Delete)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10));
-    let pool = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await?;
+    Ok(SqlitePoolOptions::new().max_connections(1).connect_with(opts).await?)
+}
+
+/// Opens a SQLite copy on its own and checks it: integrity, tables, audit chain.
+pub async fn verify_sqlite_copy(file: &Path) -> Result<BackupSummary, BackupError> {
+    let pool = open_copy(file).await?;
     let copy = Db::from_pool(Pool::Sqlite(pool.clone()));
     let result = async {
         let problems: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check").fetch_all(&pool).await?;

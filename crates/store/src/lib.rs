@@ -131,6 +131,10 @@ pub enum StoreError {
     Sql(sqlx::Error),
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The SQLite database and its audit file do not belong together (or the
+    /// audit file is missing): Kindred will not start on them.
+    #[error("{0}")]
+    AuditFile(String),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -159,7 +163,6 @@ pub enum Backend {
     Postgres,
 }
 
-/// The database handle. Cheap to clone.
 /// Starts a transaction that will write. On SQLite it takes the write lock
 /// at `BEGIN IMMEDIATE`, so a transaction that reads before it writes waits
 /// for another writer (the busy timeout) instead of failing with "database
@@ -190,9 +193,13 @@ impl BeginWrite for sqlx::PgPool {
     }
 }
 
+/// The database handle. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Db {
     pub pool: Pool,
+    /// SQLite: the file beside the database that holds the audit trail,
+    /// attached to every connection as `audit` ([`sqlite_audit_file`]).
+    audit_file: Option<std::path::PathBuf>,
     /// Hands events to this process's audit writer, which appends them in
     /// batches; the chain head row serialises appends across processes.
     audit_writer: audit::Writer,
@@ -208,6 +215,7 @@ pub static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrat
 impl Db {
     /// Opens (and for SQLite, creates) the database at `url`. Does not migrate.
     pub async fn connect(url: &str) -> Result<Db> {
+        let mut audit_file = None;
         let pool = if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -221,6 +229,8 @@ impl Db {
                 .pragma("cache_size", "-8192")
                 .pragma("mmap_size", "1073741824")
                 .pragma("temp_store", "memory");
+            audit_file = sqlite_audit_file(url)?;
+            let attach = audit_file.as_ref().map(|f| f.to_string_lossy().into_owned());
             let pool = SqlitePoolOptions::new()
                 // More than `pinned::PINNED_MAX`, so that pages holding
                 // connections leave some for writes and the audit writer.
@@ -230,6 +240,27 @@ impl Db {
                 // every acquire would be one more round trip to the
                 // connection's thread for each statement, for nothing.
                 .test_before_acquire(false)
+                .after_connect(move |conn, _| {
+                    let attach = attach.clone();
+                    Box::pin(async move {
+                        // The audit trail's own file (created if missing;
+                        // `audit::settle_audit_file` refuses an empty one
+                        // that should not be).
+                        if let Some(file) = attach {
+                            sqlx::query("ATTACH DATABASE $1 AS audit")
+                                .bind(file)
+                                .execute(&mut *conn)
+                                .await?;
+                            sqlx::query("PRAGMA audit.journal_mode = WAL")
+                                .execute(&mut *conn)
+                                .await?;
+                            sqlx::query("PRAGMA audit.synchronous = NORMAL")
+                                .execute(&mut *conn)
+                                .await?;
+                        }
+                        Ok(())
+                    })
+                })
                 .connect_with(opts)
                 .await?;
             Pool::Sqlite(pool)
@@ -244,7 +275,9 @@ impl Db {
         } else {
             return Err(StoreError::UnsupportedUrl);
         };
-        Ok(Db::from_pool(pool))
+        let mut db = Db::from_pool(pool);
+        db.audit_file = audit_file;
+        Ok(db)
     }
 
     /// A handle over an already open pool, with its own audit writer.
@@ -252,6 +285,7 @@ impl Db {
         let audit_writer = audit::Writer::spawn(pool.clone());
         Db {
             pool,
+            audit_file: None,
             audit_writer,
             pinned: None,
             pin_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(pinned::PINNED_MAX)),
@@ -267,7 +301,12 @@ impl Db {
 
     pub async fn migrate(&self) -> Result<()> {
         match &self.pool {
-            Pool::Sqlite(p) => SQLITE_MIGRATOR.run(p).await?,
+            Pool::Sqlite(p) => {
+                SQLITE_MIGRATOR.run(p).await?;
+                if let Some(file) = &self.audit_file {
+                    audit::settle_audit_file(p, file).await?;
+                }
+            }
             Pool::Postgres(p) => POSTGRES_MIGRATOR.run(p).await?,
         }
         // The built-in directory taxonomy is data the code defines, kept current at start.
@@ -295,6 +334,25 @@ impl Db {
     pub async fn close(&self) {
         on_pool!(self, |p| p.close().await)
     }
+}
+
+/// The file that holds a SQLite database's audit trail: the database's own
+/// path with `-audit` added (`kindred.db` → `kindred.db-audit`), beside its
+/// `-wal` and `-shm`. `None` for an in-memory database, which keeps its trail
+/// in its own `audit_events`.
+///
+/// Why a file of its own: every read of personal data appends an event, and
+/// every commit to a SQLite file makes each other connection to it drop its
+/// page cache and memory map before its next read. With the trail apart,
+/// reads leave the records' file unchanged and its pages stay warm.
+pub fn sqlite_audit_file(url: &str) -> Result<Option<std::path::PathBuf>> {
+    if !url.starts_with("sqlite:") || url.contains(":memory:") || url.contains("mode=memory") {
+        return Ok(None);
+    }
+    let opts = SqliteConnectOptions::from_str(url)?;
+    let mut name = opts.get_filename().as_os_str().to_os_string();
+    name.push("-audit");
+    Ok(Some(std::path::PathBuf::from(name)))
 }
 
 /// Milliseconds since the Unix epoch: how Kindred stores instants.
