@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use kindred_domain::access::RestrictionFacts;
 
 use crate::BeginWrite;
-use crate::{Db, Result, id_list, on_pool, on_read};
+use crate::{Db, Result, on_pool, on_read};
 
 /// A person's phone and email, already checked by the form.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -124,15 +124,17 @@ impl Db {
 
     /// Each person's own restriction and permissions, nothing inherited.
     pub async fn own_restriction_facts(&self, person_ids: &[i64]) -> Result<BTreeMap<i64, RestrictionFacts>> {
-        let list = id_list(person_ids);
+        let (ids, csv) = (crate::bound_ids(self.backend(), "$1"), crate::id_csv(person_ids));
         let restricted: Vec<(i64, bool)> = on_read!(self, |p| sqlx::query_as(&format!(
-            "SELECT id, restricted FROM persons WHERE id IN ({list})"
+            "SELECT id, restricted FROM persons WHERE id IN ({ids})"
         ))
+        .bind(&csv)
         .fetch_all(p)
         .await)?;
         let permitted: Vec<(i64, i64)> = on_read!(self, |p| sqlx::query_as(&format!(
-            "SELECT person_id, user_id FROM restricted_person_permissions WHERE person_id IN ({list})"
+            "SELECT person_id, user_id FROM restricted_person_permissions WHERE person_id IN ({ids})"
         ))
+        .bind(&csv)
         .fetch_all(p)
         .await)?;
         let mut out: BTreeMap<i64, RestrictionFacts> = restricted
@@ -162,7 +164,7 @@ impl Db {
         if person_ids.is_empty() {
             return Ok(BTreeMap::new());
         }
-        let list = id_list(person_ids);
+        let ids = crate::bound_ids(self.backend(), "$1");
         let mut out = self.own_restriction_facts(person_ids).await?;
         // Someone living at a restricted person's current address (their
         // child, say) would give it away: they are restricted as that person
@@ -172,8 +174,9 @@ impl Db {
              JOIN addresses ra ON ra.postcode = a.postcode AND LOWER(ra.line1) = LOWER(a.line1)
                AND ra.to_date IS NULL AND ra.person_id <> a.person_id
              JOIN persons r ON r.id = ra.person_id AND r.restricted
-             WHERE a.person_id IN ({list}) AND a.to_date IS NULL"
+             WHERE a.person_id IN ({ids}) AND a.to_date IS NULL"
         ))
+        .bind(crate::id_csv(person_ids))
         .fetch_all(p)
         .await)?;
         if !shared.is_empty() {
@@ -217,10 +220,11 @@ impl Db {
         if person_ids.is_empty() {
             return Ok(BTreeMap::new());
         }
-        let list = id_list(person_ids);
+        let ids = crate::bound_ids(self.backend(), "$1");
         let rows: Vec<(i64, Option<String>, Option<String>)> = on_read!(self, |p| sqlx::query_as(&format!(
-            "SELECT id, phone, email FROM persons WHERE id IN ({list}) AND (phone IS NOT NULL OR email IS NOT NULL)"
+            "SELECT id, phone, email FROM persons WHERE id IN ({ids}) AND (phone IS NOT NULL OR email IS NOT NULL)"
         ))
+        .bind(crate::id_csv(person_ids))
         .fetch_all(p)
         .await)?;
         Ok(rows

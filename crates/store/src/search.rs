@@ -208,7 +208,7 @@ impl Db {
         if family_ids.is_empty() {
             return Ok(out);
         }
-        let list = family_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+        let list = crate::bound_ids(self.backend(), "$1");
         // (0, family, tenant, lead), (1, family, sealed), (2, family, team
         // member), (3, family, involved organisation), (4, family) per open
         // referral, (5, family, user) per unexpired break-glass.
@@ -219,11 +219,11 @@ impl Db {
              UNION ALL SELECT 3, family_id, organisation_id, NULL FROM involvements WHERE family_id IN ({list}) AND ended_on IS NULL
              UNION ALL SELECT 4, family_id, NULL, NULL FROM referrals WHERE family_id IN ({list}) AND status = 'open'
              UNION ALL SELECT 5, family_id, user_id, NULL FROM access_overrides WHERE family_id IN ({list})
-                 AND kind = 'break_glass' AND started_at_ms <= $1 AND expires_at_ms > $1"
+                 AND kind = 'break_glass' AND started_at_ms <= $2 AND expires_at_ms > $2"
         );
-        let now = crate::now_ms();
+        let (csv, now) = (crate::id_csv(family_ids), crate::now_ms());
         let rows: Vec<(i64, i64, Option<i64>, Option<i64>)> =
-            on_read!(self, |p| sqlx::query_as(&sql).bind(now).fetch_all(p).await)?;
+            on_read!(self, |p| sqlx::query_as(&sql).bind(&csv).bind(now).fetch_all(p).await)?;
         for &(kind, id, a, b) in &rows {
             if kind == 0 {
                 out.insert(
@@ -421,15 +421,13 @@ impl Db {
         if hits.is_empty() {
             return Ok(());
         }
-        let list = hits
-            .iter()
-            .map(|h| h.person.id.to_string())
-            .collect::<Vec<_>>()
-            .join(",");
+        let ids = crate::bound_ids(self.backend(), "$1");
+        let csv = crate::id_csv(&hits.iter().map(|h| h.person.id).collect::<Vec<_>>());
         let rows: Vec<(i64, String)> = on_read!(self, |p| {
             sqlx::query_as(&format!(
-                "SELECT person_id, postcode FROM addresses WHERE person_id IN ({list}) AND to_date IS NULL"
+                "SELECT person_id, postcode FROM addresses WHERE person_id IN ({ids}) AND to_date IS NULL"
             ))
+            .bind(&csv)
             .fetch_all(p)
             .await
         })?;
