@@ -25,6 +25,18 @@ pub struct FamilySummary {
     pub updated_at_ms: i64,
 }
 
+/// How many families a list holds, counted as far as [`COUNT_CAP`]: past
+/// that a count would visit every family of the partnership for a number
+/// nobody pages through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Total {
+    Exactly(i64),
+    MoreThan(i64),
+}
+
+/// The most families [`Db::visible_families`] counts exactly.
+pub const COUNT_CAP: i64 = 1_000;
+
 #[derive(Debug, Clone, Default)]
 pub struct SearchCriteria {
     pub name: Option<String>,
@@ -262,25 +274,46 @@ impl Db {
         Ok(out)
     }
 
-    /// The families the subject works with, most recently changed first.
-    pub async fn visible_families(&self, s: &Subject, limit: i64, offset: i64) -> Result<(Vec<FamilySummary>, i64)> {
+    /// The families the subject works with, most recently changed first,
+    /// and how many there are (exactly up to [`COUNT_CAP`]).
+    ///
+    /// Two arms, each exactly the visible families of its side: the
+    /// subject's own tenant, read newest first down the tenant's index so
+    /// that a page stops once it has its rows; and other tenants, where the
+    /// policy shows only families the subject leads or is in the team of,
+    /// so those few are read by the subject's own rows.
+    pub async fn visible_families(&self, s: &Subject, limit: i64, offset: i64) -> Result<(Vec<FamilySummary>, Total)> {
         let cond = self.visible_condition(s).await?;
+        let (t, u) = (s.tenant_id, s.user_id);
+        let own = format!("f.tenant_id = {t} AND {cond}");
+        let others = format!(
+            "f.tenant_id <> {t} AND f.id IN (SELECT family_id FROM team_members WHERE user_id = {u} AND until_date IS NULL
+               UNION SELECT id FROM families WHERE lead_user_id = {u}) AND {cond}"
+        );
+        let columns = "SELECT f.id, f.name, f.updated_at_ms,
+             (SELECT COUNT(*) FROM family_members m WHERE m.family_id = f.id AND m.left_on IS NULL) AS members
+             FROM families f WHERE";
         let rows = on_pool!(self, |p| {
             sqlx::query_as::<_, FamilySummary>(&format!(
-            "SELECT f.id, f.name, (SELECT COUNT(*) FROM family_members m WHERE m.family_id = f.id AND m.left_on IS NULL) AS members,
-                    f.updated_at_ms
-             FROM families f WHERE {cond} ORDER BY f.updated_at_ms DESC, f.id DESC LIMIT $1 OFFSET $2"
-        ))
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(p)
-        .await
+                "{columns} {own} UNION ALL {columns} {others} ORDER BY 3 DESC, 1 DESC LIMIT $1 OFFSET $2"
+            ))
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(p)
+            .await
         })?;
-        let (total,): (i64,) = on_pool!(self, |p| sqlx::query_as(&format!(
-            "SELECT COUNT(*) FROM families f WHERE {cond}"
+        let (n,): (i64,) = on_pool!(self, |p| sqlx::query_as(&format!(
+            "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM families f WHERE {own} LIMIT {}) o)
+                  + (SELECT COUNT(*) FROM families f WHERE {others})",
+            COUNT_CAP + 1
         ))
         .fetch_one(p)
         .await)?;
+        let total = if n > COUNT_CAP {
+            Total::MoreThan(COUNT_CAP)
+        } else {
+            Total::Exactly(n)
+        };
         Ok((rows, total))
     }
 

@@ -30,7 +30,8 @@ struct FamilyRow {
 struct Home {
     l: Layout,
     families: Vec<FamilyRow>,
-    total: i64,
+    /// How many: "25", or "More than 1,000" past the count's cap.
+    total: String,
     is_triage: bool,
     prev_page: Option<i64>,
     next_page: Option<i64>,
@@ -70,10 +71,17 @@ pub struct PageQuery {
 
 pub async fn home(State(state): State<AppState>, cu: CurrentUser, Query(q): Query<PageQuery>) -> AppResult<Response> {
     let page = q.page.unwrap_or(1).max(1);
-    let (rows, total) = state
+    // One row more than the page shows says whether there is a next page.
+    let (mut rows, total) = state
         .db
-        .visible_families(&cu.user.subject(), PAGE_SIZE, (page - 1) * PAGE_SIZE)
+        .visible_families(&cu.user.subject(), PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
         .await?;
+    let more = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    let total = match total {
+        kindred_store::search::Total::Exactly(n) => n.to_string(),
+        kindred_store::search::Total::MoreThan(n) => format!("More than {}", super::thousands(n)),
+    };
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let allowed = access::filter_visible(&state, &cu, &ids).await?;
     let families: Vec<FamilyRow> = rows
@@ -189,7 +197,7 @@ pub async fn home(State(state): State<AppState>, cu: CurrentUser, Query(q): Quer
         l: Layout::new("Home", &cu),
         is_triage: cu.user.has(Role::Triage),
         prev_page: (page > 1).then_some(page - 1),
-        next_page: (page * PAGE_SIZE < total).then_some(page + 1),
+        next_page: more.then_some(page + 1),
         families,
         total,
     };

@@ -457,6 +457,19 @@ pub fn born(p: &Person, today: time::Date) -> String {
     }
 }
 
+/// A count with its thousands grouped: 1000 → "1,000".
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
 /// An instant stored in milliseconds, shown as a date and time in UTC.
 pub fn when(ms: i64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
@@ -466,4 +479,20 @@ pub fn when(ms: i64) -> String {
 
 pub fn opt_date(d: Option<time::Date>) -> String {
     d.map(dates::long).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_are_grouped() {
+        for (n, s) in [
+            (0, "0"),
+            (999, "999"),
+            (1000, "1,000"),
+            (1234567, "1,234,567"),
+            (-45000, "-45,000"),
+        ] {
+            assert_eq!(super::thousands(n), s);
+        }
+    }
 }
