@@ -184,34 +184,27 @@ async fn append_batch(w: &PoolRef, events: &[&NewEvent]) -> std::result::Result<
     })
 }
 
-/// The audit tables of migration 0001, created in `schema` if missing.
-fn audit_tables_sql(schema: &str) -> String {
-    format!(
-        "CREATE TABLE IF NOT EXISTS {schema}.audit_events (
-             seq BIGINT PRIMARY KEY,
-             at_ms BIGINT NOT NULL,
-             tenant_id BIGINT,
-             actor_user_id BIGINT,
-             action TEXT NOT NULL,
-             record_kind TEXT NOT NULL,
-             record_id BIGINT,
-             family_id BIGINT,
-             route TEXT NOT NULL,
-             detail TEXT NOT NULL,
-             prev_hash TEXT NOT NULL,
-             hash TEXT NOT NULL
-         );
-         CREATE INDEX IF NOT EXISTS {schema}.audit_events_family ON audit_events (family_id, seq);
-         CREATE TABLE IF NOT EXISTS {schema}.audit_head (
-             id INTEGER PRIMARY KEY CHECK (id = 1),
-             seq BIGINT NOT NULL,
-             hash TEXT NOT NULL
-         );
-         CREATE TRIGGER IF NOT EXISTS {schema}.audit_events_no_update BEFORE UPDATE ON audit_events
-         BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
-         CREATE TRIGGER IF NOT EXISTS {schema}.audit_events_no_delete BEFORE DELETE ON audit_events
-         BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;"
-    )
+/// The audit tables' definitions as schema `from` holds them (their `CREATE`
+/// statements from `sqlite_master`: migration 0001's, and whatever later
+/// migrations made), rewritten to create the same in schema `to`.
+async fn audit_schema(c: &mut sqlx::SqliteConnection, from: &str, to: &str) -> Result<Vec<String>> {
+    let sql = format!(
+        "SELECT type, name, sql FROM {from}.sqlite_master
+         WHERE tbl_name IN ('audit_events', 'audit_head') AND sql IS NOT NULL
+         ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 ELSE 2 END, name"
+    );
+    let rows: Vec<(String, String, String)> = sqlx::query_as(&sql).fetch_all(&mut *c).await?;
+    rows.into_iter()
+        .map(|(kind, name, sql)| {
+            let head = format!("CREATE {} {name}", kind.to_uppercase());
+            match sql.strip_prefix(&head) {
+                Some(rest) => Ok(format!("CREATE {} {to}.{name}{rest}", kind.to_uppercase())),
+                None => Err(StoreError::AuditFile(format!(
+                    "cannot copy the audit trail's {kind} {name}: its definition does not start `{head}`"
+                ))),
+            }
+        })
+        .collect()
 }
 
 /// Every column of `audit_events`, in order, for copying between files.
@@ -290,8 +283,15 @@ pub(crate) async fn settle_audit_file(pool: &sqlx::SqlitePool, file: &Path) -> R
         if file_seq > 0 && hash_at(&mut c, "main", file_seq).await?.as_deref() != Some(file_hash.as_str()) {
             return Err(foreign(format!("the two trails differ at event {file_seq}")));
         }
+        let create = if in_file {
+            vec![]
+        } else {
+            audit_schema(&mut c, "main", "audit").await?
+        };
         let mut tx = sqlx::Connection::begin(&mut *c).await?;
-        sqlx::raw_sql(&audit_tables_sql("audit")).execute(&mut *tx).await?;
+        for statement in &create {
+            sqlx::query(statement).execute(&mut *tx).await?;
+        }
         sqlx::query(&format!(
             "INSERT INTO audit.audit_events ({COPY_COLUMNS}) SELECT {COPY_COLUMNS} FROM main.audit_events WHERE seq > $1"
         ))
@@ -310,8 +310,11 @@ pub(crate) async fn settle_audit_file(pool: &sqlx::SqlitePool, file: &Path) -> R
     }
     if !in_file && main_seq == 0 {
         // A new database: the file still needs its (empty) tables and head.
+        let create = audit_schema(&mut c, "main", "audit").await?;
         let mut tx = sqlx::Connection::begin(&mut *c).await?;
-        sqlx::raw_sql(&audit_tables_sql("audit")).execute(&mut *tx).await?;
+        for statement in &create {
+            sqlx::query(statement).execute(&mut *tx).await?;
+        }
         sqlx::query("INSERT INTO audit.audit_head (id, seq, hash) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING")
             .bind(main_seq)
             .bind(&main_hash)
@@ -341,8 +344,11 @@ pub(crate) async fn copy_trail_into(copy: &sqlx::SqlitePool, audit_file: &Path) 
         .execute(&mut *c)
         .await?;
     let copied = async {
+        let create = audit_schema(&mut c, "live", "main").await?;
         let mut tx = sqlx::Connection::begin(&mut *c).await?;
-        sqlx::raw_sql(&audit_tables_sql("main")).execute(&mut *tx).await?;
+        for statement in &create {
+            sqlx::query(statement).execute(&mut *tx).await?;
+        }
         sqlx::query(&format!(
             "INSERT INTO main.audit_events ({COPY_COLUMNS}) SELECT {COPY_COLUMNS} FROM live.audit_events"
         ))
@@ -351,7 +357,8 @@ pub(crate) async fn copy_trail_into(copy: &sqlx::SqlitePool, audit_file: &Path) 
         sqlx::query("INSERT INTO main.audit_head (id, seq, hash) SELECT id, seq, hash FROM live.audit_head")
             .execute(&mut *tx)
             .await?;
-        tx.commit().await
+        tx.commit().await?;
+        Ok::<(), StoreError>(())
     }
     .await;
     sqlx::query("DETACH DATABASE live").execute(&mut *c).await?;

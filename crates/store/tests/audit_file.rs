@@ -127,6 +127,15 @@ async fn reads_leave_the_records_file_unchanged() {
     watcher.close().await.unwrap();
 
     assert_eq!(count(&db, "SELECT count(*) FROM audit.audit_events").await, 5);
+    // Still append-only in its own file: the triggers came with the tables.
+    for sql in [
+        "UPDATE audit_events SET detail = 'x' WHERE seq = 2",
+        "DELETE FROM audit_events WHERE seq = 2",
+    ] {
+        let refused = on_pool!(db, |p| sqlx::query(sql).execute(p).await.map(|_| ()));
+        let refused = refused.expect_err(sql).to_string();
+        assert!(refused.contains("append-only"), "{sql}: {refused}");
+    }
     db.close().await;
     assert!(audit_path(&path).exists());
     assert_eq!(open_and_verify(&path).await, 5);
@@ -141,6 +150,13 @@ async fn a_trail_inside_the_database_moves_out_and_the_chain_continues() {
     assert!(!audit_path(&restored).exists());
     assert_eq!(open_and_verify(&restored).await, 6);
     assert!(audit_path(&restored).exists());
+    let triggers = {
+        let db = Db::open(&url(&restored)).await.unwrap();
+        let n = count(&db, "SELECT count(*) FROM audit.sqlite_master WHERE type = 'trigger'").await;
+        db.close().await;
+        n
+    };
+    assert_eq!(triggers, 2, "the append-only triggers moved with the trail");
 
     let db = Db::open(&url(&restored)).await.unwrap();
     read_event(&db, 1).await;
