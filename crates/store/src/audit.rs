@@ -249,7 +249,7 @@ pub(crate) async fn settle_audit_file(pool: &sqlx::SqlitePool, file: &Path) -> R
     let in_file = has_trail(&mut c, "audit").await?;
     if !in_main {
         if in_file {
-            return Ok(());
+            return mark_or_check_trail(&mut c, file).await;
         }
         return Err(StoreError::AuditFile(format!(
             "the audit trail is missing: {shown} holds no audit_events table, and the database's own tables \
@@ -327,6 +327,36 @@ pub(crate) async fn settle_audit_file(pool: &sqlx::SqlitePool, file: &Path) -> R
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    mark_or_check_trail(&mut c, file).await
+}
+
+/// Once its trail has moved out, the main file keeps a mark of which trail
+/// is its own, so that another database's audit file put beside it is
+/// refused: 31 bits of the first event's hash in the header's `user_version`
+/// (which nothing else uses), written once, when there is a first event.
+async fn mark_or_check_trail(c: &mut sqlx::SqliteConnection, file: &Path) -> Result<()> {
+    let first: Option<String> = sqlx::query_scalar("SELECT hash FROM audit.audit_events WHERE seq = 1")
+        .fetch_optional(&mut *c)
+        .await?;
+    let Some(mark) = first.and_then(|h| i64::from_str_radix(h.get(..8)?, 16).ok()) else {
+        return Ok(());
+    };
+    let mark = (mark & 0x7fff_ffff).max(1);
+    let have: i64 = sqlx::query_scalar("PRAGMA main.user_version")
+        .fetch_one(&mut *c)
+        .await?;
+    if have == 0 {
+        sqlx::query(&format!("PRAGMA main.user_version = {mark}"))
+            .execute(&mut *c)
+            .await?;
+    } else if have != mark {
+        let shown = file.display();
+        return Err(StoreError::AuditFile(format!(
+            "{shown} holds an audit trail that is not this database's (its first event is not the one this \
+             database recorded). Move {shown} aside (keep it: it is an audit record), put this database's own \
+             audit file back, and start again."
+        )));
+    }
     Ok(())
 }
 

@@ -218,6 +218,14 @@ async fn another_databases_audit_file_is_refused() {
     let file = audit_path(&restored);
     expect_refusal(Db::open(&url(&restored)).await, &file, "differ at event 3");
 
+    // A database already opened (its trail moved out and marked) with
+    // another database's audit file put in place of its own.
+    let settled = temp_db("kindred_settled");
+    database_with_events(&settled, 2).await;
+    assert_eq!(open_and_verify(&settled).await, 2);
+    std::fs::copy(audit_path(&theirs), audit_path(&settled)).unwrap();
+    expect_refusal(Db::open(&url(&settled)).await, &audit_path(&settled), "first event");
+
     // A new database beside a stale audit file that has events.
     let fresh = temp_db("kindred_fresh");
     std::fs::copy(audit_path(&theirs), audit_path(&fresh)).unwrap();
