@@ -275,11 +275,12 @@ pub(crate) async fn settle_audit_file(pool: &sqlx::SqlitePool, file: &Path) -> R
             "{file_seq} events, while the database is new and has none"
         )));
     }
-    if file_seq >= main_seq {
+    if in_file && file_seq >= main_seq {
         if main_seq > 0 && hash_at(&mut c, "audit", main_seq).await?.as_deref() != Some(main_hash.as_str()) {
             return Err(foreign(format!("the two trails differ at event {main_seq}")));
         }
     } else {
+        // Copy what the file lacks (for a new database: its empty tables and head).
         if file_seq > 0 && hash_at(&mut c, "main", file_seq).await?.as_deref() != Some(file_hash.as_str()) {
             return Err(foreign(format!("the two trails differ at event {file_seq}")));
         }
@@ -306,20 +307,6 @@ pub(crate) async fn settle_audit_file(pool: &sqlx::SqlitePool, file: &Path) -> R
         .bind(&main_hash)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
-    }
-    if !in_file && main_seq == 0 {
-        // A new database: the file still needs its (empty) tables and head.
-        let create = audit_schema(&mut c, "main", "audit").await?;
-        let mut tx = sqlx::Connection::begin(&mut *c).await?;
-        for statement in &create {
-            sqlx::query(statement).execute(&mut *tx).await?;
-        }
-        sqlx::query("INSERT INTO audit.audit_head (id, seq, hash) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING")
-            .bind(main_seq)
-            .bind(&main_hash)
-            .execute(&mut *tx)
-            .await?;
         tx.commit().await?;
     }
     let mut tx = sqlx::Connection::begin(&mut *c).await?;

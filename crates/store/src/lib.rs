@@ -367,7 +367,7 @@ pub(crate) fn id_list(ids: &[i64]) -> String {
 }
 
 /// SQL for a set of ids bound as one text parameter (`param`, holding the
-/// ids comma-separated: [`id_csv`]), to use as `IN (…)`. The statement's text
+/// ids comma-separated: bind [`id_list`]), to use as `IN (…)`. The statement's text
 /// is the same whatever the ids, so it is prepared once and reused, where an
 /// inlined list ([`id_list`]) is new text, parsed and planned afresh, each time.
 pub(crate) fn bound_ids(backend: Backend, param: &str) -> String {
@@ -375,11 +375,6 @@ pub(crate) fn bound_ids(backend: Backend, param: &str) -> String {
         Backend::Sqlite => format!("SELECT value FROM json_each('[' || {param} || ']')"),
         Backend::Postgres => format!("SELECT CAST(unnest(string_to_array({param}, ',')) AS BIGINT)"),
     }
-}
-
-/// Ids comma-separated, to bind for [`bound_ids`].
-pub(crate) fn id_csv(ids: &[i64]) -> String {
-    id_list(ids)
 }
 
 pub fn today() -> time::Date {

@@ -124,7 +124,7 @@ impl Db {
 
     /// Each person's own restriction and permissions, nothing inherited.
     pub async fn own_restriction_facts(&self, person_ids: &[i64]) -> Result<BTreeMap<i64, RestrictionFacts>> {
-        let (ids, csv) = (crate::bound_ids(self.backend(), "$1"), crate::id_csv(person_ids));
+        let (ids, csv) = (crate::bound_ids(self.backend(), "$1"), crate::id_list(person_ids));
         let restricted: Vec<(i64, bool)> = on_read!(self, |p| sqlx::query_as(&format!(
             "SELECT id, restricted FROM persons WHERE id IN ({ids})"
         ))
@@ -176,7 +176,7 @@ impl Db {
              JOIN persons r ON r.id = ra.person_id AND r.restricted
              WHERE a.person_id IN ({ids}) AND a.to_date IS NULL"
         ))
-        .bind(crate::id_csv(person_ids))
+        .bind(crate::id_list(person_ids))
         .fetch_all(p)
         .await)?;
         if !shared.is_empty() {
@@ -224,7 +224,7 @@ impl Db {
         let rows: Vec<(i64, Option<String>, Option<String>)> = on_read!(self, |p| sqlx::query_as(&format!(
             "SELECT id, phone, email FROM persons WHERE id IN ({ids}) AND (phone IS NOT NULL OR email IS NOT NULL)"
         ))
-        .bind(crate::id_csv(person_ids))
+        .bind(crate::id_list(person_ids))
         .fetch_all(p)
         .await)?;
         Ok(rows

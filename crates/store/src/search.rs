@@ -233,7 +233,7 @@ impl Db {
              UNION ALL SELECT 5, family_id, user_id, NULL FROM access_overrides WHERE family_id IN ({list})
                  AND kind = 'break_glass' AND started_at_ms <= $2 AND expires_at_ms > $2"
         );
-        let (csv, now) = (crate::id_csv(family_ids), crate::now_ms());
+        let (csv, now) = (crate::id_list(family_ids), crate::now_ms());
         let rows: Vec<(i64, i64, Option<i64>, Option<i64>)> =
             on_read!(self, |p| sqlx::query_as(&sql).bind(&csv).bind(now).fetch_all(p).await)?;
         for &(kind, id, a, b) in &rows {
@@ -455,7 +455,7 @@ impl Db {
             return Ok(());
         }
         let ids = crate::bound_ids(self.backend(), "$1");
-        let csv = crate::id_csv(&hits.iter().map(|h| h.person.id).collect::<Vec<_>>());
+        let csv = crate::id_list(&hits.iter().map(|h| h.person.id).collect::<Vec<_>>());
         let rows: Vec<(i64, String)> = on_read!(self, |p| {
             sqlx::query_as(&format!(
                 "SELECT person_id, postcode FROM addresses WHERE person_id IN ({ids}) AND to_date IS NULL"
