@@ -11,7 +11,11 @@
 //! families they see. `--server-pid` samples the server's memory. Each request's latency (to
 //! the last byte of the body) goes into an HdrHistogram in microseconds; any
 //! non-2xx status, transport error, timeout or search page without results
-//! heading counts as an error. Failed requests are recorded at the time they
+//! heading counts as an error. `--think-ms` makes each client a person at a
+//! screen rather than a robot: after every response it waits a random time,
+//! exponentially distributed with that mean (the interactive model of
+//! JMeter's timers or Locust's `wait_time`); without it the loop is closed
+//! and every client asks again at once, which measures capacity. Failed requests are recorded at the time they
 //! failed (a timeout at `--timeout`), so percentiles never hide them.
 //!
 //! Safety: the base URL must be a loopback address (127.0.0.0/8, ::1 or
@@ -80,6 +84,10 @@ struct Args {
     /// during each scenario and printed (is memory flat under load?).
     #[arg(long)]
     server_pid: Option<u32>,
+    /// Mean think time in milliseconds between a client's requests
+    /// (exponentially distributed, capped at ten times the mean); 0: none.
+    #[arg(long, default_value_t = 0)]
+    think_ms: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -324,11 +332,13 @@ async fn run_client(
     deadline: Instant,
     seed: u64,
     profile_family: Option<i64>,
+    think_ms: u64,
 ) -> ClientStats {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut st = ClientStats::new();
     let search_url = base.join("/search").expect("join");
     while Instant::now() < deadline {
+        think(&mut rng, think_ms).await;
         let kind = match scenario {
             Scenario::Family => Kind::Family,
             Scenario::Search => Kind::Search,
@@ -487,6 +497,17 @@ async fn run_client(
         }
     }
     st
+}
+
+/// A person's pause before the next request: exponential with mean
+/// `mean_ms`, capped at ten times the mean (nothing when `mean_ms` is 0).
+async fn think(rng: &mut StdRng, mean_ms: u64) {
+    if mean_ms == 0 {
+        return;
+    }
+    let u: f64 = rng.r#gen();
+    let ms = (-(mean_ms as f64) * (1.0 - u).ln()).min(10.0 * mean_ms as f64);
+    tokio::time::sleep(Duration::from_micros((ms * 1000.0) as u64)).await;
 }
 
 /// The first family member offered on the new-contact form ("who was there").
@@ -648,6 +669,7 @@ async fn main() -> Result<()> {
                 deadline,
                 seed.wrapping_add((n * MAX_CLIENTS + i) as u64),
                 args.profile_family,
+                args.think_ms,
             ));
         }
         let mut all = ClientStats::new();
@@ -727,6 +749,12 @@ async fn main() -> Result<()> {
     }
 
     println!();
+    if args.think_ms > 0 {
+        println!(
+            "each client thinks {} ms on average (exponential) between requests",
+            args.think_ms
+        );
+    }
     println!(
         "| scenario | request | clients | seconds | requests | errors | req/s | p50 ms | p90 ms | p99 ms | max ms |"
     );

@@ -228,7 +228,12 @@ impl Db {
                 // through memory-mapped pages, which survive, instead.
                 .pragma("cache_size", "-8192")
                 .pragma("mmap_size", "1073741824")
-                .pragma("temp_store", "memory");
+                .pragma("temp_store", "memory")
+                // The connection's thread hands rows to the request in a
+                // channel; past this many it waits for the request to take
+                // them, a round of thread switches. A page's largest reads
+                // (a search's policy facts, a family's contacts) fit.
+                .row_buffer_size(256);
             audit_file = sqlite_audit_file(url)?;
             let attach = audit_file.as_ref().map(|f| f.to_string_lossy().into_owned());
             let pool = SqlitePoolOptions::new()

@@ -124,37 +124,65 @@ impl Db {
 
     /// Each person's own restriction and permissions, nothing inherited.
     pub async fn own_restriction_facts(&self, person_ids: &[i64]) -> Result<BTreeMap<i64, RestrictionFacts>> {
+        Ok(self.restriction_rows(person_ids, false).await?.0)
+    }
+
+    /// One statement: each person's own restriction and permissions, and
+    /// with `housemates` the restricted people sharing their current
+    /// address, as (person, restricted housemate) pairs.
+    async fn restriction_rows(
+        &self,
+        person_ids: &[i64],
+        housemates: bool,
+    ) -> Result<(BTreeMap<i64, RestrictionFacts>, Vec<(i64, i64)>)> {
         let (ids, csv) = (crate::bound_ids(self.backend(), "$1"), crate::id_list(person_ids));
-        let restricted: Vec<(i64, bool)> = on_read!(self, |p| sqlx::query_as(&format!(
-            "SELECT id, restricted FROM persons WHERE id IN ({ids})"
+        // (0, person, restricted), (1, person, permitted user), (2, person, restricted housemate).
+        let shared = if housemates {
+            format!(
+                " UNION ALL SELECT DISTINCT 2, a.person_id, ra.person_id FROM addresses a
+                 JOIN addresses ra ON ra.postcode = a.postcode AND LOWER(ra.line1) = LOWER(a.line1)
+                   AND ra.to_date IS NULL AND ra.person_id <> a.person_id
+                 JOIN persons r ON r.id = ra.person_id AND r.restricted
+                 WHERE a.person_id IN ({ids}) AND a.to_date IS NULL"
+            )
+        } else {
+            String::new()
+        };
+        let rows: Vec<(i64, i64, i64)> = on_read!(self, |p| {
+            sqlx::query_as(&format!(
+            "SELECT CAST(0 AS BIGINT), id, CAST(CASE WHEN restricted THEN 1 ELSE 0 END AS BIGINT) FROM persons WHERE id IN ({ids})
+             UNION ALL SELECT 1, person_id, user_id FROM restricted_person_permissions WHERE person_id IN ({ids}){shared}"
         ))
         .bind(&csv)
         .fetch_all(p)
-        .await)?;
-        let permitted: Vec<(i64, i64)> = on_read!(self, |p| sqlx::query_as(&format!(
-            "SELECT person_id, user_id FROM restricted_person_permissions WHERE person_id IN ({ids})"
-        ))
-        .bind(&csv)
-        .fetch_all(p)
-        .await)?;
-        let mut out: BTreeMap<i64, RestrictionFacts> = restricted
-            .into_iter()
-            .map(|(id, restricted)| {
+        .await
+        })?;
+        let mut out: BTreeMap<i64, RestrictionFacts> = rows
+            .iter()
+            .filter(|r| r.0 == 0)
+            .map(|&(_, id, restricted)| {
                 (
                     id,
                     RestrictionFacts {
-                        restricted,
+                        restricted: restricted != 0,
                         permitted_user_ids: vec![],
                     },
                 )
             })
             .collect();
-        for (person_id, user_id) in permitted {
-            if let Some(f) = out.get_mut(&person_id) {
-                f.permitted_user_ids.push(user_id);
+        let mut pairs = vec![];
+        for (kind, person_id, other) in rows {
+            match kind {
+                1 => {
+                    if let Some(f) = out.get_mut(&person_id) {
+                        f.permitted_user_ids.push(other);
+                    }
+                }
+                2 => pairs.push((person_id, other)),
+                _ => {}
             }
         }
-        Ok(out)
+        Ok((out, pairs))
     }
 
     /// The restriction facts of each of `person_ids` (a person not found is
@@ -164,21 +192,10 @@ impl Db {
         if person_ids.is_empty() {
             return Ok(BTreeMap::new());
         }
-        let ids = crate::bound_ids(self.backend(), "$1");
-        let mut out = self.own_restriction_facts(person_ids).await?;
         // Someone living at a restricted person's current address (their
         // child, say) would give it away: they are restricted as that person
         // is, for the workers allowed to see both.
-        let shared: Vec<(i64, i64)> = on_read!(self, |p| sqlx::query_as(&format!(
-            "SELECT DISTINCT a.person_id, ra.person_id FROM addresses a
-             JOIN addresses ra ON ra.postcode = a.postcode AND LOWER(ra.line1) = LOWER(a.line1)
-               AND ra.to_date IS NULL AND ra.person_id <> a.person_id
-             JOIN persons r ON r.id = ra.person_id AND r.restricted
-             WHERE a.person_id IN ({ids}) AND a.to_date IS NULL"
-        ))
-        .bind(crate::id_list(person_ids))
-        .fetch_all(p)
-        .await)?;
+        let (mut out, shared) = self.restriction_rows(person_ids, true).await?;
         if !shared.is_empty() {
             let others: Vec<i64> = shared.iter().map(|(_, r)| *r).collect();
             let theirs = self.own_restriction_facts(&others).await?;

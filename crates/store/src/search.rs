@@ -95,13 +95,15 @@ pub fn visible_condition_given(s: &Subject, break_glass: &[i64]) -> String {
     let (t, u, o) = (s.tenant_id, s.user_id, s.organisation_id);
     let named = [
         format!("f.lead_user_id = {u}"),
-        format!(
-            "EXISTS (SELECT 1 FROM team_members tm WHERE tm.family_id = f.id AND tm.user_id = {u} AND tm.until_date IS NULL)"
-        ),
+        // The user's own team families, read once per statement (a worker is
+        // in the team of few families, against the partnership's thousands
+        // that a search or list may visit): each family then costs a probe of
+        // that small set instead of a descent into the whole index.
+        format!("f.id IN (SELECT family_id FROM team_members WHERE user_id = {u} AND until_date IS NULL)"),
     ];
     // SQLite tries the alternatives in order and stops at the first that
     // holds: the organisation's involvement, the way most families are seen,
-    // goes before the team (both one probe of a covering index, migration 0028).
+    // goes before the team (one probe of a covering index, migration 0028).
     let mut ors = vec![named[0].clone()];
     if s.has(Role::Practitioner) || s.has(Role::Manager) {
         ors.push(format!(
@@ -137,13 +139,20 @@ fn today_literal() -> String {
 /// tenants that an active agreement, not resting on consent, for early help
 /// and sharing identity, makes partners of `tenant` (an SQL expression).
 pub(crate) fn partner_organisations_sql(tenant: &str, today: &str) -> String {
+    partners_sql("p2.organisation_id", &format!("= {tenant}"), today)
+}
+
+/// [`partner_organisations_sql`] selecting `columns` (of `o1`, the tenant's
+/// party, and `p2`, the partner's) for the tenants that meet `tenant_test`
+/// (`= 1`, `IN (…)`).
+fn partners_sql(columns: &str, tenant_test: &str, today: &str) -> String {
     format!(
-        "SELECT p2.organisation_id FROM sharing_agreements a
+        "SELECT {columns} FROM sharing_agreements a
          JOIN sharing_agreement_parties p1 ON p1.agreement_id = a.id
          JOIN organisations o1 ON o1.id = p1.organisation_id
          JOIN sharing_agreement_parties p2 ON p2.agreement_id = a.id
          JOIN organisations o2 ON o2.id = p2.organisation_id
-         WHERE o1.tenant_id = {tenant} AND o2.tenant_id <> {tenant}
+         WHERE o1.tenant_id {tenant_test} AND o2.tenant_id <> o1.tenant_id
            AND a.starts_on <= {today} AND (a.ends_on IS NULL OR a.ends_on >= {today})
            AND a.lawful_basis <> 'consent'
            AND (',' || a.purposes || ',') LIKE '%,early_help_sharing,%'
@@ -213,8 +222,7 @@ impl Db {
         }))
     }
 
-    /// [`Db::family_facts`] for many families: one round trip for the
-    /// families and their relationships, one per tenant for its partners.
+    /// [`Db::family_facts`] for many families, in one round trip.
     pub async fn family_facts_many(&self, family_ids: &[i64]) -> Result<BTreeMap<i64, FamilyFacts>> {
         let mut out = BTreeMap::new();
         if family_ids.is_empty() {
@@ -223,7 +231,13 @@ impl Db {
         let list = crate::bound_ids(self.backend(), "$1");
         // (0, family, tenant, lead), (1, family, sealed), (2, family, team
         // member), (3, family, involved organisation), (4, family) per open
-        // referral, (5, family, user) per unexpired break-glass.
+        // referral, (5, family, user) per unexpired break-glass, (6, tenant,
+        // organisation) per partner organisation of another tenant.
+        let partners = partners_sql(
+            "6, o1.tenant_id, p2.organisation_id, NULL",
+            &format!("IN (SELECT tenant_id FROM families WHERE id IN ({list}))"),
+            "$3",
+        );
         let sql = format!(
             "SELECT CAST(0 AS BIGINT), id, tenant_id, lead_user_id FROM families WHERE id IN ({list})
              UNION ALL SELECT 1, id, CASE WHEN sealed THEN 1 ELSE 0 END, NULL FROM families WHERE id IN ({list})
@@ -231,11 +245,16 @@ impl Db {
              UNION ALL SELECT 3, family_id, organisation_id, NULL FROM involvements WHERE family_id IN ({list}) AND ended_on IS NULL
              UNION ALL SELECT 4, family_id, NULL, NULL FROM referrals WHERE family_id IN ({list}) AND status = 'open'
              UNION ALL SELECT 5, family_id, user_id, NULL FROM access_overrides WHERE family_id IN ({list})
-                 AND kind = 'break_glass' AND started_at_ms <= $2 AND expires_at_ms > $2"
+                 AND kind = 'break_glass' AND started_at_ms <= $2 AND expires_at_ms > $2
+             UNION ALL {partners}"
         );
-        let (csv, now) = (crate::id_list(family_ids), crate::now_ms());
-        let rows: Vec<(i64, i64, Option<i64>, Option<i64>)> =
-            on_read!(self, |p| sqlx::query_as(&sql).bind(&csv).bind(now).fetch_all(p).await)?;
+        let (csv, now, today) = (crate::id_list(family_ids), crate::now_ms(), crate::today());
+        let rows: Vec<(i64, i64, Option<i64>, Option<i64>)> = on_read!(self, |p| sqlx::query_as(&sql)
+            .bind(&csv)
+            .bind(now)
+            .bind(today)
+            .fetch_all(p)
+            .await)?;
         for &(kind, id, a, b) in &rows {
             if kind == 0 {
                 out.insert(
@@ -249,7 +268,13 @@ impl Db {
                 );
             }
         }
+        let mut partners: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
         for (kind, id, a, _) in rows {
+            if kind == 6 {
+                // `id` is a tenant here, not a family.
+                partners.entry(id).or_default().extend(a);
+                continue;
+            }
             let Some(x) = out.get_mut(&id) else { continue };
             match (kind, a) {
                 (1, Some(sealed)) => x.sealed = sealed != 0,
@@ -260,14 +285,8 @@ impl Db {
                 _ => {}
             }
         }
-        let mut tenants: Vec<i64> = out.values().map(|f| f.tenant_id).collect();
-        tenants.sort_unstable();
-        tenants.dedup();
-        for t in tenants {
-            let sql = partner_organisations_sql(&t.to_string(), "$1");
-            let orgs: Vec<(i64,)> = on_read!(self, |p| sqlx::query_as(&sql).bind(crate::today()).fetch_all(p).await)?;
-            let orgs: Vec<i64> = orgs.into_iter().map(|o| o.0).collect();
-            for f in out.values_mut().filter(|f| f.tenant_id == t) {
+        for f in out.values_mut() {
+            if let Some(orgs) = partners.get(&f.tenant_id) {
                 f.partner_organisation_ids = orgs.clone();
             }
         }
@@ -337,36 +356,32 @@ impl Db {
             .unwrap_or_default();
         // Exact spellings first; sound-alikes only while there is room. Each
         // query stops at its limit, so a wide slice of families stays fast.
-        // Exact matches all score alike, so a few more than the page shows are enough.
-        let exact_limit = (limit as i64 + 20).min(CANDIDATES);
+        // Exact matches all score alike, so one page's worth is enough.
         let cond = self.visible_condition(s).await?;
-        let mut rows = self
-            .search_rows(s, &cond, c, &tokens, NameMatch::Exact, exact_limit)
+        let mut people = self
+            .search_people(s, &cond, c, &tokens, NameMatch::Exact, limit as i64)
             .await?;
-        if !tokens.is_empty() && rows.len() < exact_limit as usize {
-            let exact: std::collections::BTreeSet<(i64, i64)> =
-                rows.iter().map(|r| (r.person.id, r.family_id)).collect();
-            let sounds = self
-                .search_rows(s, &cond, c, &tokens, NameMatch::SoundsLike, CANDIDATES)
-                .await?;
-            rows.extend(
-                sounds
-                    .into_iter()
-                    .filter(|r| !exact.contains(&(r.person.id, r.family_id))),
-            );
+        if !tokens.is_empty() && people.len() < limit {
+            // The first word as a family name, then as a given name, each
+            // capped apart: in one query, whichever index SQLite walks first
+            // fills the cap, so a typo of a surname ("Kahn") found only
+            // given names that share its sound ("Kwame") and showed nothing.
+            let mut seen: std::collections::BTreeSet<i64> = people.iter().map(|p| p.id).collect();
+            for side in [NameMatch::FamilySoundsLike, NameMatch::GivenSoundsLike] {
+                let sounds = self.search_people(s, &cond, c, &tokens, side, CANDIDATES / 2).await?;
+                people.extend(sounds.into_iter().filter(|p| seen.insert(p.id)));
+            }
         }
-        let mut hits: BTreeMap<i64, PersonHit> = BTreeMap::new();
-        for r in rows {
-            let person: Person = r.person;
-            let hit = hits.entry(person.id).or_insert_with(|| PersonHit {
+        let mut hits: Vec<PersonHit> = people
+            .into_iter()
+            .map(|person| PersonHit {
                 score: name_score(&tokens, &person),
                 person,
                 postcode: None,
                 families: vec![],
-            });
-            hit.families.push((r.family_id, r.family_name));
-        }
-        let mut hits: Vec<PersonHit> = hits.into_values().filter(|h| h.score >= 0.7).collect();
+            })
+            .filter(|h| h.score >= 0.7)
+            .collect();
         hits.sort_by(|a, b| {
             b.score
                 .total_cmp(&a.score)
@@ -374,11 +389,14 @@ impl Db {
                 .then_with(|| a.person.given_name.cmp(&b.person.given_name))
         });
         hits.truncate(limit);
-        self.fill_current_postcodes(&mut hits).await?;
+        self.fill_families_and_postcodes(&cond, &mut hits).await?;
         Ok(hits)
     }
 
-    async fn search_rows(
+    /// People matching the criteria who are in at least one family the
+    /// subject can see (`cond`), at most `limit` of them: each candidate
+    /// costs one visibility probe per family until one holds.
+    async fn search_people(
         &self,
         s: &Subject,
         cond: &str,
@@ -386,28 +404,31 @@ impl Db {
         tokens: &[String],
         how: NameMatch,
         limit: i64,
-    ) -> Result<Vec<SearchRow>> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            family_id: i64,
-            family_name: String,
-            #[sqlx(flatten)]
-            person: PersonRow,
-        }
-        let rows: Vec<Row> = on_read!(self, |p, DB| {
-            let mut q = QueryBuilder::<DB>::new(format!(
-                "SELECT f.id AS family_id, f.name AS family_name, {PERSON_COLUMNS}
-                 FROM persons p JOIN family_members m ON m.person_id = p.id JOIN families f ON f.id = m.family_id
-                 WHERE {cond} AND p.tenant_id = "
-            ));
+    ) -> Result<Vec<Person>> {
+        let rows: Vec<PersonRow> = on_read!(self, |p, DB| {
+            let mut q = QueryBuilder::<DB>::new(format!("SELECT {PERSON_COLUMNS} FROM persons p WHERE p.tenant_id = "));
             q.push_bind(s.tenant_id);
-            for t in tokens {
-                q.push(" AND (p.given_norm = ").push_bind(t.clone());
-                q.push(" OR p.family_norm = ").push_bind(t.clone());
-                if how == NameMatch::SoundsLike {
-                    let phon = names::phonetic(t);
-                    q.push(" OR p.given_phon = ").push_bind(phon.clone());
-                    q.push(" OR p.family_phon = ").push_bind(phon);
+            for (i, t) in tokens.iter().enumerate() {
+                let phon = names::phonetic(t);
+                match (how, i) {
+                    (NameMatch::Exact, _) => {
+                        q.push(" AND (p.given_norm = ").push_bind(t.clone());
+                        q.push(" OR p.family_norm = ").push_bind(t.clone());
+                    }
+                    (NameMatch::FamilySoundsLike, 0) => {
+                        q.push(" AND (p.family_norm = ").push_bind(t.clone());
+                        q.push(" OR p.family_phon = ").push_bind(phon);
+                    }
+                    (NameMatch::GivenSoundsLike, 0) => {
+                        q.push(" AND (p.given_norm = ").push_bind(t.clone());
+                        q.push(" OR p.given_phon = ").push_bind(phon);
+                    }
+                    _ => {
+                        q.push(" AND (p.given_norm = ").push_bind(t.clone());
+                        q.push(" OR p.family_norm = ").push_bind(t.clone());
+                        q.push(" OR p.given_phon = ").push_bind(phon.clone());
+                        q.push(" OR p.family_phon = ").push_bind(phon);
+                    }
                 }
                 q.push(")");
             }
@@ -437,61 +458,73 @@ impl Db {
                 .push_bind(s.user_id)
                 .push("))");
             }
-            q.push(" LIMIT ").push_bind(limit);
-            q.build_query_as::<Row>().fetch_all(p).await
+            q.push(format!(
+                " AND EXISTS (SELECT 1 FROM family_members m JOIN families f ON f.id = m.family_id
+                   WHERE m.person_id = p.id AND {cond}) LIMIT "
+            ))
+            .push_bind(limit);
+            q.build_query_as::<PersonRow>().fetch_all(p).await
         })?;
-        Ok(rows
-            .into_iter()
-            .map(|r| SearchRow {
-                family_id: r.family_id,
-                family_name: r.family_name,
-                person: r.person.into(),
-            })
-            .collect())
+        Ok(rows.into_iter().map(Person::from).collect())
     }
 
-    async fn fill_current_postcodes(&self, hits: &mut [PersonHit]) -> Result<()> {
+    /// Each hit's families that the subject can see (`cond`) and current
+    /// postcode, in one statement.
+    async fn fill_families_and_postcodes(&self, cond: &str, hits: &mut [PersonHit]) -> Result<()> {
         if hits.is_empty() {
             return Ok(());
         }
         let ids = crate::bound_ids(self.backend(), "$1");
         let csv = crate::id_list(&hits.iter().map(|h| h.person.id).collect::<Vec<_>>());
-        let rows: Vec<(i64, String)> = on_read!(self, |p| {
+        // (person, family, family name) per family; (person, NULL, postcode) per current address.
+        let rows: Vec<(i64, Option<i64>, String)> = on_read!(self, |p| {
             sqlx::query_as(&format!(
-                "SELECT person_id, postcode FROM addresses WHERE person_id IN ({ids}) AND to_date IS NULL"
+                "SELECT m.person_id, f.id, f.name FROM family_members m JOIN families f ON f.id = m.family_id
+                  WHERE m.person_id IN ({ids}) AND {cond}
+                 UNION ALL SELECT person_id, NULL, postcode FROM addresses WHERE person_id IN ({ids}) AND to_date IS NULL"
             ))
             .bind(&csv)
             .fetch_all(p)
             .await
         })?;
-        for (pid, pc) in rows {
-            if let Some(h) = hits.iter_mut().find(|h| h.person.id == pid) {
-                h.postcode = Some(pc);
+        let at: std::collections::HashMap<i64, usize> =
+            hits.iter().enumerate().map(|(i, h)| (h.person.id, i)).collect();
+        for (person_id, family_id, text) in rows {
+            let Some(h) = at.get(&person_id).map(|&i| &mut hits[i]) else {
+                continue;
+            };
+            match family_id {
+                Some(id) => h.families.push((id, text)),
+                None => h.postcode = Some(text),
             }
+        }
+        for h in hits.iter_mut() {
+            h.families.sort_unstable();
+            h.families.dedup();
         }
         Ok(())
     }
 }
 
-/// How many (person, family) rows each search query may return: three pages.
-/// A sounds-alike search for a common name has thousands of candidates in a
-/// big partnership; which of the many equally good ones come first is the
-/// index's order, whatever the cap, and each candidate costs a visibility
-/// check. The page says when there are more, so the user narrows the search.
+/// How many people the sound-alike queries may return between them (half
+/// by family name, half by given name): three pages, ranked by how close
+/// their names are. A sound-alike search for a common name has
+/// thousands of candidates in a big partnership; which of the many equally
+/// good ones come first is the index's order, whatever the cap, and each
+/// candidate costs a visibility check. The page says when there are more, so
+/// the user narrows the search.
 const CANDIDATES: i64 = 150;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum NameMatch {
     /// Every searched word is exactly a given or family name.
     Exact,
-    /// Every searched word is spelt or sounds like a given or family name.
-    SoundsLike,
-}
-
-struct SearchRow {
-    family_id: i64,
-    family_name: String,
-    person: Person,
+    /// The first word is spelt or sounds like the family name, every other
+    /// like a given or family name.
+    FamilySoundsLike,
+    /// The first word is spelt or sounds like the given name, every other
+    /// like a given or family name.
+    GivenSoundsLike,
 }
 
 /// The mean over searched words of the best similarity to any of the person's names.
