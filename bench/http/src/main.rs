@@ -324,16 +324,22 @@ fn search_hits(page: &str) -> Option<u64> {
     head[start..].split_whitespace().find_map(|w| w.parse().ok())
 }
 
-async fn run_client(
-    s: Arc<Session>,
-    base: Arc<Url>,
-    families: Arc<Vec<i64>>,
+/// What one client does in a scenario, besides its session and seed.
+#[derive(Clone, Copy)]
+struct Plan {
     scenario: Scenario,
     deadline: Instant,
-    seed: u64,
     profile_family: Option<i64>,
     think_ms: u64,
-) -> ClientStats {
+}
+
+async fn run_client(s: Arc<Session>, base: Arc<Url>, families: Arc<Vec<i64>>, plan: Plan, seed: u64) -> ClientStats {
+    let Plan {
+        scenario,
+        deadline,
+        profile_family,
+        think_ms,
+    } = plan;
     let mut rng = StdRng::seed_from_u64(seed);
     let mut st = ClientStats::new();
     let search_url = base.join("/search").expect("join");
@@ -665,11 +671,13 @@ async fn main() -> Result<()> {
                 s.clone(),
                 base.clone(),
                 families.clone(),
-                scenario,
-                deadline,
+                Plan {
+                    scenario,
+                    deadline,
+                    profile_family: args.profile_family,
+                    think_ms: args.think_ms,
+                },
                 seed.wrapping_add((n * MAX_CLIENTS + i) as u64),
-                args.profile_family,
-                args.think_ms,
             ));
         }
         let mut all = ClientStats::new();
