@@ -100,3 +100,20 @@ pub async fn early_help_worker(db: &Db, roles: &[kindred_domain::model::Role]) -
     };
     (t.id, creator)
 }
+
+/// A person's details with only a name and a date of birth, the rest empty.
+pub fn person_details(given: &str, family: &str, born: Option<time::Date>) -> crate::persons::PersonDetails {
+    crate::persons::PersonDetails {
+        given_name: given.into(),
+        family_name: family.into(),
+        preferred_name: None,
+        date_of_birth: born,
+        expected_delivery: None,
+        sex: kindred_domain::model::Sex::Unknown,
+        nhs_number: None,
+        upn: None,
+        language: None,
+        interpreter_needed: false,
+        send: false,
+    }
+}

@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use kindred_domain::access::{self, Decision, FamilyAction, FamilyFacts, Subject};
-use kindred_domain::model::{MemberRole, OrgKind, Profession, Role, Sex};
+use kindred_domain::model::{MemberRole, OrgKind, Profession, Role};
 use kindred_store::families::Creator;
 use kindred_store::persons::PersonDetails;
 use kindred_store::search::{SearchCriteria, Total};
@@ -93,19 +93,7 @@ fn random_roles(rng: &mut StdRng) -> Vec<Role> {
 }
 
 fn person(given: &str) -> PersonDetails {
-    PersonDetails {
-        given_name: given.into(),
-        family_name: FAMILY_NAME.into(),
-        preferred_name: None,
-        date_of_birth: Some(date!(2015 - 06 - 01)),
-        expected_delivery: None,
-        sex: Sex::Unknown,
-        nhs_number: None,
-        upn: None,
-        language: None,
-        interpreter_needed: false,
-        send: false,
-    }
+    testing::person_details(given, FAMILY_NAME, Some(date!(2015 - 06 - 01)))
 }
 
 /// Builds a random world from `seed`; the same seed builds the same world on any backend.

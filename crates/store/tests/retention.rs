@@ -4,29 +4,17 @@
 //! that refers to them — with the audit chain still verifying.
 
 use kindred_domain::audit::{AuditAction, NewEvent};
-use kindred_domain::model::{MemberRole, OrgKind, Profession, RelationshipKind, Role, Sex};
+use kindred_domain::model::{MemberRole, OrgKind, Profession, RelationshipKind, Role};
 use kindred_store::contacts::NewContact;
 use kindred_store::families::{Actor, Creator, Household, NewMember};
-use kindred_store::persons::{NewAddress, PersonDetails};
+use kindred_store::persons::NewAddress;
 use kindred_store::users::NewUser;
 use kindred_store::{Db, StoreError, testing};
 use time::{Date, Duration};
 
 fn person(given: &str, family: &str, born: Date) -> NewMember {
     NewMember {
-        details: PersonDetails {
-            given_name: given.into(),
-            family_name: family.into(),
-            preferred_name: None,
-            date_of_birth: Some(born),
-            expected_delivery: None,
-            sex: Sex::Unknown,
-            nhs_number: None,
-            upn: None,
-            language: None,
-            interpreter_needed: false,
-            send: false,
-        },
+        details: testing::person_details(given, family, Some(born)),
         role: MemberRole::Parent,
         contact: Default::default(),
         address: Some(NewAddress {

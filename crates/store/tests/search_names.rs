@@ -1,27 +1,10 @@
 //! Typo-tolerant name search ranks by how close the names are, whichever
 //! name (given or family) shares the typo's sound. Both backends.
 
-use kindred_domain::model::{MemberRole, Role, Sex};
-use kindred_store::persons::PersonDetails;
+use kindred_domain::model::{MemberRole, Role};
 use kindred_store::search::SearchCriteria;
 use kindred_store::{Db, testing};
 use time::macros::date;
-
-fn details(given: &str, family: &str) -> PersonDetails {
-    PersonDetails {
-        given_name: given.into(),
-        family_name: family.into(),
-        preferred_name: None,
-        date_of_birth: Some(date!(1990 - 03 - 04)),
-        expected_delivery: None,
-        sex: Sex::Unknown,
-        nhs_number: None,
-        upn: None,
-        language: None,
-        interpreter_needed: false,
-        send: false,
-    }
-}
 
 /// One family of `n` people named `given family`, made by `creator`.
 async fn family_of(
@@ -42,7 +25,13 @@ async fn family_of(
         .await
         .unwrap();
     for _ in 0..n {
-        let p = db.create_person(tenant_id, &details(given, family)).await.unwrap();
+        let p = db
+            .create_person(
+                tenant_id,
+                &testing::person_details(given, family, Some(date!(1990 - 03 - 04))),
+            )
+            .await
+            .unwrap();
         db.add_member(f.id, p.id, MemberRole::Parent, date!(2026 - 01 - 05))
             .await
             .unwrap();
