@@ -14,7 +14,7 @@ export default function restricted(ctx) {
       await visit(page, '/search');
       await page.getByLabel('Name').fill('Carol Hartley');
       await submit(page, button(page, 'Search'), { status: 200, label: 'search results' });
-      await submit(page, page.getByRole('link', { name: 'Hartley', exact: true }).first(), { status: 200, label: 'the Hartley family' });
+      await submit(page, page.getByRole('link', { name: 'Hartley household', exact: true }).first(), { status: 200, label: 'the Hartley family' });
       const familyPath = new URL(page.url()).pathname;
       await assertVisible(page.getByText('41 Mulberry Road'), 'the lead sees the grandmother’s address');
 
