@@ -56,5 +56,10 @@ mod tests {
         assert!(similarity("Dixon", "Dicksonx") > 0.8);
         assert!(similarity("Smith", "Okafor") < 0.6);
         assert_eq!(similarity("Ann", "ann"), 1.0);
+        // The store's search counts a match from 0.9 as close and shows from 0.7.
+        assert!(similarity("Smiht", "Smith") > 0.95);
+        assert!(similarity("Kahn", "Khan") > 0.92);
+        assert!(similarity("Smiht", "Sandy") < 0.55);
+        assert!(similarity("Kahn", "Kwame") < 0.7);
     }
 }

@@ -371,15 +371,25 @@ pub(crate) fn id_list(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
-/// SQL for a set of ids bound as one text parameter (`param`, holding the
-/// ids comma-separated: bind [`id_list`]), to use as `IN (…)`. The statement's text
-/// is the same whatever the ids, so it is prepared once and reused, where an
-/// inlined list ([`id_list`]) is new text, parsed and planned afresh, each time.
-pub(crate) fn bound_ids(backend: Backend, param: &str) -> String {
+/// A set of ids bound as one text parameter (`param`, holding them
+/// comma-separated: bind [`id_set`]) as a table `alias` of one column,
+/// `value`, to join on: `FROM {ids} JOIN families f ON f.id = j.value`.
+/// The statement's text is the same whatever the ids, so it is prepared once
+/// and reused, where an inlined list ([`id_list`]) is new text, parsed and
+/// planned afresh, each time. Joined, not `IN (SELECT …)`: SQLite builds a
+/// temporary B-tree for each such subquery, every time the statement runs.
+pub(crate) fn bound_ids(backend: Backend, param: &str, alias: &str) -> String {
     match backend {
-        Backend::Sqlite => format!("SELECT value FROM json_each('[' || {param} || ']')"),
-        Backend::Postgres => format!("SELECT CAST(unnest(string_to_array({param}, ',')) AS BIGINT)"),
+        Backend::Sqlite => format!("json_each('[' || {param} || ']') AS {alias}"),
+        Backend::Postgres => format!("unnest(CAST(string_to_array({param}, ',') AS BIGINT[])) AS {alias}(value)"),
     }
+}
+
+/// `ids` sorted and without repeats, comma-separated, to bind for
+/// [`bound_ids`]: as a joined table each repeat would repeat its rows.
+pub(crate) fn id_set(ids: &[i64]) -> String {
+    let set: std::collections::BTreeSet<i64> = ids.iter().copied().collect();
+    set.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
 pub fn today() -> time::Date {

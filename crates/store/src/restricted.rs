@@ -34,6 +34,18 @@ pub struct Permission {
     pub granted_at_ms: i64,
 }
 
+/// SQL joining, to the current address `a` (an alias of `addresses`), the
+/// restricted people `r` (of `persons`) who live there too: same postcode
+/// and first line, their address current, not the address's own person.
+/// Living with a restricted person shares their restriction.
+pub(crate) fn restricted_housemates(a: &str) -> String {
+    format!(
+        "JOIN addresses ra ON ra.postcode = {a}.postcode AND LOWER(ra.line1) = LOWER({a}.line1)
+           AND ra.to_date IS NULL AND ra.person_id <> {a}.person_id
+         JOIN persons r ON r.id = ra.person_id AND r.restricted"
+    )
+}
+
 impl Db {
     /// Marks a person restricted; the worker who marks them is given
     /// permission in the same transaction, so no one is locked out.
@@ -135,27 +147,27 @@ impl Db {
         person_ids: &[i64],
         housemates: bool,
     ) -> Result<(BTreeMap<i64, RestrictionFacts>, Vec<(i64, i64)>)> {
-        let (ids, csv) = (crate::bound_ids(self.backend(), "$1"), crate::id_list(person_ids));
+        let (ids, csv) = (crate::bound_ids(self.backend(), "$1", "j"), crate::id_set(person_ids));
         // (0, person, restricted), (1, person, permitted user), (2, person, restricted housemate).
         let shared = if housemates {
             format!(
-                " UNION ALL SELECT DISTINCT 2, a.person_id, ra.person_id FROM addresses a
-                 JOIN addresses ra ON ra.postcode = a.postcode AND LOWER(ra.line1) = LOWER(a.line1)
-                   AND ra.to_date IS NULL AND ra.person_id <> a.person_id
-                 JOIN persons r ON r.id = ra.person_id AND r.restricted
-                 WHERE a.person_id IN ({ids}) AND a.to_date IS NULL"
+                " UNION ALL SELECT DISTINCT 2, a.person_id, r.id FROM {ids}
+                 JOIN addresses a ON a.person_id = j.value AND a.to_date IS NULL {}",
+                restricted_housemates("a")
             )
         } else {
             String::new()
         };
         let rows: Vec<(i64, i64, i64)> = on_read!(self, |p| {
             sqlx::query_as(&format!(
-            "SELECT CAST(0 AS BIGINT), id, CAST(CASE WHEN restricted THEN 1 ELSE 0 END AS BIGINT) FROM persons WHERE id IN ({ids})
-             UNION ALL SELECT 1, person_id, user_id FROM restricted_person_permissions WHERE person_id IN ({ids}){shared}"
-        ))
-        .bind(&csv)
-        .fetch_all(p)
-        .await
+                "SELECT CAST(0 AS BIGINT), p.id, CAST(CASE WHEN p.restricted THEN 1 ELSE 0 END AS BIGINT)
+               FROM {ids} JOIN persons p ON p.id = j.value
+             UNION ALL SELECT 1, rp.person_id, rp.user_id FROM {ids}
+               JOIN restricted_person_permissions rp ON rp.person_id = j.value{shared}"
+            ))
+            .bind(&csv)
+            .fetch_all(p)
+            .await
         })?;
         let mut out: BTreeMap<i64, RestrictionFacts> = rows
             .iter()
@@ -237,11 +249,12 @@ impl Db {
         if person_ids.is_empty() {
             return Ok(BTreeMap::new());
         }
-        let ids = crate::bound_ids(self.backend(), "$1");
+        let ids = crate::bound_ids(self.backend(), "$1", "j");
         let rows: Vec<(i64, Option<String>, Option<String>)> = on_read!(self, |p| sqlx::query_as(&format!(
-            "SELECT id, phone, email FROM persons WHERE id IN ({ids}) AND (phone IS NOT NULL OR email IS NOT NULL)"
+            "SELECT p.id, p.phone, p.email FROM {ids} JOIN persons p ON p.id = j.value
+              WHERE p.phone IS NOT NULL OR p.email IS NOT NULL"
         ))
-        .bind(crate::id_list(person_ids))
+        .bind(crate::id_set(person_ids))
         .fetch_all(p)
         .await)?;
         Ok(rows

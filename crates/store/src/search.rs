@@ -228,34 +228,37 @@ impl Db {
         if family_ids.is_empty() {
             return Ok(out);
         }
-        let list = crate::bound_ids(self.backend(), "$1");
-        // (0, family, tenant, lead), (1, family, sealed), (2, family, team
-        // member), (3, family, involved organisation), (4, family) per open
-        // referral, (5, family, user) per unexpired break-glass, (6, tenant,
-        // organisation) per partner organisation of another tenant.
+        let ids = crate::bound_ids(self.backend(), "$1", "j");
+        // (0, family, tenant, lead, sealed), (2, family, team member), (3,
+        // family, involved organisation), (4, family) per open referral, (5,
+        // family, user) per unexpired break-glass, (6, tenant, organisation)
+        // per partner organisation of another tenant.
         let partners = partners_sql(
-            "6, o1.tenant_id, p2.organisation_id, NULL",
-            &format!("IN (SELECT tenant_id FROM families WHERE id IN ({list}))"),
+            "6, o1.tenant_id, p2.organisation_id, NULL, NULL",
+            &format!("IN (SELECT f.tenant_id FROM {ids} JOIN families f ON f.id = j.value)"),
             "$3",
         );
         let sql = format!(
-            "SELECT CAST(0 AS BIGINT), id, tenant_id, lead_user_id FROM families WHERE id IN ({list})
-             UNION ALL SELECT 1, id, CASE WHEN sealed THEN 1 ELSE 0 END, NULL FROM families WHERE id IN ({list})
-             UNION ALL SELECT 2, family_id, user_id, NULL FROM team_members WHERE family_id IN ({list}) AND until_date IS NULL
-             UNION ALL SELECT 3, family_id, organisation_id, NULL FROM involvements WHERE family_id IN ({list}) AND ended_on IS NULL
-             UNION ALL SELECT 4, family_id, NULL, NULL FROM referrals WHERE family_id IN ({list}) AND status = 'open'
-             UNION ALL SELECT 5, family_id, user_id, NULL FROM access_overrides WHERE family_id IN ({list})
-                 AND kind = 'break_glass' AND started_at_ms <= $2 AND expires_at_ms > $2
+            "SELECT CAST(0 AS BIGINT), f.id, f.tenant_id, f.lead_user_id, CAST(CASE WHEN f.sealed THEN 1 ELSE 0 END AS BIGINT)
+               FROM {ids} JOIN families f ON f.id = j.value
+             UNION ALL SELECT 2, t.family_id, t.user_id, NULL, NULL FROM {ids} JOIN team_members t ON t.family_id = j.value
+                 AND t.until_date IS NULL
+             UNION ALL SELECT 3, i.family_id, i.organisation_id, NULL, NULL FROM {ids} JOIN involvements i ON i.family_id = j.value
+                 AND i.ended_on IS NULL
+             UNION ALL SELECT 4, r.family_id, NULL, NULL, NULL FROM {ids} JOIN referrals r ON r.family_id = j.value
+                 AND r.status = 'open'
+             UNION ALL SELECT 5, o.family_id, o.user_id, NULL, NULL FROM {ids} JOIN access_overrides o ON o.family_id = j.value
+                 AND o.kind = 'break_glass' AND o.started_at_ms <= $2 AND o.expires_at_ms > $2
              UNION ALL {partners}"
         );
-        let (csv, now, today) = (crate::id_list(family_ids), crate::now_ms(), crate::today());
-        let rows: Vec<(i64, i64, Option<i64>, Option<i64>)> = on_read!(self, |p| sqlx::query_as(&sql)
+        let (csv, now, today) = (crate::id_set(family_ids), crate::now_ms(), crate::today());
+        let rows: Vec<FactRow> = on_read!(self, |p| sqlx::query_as(&sql)
             .bind(&csv)
             .bind(now)
             .bind(today)
             .fetch_all(p)
             .await)?;
-        for &(kind, id, a, b) in &rows {
+        for &(kind, id, a, b, sealed) in &rows {
             if kind == 0 {
                 out.insert(
                     id,
@@ -263,13 +266,14 @@ impl Db {
                         family_id: id,
                         tenant_id: a.unwrap_or_default(),
                         lead_user_id: b,
+                        sealed: sealed.is_some_and(|s| s != 0),
                         ..Default::default()
                     },
                 );
             }
         }
         let mut partners: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
-        for (kind, id, a, _) in rows {
+        for (kind, id, a, _, _) in rows {
             if kind == 6 {
                 // `id` is a tenant here, not a family.
                 partners.entry(id).or_default().extend(a);
@@ -277,7 +281,6 @@ impl Db {
             }
             let Some(x) = out.get_mut(&id) else { continue };
             match (kind, a) {
-                (1, Some(sealed)) => x.sealed = sealed != 0,
                 (2, Some(user)) => x.team_user_ids.push(user),
                 (3, Some(org)) => x.involved_organisation_ids.push(org),
                 (4, _) => x.open_referral = true,
@@ -358,30 +361,38 @@ impl Db {
         // query stops at its limit, so a wide slice of families stays fast.
         // Exact matches all score alike, so one page's worth is enough.
         let cond = self.visible_condition(s).await?;
-        let mut people = self
+        let hit = |person: Person| PersonHit {
+            score: name_score(&tokens, &person),
+            person,
+            postcode: None,
+            families: vec![],
+        };
+        let mut hits: Vec<PersonHit> = self
             .search_people(s, &cond, c, &tokens, NameMatch::Exact, limit as i64)
-            .await?;
-        if !tokens.is_empty() && people.len() < limit {
+            .await?
+            .into_iter()
+            .map(hit)
+            .collect();
+        if !tokens.is_empty() && hits.len() < limit {
             // The first word as a family name, then as a given name, each
             // capped apart: in one query, whichever index SQLite walks first
             // fills the cap, so a typo of a surname ("Kahn") found only
             // given names that share its sound ("Kwame") and showed nothing.
-            let mut seen: std::collections::BTreeSet<i64> = people.iter().map(|p| p.id).collect();
+            let mut seen: std::collections::BTreeSet<i64> = hits.iter().map(|h| h.person.id).collect();
             for side in [NameMatch::FamilySoundsLike, NameMatch::GivenSoundsLike] {
+                // A surname's typo ("Smiht") that has already filled the page
+                // with close matches needs no pass over given names that
+                // merely share its sound (Sandy, Sanjay): they score below
+                // what is shown, and each costs a visibility check.
+                let close = hits.iter().filter(|h| h.score >= CLOSE).count();
+                if side == NameMatch::GivenSoundsLike && close >= limit {
+                    break;
+                }
                 let sounds = self.search_people(s, &cond, c, &tokens, side, CANDIDATES / 2).await?;
-                people.extend(sounds.into_iter().filter(|p| seen.insert(p.id)));
+                hits.extend(sounds.into_iter().filter(|p| seen.insert(p.id)).map(hit));
             }
         }
-        let mut hits: Vec<PersonHit> = people
-            .into_iter()
-            .map(|person| PersonHit {
-                score: name_score(&tokens, &person),
-                person,
-                postcode: None,
-                families: vec![],
-            })
-            .filter(|h| h.score >= 0.7)
-            .collect();
+        hits.retain(|h| h.score >= SHOWN_FROM);
         hits.sort_by(|a, b| {
             b.score
                 .total_cmp(&a.score)
@@ -448,13 +459,12 @@ impl Db {
                     .push_bind(s.user_id)
                     .push("))");
                 // Nor is anyone living with them (`Db::restriction_facts`).
-                q.push(
-                    " AND NOT EXISTS (SELECT 1 FROM addresses a1 JOIN addresses a2 ON a2.postcode = a1.postcode
-                       AND LOWER(a2.line1) = LOWER(a1.line1) AND a2.to_date IS NULL AND a2.person_id <> a1.person_id
-                       JOIN persons r ON r.id = a2.person_id AND r.restricted
+                q.push(format!(
+                    " AND NOT EXISTS (SELECT 1 FROM addresses a1 {}
                      WHERE a1.person_id = p.id AND a1.to_date IS NULL
                        AND NOT EXISTS (SELECT 1 FROM restricted_person_permissions rp2 WHERE rp2.person_id = r.id AND rp2.user_id = ",
-                )
+                    crate::restricted::restricted_housemates("a1")
+                ))
                 .push_bind(s.user_id)
                 .push("))");
             }
@@ -474,14 +484,16 @@ impl Db {
         if hits.is_empty() {
             return Ok(());
         }
-        let ids = crate::bound_ids(self.backend(), "$1");
-        let csv = crate::id_list(&hits.iter().map(|h| h.person.id).collect::<Vec<_>>());
+        let ids = crate::bound_ids(self.backend(), "$1", "j");
+        let csv = crate::id_set(&hits.iter().map(|h| h.person.id).collect::<Vec<_>>());
         // (person, family, family name) per family; (person, NULL, postcode) per current address.
         let rows: Vec<(i64, Option<i64>, String)> = on_read!(self, |p| {
             sqlx::query_as(&format!(
-                "SELECT m.person_id, f.id, f.name FROM family_members m JOIN families f ON f.id = m.family_id
-                  WHERE m.person_id IN ({ids}) AND {cond}
-                 UNION ALL SELECT person_id, NULL, postcode FROM addresses WHERE person_id IN ({ids}) AND to_date IS NULL"
+                "SELECT m.person_id, f.id, f.name FROM {ids} JOIN family_members m ON m.person_id = j.value
+                   JOIN families f ON f.id = m.family_id
+                  WHERE {cond}
+                 UNION ALL SELECT a.person_id, NULL, a.postcode FROM {ids} JOIN addresses a ON a.person_id = j.value
+                  WHERE a.to_date IS NULL"
             ))
             .bind(&csv)
             .fetch_all(p)
@@ -506,6 +518,10 @@ impl Db {
     }
 }
 
+/// A row of [`Db::family_facts_many`]'s statement: (kind, family or
+/// tenant, then up to three values as the kind says).
+type FactRow = (i64, i64, Option<i64>, Option<i64>, Option<i64>);
+
 /// How many people the sound-alike queries may return between them (half
 /// by family name, half by given name): three pages, ranked by how close
 /// their names are. A sound-alike search for a common name has
@@ -514,6 +530,15 @@ impl Db {
 /// candidate costs a visibility check. The page says when there are more, so
 /// the user narrows the search.
 const CANDIDATES: i64 = 150;
+
+/// A name match this close (Jaro-Winkler) is a near spelling of the name:
+/// "Smiht" of Smith scores 0.95, "Kahn" of Khan 0.93, while names that only
+/// share a sound score lower ("Smiht" of Sandy 0.52, "Kahn" of Kwame 0.67).
+/// Hits are shown from [`SHOWN_FROM`].
+const CLOSE: f64 = 0.9;
+
+/// The least name score a hit is shown with.
+const SHOWN_FROM: f64 = 0.7;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum NameMatch {
