@@ -473,6 +473,11 @@ pub async fn build(db: &Db, opts: &Options, progress: &(dyn Fn(u64, u64) + Sync)
     db.reset_id_sequences().await?;
     stages.lap("families");
     if opts.casework {
+        // The casework and the feeds' matcher query what was just loaded:
+        // give the planner its size first (the migrations measured empty
+        // tables).
+        db.analyze().await?;
+        stages.lap("analyze families");
         casework_and_services(
             db,
             opts,

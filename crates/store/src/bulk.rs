@@ -617,6 +617,23 @@ impl Db {
         self.forget_stat4_samples().await
     }
 
+    /// Brings SQLite's planner statistics up to date where the data has
+    /// grown or shrunk since they were taken (`PRAGMA optimize`, which
+    /// reads a bounded sample of each such table, so it takes milliseconds
+    /// at any size). A database that started empty has only the estimates
+    /// its migrations took of empty tables, and without estimates the
+    /// planner can choose to scan a whole table where an index would do.
+    /// `kindred serve` runs this at start and hourly; PostgreSQL's
+    /// autovacuum keeps its own statistics, so there it does nothing.
+    pub async fn optimize(&self) -> Result<()> {
+        if let crate::Pool::Sqlite(p) = &self.pool {
+            // 0x10000: every table, not only those this connection has read;
+            // 0x02: analyse those whose size has changed enough to matter.
+            sqlx::query("PRAGMA optimize = 0x10002").execute(p).await?;
+        }
+        self.forget_stat4_samples().await
+    }
+
     /// Empties `sqlite_stat4` where a SQLite built with STAT4 (not ours: see
     /// `.cargo/config.toml`, but a build elsewhere might be) left samples.
     pub(crate) async fn forget_stat4_samples(&self) -> Result<()> {

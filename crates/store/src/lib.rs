@@ -373,7 +373,8 @@ pub(crate) fn id_list(ids: &[i64]) -> String {
 
 /// A set of ids bound as one text parameter (`param`, holding them
 /// comma-separated: bind [`id_set`]) as a table `alias` of one column,
-/// `value`, to join on: `FROM {ids} JOIN families f ON f.id = j.value`.
+/// `value`, to join on with [`ids_join`]:
+/// `FROM {ids} {join} families f ON f.id = j.value`.
 /// The statement's text is the same whatever the ids, so it is prepared once
 /// and reused, where an inlined list ([`id_list`]) is new text, parsed and
 /// planned afresh, each time. Joined, not `IN (SELECT …)`: SQLite builds a
@@ -382,6 +383,20 @@ pub(crate) fn bound_ids(backend: Backend, param: &str, alias: &str) -> String {
     match backend {
         Backend::Sqlite => format!("json_each('[' || {param} || ']') AS {alias}"),
         Backend::Postgres => format!("unnest(CAST(string_to_array({param}, ',') AS BIGINT[])) AS {alias}(value)"),
+    }
+}
+
+/// The join that follows a [`bound_ids`] table. For SQLite, `CROSS JOIN`,
+/// which keeps the ids as the outer loop: the planner knows nothing of how
+/// many ids a `json_each` holds, and without fresh statistics it chose to
+/// scan the whole joined table (every open involvement, every team member)
+/// and look each row up in the list, seconds where a probe per id takes
+/// microseconds. PostgreSQL plans `unnest` well and has no such keyword
+/// with `ON`.
+pub(crate) fn ids_join(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "CROSS JOIN",
+        Backend::Postgres => "JOIN",
     }
 }
 

@@ -147,12 +147,16 @@ impl Db {
         person_ids: &[i64],
         housemates: bool,
     ) -> Result<(BTreeMap<i64, RestrictionFacts>, Vec<(i64, i64)>)> {
-        let (ids, csv) = (crate::bound_ids(self.backend(), "$1", "j"), crate::id_set(person_ids));
+        let (ids, join, csv) = (
+            crate::bound_ids(self.backend(), "$1", "j"),
+            crate::ids_join(self.backend()),
+            crate::id_set(person_ids),
+        );
         // (0, person, restricted), (1, person, permitted user), (2, person, restricted housemate).
         let shared = if housemates {
             format!(
                 " UNION ALL SELECT DISTINCT 2, a.person_id, r.id FROM {ids}
-                 JOIN addresses a ON a.person_id = j.value AND a.to_date IS NULL {}",
+                 {join} addresses a ON a.person_id = j.value AND a.to_date IS NULL {}",
                 restricted_housemates("a")
             )
         } else {
@@ -161,9 +165,9 @@ impl Db {
         let rows: Vec<(i64, i64, i64)> = on_read!(self, |p| {
             sqlx::query_as(&format!(
                 "SELECT CAST(0 AS BIGINT), p.id, CAST(CASE WHEN p.restricted THEN 1 ELSE 0 END AS BIGINT)
-               FROM {ids} JOIN persons p ON p.id = j.value
+               FROM {ids} {join} persons p ON p.id = j.value
              UNION ALL SELECT 1, rp.person_id, rp.user_id FROM {ids}
-               JOIN restricted_person_permissions rp ON rp.person_id = j.value{shared}"
+               {join} restricted_person_permissions rp ON rp.person_id = j.value{shared}"
             ))
             .bind(&csv)
             .fetch_all(p)
@@ -249,9 +253,12 @@ impl Db {
         if person_ids.is_empty() {
             return Ok(BTreeMap::new());
         }
-        let ids = crate::bound_ids(self.backend(), "$1", "j");
+        let (ids, join) = (
+            crate::bound_ids(self.backend(), "$1", "j"),
+            crate::ids_join(self.backend()),
+        );
         let rows: Vec<(i64, Option<String>, Option<String>)> = on_read!(self, |p| sqlx::query_as(&format!(
-            "SELECT p.id, p.phone, p.email FROM {ids} JOIN persons p ON p.id = j.value
+            "SELECT p.id, p.phone, p.email FROM {ids} {join} persons p ON p.id = j.value
               WHERE p.phone IS NOT NULL OR p.email IS NOT NULL"
         ))
         .bind(crate::id_set(person_ids))

@@ -228,26 +228,29 @@ impl Db {
         if family_ids.is_empty() {
             return Ok(out);
         }
-        let ids = crate::bound_ids(self.backend(), "$1", "j");
+        let (ids, join) = (
+            crate::bound_ids(self.backend(), "$1", "j"),
+            crate::ids_join(self.backend()),
+        );
         // (0, family, tenant, lead, sealed), (2, family, team member), (3,
         // family, involved organisation), (4, family) per open referral, (5,
         // family, user) per unexpired break-glass, (6, tenant, organisation)
         // per partner organisation of another tenant.
         let partners = partners_sql(
             "6, o1.tenant_id, p2.organisation_id, NULL, NULL",
-            &format!("IN (SELECT f.tenant_id FROM {ids} JOIN families f ON f.id = j.value)"),
+            &format!("IN (SELECT f.tenant_id FROM {ids} {join} families f ON f.id = j.value)"),
             "$3",
         );
         let sql = format!(
             "SELECT CAST(0 AS BIGINT), f.id, f.tenant_id, f.lead_user_id, CAST(CASE WHEN f.sealed THEN 1 ELSE 0 END AS BIGINT)
-               FROM {ids} JOIN families f ON f.id = j.value
-             UNION ALL SELECT 2, t.family_id, t.user_id, NULL, NULL FROM {ids} JOIN team_members t ON t.family_id = j.value
+               FROM {ids} {join} families f ON f.id = j.value
+             UNION ALL SELECT 2, t.family_id, t.user_id, NULL, NULL FROM {ids} {join} team_members t ON t.family_id = j.value
                  AND t.until_date IS NULL
-             UNION ALL SELECT 3, i.family_id, i.organisation_id, NULL, NULL FROM {ids} JOIN involvements i ON i.family_id = j.value
+             UNION ALL SELECT 3, i.family_id, i.organisation_id, NULL, NULL FROM {ids} {join} involvements i ON i.family_id = j.value
                  AND i.ended_on IS NULL
-             UNION ALL SELECT 4, r.family_id, NULL, NULL, NULL FROM {ids} JOIN referrals r ON r.family_id = j.value
+             UNION ALL SELECT 4, r.family_id, NULL, NULL, NULL FROM {ids} {join} referrals r ON r.family_id = j.value
                  AND r.status = 'open'
-             UNION ALL SELECT 5, o.family_id, o.user_id, NULL, NULL FROM {ids} JOIN access_overrides o ON o.family_id = j.value
+             UNION ALL SELECT 5, o.family_id, o.user_id, NULL, NULL FROM {ids} {join} access_overrides o ON o.family_id = j.value
                  AND o.kind = 'break_glass' AND o.started_at_ms <= $2 AND o.expires_at_ms > $2
              UNION ALL {partners}"
         );
@@ -484,15 +487,18 @@ impl Db {
         if hits.is_empty() {
             return Ok(());
         }
-        let ids = crate::bound_ids(self.backend(), "$1", "j");
+        let (ids, join) = (
+            crate::bound_ids(self.backend(), "$1", "j"),
+            crate::ids_join(self.backend()),
+        );
         let csv = crate::id_set(&hits.iter().map(|h| h.person.id).collect::<Vec<_>>());
         // (person, family, family name) per family; (person, NULL, postcode) per current address.
         let rows: Vec<(i64, Option<i64>, String)> = on_read!(self, |p| {
             sqlx::query_as(&format!(
-                "SELECT m.person_id, f.id, f.name FROM {ids} JOIN family_members m ON m.person_id = j.value
+                "SELECT m.person_id, f.id, f.name FROM {ids} {join} family_members m ON m.person_id = j.value
                    JOIN families f ON f.id = m.family_id
                   WHERE {cond}
-                 UNION ALL SELECT a.person_id, NULL, a.postcode FROM {ids} JOIN addresses a ON a.person_id = j.value
+                 UNION ALL SELECT a.person_id, NULL, a.postcode FROM {ids} {join} addresses a ON a.person_id = j.value
                   WHERE a.to_date IS NULL"
             ))
             .bind(&csv)

@@ -121,3 +121,41 @@ async fn analyze_leaves_sqlite_row_estimates_but_no_value_samples() {
         "no STAT4 samples left to re-plan statements by"
     );
 }
+
+/// A database that started empty holds only what its migrations measured
+/// of empty tables; `optimize` (run by `kindred serve`) measures the tables
+/// that have filled since, so the planner knows a big table from a small one.
+#[tokio::test]
+async fn optimize_measures_tables_that_have_grown_since_the_migrations() {
+    let db = testing::fresh_sqlite().await;
+    let (tenant, creator) = testing::early_help_worker(&db, &[Role::Practitioner]).await;
+    let today = kindred_store::today();
+    let kindred_store::Pool::Sqlite(p) = &db.pool else {
+        unreachable!()
+    };
+    let families_rows = || async {
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT stat FROM sqlite_stat1 WHERE tbl = 'families'")
+            .fetch_all(p)
+            .await
+            .unwrap();
+        rows.into_iter()
+            .filter_map(|(stat,)| stat.split(' ').next()?.parse::<i64>().ok())
+            .max()
+    };
+    let before = families_rows().await;
+    assert!(
+        before.unwrap_or(0) < 10,
+        "the migrations measured an empty table: {before:?}"
+    );
+    for i in 0..300 {
+        db.create_family(tenant, &format!("Family {i}"), &creator, today)
+            .await
+            .unwrap();
+    }
+    db.optimize().await.unwrap();
+    let after = families_rows().await;
+    assert!(
+        after.is_some_and(|n| n >= 100),
+        "optimize measured the 300 families: {after:?}"
+    );
+}

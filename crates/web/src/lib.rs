@@ -117,10 +117,25 @@ pub fn router(db: Db, config: Config) -> Router {
 }
 
 /// Serves until Ctrl-C.
+/// Keeps the database's planner statistics current as records arrive
+/// ([`Db::optimize`]): at start, then every hour.
+fn spawn_planner_upkeep(db: Db) {
+    tokio::spawn(async move {
+        let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            hourly.tick().await;
+            if let Err(e) = db.optimize().await {
+                tracing::warn!(error = %e, "the planner's statistics could not be refreshed");
+            }
+        }
+    });
+}
+
 pub async fn serve(db: Db, config: Config, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
     if let Some(smtp) = config.smtp.clone() {
         mail::spawn_sender(db.clone(), smtp)?;
     }
+    spawn_planner_upkeep(db.clone());
     let app = router(db, config);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
