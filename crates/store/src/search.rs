@@ -183,29 +183,29 @@ impl Db {
     /// The facts the access policy decides on, or `None` if there is no such family.
     /// Bound parameters, so the statements are prepared once and reused.
     pub async fn family_facts(&self, family_id: i64) -> Result<Option<FamilyFacts>> {
-        // One round trip: (0, tenant, lead) for the family, (1, user) per team
-        // member, (2, organisation) per open involvement, (3, count) of open
-        // referrals, (4, user) per unexpired break-glass, (5, sealed), (6,
+        // One round trip: (0, tenant, lead, sealed) for the family, (1, user)
+        // per team member, (2, organisation) per open involvement, (3, count)
+        // of open referrals, (4, user) per unexpired break-glass, (6,
         // organisation) per partner organisation of another tenant.
         let sql = format!(
-            "SELECT CAST(0 AS BIGINT), tenant_id, lead_user_id FROM families WHERE id = $1
-             UNION ALL SELECT 1, user_id, NULL FROM team_members WHERE family_id = $1 AND until_date IS NULL
-             UNION ALL SELECT 2, organisation_id, NULL FROM involvements WHERE family_id = $1 AND ended_on IS NULL
-             UNION ALL SELECT 3, COUNT(*), NULL FROM referrals WHERE family_id = $1 AND status = 'open'
-             UNION ALL SELECT 4, user_id, NULL FROM access_overrides WHERE family_id = $1 AND kind = 'break_glass'
+            "SELECT CAST(0 AS BIGINT), tenant_id, lead_user_id, CAST(CASE WHEN sealed THEN 1 ELSE 0 END AS BIGINT)
+               FROM families WHERE id = $1
+             UNION ALL SELECT 1, user_id, NULL, NULL FROM team_members WHERE family_id = $1 AND until_date IS NULL
+             UNION ALL SELECT 2, organisation_id, NULL, NULL FROM involvements WHERE family_id = $1 AND ended_on IS NULL
+             UNION ALL SELECT 3, COUNT(*), NULL, NULL FROM referrals WHERE family_id = $1 AND status = 'open'
+             UNION ALL SELECT 4, user_id, NULL, NULL FROM access_overrides WHERE family_id = $1 AND kind = 'break_glass'
                  AND started_at_ms <= $2 AND expires_at_ms > $2
-             UNION ALL SELECT 5, CASE WHEN sealed THEN 1 ELSE 0 END, NULL FROM families WHERE id = $1
-             UNION ALL SELECT 6, organisation_id, NULL FROM ({}) partners",
+             UNION ALL SELECT 6, organisation_id, NULL, NULL FROM ({}) partners",
             partner_organisations_sql("(SELECT tenant_id FROM families WHERE id = $1)", "$3")
         );
         let (now, today) = (crate::now_ms(), crate::today());
-        let rows: Vec<(i64, Option<i64>, Option<i64>)> = on_read!(self, |p| sqlx::query_as(&sql)
+        let rows: Vec<(i64, Option<i64>, Option<i64>, Option<i64>)> = on_read!(self, |p| sqlx::query_as(&sql)
             .bind(family_id)
             .bind(now)
             .bind(today)
             .fetch_all(p)
             .await)?;
-        let Some(&(_, Some(tenant_id), lead_user_id)) = rows.iter().find(|r| r.0 == 0) else {
+        let Some(&(_, Some(tenant_id), lead_user_id, sealed)) = rows.iter().find(|r| r.0 == 0) else {
             return Ok(None);
         };
         let of = |kind: i64| rows.iter().filter(move |r| r.0 == kind).filter_map(|r| r.1);
@@ -217,7 +217,7 @@ impl Db {
             involved_organisation_ids: of(2).collect(),
             open_referral: of(3).any(|n| n > 0),
             break_glass_user_ids: of(4).collect(),
-            sealed: of(5).any(|n| n > 0),
+            sealed: sealed.is_some_and(|n| n != 0),
             partner_organisation_ids: of(6).collect(),
         }))
     }
