@@ -199,7 +199,7 @@ impl Db {
             partner_organisations_sql("(SELECT tenant_id FROM families WHERE id = $1)", "$3")
         );
         let (now, today) = (crate::now_ms(), crate::today());
-        let rows: Vec<(i64, Option<i64>, Option<i64>, Option<i64>)> = on_read!(self, |p| sqlx::query_as(&sql)
+        let rows: Vec<OneFactRow> = on_read!(self, |p| sqlx::query_as(&sql)
             .bind(family_id)
             .bind(now)
             .bind(today)
@@ -523,6 +523,10 @@ impl Db {
         Ok(())
     }
 }
+
+/// A row of [`Db::family_facts`]'s statement: (kind, then up to three
+/// values as the kind says).
+type OneFactRow = (i64, Option<i64>, Option<i64>, Option<i64>);
 
 /// A row of [`Db::family_facts_many`]'s statement: (kind, family or
 /// tenant, then up to three values as the kind says).
