@@ -116,7 +116,6 @@ pub fn router(db: Db, config: Config) -> Router {
     security::layers(app, state.clone()).with_state(state)
 }
 
-/// Serves until Ctrl-C.
 /// Keeps the database's planner statistics current as records arrive
 /// ([`Db::optimize`]): at start, then every hour.
 fn spawn_planner_upkeep(db: Db) {
@@ -131,6 +130,7 @@ fn spawn_planner_upkeep(db: Db) {
     });
 }
 
+/// Serves until Ctrl-C.
 pub async fn serve(db: Db, config: Config, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
     if let Some(smtp) = config.smtp.clone() {
         mail::spawn_sender(db.clone(), smtp)?;
